@@ -1,0 +1,28 @@
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+TEST_DATABASE_URL := $${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/rr}
+TEST_REDIS_URL := $${REDIS_URL:-redis://127.0.0.1:6379/0}
+
+.PHONY: venv run test bench bench-full
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+venv: $(VENV)/.installed
+
+# Serves on the embedded SQLite database unless DATABASE_URL says otherwise.
+# DEMO=1 make run also loads a few demo users, checklists and follows.
+run: venv
+	DEBUG=$${DEBUG:-1} $(PY) manage.py migrate --noinput
+	@if [ -n "$$DEMO" ]; then DEBUG=$${DEBUG:-1} $(PY) manage.py seed_demo; fi
+	DEBUG=$${DEBUG:-1} $(PY) manage.py runserver 127.0.0.1:8000
+
+# Every check, against PostgreSQL (and Redis for the cross-process rate limits).
+test: venv
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) manage.py makemigrations --check --dry-run
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) -m tools.lint_migrations
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) -m pytest

@@ -1,0 +1,52 @@
+from django.contrib import admin
+from django.urls import include, path, register_converter
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from rr.accounts import api as accounts_api
+from rr.checklists import api as checklists_api
+from rr.common.converters import IdConverter
+from rr.common.health import health
+from rr.network import api as network_api
+
+register_converter(IdConverter, "id")
+
+auth_urls = [
+    path("user/", accounts_api.AccountView.as_view(), name="account"),
+    path("password/", accounts_api.PasswordView.as_view(), name="password"),
+    path("jwt/refresh/", accounts_api.RefreshView.as_view(), name="token-refresh"),
+    path("logout/", accounts_api.LogoutView.as_view(), name="logout"),
+]
+
+api_urls = [
+    path("checklists/", checklists_api.ChecklistsView.as_view(), name="checklists"),
+    path("checklists/<id:checklist_id>/regrets/", checklists_api.RegretsView.as_view(), name="regrets"),
+    path(
+        "checklists/<id:checklist_id>/regrets/<id:regret_id>/",
+        checklists_api.RegretView.as_view(),
+        name="regret",
+    ),
+    path("network/validate/<str:username>/", network_api.NetworkValidateView.as_view(), name="network-validate"),
+    path("network/follow/<str:username>/", network_api.NetworkFollowView.as_view(), name="network-follow"),
+    path("network/unfollow/<str:username>/", network_api.NetworkUnfollowView.as_view(), name="network-unfollow"),
+    path(
+        "network/followers/<str:username>/",
+        network_api.NetworkFollowerRemoveView.as_view(),
+        name="network-follower-remove",
+    ),
+    path("network/list/<str:list_type>/", network_api.NetworkListView.as_view(), name="network-list"),
+    path("network/settings/", network_api.NetworkSettingsView.as_view(), name="network-settings"),
+]
+
+urlpatterns = [
+    path("auth/", include(auth_urls)),
+    path("api/", include(api_urls)),
+    path("health/", health, name="health"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("admin/", admin.site.urls),
+]
+
+handler400 = "rr.common.errors.handler400"
+handler403 = "rr.common.errors.handler403"
+handler404 = "rr.common.errors.handler404"
+handler500 = "rr.common.errors.handler500"

@@ -1,0 +1,58 @@
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.db import models
+from django.utils import timezone
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def create_user(self, username, password=None, **extra):
+        user = self.model(username=username, **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, username, password=None, **extra):
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        return self.create_user(username, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """An account. Column order and types match the legacy `rr_user` table.
+
+    `followers_count` and `following_count` mirror `rr_network`; database
+    triggers keep them exact (see migration 0004), so no Python code writes them
+    except the repair command.
+    """
+
+    # Legacy names may be up to 255 characters; new names follow USERNAME_RULES.
+    username = models.CharField(max_length=255, unique=True)
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False)
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    # Defaults live in the database so the legacy release's INSERTs keep working.
+    allow_networking = models.BooleanField(default=True, db_default=True)
+    followers_count = models.IntegerField(default=0, db_default=0)
+    following_count = models.IntegerField(default=0, db_default=0)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "username"
+    REQUIRED_FIELDS = []
+
+    class Meta:
+        db_table = "rr_user"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(followers_count__gte=0), name="rr_user_followers_count_gte_0"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(following_count__gte=0), name="rr_user_following_count_gte_0"
+            ),
+        ]
+
+    def __str__(self):
+        return self.username

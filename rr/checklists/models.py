@@ -1,0 +1,42 @@
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+
+
+class Checklist(models.Model):
+    """One user's regrets for one local day; `score` is the share still unresolved."""
+
+    created_at = models.DateTimeField(default=timezone.now)
+    score = models.DecimalField(
+        max_digits=5,
+        decimal_places=4,
+        default=Decimal("1"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))],
+    )
+    completed = models.BooleanField(default=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="checklists"
+    )
+
+    class Meta:
+        db_table = "rr_checklist"
+        indexes = [models.Index(fields=["user", "created_at"], name="rr_checklis_user_id_f9470d_idx")]
+
+    def __str__(self):
+        return f"{self.user_id} @ {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class Regret(models.Model):
+    description = models.CharField(max_length=255)
+    created_at = models.DateTimeField(default=timezone.now)
+    success = models.BooleanField(default=False)
+    checklist = models.ForeignKey(Checklist, on_delete=models.CASCADE, related_name="regrets")
+
+    class Meta:
+        db_table = "rr_regret"
+
+    def __str__(self):
+        return self.description

@@ -1,0 +1,107 @@
+"""Checklist actions: the checklist of a local day, adding and resolving regrets."""
+
+from datetime import datetime, time, timedelta
+from datetime import timezone as dt_timezone
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db import transaction
+from django.db.models import Count, Q
+
+from rr.checklists.models import Checklist, Regret
+from rr.common.db import LOCK_CHECKLIST_DAY, advisory_xact_lock
+from rr.common.errors import Conflict, NotFound, ServiceError
+
+SCORE_PLACES = Decimal("0.0001")
+
+
+def local_day_bounds(local_datetime):
+    """The UTC instants where the local calendar day of `local_datetime` starts and ends."""
+    start = datetime.combine(local_datetime.date(), time.min, tzinfo=local_datetime.tzinfo)
+    start_utc = start.astimezone(dt_timezone.utc)
+    return start_utc, start_utc + timedelta(days=1)
+
+
+def checklist_for_day(*, user, local_datetime):
+    """Return (checklist, created) for the user's local day of `local_datetime`.
+
+    At most one checklist per user and local day, even under concurrent requests:
+    the look-up and the insert run under a per-user advisory lock. Legacy data may
+    hold two for one day; the earliest (then lowest id) is the one returned.
+    The look-up is one range scan of the (user, created_at) index, whatever the
+    user's history.
+    """
+    if local_datetime.tzinfo is None or local_datetime.utcoffset() is None:
+        raise ServiceError("local_datetime must include a UTC offset, e.g. 2025-06-19T01:00:00+08:00.")
+    start, end = local_day_bounds(local_datetime)
+    with transaction.atomic():
+        advisory_xact_lock(LOCK_CHECKLIST_DAY, user.pk)
+        existing = (
+            Checklist.objects.filter(user=user, created_at__gte=start, created_at__lt=end)
+            .order_by("created_at", "id")
+            .first()
+        )
+        if existing is not None:
+            return existing, False
+        checklist = Checklist.objects.create(
+            user=user, created_at=local_datetime.astimezone(dt_timezone.utc)
+        )
+        return checklist, True
+
+
+def _checklist_lock(*, user, checklist_id):
+    """The user's own checklist, row-locked for the rest of the transaction (404 otherwise)."""
+    checklist = (
+        Checklist.objects.select_for_update(no_key=True).filter(pk=checklist_id, user=user).first()
+    )
+    if checklist is None:
+        raise NotFound("Checklist not found.")
+    if checklist.completed:
+        raise Conflict("This checklist is completed; its regrets and score are frozen.")
+    return checklist
+
+
+def checklist_score_refresh(*, checklist):
+    """Recompute the score from the regrets: the share unresolved, 1 with no regrets.
+
+    Callers hold the checklist's row lock, so concurrent ticks are applied one
+    after the other and the last one to commit sees every tick.
+    """
+    totals = Regret.objects.filter(checklist=checklist).aggregate(
+        total=Count("id"), unresolved=Count("id", filter=Q(success=False))
+    )
+    if totals["total"]:
+        score = (Decimal(totals["unresolved"]) / Decimal(totals["total"])).quantize(
+            SCORE_PLACES, rounding=ROUND_HALF_UP
+        )
+    else:
+        score = Decimal("1")
+    Checklist.objects.filter(pk=checklist.pk).update(score=score)
+    checklist.score = score
+    return score
+
+
+def regret_add(*, user, checklist_id, description):
+    """Add an unresolved regret to one of the user's checklists; the score follows."""
+    with transaction.atomic():
+        checklist = _checklist_lock(user=user, checklist_id=checklist_id)
+        regret = Regret.objects.create(checklist=checklist, description=description)
+        checklist_score_refresh(checklist=checklist)
+    return regret, checklist
+
+
+def regret_resolve(*, user, checklist_id, regret_id, success):
+    """Mark a regret done. Only false -> true; the score is updated in the same transaction."""
+    if success is not True:
+        raise ServiceError("success can only be set to true: a resolved regret stays resolved.")
+    with transaction.atomic():
+        checklist = _checklist_lock(user=user, checklist_id=checklist_id)
+        updated = Regret.objects.filter(pk=regret_id, checklist=checklist, success=False).update(
+            success=True
+        )
+        if not updated:
+            if not Regret.objects.filter(pk=regret_id, checklist=checklist).exists():
+                raise NotFound("Regret not found.")
+            raise ServiceError("This regret is already resolved.")
+        checklist_score_refresh(checklist=checklist)
+        regret = Regret.objects.get(pk=regret_id)
+    return regret, checklist

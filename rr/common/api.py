@@ -1,0 +1,51 @@
+"""Shared pieces of the HTTP layer: base views, error documentation, pagination."""
+
+from drf_spectacular.utils import OpenApiResponse, inline_serializer
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.views import APIView
+
+ErrorSerializer = inline_serializer(
+    name="Error",
+    fields={
+        "error": serializers.CharField(help_text="A sentence a person can read."),
+        "request_id": serializers.CharField(required=False),
+        "fields": serializers.DictField(required=False, help_text="Per-field details, for 400s."),
+    },
+)
+
+
+def error_responses(*codes):
+    """OpenAPI entries for the error statuses an endpoint can answer."""
+    descriptions = {
+        400: "Invalid input.",
+        401: "Missing, invalid or expired credentials.",
+        403: "Not allowed.",
+        404: "Not found (or not yours).",
+        409: "Conflicts with the current state.",
+        429: "Rate limit exceeded; see Retry-After.",
+        503: "Database temporarily unavailable.",
+    }
+    return {code: OpenApiResponse(ErrorSerializer, description=descriptions[code]) for code in codes}
+
+
+class AuthenticatedAPIView(APIView):
+    """Base for /api/: JWT bearer required."""
+
+    permission_classes = [IsAuthenticated]
+
+
+class PublicAPIView(APIView):
+    """Base for the /auth/ endpoints that work without an access token."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+
+def validated(serializer_class, data):
+    """Validate a request body with `serializer_class`; a 400 on anything wrong."""
+    if not isinstance(data, dict):
+        raise serializers.ValidationError({"non_field_errors": ["The body must be a JSON object."]})
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data

@@ -1,0 +1,49 @@
+import logging
+import re
+import time
+import uuid
+
+from rr.common.logging import request_id_var
+
+logger = logging.getLogger("rr.request")
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+
+
+class RequestLogMiddleware:
+    """Gives each request an id (from `X-Request-ID` when sane), echoes it, logs one line."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        incoming = request.headers.get("X-Request-ID", "")
+        request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        request.request_id = request_id
+        token = request_id_var.set(request_id)
+        started = time.perf_counter()
+        try:
+            response = self.get_response(request)
+            response["X-Request-ID"] = request_id
+            user = getattr(request, "user", None)
+            logger.info(
+                "request",
+                extra={
+                    "method": request.method,
+                    "path": request.path,
+                    "status": response.status_code,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                    "user_id": user.pk if user is not None and user.is_authenticated else None,
+                },
+            )
+            return response
+        finally:
+            request_id_var.reset(token)
+
+    def process_exception(self, request, exception):
+        # The trace goes to the log only; handler500 answers with a bare JSON error.
+        logger.error(
+            "unhandled error",
+            exc_info=exception,
+            extra={"method": request.method, "path": request.path},
+        )

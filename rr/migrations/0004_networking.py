@@ -1,0 +1,174 @@
+"""Networking: three columns on the live `rr_user`, the `rr_network` table, count triggers.
+
+Written for a large, busy `rr_user` (read `manage.py sqlmigrate rr 0004`):
+- every new column has a database default, so ADD COLUMN is a catalog-only change
+  (no rewrite) and the previous release's INSERTs, which name none of them, work;
+- the counts are plain integers with separate CHECK constraints added NOT VALID
+  (a PositiveIntegerField would put the CHECK inline and scan the table under
+  ACCESS EXCLUSIVE); 0005 validates them without blocking reads or writes;
+- lock_timeout bounds how long the ALTERs may queue behind a long transaction (and so
+  how long they could stall the traffic queued behind them): on timeout the whole
+  migration rolls back untouched and can simply be run again.
+"""
+
+import django.db.models.deletion
+import django.utils.timezone
+from django.conf import settings
+from django.db import migrations, models
+
+from rr.common.migration_ops import AddCheckConstraintNotValid, VendorSQL
+
+LOCK_TIMEOUT = VendorSQL(
+    "postgresql",
+    "SET LOCAL lock_timeout = '3s'",
+    reverse_sql="SET LOCAL lock_timeout = '3s'",
+)
+
+# One function keeps the counter rule for every path that writes rr_network (API,
+# admin, cascades, raw SQL). Both user rows are locked in id order first, so that
+# A->B and B->A never wait on each other crosswise.
+PG_TRIGGERS = """
+CREATE FUNCTION rr_network_apply_counts(p_follower bigint, p_following bigint, p_delta integer)
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM 1 FROM rr_user WHERE id IN (p_follower, p_following) ORDER BY id FOR NO KEY UPDATE;
+    UPDATE rr_user SET following_count = GREATEST(following_count + p_delta, 0) WHERE id = p_follower;
+    UPDATE rr_user SET followers_count = GREATEST(followers_count + p_delta, 0) WHERE id = p_following;
+END $$;
+
+CREATE FUNCTION rr_network_counts() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP IN ('DELETE', 'UPDATE') THEN
+        PERFORM rr_network_apply_counts(OLD.follower_id, OLD.following_id, -1);
+    END IF;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        PERFORM rr_network_apply_counts(NEW.follower_id, NEW.following_id, 1);
+    END IF;
+    RETURN NULL;
+END $$;
+
+CREATE FUNCTION rr_network_counts_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE rr_user SET followers_count = 0, following_count = 0
+    WHERE followers_count <> 0 OR following_count <> 0;
+    RETURN NULL;
+END $$;
+
+CREATE TRIGGER rr_network_counts
+AFTER INSERT OR DELETE OR UPDATE OF follower_id, following_id ON rr_network
+FOR EACH ROW EXECUTE FUNCTION rr_network_counts();
+
+CREATE TRIGGER rr_network_counts_truncate
+AFTER TRUNCATE ON rr_network
+FOR EACH STATEMENT EXECUTE FUNCTION rr_network_counts_truncate();
+"""
+
+PG_TRIGGERS_REVERSE = """
+DROP TRIGGER IF EXISTS rr_network_counts_truncate ON rr_network;
+DROP TRIGGER IF EXISTS rr_network_counts ON rr_network;
+DROP FUNCTION IF EXISTS rr_network_counts_truncate();
+DROP FUNCTION IF EXISTS rr_network_counts();
+DROP FUNCTION IF EXISTS rr_network_apply_counts(bigint, bigint, integer);
+"""
+
+# The embedded SQLite database of `make run` gets the same rule in its own dialect.
+SQLITE_TRIGGERS = [
+    """CREATE TRIGGER rr_network_counts_insert AFTER INSERT ON rr_network BEGIN
+        UPDATE rr_user SET following_count = following_count + 1 WHERE id = NEW.follower_id;
+        UPDATE rr_user SET followers_count = followers_count + 1 WHERE id = NEW.following_id;
+    END""",
+    """CREATE TRIGGER rr_network_counts_delete AFTER DELETE ON rr_network BEGIN
+        UPDATE rr_user SET following_count = MAX(following_count - 1, 0) WHERE id = OLD.follower_id;
+        UPDATE rr_user SET followers_count = MAX(followers_count - 1, 0) WHERE id = OLD.following_id;
+    END""",
+    """CREATE TRIGGER rr_network_counts_update AFTER UPDATE OF follower_id, following_id ON rr_network BEGIN
+        UPDATE rr_user SET following_count = MAX(following_count - 1, 0) WHERE id = OLD.follower_id;
+        UPDATE rr_user SET followers_count = MAX(followers_count - 1, 0) WHERE id = OLD.following_id;
+        UPDATE rr_user SET following_count = following_count + 1 WHERE id = NEW.follower_id;
+        UPDATE rr_user SET followers_count = followers_count + 1 WHERE id = NEW.following_id;
+    END""",
+]
+SQLITE_TRIGGERS_REVERSE = [
+    "DROP TRIGGER IF EXISTS rr_network_counts_update",
+    "DROP TRIGGER IF EXISTS rr_network_counts_delete",
+    "DROP TRIGGER IF EXISTS rr_network_counts_insert",
+]
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("rr", "0003_alter_checklist_score"),
+    ]
+
+    operations = [
+        LOCK_TIMEOUT,
+        migrations.AddField(
+            model_name="user",
+            name="allow_networking",
+            field=models.BooleanField(db_default=True, default=True),
+        ),
+        migrations.AddField(
+            model_name="user",
+            name="followers_count",
+            field=models.IntegerField(db_default=0, default=0),
+        ),
+        migrations.AddField(
+            model_name="user",
+            name="following_count",
+            field=models.IntegerField(db_default=0, default=0),
+        ),
+        AddCheckConstraintNotValid(
+            model_name="user",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("followers_count__gte", 0)), name="rr_user_followers_count_gte_0"
+            ),
+        ),
+        AddCheckConstraintNotValid(
+            model_name="user",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("following_count__gte", 0)), name="rr_user_following_count_gte_0"
+            ),
+        ),
+        migrations.CreateModel(
+            name="Network",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "follower",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="following_links",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "following",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="follower_links",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+            ],
+            options={
+                "db_table": "rr_network",
+                "indexes": [
+                    models.Index(fields=["follower", "id"], name="rr_network_follower_idx"),
+                    models.Index(fields=["following", "id"], name="rr_network_following_idx"),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(fields=("follower", "following"), name="rr_network_unique_pair"),
+                    models.CheckConstraint(
+                        condition=models.Q(("follower", models.F("following")), _negated=True),
+                        name="rr_network_no_self_follow",
+                    ),
+                ],
+            },
+        ),
+        VendorSQL("postgresql", PG_TRIGGERS, reverse_sql=PG_TRIGGERS_REVERSE),
+        VendorSQL("sqlite", SQLITE_TRIGGERS, reverse_sql=SQLITE_TRIGGERS_REVERSE),
+        LOCK_TIMEOUT,
+    ]

@@ -1,0 +1,254 @@
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from rr.common.api import AuthenticatedAPIView, error_responses, validated
+from rr.common.errors import ServiceError
+from rr.common.fields import StrictBooleanField
+from rr.common.throttling import FollowThrottle, NetworkListThrottle
+from rr.network import selectors, services
+from rr.network.selectors import LIST_KINDS
+
+PAGE_SIZE = 500
+MAX_PAGE_SIZE = 1000
+USERNAME_MAX = 255
+
+
+class NetworkUserSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    regret_index = serializers.FloatField(
+        allow_null=True,
+        help_text="Score of the latest checklist; -1 with no checklist; null when networking is off.",
+    )
+    checklist_created_at = serializers.CharField(allow_null=True, help_text="YYYY-MM-DDTHH:MM:SSZ")
+    allow_networking = serializers.BooleanField()
+    followers_count = serializers.IntegerField()
+    following_count = serializers.IntegerField()
+    date_joined = serializers.DateTimeField()
+    you_follow = serializers.BooleanField()
+    follows_you = serializers.BooleanField()
+
+
+class NetworkListSerializer(serializers.Serializer):
+    list_type = serializers.ChoiceField(choices=LIST_KINDS)
+    count = serializers.IntegerField(help_text="Entries in the whole list, over every page.")
+    users = NetworkUserSerializer(many=True)
+    next_cursor = serializers.IntegerField(allow_null=True, help_text="Pass as ?cursor= for the next page.")
+
+
+class ValidateSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    user_id = serializers.IntegerField()
+    allow_networking = serializers.BooleanField()
+
+
+class FollowSerializer(serializers.Serializer):
+    message = serializers.CharField()
+    network_id = serializers.IntegerField()
+    following = NetworkUserSerializer()
+
+
+class SettingsSerializer(serializers.Serializer):
+    allow_networking = serializers.BooleanField()
+    message = serializers.CharField()
+
+
+class SettingsInput(serializers.Serializer):
+    allow_networking = StrictBooleanField()
+
+
+MessageSerializer = inline_serializer("Message", {"message": serializers.CharField()})
+
+
+def network_user_entry(user, *, latest_score, latest_created_at, you_follow, follows_you):
+    """One list entry. The regret index of a user with networking off never leaves the server."""
+    if not user.allow_networking:
+        regret_index, created_at = None, None
+    elif latest_created_at is None:
+        regret_index, created_at = -1, None
+    else:
+        regret_index = float(latest_score)
+        created_at = latest_created_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return {
+        "id": user.pk,
+        "username": user.username,
+        "regret_index": regret_index,
+        "checklist_created_at": created_at,
+        "allow_networking": user.allow_networking,
+        "followers_count": user.followers_count,
+        "following_count": user.following_count,
+        "date_joined": user.date_joined.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "you_follow": you_follow,
+        "follows_you": follows_you,
+    }
+
+
+def _username(value):
+    # Legacy names may hold spaces or other odd characters, so only what no stored name
+    # can be is refused here; everything else is looked up exactly.
+    if not value or len(value) > USERNAME_MAX or "\x00" in value:
+        raise ServiceError(f"Invalid username: 1-{USERNAME_MAX} characters.")
+    return value
+
+
+def _positive_int(request, name, default, maximum):
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or len(raw) > 18 or int(raw) < 1:
+        raise ValidationError({name: ["Must be a positive integer."]})
+    return min(int(raw), maximum)
+
+
+class NetworkValidateView(AuthenticatedAPIView):
+    @extend_schema(
+        operation_id="network_validate",
+        summary="Check whether the user could follow `username`",
+        responses={200: ValidateSerializer, **error_responses(400, 401, 403, 404, 409)},
+        tags=["network"],
+    )
+    def get(self, request, username):
+        target = selectors.user_get_active(username=_username(username))
+        error = services.network_target_check(user=request.user, target=target)
+        if error is not None:
+            raise error
+        return Response(
+            {"username": target.username, "user_id": target.pk, "allow_networking": target.allow_networking}
+        )
+
+
+class NetworkFollowView(AuthenticatedAPIView):
+    throttle_classes = [FollowThrottle]
+
+    @extend_schema(
+        operation_id="network_follow",
+        summary="Follow `username`",
+        request=None,
+        responses={201: FollowSerializer, **error_responses(400, 401, 403, 404, 409, 429)},
+        tags=["network"],
+    )
+    def post(self, request, username):
+        target = selectors.user_get_active(username=_username(username))
+        link = services.network_follow(follower=request.user, target=target)
+        shown = selectors.network_user_annotated(user=request.user, target_id=target.pk)
+        return Response(
+            {
+                "message": f"You now follow {target.username}.",
+                "network_id": link.pk,
+                "following": network_user_entry(
+                    shown,
+                    latest_score=shown.latest_score,
+                    latest_created_at=shown.latest_created_at,
+                    you_follow=shown.you_follow,
+                    follows_you=shown.follows_you,
+                ),
+            },
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class NetworkUnfollowView(AuthenticatedAPIView):
+    throttle_classes = [FollowThrottle]
+
+    @extend_schema(
+        operation_id="network_unfollow",
+        summary="Stop following `username`",
+        responses={200: MessageSerializer, **error_responses(400, 401, 404, 429)},
+        tags=["network"],
+    )
+    def delete(self, request, username):
+        target = selectors.user_get_any(username=_username(username))
+        services.network_unfollow(follower=request.user, target=target)
+        return Response({"message": f"You no longer follow {target.username}."})
+
+
+class NetworkFollowerRemoveView(AuthenticatedAPIView):
+    throttle_classes = [FollowThrottle]
+
+    @extend_schema(
+        operation_id="network_follower_remove",
+        summary="Remove `username` from your followers",
+        responses={200: MessageSerializer, **error_responses(400, 401, 404, 429)},
+        tags=["network"],
+    )
+    def delete(self, request, username):
+        follower = selectors.user_get_any(username=_username(username))
+        services.network_follower_remove(user=request.user, follower=follower)
+        return Response({"message": f"{follower.username} no longer follows you."})
+
+
+class NetworkListView(AuthenticatedAPIView):
+    throttle_classes = [NetworkListThrottle]
+
+    @extend_schema(
+        operation_id="network_list",
+        summary="The people you follow, or who follow you, with their latest regret index",
+        parameters=[
+            OpenApiParameter("cursor", int, description="next_cursor of the previous page"),
+            OpenApiParameter("page_size", int, description=f"default {PAGE_SIZE}, at most {MAX_PAGE_SIZE}"),
+        ],
+        responses={200: NetworkListSerializer, **error_responses(400, 401, 429)},
+        tags=["network"],
+    )
+    def get(self, request, list_type):
+        if list_type not in LIST_KINDS:
+            raise ServiceError("list_type must be 'following' or 'followers'.")
+        page_size = _positive_int(request, "page_size", PAGE_SIZE, MAX_PAGE_SIZE)
+        cursor = _positive_int(request, "cursor", None, 2**63 - 1)
+        links = selectors.network_links(user=request.user, kind=list_type)
+        count = links.count()
+        page = list((links.filter(id__lt=cursor) if cursor else links)[: page_size + 1])
+        has_more = len(page) > page_size
+        page = page[:page_size]
+        users = [
+            network_user_entry(
+                selectors.network_link_other(link, list_type),
+                latest_score=link.latest_score,
+                latest_created_at=link.latest_created_at,
+                you_follow=link.you_follow,
+                follows_you=link.follows_you,
+            )
+            for link in page
+        ]
+        return Response(
+            {
+                "list_type": list_type,
+                "count": count,
+                "users": users,
+                "next_cursor": page[-1].pk if has_more else None,
+            }
+        )
+
+
+class NetworkSettingsView(AuthenticatedAPIView):
+    @extend_schema(
+        operation_id="network_settings_get",
+        summary="Whether others can follow you and see your regret index",
+        responses={200: SettingsSerializer, **error_responses(401)},
+        tags=["network"],
+    )
+    def get(self, request):
+        return Response(_settings_body(request.user.allow_networking))
+
+    @extend_schema(
+        operation_id="network_settings_set",
+        summary="Switch networking on or off",
+        request=SettingsInput,
+        responses={200: SettingsSerializer, **error_responses(400, 401)},
+        tags=["network"],
+    )
+    def patch(self, request):
+        data = validated(SettingsInput, request.data)
+        user = services.networking_set(user=request.user, allow=data["allow_networking"])
+        return Response(_settings_body(user.allow_networking))
+
+
+def _settings_body(allow):
+    message = (
+        "Networking is on: others can follow you and see your regret index."
+        if allow
+        else "Networking is off: nobody can start following you and your regret index is hidden."
+    )
+    return {"allow_networking": allow, "message": message}

@@ -1,0 +1,138 @@
+"""Follow-graph actions.
+
+The counter rule lives in the database (migration 0004's trigger): every row
+inserted into or deleted from rr_network moves both users' counts in the same
+transaction. These services add the lock discipline that keeps concurrent
+actions deadlock-free: every transaction that touches the graph locks the user
+rows involved in ascending id order before it writes.
+"""
+
+import logging
+
+from django.db import IntegrityError, OperationalError, connection, transaction
+from psycopg.errors import LockNotAvailable
+
+from rr.accounts.models import User
+from rr.common.errors import Conflict, Forbidden, NotFound
+from rr.network.models import Network
+
+logger = logging.getLogger("rr.network")
+
+DELETE_ATTEMPTS = 5
+
+
+def _users_lock(ids, *, strength="NO KEY UPDATE", nowait=False):
+    """Row-lock users in ascending id order, the one order every graph writer uses."""
+    if connection.vendor != "postgresql" or not ids:
+        return
+    suffix = " NOWAIT" if nowait else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id FROM rr_user WHERE id = ANY(%s) ORDER BY id FOR {strength}{suffix}",
+            [sorted(ids)],
+        )
+
+
+def network_target_check(*, user, target):
+    """Why `user` may not start following `target`, as the error to raise (None if they may)."""
+    if target.pk == user.pk:
+        return Conflict("You cannot follow yourself.")
+    if not target.allow_networking:
+        return Forbidden(f"{target.username} does not allow networking.")
+    if Network.objects.filter(follower=user, following=target).exists():
+        return Conflict(f"You already follow {target.username}.")
+    return None
+
+
+def network_follow(*, follower, target):
+    """Make `follower` follow `target`; counts move by the trigger in the same transaction.
+
+    The unique (follower, following) constraint decides between concurrent duplicate
+    follows: the loser gets "already following", never a second row.
+    """
+    error = network_target_check(user=follower, target=target)
+    if error is not None:
+        raise error
+    try:
+        with transaction.atomic():
+            _users_lock([follower.pk, target.pk])
+            # Re-read under the lock: a toggle or deactivation may have just committed.
+            fresh = User.objects.filter(pk=target.pk).values("is_active", "allow_networking").first()
+            if fresh is None or not fresh["is_active"]:
+                raise NotFound("No such user.")
+            if not fresh["allow_networking"]:
+                raise Forbidden(f"{target.username} does not allow networking.")
+            link = Network.objects.create(follower=follower, following=target)
+    except IntegrityError as exc:
+        if Network.objects.filter(follower=follower, following=target).exists():
+            raise Conflict(f"You already follow {target.username}.") from exc
+        raise NotFound("No such user.") from exc
+    logger.info("follow", extra={"follower_id": follower.pk, "following_id": target.pk})
+    return link
+
+
+def _link_delete(*, follower_id, following_id):
+    with transaction.atomic():
+        _users_lock([follower_id, following_id])
+        deleted, _ = Network.objects.filter(follower_id=follower_id, following_id=following_id).delete()
+    return deleted
+
+
+def network_unfollow(*, follower, target):
+    """Stop following `target`. Unknown pairs are a 404, so a repeated unfollow is harmless."""
+    if not _link_delete(follower_id=follower.pk, following_id=target.pk):
+        raise NotFound(f"You do not follow {target.username}.")
+    logger.info("unfollow", extra={"follower_id": follower.pk, "following_id": target.pk})
+
+
+def network_follower_remove(*, user, follower):
+    """Remove `follower` from the user's followers."""
+    if not _link_delete(follower_id=follower.pk, following_id=user.pk):
+        raise NotFound(f"{follower.username} does not follow you.")
+    logger.info("follower removed", extra={"follower_id": follower.pk, "following_id": user.pk})
+
+
+def networking_set(*, user, allow):
+    """Switch networking on or off. Existing links stay; the index is hidden while off."""
+    User.objects.filter(pk=user.pk).update(allow_networking=allow)
+    user.allow_networking = allow
+    return user
+
+
+def user_deactivate(*, user):
+    """Deactivate an account: it can no longer log in, be followed or appear in lists."""
+    User.objects.filter(pk=user.pk).update(is_active=False)
+    user.is_active = False
+    return user
+
+
+def _neighbour_ids(user_id):
+    following = Network.objects.filter(follower_id=user_id).values_list("following_id", flat=True)
+    followers = Network.objects.filter(following_id=user_id).values_list("follower_id", flat=True)
+    return set(following) | set(followers)
+
+
+def user_delete(*, user):
+    """Delete a user and, through Django's cascade, their checklists and links.
+
+    Every neighbour's count moves (trigger). To stay deadlock-free the user and all
+    neighbours are locked in id order before anything is deleted; a neighbour that
+    appeared meanwhile is locked NOWAIT, and if that fails the attempt is rolled
+    back and retried rather than risking a lock cycle.
+    """
+    for attempt in range(DELETE_ATTEMPTS):
+        try:
+            with transaction.atomic():
+                locked = _neighbour_ids(user.pk) | {user.pk}
+                _users_lock(locked, strength="UPDATE")
+                late = _neighbour_ids(user.pk) - locked
+                if late:
+                    _users_lock(late, strength="UPDATE", nowait=True)
+                current = User.objects.filter(pk=user.pk).first()
+                if current is not None:
+                    current.delete()
+            logger.info("user deleted", extra={"target_user_id": user.pk})
+            return
+        except OperationalError as exc:
+            if not isinstance(exc.__cause__, LockNotAvailable) or attempt == DELETE_ATTEMPTS - 1:
+                raise
