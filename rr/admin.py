@@ -26,8 +26,7 @@ class UserAdmin(BaseUserAdmin):
         network_services.user_delete(user=obj)
 
     def delete_queryset(self, request, queryset):
-        for user in queryset:
-            network_services.user_delete(user=user)
+        network_services.users_delete(user_ids=list(queryset.values_list("pk", flat=True)))
 
 
 class RegretInline(admin.TabularInline):
@@ -55,9 +54,15 @@ class RegretAdmin(admin.ModelAdmin):
 
 @admin.register(Network)
 class NetworkAdmin(admin.ModelAdmin):
-    """Deletes here move the counts too: the database trigger sees every row."""
+    """Deletes here move the counts too (trigger) and take the services' lock order."""
 
     list_display = ["id", "follower", "following", "created_at"]
     search_fields = ["follower__username", "following__username"]
     list_select_related = ["follower", "following"]
     raw_id_fields = ["follower", "following"]
+
+    def delete_model(self, request, obj):
+        network_services.network_links_delete(links=Network.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request, queryset):
+        network_services.network_links_delete(links=queryset)

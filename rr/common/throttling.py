@@ -10,13 +10,23 @@ import logging
 import time
 
 from django.core.cache import cache
+from django.core.exceptions import ImproperlyConfigured
 from redis.exceptions import RedisError
+from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
 logger = logging.getLogger("rr.throttling")
 
 
 class AtomicRateThrottle(SimpleRateThrottle):
+    def get_rate(self):
+        # DRF reads its class-level THROTTLE_RATES, frozen at import; reading the live
+        # settings lets an environment or test override (rate None = unlimited) apply.
+        try:
+            return api_settings.DEFAULT_THROTTLE_RATES[self.scope]
+        except KeyError as exc:
+            raise ImproperlyConfigured(f"No throttle rate set for scope {self.scope!r}.") from exc
+
     def allow_request(self, request, view):
         if self.rate is None:
             return True

@@ -1,3 +1,4 @@
+from django.db import transaction
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
@@ -131,8 +132,11 @@ class NetworkFollowView(AuthenticatedAPIView):
     )
     def post(self, request, username):
         target = selectors.user_get_active(username=_username(username))
-        link = services.network_follow(follower=request.user, target=target)
-        shown = selectors.network_user_annotated(user=request.user, target_id=target.pk)
+        # One transaction: the follow's row locks keep the target from being deleted
+        # before it is read back for the response.
+        with transaction.atomic():
+            link = services.network_follow(follower=request.user, target=target)
+            shown = selectors.network_user_annotated(user=request.user, target_id=target.pk)
         return Response(
             {
                 "message": f"You now follow {target.username}.",

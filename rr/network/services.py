@@ -13,12 +13,13 @@ from django.db import IntegrityError, OperationalError, connection, transaction
 from psycopg.errors import LockNotAvailable
 
 from rr.accounts.models import User
-from rr.common.errors import Conflict, Forbidden, NotFound
+from rr.common.errors import Conflict, Forbidden, NotFound, Unauthorized
 from rr.network.models import Network
 
 logger = logging.getLogger("rr.network")
 
-DELETE_ATTEMPTS = 5
+# Each failed attempt adds at least one user to the next lock set, see users_delete.
+DELETE_ATTEMPTS = 20
 
 
 def _users_lock(ids, *, strength="NO KEY UPDATE", nowait=False):
@@ -56,11 +57,18 @@ def network_follow(*, follower, target):
     try:
         with transaction.atomic():
             _users_lock([follower.pk, target.pk])
-            # Re-read under the lock: a toggle or deactivation may have just committed.
-            fresh = User.objects.filter(pk=target.pk).values("is_active", "allow_networking").first()
-            if fresh is None or not fresh["is_active"]:
+            # Re-read under the lock: a toggle, deactivation or deletion may have just committed.
+            fresh = {
+                row["pk"]: row
+                for row in User.objects.filter(pk__in=[follower.pk, target.pk]).values(
+                    "pk", "is_active", "allow_networking"
+                )
+            }
+            if not fresh.get(follower.pk, {}).get("is_active"):
+                raise Unauthorized("Your account is inactive or deleted.")
+            if not fresh.get(target.pk, {}).get("is_active"):
                 raise NotFound("No such user.")
-            if not fresh["allow_networking"]:
+            if not fresh[target.pk]["allow_networking"]:
                 raise Forbidden(f"{target.username} does not allow networking.")
             link = Network.objects.create(follower=follower, following=target)
     except IntegrityError as exc:
@@ -92,6 +100,21 @@ def network_follower_remove(*, user, follower):
     logger.info("follower removed", extra={"follower_id": follower.pk, "following_id": user.pk})
 
 
+def network_links_delete(*, links):
+    """Delete any set of follow rows (admin, bulk cleanup) under the graph's lock order.
+
+    A plain queryset delete would lock the rows first and let the trigger lock their
+    users row by row, in no particular order; here every user involved is locked in
+    ascending id order first, like every other graph writer. Returns the rows deleted.
+    """
+    with transaction.atomic():
+        pairs = list(links.values_list("pk", "follower_id", "following_id"))
+        _users_lock({user_id for _, *ids in pairs for user_id in ids})
+        deleted, _ = Network.objects.filter(pk__in=[pk for pk, *_ in pairs]).delete()
+    logger.info("links deleted", extra={"links": deleted})
+    return deleted
+
+
 def networking_set(*, user, allow):
     """Switch networking on or off. Existing links stay; the index is hidden while off."""
     User.objects.filter(pk=user.pk).update(allow_networking=allow)
@@ -100,39 +123,52 @@ def networking_set(*, user, allow):
 
 
 def user_deactivate(*, user):
-    """Deactivate an account: it can no longer log in, be followed or appear in lists."""
+    """Deactivate an account: it can no longer log in, be followed or appear in lists.
+
+    Its links stay (and so do the counts, which mirror rr_network).
+    """
     User.objects.filter(pk=user.pk).update(is_active=False)
     user.is_active = False
     return user
 
 
-def _neighbour_ids(user_id):
-    following = Network.objects.filter(follower_id=user_id).values_list("following_id", flat=True)
-    followers = Network.objects.filter(following_id=user_id).values_list("follower_id", flat=True)
+def _neighbour_ids(user_ids):
+    following = Network.objects.filter(follower_id__in=user_ids).values_list("following_id", flat=True)
+    followers = Network.objects.filter(following_id__in=user_ids).values_list("follower_id", flat=True)
     return set(following) | set(followers)
 
 
-def user_delete(*, user):
-    """Delete a user and, through Django's cascade, their checklists and links.
+def users_delete(*, user_ids):
+    """Delete users and, through Django's cascade, their checklists and links.
 
-    Every neighbour's count moves (trigger). To stay deadlock-free the user and all
-    neighbours are locked in id order before anything is deleted; a neighbour that
-    appeared meanwhile is locked NOWAIT, and if that fails the attempt is rolled
-    back and retried rather than risking a lock cycle.
+    Every neighbour's count moves (trigger) in the same transaction. To stay
+    deadlock-free the users and all their neighbours are locked FOR UPDATE in id
+    order before anything is deleted. A neighbour that appeared while we queued for
+    those locks is locked NOWAIT (waiting for it out of order could close a cycle);
+    if that fails the attempt rolls back and the next one locks it in order with
+    the rest. The lock set only grows, so an attempt fails only when yet another
+    user followed or was followed by them while we queued.
     """
+    user_ids = set(user_ids)
+    known = set(user_ids)
     for attempt in range(DELETE_ATTEMPTS):
         try:
             with transaction.atomic():
-                locked = _neighbour_ids(user.pk) | {user.pk}
-                _users_lock(locked, strength="UPDATE")
-                late = _neighbour_ids(user.pk) - locked
+                known |= _neighbour_ids(user_ids)
+                _users_lock(known, strength="UPDATE")
+                late = _neighbour_ids(user_ids) - known
                 if late:
+                    known |= late
                     _users_lock(late, strength="UPDATE", nowait=True)
-                current = User.objects.filter(pk=user.pk).first()
-                if current is not None:
-                    current.delete()
-            logger.info("user deleted", extra={"target_user_id": user.pk})
+                for user in User.objects.filter(pk__in=user_ids).order_by("pk"):
+                    user.delete()
+            logger.info("users deleted", extra={"target_user_ids": sorted(user_ids)})
             return
         except OperationalError as exc:
             if not isinstance(exc.__cause__, LockNotAvailable) or attempt == DELETE_ATTEMPTS - 1:
                 raise
+
+
+def user_delete(*, user):
+    """Delete one user (see users_delete); a user already gone is not an error."""
+    users_delete(user_ids=[user.pk])

@@ -1,0 +1,116 @@
+"""network_follow, through POST /api/network/follow/<username>/."""
+
+import pytest
+
+from rr.accounts.models import User
+from rr.common.errors import Forbidden, NotFound, Unauthorized
+from rr.network import services
+from rr.network.models import Network
+from tests.network.helpers import LEGACY_NAMES, as_user, assert_counts_exact, counts, url
+
+pytestmark = pytest.mark.django_db
+
+ENTRY_FIELDS = {
+    "id",
+    "username",
+    "regret_index",
+    "checklist_created_at",
+    "allow_networking",
+    "followers_count",
+    "following_count",
+    "date_joined",
+    "you_follow",
+    "follows_you",
+}
+
+
+def test_follow_creates_the_link_and_moves_both_counts(make_user):
+    me, them = make_user(password=None), make_user(password=None)
+    response = as_user(me).post(url("follow", them.username))
+    assert response.status_code == 201
+    body = response.json()
+    assert set(body) == {"message", "network_id", "following"}
+    link = Network.objects.get(follower=me, following=them)
+    assert body["network_id"] == link.pk
+    assert them.username in body["message"]
+    entry = body["following"]
+    assert set(entry) == ENTRY_FIELDS
+    assert entry["id"] == them.pk
+    assert entry["username"] == them.username
+    assert entry["followers_count"] == 1
+    assert (entry["you_follow"], entry["follows_you"]) == (True, False)
+    assert entry["regret_index"] == -1 and entry["checklist_created_at"] is None
+    assert counts(me) == (0, 1)
+    assert counts(them) == (1, 0)
+
+
+def test_follow_back_is_seen_in_the_entry(make_user, follow):
+    me, them = make_user(password=None), make_user(password=None)
+    follow(them, me)
+    entry = as_user(me).post(url("follow", them.username)).json()["following"]
+    assert (entry["you_follow"], entry["follows_you"]) == (True, True)
+    assert counts(me) == (1, 1) and counts(them) == (1, 1)
+
+
+@pytest.mark.parametrize(
+    ("case", "status"),
+    [("too_long", 400), ("networking_off", 403), ("unknown", 404), ("inactive", 404), ("self", 409), ("again", 409)],
+)
+def test_refusals_write_nothing(make_user, follow, case, status):
+    me = make_user(password=None)
+    other = make_user(password=None)
+    follow(me, other)
+    name = {
+        "too_long": "a" * 256,
+        "networking_off": make_user(password=None, allow_networking=False).username,
+        "unknown": "nobody_here",
+        "inactive": make_user(password=None, is_active=False).username,
+        "self": me.username,
+        "again": other.username,
+    }[case]
+    response = as_user(me).post(url("follow", name))
+    assert response.status_code == status
+    assert set(response.json()) >= {"error"}
+    assert Network.objects.count() == 1
+    assert_counts_exact()
+
+
+@pytest.mark.parametrize("name", LEGACY_NAMES)
+def test_legacy_names_can_be_followed(make_user, legacy_user, name):
+    me, them = make_user(password=None), legacy_user(name)
+    response = as_user(me).post(url("follow", name))
+    assert response.status_code == 201
+    assert response.json()["following"]["username"] == name
+    assert counts(them) == (1, 0)
+
+
+def test_a_toggle_after_the_lookup_is_seen_under_the_lock(make_user):
+    me, them = make_user(password=None), make_user(password=None)
+    User.objects.filter(pk=them.pk).update(allow_networking=False)  # `them` is now stale
+    with pytest.raises(Forbidden):
+        services.network_follow(follower=me, target=them)
+    assert not Network.objects.exists()
+
+
+def test_a_deactivation_after_the_lookup_is_seen_under_the_lock(make_user):
+    me, them = make_user(password=None), make_user(password=None)
+    User.objects.filter(pk=them.pk).update(is_active=False)
+    with pytest.raises(NotFound):
+        services.network_follow(follower=me, target=them)
+    assert not Network.objects.exists()
+
+
+def test_a_deleted_target_is_404(make_user):
+    me, them = make_user(password=None), make_user(password=None)
+    User.objects.filter(pk=them.pk).delete()
+    with pytest.raises(NotFound):
+        services.network_follow(follower=me, target=them)
+
+
+def test_a_follower_gone_since_authentication_cannot_follow(make_user):
+    me, them = make_user(password=None), make_user(password=None)
+    services.user_delete(user=me)
+    with pytest.raises(Unauthorized):
+        services.network_follow(follower=me, target=them)
+    assert not Network.objects.exists()
+    assert_counts_exact()

@@ -1,0 +1,66 @@
+"""network_unfollow, through DELETE /api/network/unfollow/<username>/."""
+
+import pytest
+
+from rr.network import services
+from rr.network.models import Network
+from tests.network.helpers import LEGACY_NAMES, as_user, assert_counts_exact, counts, url
+
+pytestmark = pytest.mark.django_db
+
+
+def test_unfollow_removes_the_link_and_moves_both_counts(make_user, follow):
+    me, them = make_user(password=None), make_user(password=None)
+    follow(me, them)
+    follow(them, me)
+    response = as_user(me).delete(url("unfollow", them.username))
+    assert response.status_code == 200
+    assert set(response.json()) == {"message"}
+    assert not Network.objects.filter(follower=me, following=them).exists()
+    assert Network.objects.filter(follower=them, following=me).exists()
+    assert counts(me) == (1, 0)
+    assert counts(them) == (0, 1)
+
+
+def test_unfollow_needs_a_token(api, make_user):
+    response = api.delete(url("unfollow", make_user(password=None).username))
+    assert response.status_code == 401
+
+
+@pytest.mark.parametrize("case", ["unknown", "not_following", "followed_by_them_only", "self", "twice"])
+def test_nothing_to_unfollow_is_404(make_user, follow, case):
+    me, them = make_user(password=None), make_user(password=None)
+    name = {"unknown": "nobody_here", "self": me.username}.get(case, them.username)
+    if case == "followed_by_them_only":
+        follow(them, me)
+    if case == "twice":
+        follow(me, them)
+        assert as_user(me).delete(url("unfollow", name)).status_code == 200
+    response = as_user(me).delete(url("unfollow", name))
+    assert response.status_code == 404
+    assert "error" in response.json()
+    assert_counts_exact()
+
+
+def test_an_inactive_user_can_still_be_unfollowed(make_user, follow):
+    me, them = make_user(password=None), make_user(password=None)
+    follow(me, them)
+    services.user_deactivate(user=them)
+    assert as_user(me).delete(url("unfollow", them.username)).status_code == 200
+    assert counts(them) == (0, 0)
+
+
+def test_a_user_with_networking_off_can_still_be_unfollowed(make_user, follow):
+    me, them = make_user(password=None), make_user(password=None)
+    follow(me, them)
+    services.networking_set(user=them, allow=False)
+    assert as_user(me).delete(url("unfollow", them.username)).status_code == 200
+    assert counts(them) == (0, 0)
+
+
+@pytest.mark.parametrize("name", LEGACY_NAMES)
+def test_legacy_names_can_be_unfollowed(make_user, legacy_user, follow, name):
+    me, them = make_user(password=None), legacy_user(name)
+    follow(me, them)
+    assert as_user(me).delete(url("unfollow", name)).status_code == 200
+    assert counts(them) == (0, 0)

@@ -1,0 +1,82 @@
+"""network_target_check, through GET /api/network/validate/<username>/."""
+
+import pytest
+
+from rr.network import services
+from tests.network.helpers import LEGACY_NAMES, as_user, url
+
+pytestmark = pytest.mark.django_db
+
+def test_a_followable_user_is_described(make_user):
+    me, them = make_user(password=None), make_user(password=None)
+    response = as_user(me).get(url("validate", them.username))
+    assert response.status_code == 200
+    assert response.json() == {"username": them.username, "user_id": them.pk, "allow_networking": True}
+
+
+def test_validate_needs_a_token(api, make_user):
+    them = make_user(password=None)
+    response = api.get(url("validate", them.username))
+    assert response.status_code == 401
+    assert "error" in response.json()
+
+
+def test_a_name_no_user_can_have_is_400(make_user):
+    me = make_user(password=None)
+    response = as_user(me).get(url("validate", "a" * 256))
+    assert response.status_code == 400
+    assert "error" in response.json()
+
+
+def test_networking_off_is_403(make_user):
+    me, them = make_user(password=None), make_user(password=None, allow_networking=False)
+    response = as_user(me).get(url("validate", them.username))
+    assert response.status_code == 403
+    assert "networking" in response.json()["error"]
+
+
+@pytest.mark.parametrize("name", ["nobody_here", "Bob"])
+def test_an_unknown_user_is_404(make_user, legacy_user, name):
+    me = make_user(password=None)
+    legacy_user("bob")  # lookups are exact: `Bob` is somebody else
+    response = as_user(me).get(url("validate", name))
+    assert response.status_code == 404
+    assert "error" in response.json()
+
+
+def test_an_inactive_user_is_404(make_user):
+    me, them = make_user(password=None), make_user(password=None, is_active=False)
+    response = as_user(me).get(url("validate", them.username))
+    assert response.status_code == 404
+
+
+def test_self_is_409(make_user):
+    me = make_user(password=None)
+    response = as_user(me).get(url("validate", me.username))
+    assert response.status_code == 409
+    assert "yourself" in response.json()["error"]
+
+
+def test_already_following_is_409(make_user, follow):
+    me, them = make_user(password=None), make_user(password=None)
+    follow(me, them)
+    response = as_user(me).get(url("validate", them.username))
+    assert response.status_code == 409
+    assert "already" in response.json()["error"]
+
+
+@pytest.mark.parametrize("name", LEGACY_NAMES)
+def test_legacy_names_work_in_the_path(make_user, legacy_user, name):
+    me, them = make_user(password=None), legacy_user(name)
+    response = as_user(me).get(url("validate", name))
+    assert response.status_code == 200
+    assert response.json()["user_id"] == them.pk
+    assert response.json()["username"] == name
+
+
+def test_the_check_itself_names_the_reason(make_user, follow):
+    me, them = make_user(password=None), make_user(password=None)
+    assert services.network_target_check(user=me, target=them) is None
+    assert services.network_target_check(user=me, target=me).status_code == 409
+    follow(me, them)
+    assert services.network_target_check(user=me, target=them).status_code == 409
