@@ -1,0 +1,103 @@
+import logging
+import sys
+
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from rr.ops import counts
+
+logger = logging.getLogger("rr.ops.counts")
+
+
+class _Progress:
+    """A tqdm bar on a terminal; otherwise a log line at every tenth of the way."""
+
+    def __init__(self, total, *, interactive):
+        self.total = total
+        self.done = 0
+        self.next_tenth = 1
+        self.bar = tqdm(total=total, unit="users", file=sys.stderr) if interactive else None
+
+    def __call__(self, checked):
+        self.done += checked
+        if self.bar is not None:
+            self.bar.update(checked)
+            return
+        if self.total and self.done * 10 >= self.next_tenth * self.total:
+            logger.info("count repair progress", extra={"users_checked": self.done, "users_total": self.total})
+            self.next_tenth = self.done * 10 // self.total + 1
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()
+
+
+class Command(BaseCommand):
+    help = (
+        "Recompute followers_count and following_count of every user from rr_network, "
+        "in short batches that are safe while users follow and unfollow."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--dry-run", action="store_true", help="Report the users whose counts differ; write nothing.")
+        parser.add_argument(
+            "--check",
+            action="store_true",
+            help="Like --dry-run, and exit with status 1 when any count differs (for monitoring).",
+        )
+        parser.add_argument(
+            "--batch-size",
+            type=int,
+            default=counts.DEFAULT_BATCH_SIZE,
+            help=f"Users per transaction (default {counts.DEFAULT_BATCH_SIZE}).",
+        )
+
+    def handle(self, *args, dry_run, check, batch_size, **options):
+        if batch_size < 1:
+            raise CommandError("--batch-size must be a positive integer.")
+        dry_run = dry_run or check
+        progress = _Progress(counts.users_total(), interactive=sys.stderr.isatty())
+        try:
+            report = counts.network_counts_repair(dry_run=dry_run, batch_size=batch_size, on_progress=progress)
+        except counts.CountRepairStalled as exc:
+            raise CommandError(str(exc)) from exc
+        finally:
+            progress.close()
+        self._print(report)
+        if check and report.drift_found:
+            raise CommandError(f"Count drift found: {report.differing} user(s) differ.", returncode=1)
+
+    def _print(self, report):
+        write = self.stdout.write
+        if report.samples:
+            header = ("username", "followers stored", "followers true", "following stored", "following true")
+            rows = [
+                (d.username, d.followers_stored, d.followers_true, d.following_stored, d.following_true)
+                for d in report.samples
+            ]
+            widths = [min(30, max(len(_text(row[i])) for row in [header, *rows])) for i in range(len(header))]
+            for row in [header, *rows]:
+                write("  ".join(_cell(value, widths[i]) for i, value in enumerate(row)).rstrip())
+            if report.differing > len(report.samples):
+                write(f"... and {report.differing - len(report.samples)} more ({report.differing} in total)")
+        verb = "would change" if report.dry_run else "changed"
+        write(
+            f"Users checked: {report.checked}. Users whose counts differ: {report.differing}. "
+            f"Users {verb}: {report.differing if report.dry_run else report.updated}. "
+            f"Batches: {report.batches}, slowest {report.slowest_batch_ms:.1f} ms."
+            + (" Dry run: nothing was written." if report.dry_run else "")
+        )
+
+
+def _text(value):
+    # Legacy usernames may hold tabs or other control characters: show them escaped.
+    if not isinstance(value, str):
+        return str(value)
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in value)
+
+
+def _cell(value, width):
+    text = _text(value)
+    if len(text) > width:
+        text = text[: width - 1] + "…"
+    return text.rjust(width) if isinstance(value, int) else text.ljust(width)

@@ -1,0 +1,1 @@
+"""Operating the live database: count repair, deployment verification, backups."""
