@@ -1,6 +1,6 @@
 """Migration operations for changing a large, live PostgreSQL table without long locks."""
 
-from django.db import migrations
+from django.db import migrations, models
 
 
 class AddCheckConstraintNotValid(migrations.AddConstraint):
@@ -10,6 +10,12 @@ class AddCheckConstraintNotValid(migrations.AddConstraint):
     followed by ValidateConstraint, which scans under SHARE UPDATE EXCLUSIVE and
     so blocks neither reads nor writes. Elsewhere (SQLite) it is a plain AddConstraint.
     """
+
+    def __init__(self, model_name, constraint):
+        # Only CHECK constraints take NOT VALID; a UNIQUE one would get invalid SQL.
+        if not isinstance(constraint, models.CheckConstraint):
+            raise TypeError(f"{type(self).__name__} takes a CheckConstraint, not {constraint!r}")
+        super().__init__(model_name, constraint)
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
         if schema_editor.connection.vendor != "postgresql":

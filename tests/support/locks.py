@@ -1,0 +1,147 @@
+"""How long does a migration block live traffic on `rr_user`?
+
+`measure_migration_lock` runs `manage.py migrate ...` in a subprocess while a separate
+connection keeps issuing the short statements the application issues (read a user by
+id, touch `last_login`, sign up a user the way the legacy release does), each in its own
+transaction, and records every statement's latency. The longest latency seen while the
+migration ran is the longest time a user request would have hung on the migration's locks.
+
+    fill_users(name, 1_000_000)
+    result = measure_migration_lock(name, "migrate", "rr")
+    print(result.summary())
+"""
+
+import random
+import threading
+import time
+from dataclasses import dataclass, field
+
+from tests.support import pg
+
+
+def fill_users(name, rows):
+    """Append `rows` legacy-style users to `rr_user` in one INSERT ... SELECT, then VACUUM ANALYZE.
+
+    Only the legacy columns are named, so this works before and after migration 0004.
+    The VACUUM leaves the table as a long-lived production table is (hint bits set,
+    visibility map and statistics current), so that later scans are not slowed by
+    first-touch work.
+    """
+    with pg.connect(name) as conn:
+        conn.execute(
+            """
+            INSERT INTO rr_user (password, is_superuser, username, is_active, is_staff, date_joined)
+            SELECT '!unusable', false, 'bulk_' || g, true, false, now() - g * interval '1 second'
+            FROM generate_series(1, %s) AS g
+            """,
+            [rows],
+        )
+        conn.execute("VACUUM (ANALYZE) rr_user")
+
+
+@dataclass
+class Sample:
+    operation: str
+    started: float  # seconds since the measurement began
+    latency: float  # seconds
+
+
+@dataclass
+class LockMeasurement:
+    """What the busy connection saw while the migration ran."""
+
+    migration_seconds: float  # wall time of the `manage.py` subprocess
+    migration_window: tuple  # (start, end) in seconds since the measurement began
+    samples: list = field(repr=False)  # every Sample, before, during and after the migration
+    migration_output: str = field(repr=False, default="")
+
+    @property
+    def during(self):
+        """Samples whose statement overlapped the migration."""
+        start, end = self.migration_window
+        return [s for s in self.samples if s.started + s.latency >= start and s.started <= end]
+
+    @property
+    def longest_block(self):
+        """The longest single statement latency (seconds) during the migration."""
+        return max((s.latency for s in self.during), default=0.0)
+
+    @property
+    def baseline(self):
+        """The longest latency (seconds) before the migration started: the noise floor."""
+        start, _ = self.migration_window
+        return max((s.latency for s in self.samples if s.started + s.latency < start), default=0.0)
+
+    def slowest(self, count=5):
+        return sorted(self.during, key=lambda s: s.latency, reverse=True)[:count]
+
+    def summary(self):
+        slowest = ", ".join(
+            f"{s.operation} {s.latency * 1000:.1f} ms at +{s.started - self.migration_window[0]:.2f} s"
+            for s in self.slowest(3)
+        )
+        return (
+            f"migration {self.migration_seconds:.2f} s; longest block {self.longest_block * 1000:.1f} ms "
+            f"over {len(self.during)} statements (baseline {self.baseline * 1000:.1f} ms); "
+            f"slowest: {slowest}"
+        )
+
+
+def _traffic(name, max_id, stop, samples, origin, errors):
+    rng = random.Random(0)
+    serial = 0
+    try:
+        with pg.connect(name) as conn:
+            while not stop.is_set():
+                serial += 1
+                operation = ("select", "update", "insert")[serial % 3]
+                user_id = rng.randint(1, max_id)
+                started = time.perf_counter()
+                if operation == "select":
+                    conn.execute("SELECT id, username, last_login FROM rr_user WHERE id = %s", [user_id]).fetchone()
+                elif operation == "update":
+                    conn.execute("UPDATE rr_user SET last_login = now() WHERE id = %s", [user_id])
+                else:
+                    conn.execute(
+                        "INSERT INTO rr_user (password, is_superuser, username, is_active, is_staff, date_joined)"
+                        " VALUES ('!unusable', false, %s, true, false, now())",
+                        [f"traffic_{serial}"],
+                    )
+                ended = time.perf_counter()
+                samples.append(Sample(operation, started - origin, ended - started))
+    except Exception as error:  # reported to the caller, which fails loudly
+        errors.append(error)
+
+
+def measure_migration_lock(name, *manage_args, warmup=0.5, cooldown=0.3):
+    """Run `manage.py <manage_args>` on database `name` under live traffic; return a LockMeasurement.
+
+    The traffic runs on its own connection in a thread for `warmup` seconds before the
+    migration starts (the baseline) and `cooldown` seconds after it ends. A failing
+    traffic statement or migration raises.
+    """
+    with pg.connect(name) as conn:
+        max_id = conn.execute("SELECT max(id) FROM rr_user").fetchone()[0] or 1
+    samples, errors, stop = [], [], threading.Event()
+    origin = time.perf_counter()
+    worker = threading.Thread(target=_traffic, args=(name, max_id, stop, samples, origin, errors))
+    worker.start()
+    try:
+        time.sleep(warmup)
+        start = time.perf_counter() - origin
+        result = pg.manage(name, *manage_args, check=False)
+        end = time.perf_counter() - origin
+        time.sleep(cooldown)
+    finally:
+        stop.set()
+        worker.join()
+    if errors:
+        raise RuntimeError(f"the traffic connection failed: {errors[0]!r}")
+    if result.returncode != 0:
+        raise RuntimeError(f"manage.py {' '.join(manage_args)} failed:\n{result.stdout}\n{result.stderr}")
+    return LockMeasurement(
+        migration_seconds=end - start,
+        migration_window=(start, end),
+        samples=samples,
+        migration_output=result.stdout,
+    )
