@@ -141,11 +141,13 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework_simplejwt.authentication.JWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["rr.common.parsers.JSONBodyParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "rr.common.errors.exception_handler",
     "UNAUTHENTICATED_USER": None,
-    "NUM_PROXIES": int(os.environ["NUM_PROXIES"]) if os.environ.get("NUM_PROXIES") else None,
+    # The per-address rate limits trust X-Forwarded-For only behind this many proxies;
+    # DRF's default (None) would take the header as sent, letting a client pick its address.
+    "NUM_PROXIES": int(os.environ.get("NUM_PROXIES") or "0"),
     "DEFAULT_THROTTLE_RATES": {
         "signup": os.environ.get("RATE_SIGNUP", "20/hour"),
         "login": os.environ.get("RATE_LOGIN", "30/minute"),

@@ -18,6 +18,13 @@ def _clear_rate_limits():
     yield
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # PBKDF2's default rounds cost a fifth of a second per password and the suite hashes
+    # hundreds. The slow hashers stay listed so stored hashes (the legacy admin's) still verify.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *settings.PASSWORD_HASHERS]
+
+
 @pytest.fixture
 def make_user(db):
     def make(username=None, password="a sturdy passphrase 42", **fields):
@@ -38,6 +45,12 @@ def client_for(user=None):
     if user is not None:
         client.credentials(HTTP_AUTHORIZATION=f"Bearer {account_services.tokens_for(user)['access']}")
     return client
+
+
+@pytest.fixture
+def client_of():
+    """`client_for` as a fixture: `client_of(user)` is a client authenticated as `user`."""
+    return client_for
 
 
 @pytest.fixture

@@ -14,13 +14,19 @@ class RegretSerializer(serializers.ModelSerializer):
         fields = ["id", "description", "created_at", "success", "checklist"]
 
 
-class ChecklistSerializer(serializers.ModelSerializer):
+class ChecklistFieldsSerializer(serializers.ModelSerializer):
     score = serializers.DecimalField(max_digits=5, decimal_places=4, coerce_to_string=False)
-    regrets = RegretSerializer(many=True, read_only=True)
 
     class Meta:
         model = Checklist
-        fields = ["id", "created_at", "score", "completed", "regrets"]
+        fields = ["id", "created_at", "score", "completed"]
+
+
+class ChecklistSerializer(ChecklistFieldsSerializer):
+    regrets = RegretSerializer(many=True, read_only=True)
+
+    class Meta(ChecklistFieldsSerializer.Meta):
+        fields = ChecklistFieldsSerializer.Meta.fields + ["regrets"]
 
 
 class ChecklistForDayInput(serializers.Serializer):
@@ -61,8 +67,9 @@ class ChecklistsView(AuthenticatedAPIView):
         checklist, created = services.checklist_for_day(
             user=request.user, local_datetime=data["local_datetime"]
         )
+        # A new checklist has no regrets: no query for them.
         regrets = [] if created else selectors.regret_list(checklist=checklist)
-        body = ChecklistSerializer(checklist).data | {"regrets": RegretSerializer(regrets, many=True).data}
+        body = ChecklistFieldsSerializer(checklist).data | {"regrets": RegretSerializer(regrets, many=True).data}
         return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 

@@ -35,7 +35,9 @@ class OffsetDateTimeField(serializers.Field):
     }
 
     def to_internal_value(self, data):
-        if not isinstance(data, str) or len(data) > 64:
+        # Python's ISO parser stops at a NUL and accepts what came before it, so
+        # anything but printable ASCII is refused before parsing.
+        if not isinstance(data, str) or len(data) > 64 or not (data.isascii() and data.isprintable()):
             self.fail("invalid")
         try:
             value = parse_datetime(data.strip())

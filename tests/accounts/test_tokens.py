@@ -1,0 +1,138 @@
+"""Access and refresh tokens: token_refresh, token_revoke and the bearer authentication."""
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
+from rest_framework_simplejwt.utils import aware_utcnow
+
+from rr.accounts import services
+from rr.accounts.models import User
+from rr.network import services as network_services
+
+
+def _refresh(api, token):
+    return api.post("/auth/jwt/refresh/", {"refresh": token}, format="json")
+
+
+def _bearer(token):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    return client
+
+
+def _tampered(token):
+    header, payload, signature = token.split(".")
+    flipped = "A" if signature[0] != "A" else "B"
+    return ".".join([header, payload, flipped + signature[1:]])
+
+
+def _expired(token_class, user):
+    token = token_class.for_user(user)
+    token.set_exp(from_time=aware_utcnow() - timedelta(days=60), lifetime=timedelta(minutes=1))
+    return str(token)
+
+
+@pytest.mark.django_db
+def test_refresh_rotates_and_the_old_refresh_token_stops_working(api, user):
+    old = services.tokens_for(user)["refresh"]
+
+    response = _refresh(api, old)
+
+    assert response.status_code == 200
+    fresh = response.json()
+    assert set(fresh) == {"refresh", "access"}
+    assert fresh["refresh"] != old
+    assert _bearer(fresh["access"]).get("/api/checklists/").status_code == 200
+    assert _refresh(api, old).status_code == 401
+    assert _refresh(api, fresh["refresh"]).status_code == 200
+
+
+@pytest.mark.django_db
+def test_logout_revokes_the_refresh_token(api, user):
+    refresh = services.tokens_for(user)["refresh"]
+
+    response = api.post("/auth/logout/", {"refresh": refresh}, format="json")
+
+    assert response.status_code == 200
+    assert _refresh(api, refresh).status_code == 401
+    assert api.post("/auth/logout/", {"refresh": refresh}, format="json").status_code == 401
+
+
+@pytest.mark.django_db
+def test_tampered_tokens_are_401(api, user):
+    tokens = services.tokens_for(user)
+
+    assert _refresh(api, _tampered(tokens["refresh"])).status_code == 401
+    response = _bearer(_tampered(tokens["access"])).get("/api/checklists/")
+    assert response.status_code == 401
+    assert response.json()["error"]
+
+
+@pytest.mark.django_db
+def test_expired_tokens_are_401(api, user):
+    assert _refresh(api, _expired(RefreshToken, user)).status_code == 401
+    assert _bearer(_expired(AccessToken, user)).get("/api/checklists/").status_code == 401
+
+
+@pytest.mark.django_db
+def test_a_token_of_the_wrong_type_is_401(api, user):
+    tokens = services.tokens_for(user)
+
+    assert _bearer(tokens["refresh"]).get("/api/checklists/").status_code == 401
+    assert _refresh(api, tokens["access"]).status_code == 401
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("header", ["Bearer", "Bearer not-a-jwt", "Token abc", "Basic YWxpY2U6c2VjcmV0"])
+def test_malformed_authorization_headers_are_401(api, header):
+    api.credentials(HTTP_AUTHORIZATION=header)
+
+    response = api.get("/api/checklists/")
+
+    assert response.status_code == 401
+    assert response.json()["error"]
+
+
+@pytest.mark.django_db
+def test_tokens_of_a_deleted_user_are_401(api, user):
+    tokens = services.tokens_for(user)
+    network_services.user_delete(user=user)
+
+    assert _bearer(tokens["access"]).get("/api/checklists/").status_code == 401
+    assert _refresh(api, tokens["refresh"]).status_code == 401
+
+
+@pytest.mark.django_db
+def test_tokens_of_a_deactivated_user_are_401(api, user):
+    tokens = services.tokens_for(user)
+    network_services.user_deactivate(user=user)
+
+    assert _bearer(tokens["access"]).get("/api/checklists/").status_code == 401
+    assert _refresh(api, tokens["refresh"]).status_code == 401
+
+
+def _refresh_in_thread(token, barrier, results):
+    try:
+        barrier.wait()
+        results.append(_refresh(APIClient(), token).status_code)
+    finally:
+        connection.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_refreshes_of_one_token_let_exactly_one_through():
+    user = User.objects.create_user("racer")
+    token = services.tokens_for(user)["refresh"]
+    barrier = threading.Barrier(2)
+    results = []
+    threads = [threading.Thread(target=_refresh_in_thread, args=(token, barrier, results)) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(results) == [200, 401]

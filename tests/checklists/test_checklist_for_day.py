@@ -1,0 +1,189 @@
+"""`POST /api/checklists/` (checklist_for_day) and `GET /api/checklists/` (checklist_list)."""
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from rr.checklists import services
+from rr.checklists.models import Checklist
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/checklists/"
+CHECKLIST_FIELDS = {"id", "created_at", "score", "completed", "regrets"}
+
+
+def _for_day(client, local_datetime):
+    return client.post(URL, {"local_datetime": local_datetime}, format="json")
+
+
+def test_first_request_of_a_local_day_creates_the_checklist_then_returns_it(client, user):
+    created = _for_day(client, "2025-06-19T01:00:00+08:00")
+
+    assert created.status_code == 201
+    body = created.json()
+    assert set(body) == CHECKLIST_FIELDS
+    # created_at is the instant sent, in UTC.
+    assert body["created_at"] == "2025-06-18T17:00:00Z"
+    assert body["score"] == 1.0 and body["completed"] is False and body["regrets"] == []
+
+    later = _for_day(client, "2025-06-19T23:59:59+08:00")
+    assert later.status_code == 200
+    assert later.json()["id"] == body["id"]
+    assert Checklist.objects.filter(user=user).count() == 1
+
+
+def test_the_returned_checklist_carries_its_regrets(client, user):
+    checklist_id = _for_day(client, "2025-06-19T08:00:00+02:00").json()["id"]
+    client.post(f"{URL}{checklist_id}/regrets/", {"description": "call mum"}, format="json")
+
+    again = _for_day(client, "2025-06-19T20:00:00+02:00").json()
+
+    assert [r["description"] for r in again["regrets"]] == ["call mum"]
+    assert again["score"] == 1.0
+
+
+def test_the_local_date_not_the_utc_date_decides(client):
+    # Same UTC date (2025-06-18), different local dates in +08:00.
+    first = _for_day(client, "2025-06-19T01:00:00+08:00")
+    second = _for_day(client, "2025-06-18T23:30:00+08:00")
+
+    assert (first.status_code, second.status_code) == (201, 201)
+    assert first.json()["id"] != second.json()["id"]
+    assert second.json()["created_at"] == "2025-06-18T15:30:00Z"
+
+
+def test_a_checklist_is_found_through_any_offset_whose_local_date_it_falls_on(client):
+    created = _for_day(client, "2025-06-19T01:00:00+08:00").json()  # 2025-06-18T17:00Z
+
+    # 17:00Z is 19:00 on 2025-06-18 at +02:00 and 12:00 on 2025-06-18 at -05:00.
+    assert _for_day(client, "2025-06-18T08:00:00+02:00").json()["id"] == created["id"]
+    assert _for_day(client, "2025-06-18T23:00:00-05:00").json()["id"] == created["id"]
+    # At -05:00 on 2025-06-19 it is another day.
+    other = _for_day(client, "2025-06-19T00:30:00-05:00")
+    assert other.status_code == 201
+
+
+def test_day_boundaries_are_half_open(client):
+    created = _for_day(client, "2025-06-19T00:00:00+00:00").json()
+
+    assert _for_day(client, "2025-06-19T23:59:59.999999+00:00").json()["id"] == created["id"]
+    assert _for_day(client, "2025-06-20T00:00:00+00:00").status_code == 201
+    assert _for_day(client, "2025-06-18T23:59:59.999999+00:00").status_code == 201
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"local_datetime": None},
+        {"local_datetime": ""},
+        {"local_datetime": "yesterday"},
+        {"local_datetime": "2025-13-40T00:00:00+00:00"},
+        {"local_datetime": "2025-06-19T01:00:00+25:00"},
+        {"local_datetime": 1750294800},
+        {"local_datetime": ["2025-06-19T01:00:00+08:00"]},
+        {"local_datetime": "2025-06-19T01:00:00"},  # no offset
+        {"local_datetime": "2025-06-19"},
+        {"local_datetime": "0001-01-01T00:00:00+08:00"},
+        {"local_datetime": "9999-12-31T23:00:00-08:00"},
+        {"local_datetime": "2025-06-19T01:00:00+08:00\x00"},
+        {"local_datetime": "2025-06-19T01:00:00+08:00" + " " * 100},
+    ],
+)
+def test_missing_unparseable_or_offset_less_local_datetime_is_400(client, body):
+    response = client.post(URL, body, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["error"].startswith("local_datetime")
+    assert not Checklist.objects.exists()
+
+
+def test_legacy_duplicates_on_one_day_resolve_to_the_earliest(client, user):
+    # Inserted the way the legacy release left them: the later one has the lower id.
+    later = Checklist.objects.create(user=user, created_at=datetime(2025, 6, 19, 15, 0, tzinfo=timezone.utc))
+    earlier = Checklist.objects.create(user=user, created_at=datetime(2025, 6, 19, 9, 0, tzinfo=timezone.utc))
+    assert later.pk < earlier.pk
+
+    for _ in range(2):
+        response = _for_day(client, "2025-06-19T20:00:00+00:00")
+        assert response.status_code == 200
+        assert response.json()["id"] == earlier.pk
+    assert Checklist.objects.filter(user=user).count() == 2
+
+
+def test_legacy_duplicates_at_the_same_instant_resolve_to_the_lowest_id(client, user):
+    at = datetime(2025, 6, 19, 9, 0, tzinfo=timezone.utc)
+    first = Checklist.objects.create(user=user, created_at=at)
+    Checklist.objects.create(user=user, created_at=at)
+
+    assert _for_day(client, "2025-06-19T20:00:00+00:00").json()["id"] == first.pk
+
+
+def test_another_users_checklist_of_the_same_day_is_not_returned(client, make_user):
+    other = make_user()
+    theirs, _ = services.checklist_for_day(
+        user=other, local_datetime=datetime(2025, 6, 19, 8, tzinfo=timezone.utc)
+    )
+
+    response = _for_day(client, "2025-06-19T10:00:00+00:00")
+
+    assert response.status_code == 201
+    assert response.json()["id"] != theirs.pk
+
+
+def _past_checklists(user, count):
+    start = datetime(2020, 1, 1, 12, tzinfo=timezone.utc)
+    Checklist.objects.bulk_create(
+        Checklist(user=user, created_at=start + timedelta(days=day)) for day in range(count)
+    )
+
+
+def _statements(captured):
+    # Savepoints stand in for BEGIN/COMMIT inside the test's own transaction.
+    return [q["sql"] for q in captured.captured_queries if "SAVEPOINT" not in q["sql"]]
+
+
+def _queries(client, local_datetime):
+    with CaptureQueriesContext(connection) as captured:
+        response = _for_day(client, local_datetime)
+    return response.status_code, _statements(captured)
+
+
+def test_lookup_cost_does_not_grow_with_the_users_history(make_user, client_of):
+    few, many = make_user(), make_user()
+    _past_checklists(few, 1)
+    _past_checklists(many, 1_000)
+
+    # Creating today's checklist, then finding it again.
+    for local_datetime, expected_status in [("2025-06-19T08:00:00+02:00", 201), ("2025-06-19T09:00:00+02:00", 200)]:
+        status_few, sql_few = _queries(client_of(few), local_datetime)
+        status_many, sql_many = _queries(client_of(many), local_datetime)
+        assert status_few == status_many == expected_status
+        assert len(sql_many) == len(sql_few) <= 4, sql_many
+
+
+def test_listing_is_newest_first_with_regrets_and_only_the_users_own(client, user, make_user, client_of):
+    for day in ("2025-06-17", "2025-06-19", "2025-06-18"):
+        _for_day(client, f"{day}T12:00:00+00:00")
+    _for_day(client_of(make_user()), "2025-06-20T12:00:00+00:00")
+
+    response = client.get(URL)
+
+    assert response.status_code == 200
+    assert [c["created_at"][:10] for c in response.json()] == ["2025-06-19", "2025-06-18", "2025-06-17"]
+    assert all(set(c) == CHECKLIST_FIELDS for c in response.json())
+
+
+def test_listing_costs_a_fixed_number_of_queries(client, user):
+    _past_checklists(user, 50)
+    for checklist in Checklist.objects.filter(user=user)[:5]:
+        services.regret_add(user=user, checklist_id=checklist.pk, description="x")
+
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(URL)
+
+    assert response.status_code == 200 and len(response.json()) == 50
+    assert len(_statements(captured)) == 3  # the user, the checklists, their regrets
