@@ -209,11 +209,9 @@ def network_counts_drifting(*, sample=None):
     """
     where = ""
     if sample:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT greatest(reltuples, 0) FROM pg_class WHERE oid = 'rr_user'::regclass")
-            estimate = cursor.fetchone()[0]
-        if estimate > sample:
-            where = f"TABLESAMPLE BERNOULLI ({min(100.0, 100.0 * sample / estimate):.6f})"
+        total = users_total()
+        if total > sample:
+            where = f"TABLESAMPLE BERNOULLI ({100.0 * sample / total:.6f})"
     sql = f"""
         SELECT count(*),
                count(*) FILTER (WHERE (u.followers_count, u.following_count) IS DISTINCT FROM (

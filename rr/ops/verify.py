@@ -1,0 +1,359 @@
+"""Post-deployment verification: what the hand checklist checked, as one command.
+
+Each check reads the catalog or the data and answers OK or FAIL with a line of
+detail. Nothing is left behind: the endpoint check works on throwaway users inside
+a transaction that is always rolled back.
+"""
+
+import json
+import uuid
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import DatabaseError, connection, transaction
+from django.db.migrations.executor import MigrationExecutor
+from django.http.request import validate_host
+from django.test import Client
+
+from rr.accounts import services as account_services
+from rr.network import services as network_services
+from rr.ops.counts import network_counts_drifting
+
+USER_COLUMNS = {
+    # column: (type, default expression)
+    "allow_networking": ("boolean", "true"),
+    "followers_count": ("integer", "0"),
+    "following_count": ("integer", "0"),
+}
+USER_CHECKS = {
+    "rr_user_followers_count_gte_0": "CHECK ((followers_count >= 0))",
+    "rr_user_following_count_gte_0": "CHECK ((following_count >= 0))",
+}
+NETWORK_CONSTRAINTS = {
+    "rr_network_unique_pair": ("u", "UNIQUE (follower_id, following_id)"),
+    "rr_network_no_self_follow": ("c", "CHECK ((NOT (follower_id = following_id)))"),
+}
+NETWORK_INDEXES = {
+    "rr_network_follower_idx": "(follower_id, id)",
+    "rr_network_following_idx": "(following_id, id)",
+}
+NETWORK_TRIGGERS = ("rr_network_counts", "rr_network_counts_truncate")
+LIST_ENTRY_FIELDS = {
+    "id", "username", "regret_index", "checklist_created_at",
+    "allow_networking", "followers_count", "following_count", "date_joined",
+}  # fmt: skip
+
+
+class CheckFailed(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    name: str
+    ok: bool
+    detail: str
+
+    def line(self):
+        return f"{'OK  ' if self.ok else 'FAIL'}  {self.name}: {self.detail}"
+
+
+def _rows(sql, params=()):
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _table_exists(name):
+    return _rows("SELECT to_regclass(%s) IS NOT NULL", [name])[0][0]
+
+
+def check_user_columns():
+    if not _table_exists("rr_user"):
+        raise CheckFailed("table rr_user is missing")
+    found = {
+        name: (type_, not_null, default)
+        for name, type_, not_null, default in _rows(
+            """
+            SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, pg_get_expr(d.adbin, d.adrelid)
+            FROM pg_attribute a
+            LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+            WHERE a.attrelid = 'rr_user'::regclass AND NOT a.attisdropped AND a.attname = ANY(%s)
+            """,
+            [list(USER_COLUMNS)],
+        )
+    }
+    problems = []
+    for column, (type_, default) in USER_COLUMNS.items():
+        if column not in found:
+            problems.append(f"{column} is missing")
+            continue
+        actual_type, not_null, actual_default = found[column]
+        if actual_type != type_:
+            problems.append(f"{column} is {actual_type}, expected {type_}")
+        if not not_null:
+            problems.append(f"{column} allows NULL")
+        if actual_default != default:
+            problems.append(f"{column} defaults to {actual_default}, expected {default}")
+    if problems:
+        raise CheckFailed("; ".join(problems))
+    return "allow_networking, followers_count, following_count: NOT NULL with database defaults"
+
+
+def _constraint_problems(table, expected):
+    """`expected`: name -> (contype, definition). Missing, different or NOT VALID ones."""
+    found = {
+        name: (contype, definition, validated)
+        for name, contype, definition, validated in _rows(
+            """
+            SELECT conname, contype, pg_get_constraintdef(oid), convalidated
+            FROM pg_constraint WHERE conrelid = %s::regclass AND conname = ANY(%s)
+            """,
+            [table, list(expected)],
+        )
+    }
+    problems = []
+    for name, (contype, definition) in expected.items():
+        if name not in found:
+            problems.append(f"{name} is missing")
+        elif found[name][:2] != (contype, definition):
+            problems.append(f"{name} is {found[name][1]!r}, expected {definition!r}")
+        elif not found[name][2]:
+            problems.append(f"{name} is NOT VALID (run migrate)")
+    return problems
+
+
+def check_user_constraints():
+    if not _table_exists("rr_user"):
+        raise CheckFailed("table rr_user is missing")
+    problems = _constraint_problems("rr_user", {name: ("c", sql) for name, sql in USER_CHECKS.items()})
+    if problems:
+        raise CheckFailed("; ".join(problems))
+    return ", ".join(USER_CHECKS) + ": present and validated"
+
+
+def check_network_table():
+    if not _table_exists("rr_network"):
+        raise CheckFailed("table rr_network is missing")
+    problems = _constraint_problems("rr_network", NETWORK_CONSTRAINTS)
+    foreign = _rows(
+        """
+        SELECT a.attname, c.convalidated FROM pg_constraint c
+        JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
+        WHERE c.conrelid = 'rr_network'::regclass AND c.contype = 'f' AND c.confrelid = 'rr_user'::regclass
+        """
+    )
+    for column in ("follower_id", "following_id"):
+        state = [validated for name, validated in foreign if name == column]
+        if not state:
+            problems.append(f"foreign key {column} -> rr_user is missing")
+        elif not all(state):
+            problems.append(f"foreign key {column} -> rr_user is NOT VALID")
+    if problems:
+        raise CheckFailed("; ".join(problems))
+    return "rr_network with its unique pair, no-self-follow and foreign keys, validated"
+
+
+def check_network_indexes():
+    if not _table_exists("rr_network"):
+        raise CheckFailed("table rr_network is missing")
+    found = {
+        name: (definition, valid)
+        for name, definition, valid in _rows(
+            """
+            SELECT c.relname, pg_get_indexdef(i.indexrelid), i.indisvalid AND i.indisready
+            FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+            WHERE i.indrelid = 'rr_network'::regclass
+            """
+        )
+    }
+    problems = []
+    for name, columns in NETWORK_INDEXES.items():
+        if name not in found:
+            problems.append(f"{name} is missing")
+        elif not found[name][0].endswith(f"btree {columns}"):
+            problems.append(f"{name} is {found[name][0]!r}, expected btree {columns}")
+        elif not found[name][1]:
+            problems.append(f"{name} is INVALID (a failed concurrent build: drop it and run migrate)")
+    if problems:
+        raise CheckFailed("; ".join(problems))
+    return ", ".join(NETWORK_INDEXES) + ": present and valid"
+
+
+def check_network_triggers():
+    if not _table_exists("rr_network"):
+        raise CheckFailed("table rr_network is missing")
+    found = dict(
+        _rows(
+            "SELECT tgname, tgenabled FROM pg_trigger WHERE tgrelid = 'rr_network'::regclass AND NOT tgisinternal"
+        )
+    )
+    problems = []
+    for name in NETWORK_TRIGGERS:
+        if name not in found:
+            problems.append(f"{name} is missing")
+        elif found[name] == "D":
+            problems.append(f"{name} is disabled (ALTER TABLE rr_network ENABLE TRIGGER {name}; then repair counts)")
+    if problems:
+        raise CheckFailed("; ".join(problems))
+    return "count triggers present and enabled"
+
+
+def check_migrations():
+    executor = MigrationExecutor(connection)
+    graph = executor.loader.graph
+    plan = executor.migration_plan(graph.leaf_nodes())
+    unknown = sorted(set(executor.loader.applied_migrations) - set(graph.nodes))
+    problems = []
+    if plan:
+        pending = ", ".join(f"{m.app_label}.{m.name}" for m, backwards in plan if not backwards)
+        problems.append(f"unapplied: {pending} (run migrate)")
+    if unknown:
+        problems.append("applied but unknown to this release: " + ", ".join(f"{a}.{n}" for a, n in unknown))
+    if problems:
+        raise CheckFailed("; ".join(problems))
+    return "every app at its latest migration (" + ", ".join(
+        f"{app} {name}" for app, name in sorted(graph.leaf_nodes()) if app == "rr"
+    ) + ")"
+
+
+def check_counts(sample=None):
+    checked, differing = network_counts_drifting(sample=sample)
+    scope = f"{checked} sampled users" if sample else f"all {checked} users"
+    if differing:
+        raise CheckFailed(
+            f"{differing} of {scope} have counts that differ from rr_network "
+            "(manage.py initialize_network_counts --dry-run, then without --dry-run)"
+        )
+    return f"{scope}: counts equal rr_network"
+
+
+def _client_host():
+    """A Host header the running settings accept, so the in-process requests are not refused."""
+    allowed = settings.ALLOWED_HOSTS or ([".localhost", "127.0.0.1", "[::1]"] if settings.DEBUG else [])
+    for pattern in allowed:
+        candidate = "localhost" if pattern == "*" else pattern.lstrip(".")
+        if validate_host(candidate, allowed):
+            return candidate
+    raise CheckFailed("ALLOWED_HOSTS accepts no host name")
+
+
+class _Api:
+    """In-process HTTPS requests through the full middleware stack, as one user."""
+
+    def __init__(self, host):
+        self.client = Client(raise_request_exception=False, HTTP_HOST=host)
+        self.request_id = f"verify-deployment-{uuid.uuid4().hex[:12]}"
+        self.failures = []
+
+    def call(self, method, path, user=None, expect=200, body=None):
+        headers = {"X-Request-ID": self.request_id}
+        if user is not None:
+            headers["Authorization"] = f"Bearer {account_services.tokens_for(user)['access']}"
+        response = self.client.generic(
+            method.upper(),
+            path,
+            data=json.dumps(body) if body is not None else "",
+            content_type="application/json",
+            secure=True,
+            headers=headers,
+        )
+        try:
+            data = json.loads(response.content or b"null")
+        except ValueError:
+            data = None
+        if response.status_code != expect:
+            self.failures.append(f"{method.upper()} {path} answered {response.status_code}, expected {expect}")
+        elif expect >= 400 and not (isinstance(data, dict) and isinstance(data.get("error"), str)):
+            self.failures.append(f"{method.upper()} {path} error body lacks 'error'")
+        return data if isinstance(data, dict) else {}
+
+    def expect(self, condition, message):
+        if not condition:
+            self.failures.append(message)
+
+
+def _counts(user):
+    return tuple(
+        _rows("SELECT followers_count, following_count FROM rr_user WHERE id = %s", [user.pk])[0]
+    )
+
+
+def check_endpoints():
+    """Follow, list, settings and unfollow answer as specified, on throwaway users; rolled back."""
+    api = _Api(_client_host())
+    with transaction.atomic():
+        tag = uuid.uuid4().hex[:10]
+        actor, target, private = (
+            account_services.account_create(username=f"vd_{tag}_{n}") for n in ("a", "b", "c")
+        )
+        network_services.networking_set(user=private, allow=False)
+        base = "/api/network"
+
+        api.call("get", f"{base}/validate/{target.username}/", expect=401)
+        body = api.call("get", f"{base}/validate/{target.username}/", actor)
+        api.expect(body.get("user_id") == target.pk and body.get("allow_networking") is True, "validate body wrong")
+        api.call("get", f"{base}/validate/{actor.username}/", actor, expect=409)
+        api.call("get", f"{base}/validate/{private.username}/", actor, expect=403)
+        api.call("get", f"{base}/validate/vd_{tag}_none/", actor, expect=404)
+
+        body = api.call("post", f"{base}/follow/{target.username}/", actor, expect=201)
+        api.expect(
+            {"message", "network_id", "following"} <= set(body)
+            and (body.get("following") or {}).get("username") == target.username,
+            "follow body wrong",
+        )
+        api.call("post", f"{base}/follow/{target.username}/", actor, expect=409)
+        api.call("post", f"{base}/follow/{private.username}/", actor, expect=403)
+        api.expect(_counts(actor) == (0, 1) and _counts(target) == (1, 0), "counts did not move with the follow")
+
+        body = api.call("get", f"{base}/list/following/", actor)
+        users = body.get("users") or [{}]
+        api.expect(
+            body.get("list_type") == "following" and body.get("count") == 1
+            and users[0].get("username") == target.username and LIST_ENTRY_FIELDS <= set(users[0])
+            and users[0].get("regret_index") == -1,
+            "following list wrong",
+        )  # fmt: skip
+        body = api.call("get", f"{base}/list/followers/", target)
+        api.expect(body.get("count") == 1 and (body.get("users") or [{}])[0].get("id") == actor.pk, "followers list wrong")
+        api.call("get", f"{base}/list/everyone/", actor, expect=400)
+
+        body = api.call("get", f"{base}/settings/", actor)
+        api.expect(body.get("allow_networking") is True, "settings body wrong")
+        api.call("patch", f"{base}/settings/", actor, expect=400, body={"allow_networking": "yes"})
+        body = api.call("patch", f"{base}/settings/", private, body={"allow_networking": True})
+        api.expect(body.get("allow_networking") is True, "settings change not applied")
+
+        api.call("delete", f"{base}/unfollow/{target.username}/", actor)
+        api.call("delete", f"{base}/unfollow/{target.username}/", actor, expect=404)
+        api.expect(_counts(actor) == (0, 0) and _counts(target) == (0, 0), "counts did not move with the unfollow")
+        transaction.set_rollback(True)
+    if api.failures:
+        raise CheckFailed("; ".join(api.failures))
+    return f"validate, follow, list, settings, unfollow answer as specified (request id {api.request_id}; rolled back)"
+
+
+def deployment_verify(*, sample=None):
+    """Run every check; each in its own transaction, so one failure cannot hide the others."""
+    checks = [
+        ("user columns", check_user_columns),
+        ("user constraints", check_user_constraints),
+        ("network table", check_network_table),
+        ("network indexes", check_network_indexes),
+        ("network triggers", check_network_triggers),
+        ("migrations", check_migrations),
+        ("counts", lambda: check_counts(sample)),
+        ("endpoints", check_endpoints),
+    ]
+    results = []
+    for name, check in checks:
+        try:
+            with transaction.atomic():
+                detail = check()
+            results.append(CheckResult(name, True, detail))
+        except CheckFailed as exc:
+            results.append(CheckResult(name, False, str(exc)))
+        except DatabaseError as exc:
+            results.append(CheckResult(name, False, f"database error: {str(exc).strip().splitlines()[0]}"))
+    return results
