@@ -5,7 +5,6 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rr.accounts import api as accounts_api
 from rr.checklists import api as checklists_api
 from rr.common.converters import IdConverter
-from rr.common.health import health
 from rr.network import api as network_api
 
 register_converter(IdConverter, "id")
@@ -40,7 +39,6 @@ api_urls = [
 urlpatterns = [
     path("auth/", include(auth_urls)),
     path("api/", include(api_urls)),
-    path("health/", health, name="health"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("admin/", admin.site.urls),

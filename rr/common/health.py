@@ -1,8 +1,12 @@
+"""`/health/`: is this process able to serve? (database, and Redis when configured)"""
+
 from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError, connection
 from django.http import JsonResponse
 from redis.exceptions import RedisError
+
+HEALTH_PATH = "/health/"
 
 
 def health(request):
@@ -24,4 +28,23 @@ def health(request):
     body = {"status": "ok" if healthy else "unavailable", "checks": checks}
     if not healthy:
         body["error"] = "A dependency is unavailable: " + ", ".join(k for k, v in checks.items() if v != "ok")
-    return JsonResponse(body, status=200 if healthy else 503)
+    response = JsonResponse(body, status=200 if healthy else 503)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+class HealthCheckMiddleware:
+    """Answers `/health/` ahead of the host check and the HTTPS redirect.
+
+    The platform's probe calls the instance directly, over plain HTTP and with a Host
+    header that is not a public name; neither may turn a healthy instance into a 400
+    or a 301. Placed right after the request log, before SecurityMiddleware.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path == HEALTH_PATH:
+            return health(request)
+        return self.get_response(request)

@@ -8,6 +8,9 @@ from datetime import datetime, timezone
 request_id_var = contextvars.ContextVar("request_id", default=None)
 
 _STANDARD_ATTRS = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
+# Django's request loggers attach the request object itself: never serialised (its
+# repr is noise, and its headers may carry tokens).
+_SKIPPED_ATTRS = {"request"}
 
 
 class JsonFormatter(logging.Formatter):
@@ -22,8 +25,24 @@ class JsonFormatter(logging.Formatter):
         if request_id:
             entry["request_id"] = request_id
         for key, value in record.__dict__.items():
-            if key not in _STANDARD_ATTRS and not key.startswith("_"):
+            if key not in _STANDARD_ATTRS and key not in _SKIPPED_ATTRS and not key.startswith("_"):
                 entry[key] = value
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
         return json.dumps(entry, default=str)
+
+
+class UnhandledErrorsOnly(logging.Filter):
+    """Keep `django.request` records that carry an exception: the unhandled errors, with trace.
+
+    Its other records (a line per 4xx/5xx response) repeat what the request line says.
+    """
+
+    def filter(self, record):
+        if not record.exc_info:
+            return False
+        request = getattr(record, "request", None)
+        if request is not None:
+            record.method = request.method
+            record.path = request.path
+        return True

@@ -11,7 +11,12 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 
 
 class RequestLogMiddleware:
-    """Gives each request an id (from `X-Request-ID` when sane), echoes it, logs one line."""
+    """Gives each request an id (from `X-Request-ID` when sane), echoes it, logs one line.
+
+    Outermost, so the line covers every other middleware and even the answers that
+    never reach a view (health checks, refused hosts). The trace of an unhandled
+    error is logged by `django.request` (see LOGGING), with the same request id.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -25,25 +30,24 @@ class RequestLogMiddleware:
         try:
             response = self.get_response(request)
             response["X-Request-ID"] = request_id
-            user = getattr(request, "user", None)
-            logger.info(
+            logger.log(
+                logging.ERROR if response.status_code >= 500 else logging.INFO,
                 "request",
                 extra={
                     "method": request.method,
                     "path": request.path,
                     "status": response.status_code,
                     "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                    "user_id": user.pk if user is not None and user.is_authenticated else None,
+                    "user_id": _user_id(request),
                 },
             )
             return response
         finally:
             request_id_var.reset(token)
 
-    def process_exception(self, request, exception):
-        # The trace goes to the log only; handler500 answers with a bare JSON error.
-        logger.error(
-            "unhandled error",
-            exc_info=exception,
-            extra={"method": request.method, "path": request.path},
-        )
+
+def _user_id(request):
+    # DRF puts the token's user on the request once its view authenticated it; None for
+    # anonymous requests and for those answered before authentication ran.
+    user = getattr(request, "user", None)
+    return user.pk if user is not None and user.is_authenticated else None
