@@ -1,8 +1,10 @@
 """Helpers for the network tests (and the concurrency tests that drive the same API)."""
 
+import threading
 from datetime import datetime, timezone
 from urllib.parse import quote
 
+from django.db import connection
 from rest_framework.test import APIClient
 
 from rr.accounts import services as account_services
@@ -58,3 +60,52 @@ def counts(user):
 
 def utc(*args):
     return datetime(*args, tzinfo=timezone.utc)
+
+
+def pg_deadlocks():
+    """pg_stat_database.deadlocks of the test database, with every flushed report counted.
+
+    PostgreSQL 15 keeps statistics in shared memory, flushed by each backend when it
+    goes idle (at most once a second) or exits. Connections that may have reported
+    a deadlock call `flush_stats_and_close` first; this backend flushes its own
+    pending figures, then drops its cached snapshot before reading.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_force_next_flush()")
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute("SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()")
+        return cursor.fetchone()[0]
+
+
+def flush_stats_and_close():
+    """End a worker thread's connection after its statistics reached shared memory.
+
+    pg_stat_force_next_flush() makes the backend flush when it next goes idle, which
+    happens before it answers the following statement.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_force_next_flush()")
+        cursor.execute("SELECT 1")
+    connection.close()
+
+
+def run_threads(count, work):
+    """Run work(i) in `count` threads, each on its own connection; the exceptions they raised."""
+    errors = []
+
+    def body(i):
+        try:
+            work(i)
+        except BaseException as exc:  # collected and asserted on by the caller
+            errors.append(exc)
+        try:
+            flush_stats_and_close()
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=body, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors

@@ -1,12 +1,15 @@
 """network_follow, through POST /api/network/follow/<username>/."""
 
+import threading
+
 import pytest
+from django.db import connection
 
 from rr.accounts.models import User
 from rr.common.errors import Forbidden, NotFound, Unauthorized
 from rr.network import services
 from rr.network.models import Network
-from tests.network.helpers import LEGACY_NAMES, as_user, assert_counts_exact, counts, url
+from tests.network.helpers import LEGACY_NAMES, as_user, assert_counts_exact, counts, flush_stats_and_close, url
 
 pytestmark = pytest.mark.django_db
 
@@ -114,3 +117,52 @@ def test_a_follower_gone_since_authentication_cannot_follow(make_user):
         services.network_follow(follower=me, target=them)
     assert not Network.objects.exists()
     assert_counts_exact()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_target_deleted_right_after_the_follow_still_gets_a_201(make_user, monkeypatch):
+    """The response is read in the follow's transaction: a deletion waits for it, no 500."""
+    me, them = make_user(password=None), make_user(password=None)
+    real_follow = services.network_follow
+    deleter_pid = []
+    deleter_errors = []
+    deleter_ready = threading.Event()
+
+    def delete_them():
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                deleter_pid.append(cursor.fetchone()[0])
+            deleter_ready.set()
+            services.user_delete(user=them)
+        except BaseException as exc:  # reported by the test below
+            deleter_errors.append(exc)
+            deleter_ready.set()
+        finally:
+            flush_stats_and_close()
+
+    deleter = threading.Thread(target=delete_them)
+
+    def follow_then_delete(**kwargs):
+        link = real_follow(**kwargs)
+        deleter.start()
+        assert deleter_ready.wait(10)
+        with connection.cursor() as cursor:
+            # Until the deletion finished or queues behind this transaction's locks.
+            while deleter.is_alive() and not _waits_on_a_lock(cursor, deleter_pid[0]):
+                cursor.execute("SELECT pg_sleep(0.01)")
+        return link
+
+    monkeypatch.setattr(services, "network_follow", follow_then_delete)
+    response = as_user(me).post(url("follow", them.username))
+    deleter.join(10)
+    assert not deleter_errors
+    assert response.status_code == 201
+    assert response.json()["following"]["id"] == them.pk
+    assert not User.objects.filter(pk=them.pk).exists()
+    assert_counts_exact()
+
+
+def _waits_on_a_lock(cursor, pid):
+    cursor.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s AND wait_event_type = 'Lock'", [pid])
+    return cursor.fetchone() is not None

@@ -1,0 +1,46 @@
+"""One OS process of the cross-process rate-limit test (see test_rate_limits.py).
+
+Usage: python throttle_worker.py <user id> <target username>...
+Prints "ready", waits for a line on stdin, POSTs a follow of every target as the
+user, then prints one JSON line: the statuses and the rate window (minute) seen
+before the first and after the last request.
+"""
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from urllib.parse import quote  # noqa: E402
+
+from rest_framework.test import APIClient  # noqa: E402
+
+from rr.accounts import services as account_services  # noqa: E402
+from rr.accounts.models import User  # noqa: E402
+
+
+def main(user_id, targets):
+    user = User.objects.get(pk=user_id)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {account_services.tokens_for(user)['access']}")
+    print("ready", flush=True)
+    sys.stdin.readline()
+    first_window = int(time.time() // 60)
+    results = []
+    for target in targets:
+        response = client.post(f"/api/network/follow/{quote(target, safe='')}/")
+        results.append({"status": response.status_code, "retry_after": response.get("Retry-After")})
+    last_window = int(time.time() // 60)
+    print(json.dumps({"results": results, "windows": [first_window, last_window]}), flush=True)
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]), sys.argv[2:])
