@@ -1,0 +1,52 @@
+"""Every endpoint under /auth/ and /api/, as the OpenAPI schema names it, and what a JSON error looks like."""
+
+import json
+
+# (method, path as in the schema): does it need an access token, does it read a body.
+ENDPOINTS = {
+    ("POST", "/auth/user/"): {"token": False, "body": True},
+    ("POST", "/auth/password/"): {"token": True, "body": True},
+    ("POST", "/auth/jwt/refresh/"): {"token": False, "body": True},
+    ("POST", "/auth/logout/"): {"token": False, "body": True},
+    ("GET", "/api/checklists/"): {"token": True, "body": False},
+    ("POST", "/api/checklists/"): {"token": True, "body": True},
+    ("GET", "/api/checklists/{checklist_id}/regrets/"): {"token": True, "body": False},
+    ("POST", "/api/checklists/{checklist_id}/regrets/"): {"token": True, "body": True},
+    ("PATCH", "/api/checklists/{checklist_id}/regrets/{regret_id}/"): {"token": True, "body": True},
+    ("PUT", "/api/checklists/{checklist_id}/regrets/{regret_id}/"): {"token": True, "body": True},
+    ("GET", "/api/network/validate/{username}/"): {"token": True, "body": False},
+    ("POST", "/api/network/follow/{username}/"): {"token": True, "body": False},
+    ("DELETE", "/api/network/unfollow/{username}/"): {"token": True, "body": False},
+    ("DELETE", "/api/network/followers/{username}/"): {"token": True, "body": False},
+    ("GET", "/api/network/list/{list_type}/"): {"token": True, "body": False},
+    ("GET", "/api/network/settings/"): {"token": True, "body": False},
+    ("PATCH", "/api/network/settings/"): {"token": True, "body": True},
+}
+
+# Placeholder values that reach a real view (the resources need not exist).
+SAMPLE_ARGS = {"checklist_id": "1", "regret_id": "1", "username": "somebody", "list_type": "following"}
+
+
+def sample_path(path):
+    return path.format(**SAMPLE_ARGS)
+
+
+def paths_and_methods():
+    """path -> the methods it answers."""
+    allowed = {}
+    for method, path in ENDPOINTS:
+        allowed.setdefault(path, set()).add(method)
+    return allowed
+
+
+def assert_json_error(response, status):
+    """A JSON `{"error": "<sentence>"}` with the status, and nothing a client should not see."""
+    assert response.status_code == status, response.content[:500]
+    assert response["Content-Type"].startswith("application/json"), response["Content-Type"]
+    text = response.content.decode()
+    body = json.loads(text)
+    assert isinstance(body, dict)
+    assert isinstance(body.get("error"), str) and body["error"].strip()
+    for leak in ("Traceback", 'File "', "<html", "<!DOCTYPE", "psycopg", "SELECT ", "rr_user"):
+        assert leak not in text, leak
+    return body

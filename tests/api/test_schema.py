@@ -1,0 +1,93 @@
+"""The OpenAPI schema at /schema/ and Swagger UI at /docs/."""
+
+import pytest
+import yaml
+from django.core.management import call_command
+from drf_spectacular.validation import validate_schema
+
+from .endpoints import ENDPOINTS
+
+pytestmark = pytest.mark.django_db
+
+HTTP_METHODS = {"get", "post", "put", "patch", "delete"}
+
+
+@pytest.fixture(scope="module")
+def schema(django_db_blocker):
+    from rest_framework.test import APIClient
+
+    with django_db_blocker.unblock():
+        response = APIClient().get("/schema/")
+    assert response.status_code == 200
+    return yaml.safe_load(response.content)
+
+
+def _operations(schema):
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            if method in HTTP_METHODS:
+                yield method.upper(), path, operation
+
+
+def _error_ref(response):
+    return response["content"]["application/json"]["schema"]["$ref"]
+
+
+def test_schema_is_served_without_a_token_and_is_valid_openapi(schema):
+    validate_schema(schema)
+    assert schema["info"]["title"] == "Regret Regret API"
+
+
+def test_schema_is_also_served_as_json(api):
+    response = api.get("/schema/?format=json")
+
+    assert response.status_code == 200
+    assert response.json()["openapi"].startswith("3.")
+
+
+def test_schema_generation_has_no_warnings(tmp_path):
+    # --fail-on-warn turns drf-spectacular's guesses (unknown types, missing serializers) into errors.
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yaml"))
+
+
+def test_docs_page_is_served_and_points_at_the_schema(api):
+    response = api.get("/docs/")
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/html")
+    assert "/schema/" in response.content.decode()
+
+
+def test_schema_lists_exactly_the_known_endpoints(schema):
+    # A new endpoint must join tests/api/endpoints.py, and so the error and bad-input tables.
+    assert {(method, path) for method, path, _ in _operations(schema)} == set(ENDPOINTS)
+
+
+def test_every_operation_documents_its_error_responses(schema):
+    for method, path, operation in _operations(schema):
+        responses = operation["responses"]
+        codes = {int(code) for code in responses}
+        where = f"{method} {path}"
+        assert any(200 <= code < 300 for code in codes), where
+        assert all(_error_ref(responses[str(code)]) == "#/components/schemas/Error" for code in codes if code >= 400), where
+        if ENDPOINTS[(method, path)]["token"]:
+            assert 401 in codes, where
+        if "requestBody" in operation:
+            assert 400 in codes, where
+        if "{checklist_id}" in path or "{username}" in path:
+            assert 404 in codes, where
+        assert operation.get("summary"), where
+
+
+def test_the_error_shape_is_documented(schema):
+    error = schema["components"]["schemas"]["Error"]
+
+    assert error["required"] == ["error"]
+    assert error["properties"]["error"]["type"] == "string"
+
+
+def test_every_api_operation_requires_the_bearer_token(schema):
+    assert schema["components"]["securitySchemes"]["jwtAuth"]["scheme"] == "bearer"
+    for method, path, operation in _operations(schema):
+        if ENDPOINTS[(method, path)]["token"]:
+            assert operation["security"] == [{"jwtAuth": []}], f"{method} {path}"
