@@ -15,18 +15,27 @@ ErrorSerializer = inline_serializer(
 )
 
 
+# Every endpoint can answer these: it parses any body it is sent (BodyCheckedAPIView),
+# Django refuses bodies over DATA_UPLOAD_MAX_MEMORY_SIZE, and a lost database is a 503.
+ALWAYS = (400, 413, 503)
+
+
 def error_responses(*codes):
-    """OpenAPI entries for the error statuses an endpoint can answer."""
+    """OpenAPI entries for the error statuses an endpoint can answer (ALWAYS included)."""
     descriptions = {
         400: "Invalid input.",
         401: "Missing, invalid or expired credentials.",
         403: "Not allowed.",
         404: "Not found (or not yours).",
         409: "Conflicts with the current state.",
+        413: "Request body too large.",
         429: "Rate limit exceeded; see Retry-After.",
-        503: "Database temporarily unavailable.",
+        503: "Database temporarily unavailable; see Retry-After.",
     }
-    return {code: OpenApiResponse(ErrorSerializer, description=descriptions[code]) for code in codes}
+    return {
+        code: OpenApiResponse(ErrorSerializer, description=descriptions[code])
+        for code in sorted(set(codes) | set(ALWAYS))
+    }
 
 
 class BodyCheckedAPIView(APIView):

@@ -1,3 +1,5 @@
+import re
+
 from django.db import transaction
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -13,6 +15,9 @@ from rr.network.selectors import LIST_KINDS
 
 PAGE_SIZE = 500
 MAX_PAGE_SIZE = 1000
+# Query integers are at most 18 digits, like the ids of rr.common.converters.
+CURSOR_MAX = 10**18 - 1
+_DIGITS = re.compile("[0-9]{1,18}")
 USERNAME_MAX = 255
 
 
@@ -98,7 +103,8 @@ def _positive_int(request, name, default, maximum):
     raw = request.query_params.get(name)
     if raw is None:
         return default
-    if not raw.isdigit() or len(raw) > 18 or int(raw) < 1:
+    # ASCII digits only: str.isdigit() also takes "²", which int() refuses.
+    if not _DIGITS.fullmatch(raw) or int(raw) < 1:
         raise ValidationError({name: ["Must be a positive integer."]})
     return min(int(raw), maximum)
 
@@ -190,8 +196,16 @@ class NetworkListView(AuthenticatedAPIView):
         operation_id="network_list",
         summary="The people you follow, or who follow you, with their latest regret index",
         parameters=[
-            OpenApiParameter("cursor", int, description="next_cursor of the previous page"),
-            OpenApiParameter("page_size", int, description=f"default {PAGE_SIZE}, at most {MAX_PAGE_SIZE}"),
+            OpenApiParameter(
+                "cursor",
+                {"type": "integer", "minimum": 1, "maximum": CURSOR_MAX},
+                description="next_cursor of the previous page",
+            ),
+            OpenApiParameter(
+                "page_size",
+                {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},
+                description=f"default {PAGE_SIZE}, at most {MAX_PAGE_SIZE} (larger values are capped)",
+            ),
         ],
         responses={200: NetworkListSerializer, **error_responses(400, 401, 429)},
         tags=["network"],
@@ -200,7 +214,7 @@ class NetworkListView(AuthenticatedAPIView):
         if list_type not in LIST_KINDS:
             raise ServiceError("list_type must be 'following' or 'followers'.")
         page_size = _positive_int(request, "page_size", PAGE_SIZE, MAX_PAGE_SIZE)
-        cursor = _positive_int(request, "cursor", None, 2**63 - 1)
+        cursor = _positive_int(request, "cursor", None, CURSOR_MAX)
         links = selectors.network_links(user=request.user, kind=list_type)
         count = links.count()
         page = list((links.filter(id__lt=cursor) if cursor else links)[: page_size + 1])
