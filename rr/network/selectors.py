@@ -1,6 +1,5 @@
 """Reads of the follow graph: the lists, in a fixed number of queries whatever their length."""
 
-from django.db import connection
 from django.db.models import Exists, OuterRef, Subquery
 
 from rr.accounts.models import User
@@ -74,23 +73,3 @@ def network_user_annotated(*, user, target_id):
         .get(pk=target_id)
     )
 
-
-def user_counts_drift():
-    """Users whose stored counts differ from the truth in rr_network.
-
-    Rows of (id, followers_count, true followers, following_count, true following);
-    empty when the counter rule held.
-    """
-    sql = """
-        SELECT u.id, u.followers_count, COALESCE(fr.n, 0), u.following_count, COALESCE(fg.n, 0)
-        FROM rr_user u
-        LEFT JOIN (SELECT following_id AS id, COUNT(*) AS n FROM rr_network GROUP BY following_id) fr
-            ON fr.id = u.id
-        LEFT JOIN (SELECT follower_id AS id, COUNT(*) AS n FROM rr_network GROUP BY follower_id) fg
-            ON fg.id = u.id
-        WHERE u.followers_count <> COALESCE(fr.n, 0) OR u.following_count <> COALESCE(fg.n, 0)
-        ORDER BY u.id
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(sql)
-        return cursor.fetchall()

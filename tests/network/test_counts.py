@@ -7,7 +7,7 @@ from django.db import IntegrityError, connection, transaction
 from rr.accounts.models import User
 from rr.network import services
 from rr.network.models import Network
-from tests.network.helpers import as_user, assert_counts_exact, counts, url
+from tests.network.helpers import as_user, assert_counts_exact, counts, counts_drift, url
 
 pytestmark = pytest.mark.django_db
 
@@ -121,3 +121,10 @@ def test_deleting_a_user_cascades_to_the_neighbours_counts(trio, follow, how):
     assert counts(a) == (0, 1) and counts(c) == (1, 0)
     assert Network.objects.count() == 1
     assert_counts_exact()
+
+
+def test_the_oracle_sees_drift(trio, follow):
+    a, b, _ = trio
+    follow(a, b)
+    User.objects.filter(pk=a.pk).update(following_count=5)
+    assert counts_drift() == [(a.pk, 0, 0, 5, 1)]
