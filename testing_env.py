@@ -1,4 +1,8 @@
-"""Test settings come from the environment like everywhere else; these are the test defaults."""
+"""Test settings come from the environment like everywhere else; these are the test defaults.
+
+A plugin loaded with `-p` (see pytest.ini), not a conftest: pytest-django imports the
+settings before any conftest runs, so defaults set in a conftest came too late.
+"""
 
 import os
 
