@@ -81,3 +81,70 @@ class VendorSQL(migrations.RunSQL):
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
         if schema_editor.connection.vendor == self.vendor:
             super().database_backwards(app_label, schema_editor, from_state, to_state)
+
+
+class RunInOneRoundTrip(migrations.operations.base.Operation):
+    """Run several operations whose SQL PostgreSQL receives as one batch.
+
+    Django does Python work (re-rendering model states) between operations, a few
+    milliseconds each and more on a busy machine. When the first of them takes ACCESS
+    EXCLUSIVE on a busy table, all that work is done with the table locked. Here the
+    SQL of every operation is generated first, with no lock held, then sent at once, so
+    the lock lasts only as long as the statements themselves. sqlmigrate prints the
+    same SQL; elsewhere (SQLite) the operations simply run one after the other.
+    """
+
+    reduces_to_sql = True
+    serialization_expand_args = ["operations"]
+
+    def __init__(self, operations):
+        self.operations = operations
+
+    def deconstruct(self):
+        return (self.__class__.__qualname__, [], {"operations": self.operations})
+
+    @property
+    def reversible(self):
+        return all(operation.reversible for operation in self.operations)
+
+    def state_forwards(self, app_label, state):
+        for operation in self.operations:
+            operation.state_forwards(app_label, state)
+
+    def _forwards(self, app_label, schema_editor, from_state):
+        for operation in self.operations:
+            to_state = from_state.clone()
+            operation.state_forwards(app_label, to_state)
+            operation.database_forwards(app_label, schema_editor, from_state, to_state)
+            from_state = to_state
+
+    def _backwards(self, app_label, schema_editor, to_state):
+        states = [to_state]
+        for operation in self.operations:
+            state = states[-1].clone()
+            operation.state_forwards(app_label, state)
+            states.append(state)
+        for index in reversed(range(len(self.operations))):
+            self.operations[index].database_backwards(app_label, schema_editor, states[index + 1], states[index])
+
+    def _batched(self, schema_editor, generate):
+        if schema_editor.connection.vendor != "postgresql" or schema_editor.collect_sql:
+            return generate()
+        schema_editor.collect_sql, schema_editor.collected_sql = True, []
+        try:
+            generate()
+            batch = "\n".join(schema_editor.collected_sql)
+        finally:
+            schema_editor.collect_sql = False
+            del schema_editor.collected_sql
+        # params=None: the collected SQL is final, with every value already quoted.
+        schema_editor.execute(batch, params=None)
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        self._batched(schema_editor, lambda: self._forwards(app_label, schema_editor, from_state))
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        self._batched(schema_editor, lambda: self._backwards(app_label, schema_editor, to_state))
+
+    def describe(self):
+        return "; ".join(operation.describe() for operation in self.operations) + " (one round trip)"

@@ -41,7 +41,7 @@ import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
 
-from rr.common.migration_ops import AddCheckConstraintNotValid, VendorSQL
+from rr.common.migration_ops import AddCheckConstraintNotValid, RunInOneRoundTrip, VendorSQL
 
 # First and last operation: the first bounds the forward run, the last (run first when
 # reversing) the backward run. statement_timeout counts lock waits too, so it is longer.
@@ -166,34 +166,38 @@ class Migration(migrations.Migration):
             },
         ),
         VendorSQL("postgresql", PG_TRIGGERS, reverse_sql=PG_TRIGGERS_REVERSE),
-        # Last, so that the ACCESS EXCLUSIVE lock they take on rr_user is held only from
-        # here to COMMIT (see the lock table above).
-        migrations.AddField(
-            model_name="user",
-            name="allow_networking",
-            field=models.BooleanField(db_default=True, default=True),
-        ),
-        migrations.AddField(
-            model_name="user",
-            name="followers_count",
-            field=models.IntegerField(db_default=0, default=0),
-        ),
-        migrations.AddField(
-            model_name="user",
-            name="following_count",
-            field=models.IntegerField(db_default=0, default=0),
-        ),
-        AddCheckConstraintNotValid(
-            model_name="user",
-            constraint=models.CheckConstraint(
-                condition=models.Q(("followers_count__gte", 0)), name="rr_user_followers_count_gte_0"
-            ),
-        ),
-        AddCheckConstraintNotValid(
-            model_name="user",
-            constraint=models.CheckConstraint(
-                condition=models.Q(("following_count__gte", 0)), name="rr_user_following_count_gte_0"
-            ),
+        # Last, and in one round trip, so that the ACCESS EXCLUSIVE lock they take on
+        # rr_user is held only for the statements themselves and until COMMIT.
+        RunInOneRoundTrip(
+            [
+                migrations.AddField(
+                    model_name="user",
+                    name="allow_networking",
+                    field=models.BooleanField(db_default=True, default=True),
+                ),
+                migrations.AddField(
+                    model_name="user",
+                    name="followers_count",
+                    field=models.IntegerField(db_default=0, default=0),
+                ),
+                migrations.AddField(
+                    model_name="user",
+                    name="following_count",
+                    field=models.IntegerField(db_default=0, default=0),
+                ),
+                AddCheckConstraintNotValid(
+                    model_name="user",
+                    constraint=models.CheckConstraint(
+                        condition=models.Q(("followers_count__gte", 0)), name="rr_user_followers_count_gte_0"
+                    ),
+                ),
+                AddCheckConstraintNotValid(
+                    model_name="user",
+                    constraint=models.CheckConstraint(
+                        condition=models.Q(("following_count__gte", 0)), name="rr_user_following_count_gte_0"
+                    ),
+                ),
+            ]
         ),
         # After the columns: SQLite checks trigger bodies when it rebuilds rr_user.
         VendorSQL("sqlite", SQLITE_TRIGGERS, reverse_sql=SQLITE_TRIGGERS_REVERSE),

@@ -131,6 +131,14 @@ def load_snapshot(name):
     load_sql(name, SNAPSHOT_SQL)
 
 
+@contextmanager
+def legacy_database(suffix):
+    """A scratch database `<configured database>_<suffix>` holding the legacy snapshot."""
+    with scratch_database(suffix) as name:
+        load_snapshot(name)
+        yield name
+
+
 def fingerprint(name):
     """Run the shared fingerprint.sql: {table: (row count, md5 of its legacy columns)}."""
     output = psql(name, "-A", "-t", "-F", "\t", "-f", str(FINGERPRINT_SQL))

@@ -1,0 +1,125 @@
+"""After 0004/0005 the previous release still writes rr_user, and the triggers keep the counts.
+
+Raw SQL throughout: the triggers must hold whatever writes rr_network, not only our ORM code.
+Each test works in one transaction on a shared copy of the upgraded legacy database and
+rolls it back.
+"""
+
+import psycopg
+import pytest
+
+from tests.support import pg
+
+# What the legacy release's ORM sends when a user signs up: the legacy columns only.
+LEGACY_SIGNUP = """
+    INSERT INTO rr_user (password, last_login, is_superuser, username, is_active, is_staff, date_joined)
+    VALUES ('!unusable', NULL, false, %s, true, false, now())
+    RETURNING id, allow_networking, followers_count, following_count
+"""
+
+# Users whose stored counts differ from rr_network's truth.
+DRIFT = """
+    SELECT u.id, u.followers_count, u.following_count,
+           (SELECT count(*) FROM rr_network n WHERE n.following_id = u.id),
+           (SELECT count(*) FROM rr_network n WHERE n.follower_id = u.id)
+    FROM rr_user u
+    WHERE u.followers_count <> (SELECT count(*) FROM rr_network n WHERE n.following_id = u.id)
+       OR u.following_count <> (SELECT count(*) FROM rr_network n WHERE n.follower_id = u.id)
+"""
+
+
+@pytest.fixture(scope="module")
+def database(upgraded_template):
+    with pg.scratch_database("old_release", template=upgraded_template.name) as name:
+        yield name
+
+
+@pytest.fixture
+def conn(database):
+    """A connection inside a transaction that is rolled back after the test."""
+    with pg.connect(database, autocommit=False) as connection:
+        yield connection
+        connection.rollback()
+
+
+def counts(conn, *ids):
+    rows = dict(
+        (row[0], row[1:])
+        for row in conn.execute(
+            "SELECT id, followers_count, following_count FROM rr_user WHERE id = ANY(%s)", [list(ids)]
+        )
+    )
+    return [rows[i] for i in ids]
+
+
+def follow(conn, follower, following):
+    conn.execute(
+        "INSERT INTO rr_network (follower_id, following_id, created_at) VALUES (%s, %s, now())", [follower, following]
+    )
+
+
+def test_legacy_insert_naming_no_new_column_gets_the_database_defaults(conn):
+    _, allow_networking, followers, following = conn.execute(LEGACY_SIGNUP, ["old_release_user"]).fetchone()
+    assert (allow_networking, followers, following) == (True, 0, 0)
+
+
+def test_insert_and_delete_of_follows_move_both_counts(conn):
+    a, b, c = 1, 2, 3
+    follow(conn, a, b)
+    follow(conn, a, c)
+    follow(conn, c, b)
+    assert counts(conn, a, b, c) == [(0, 2), (2, 0), (1, 1)]
+
+    conn.execute("DELETE FROM rr_network WHERE follower_id = %s AND following_id = %s", [a, b])
+    assert counts(conn, a, b, c) == [(0, 1), (1, 0), (1, 1)]
+    assert conn.execute(DRIFT).fetchall() == []
+
+
+def test_new_legacy_user_can_be_followed(conn):
+    newcomer = conn.execute(LEGACY_SIGNUP, ["old_release_newcomer"]).fetchone()[0]
+    follow(conn, 1, newcomer)
+    assert counts(conn, 1, newcomer) == [(0, 1), (1, 0)]
+
+
+def test_update_of_follower_moves_the_follow_to_the_new_follower(conn):
+    a, b, c = 4, 5, 6
+    follow(conn, a, b)
+    conn.execute("UPDATE rr_network SET follower_id = %s WHERE follower_id = %s", [c, a])
+    assert counts(conn, a, b, c) == [(0, 0), (1, 0), (0, 1)]
+    assert conn.execute(DRIFT).fetchall() == []
+
+
+def test_truncate_resets_every_count(conn):
+    for follower, following in [(1, 2), (2, 1), (3, 1), (7, 8)]:
+        follow(conn, follower, following)
+    assert conn.execute("SELECT count(*) FROM rr_user WHERE followers_count > 0").fetchone() == (3,)
+
+    # The deferred foreign-key checks must run first: PostgreSQL refuses to TRUNCATE a
+    # table with pending trigger events in the same transaction.
+    conn.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    conn.execute("TRUNCATE rr_network")
+
+    assert conn.execute(
+        "SELECT count(*) FROM rr_user WHERE followers_count <> 0 OR following_count <> 0"
+    ).fetchone() == (0,)
+
+
+def test_counts_cannot_go_negative(conn):
+    validated = conn.execute(
+        "SELECT conname, convalidated FROM pg_constraint"
+        " WHERE conrelid = 'rr_user'::regclass AND contype = 'c' ORDER BY conname"
+    ).fetchall()
+    assert validated == [("rr_user_followers_count_gte_0", True), ("rr_user_following_count_gte_0", True)]
+
+    for column in ("followers_count", "following_count"):
+        with pytest.raises(psycopg.errors.CheckViolation), conn.transaction():
+            conn.execute(f"UPDATE rr_user SET {column} = -1 WHERE id = 1")
+
+
+def test_database_refuses_self_follows_and_duplicate_pairs(conn):
+    with pytest.raises(psycopg.errors.CheckViolation), conn.transaction():
+        follow(conn, 1, 1)
+    follow(conn, 1, 2)
+    with pytest.raises(psycopg.errors.UniqueViolation), conn.transaction():
+        follow(conn, 1, 2)
+    assert counts(conn, 1, 2) == [(0, 1), (1, 0)]
