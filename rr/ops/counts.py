@@ -124,7 +124,7 @@ def _repair_batch(after, batch_size):
         if not ids:
             return ids, []
         cursor.execute(_REPAIR_SQL, [ids])
-        return ids, cursor.fetchall()
+        return ids, sorted(cursor.fetchall())  # RETURNING has no order; report in id order
 
 
 def _repair_batch_retrying(after, batch_size):

@@ -1,0 +1,80 @@
+"""Shared by the ops tests: raw SQL, drift, row versions and waiting for lock waits."""
+
+import threading
+import time
+
+from django.db import connection
+
+from rr.network import services as network_services
+
+
+def sql(statement, params=None):
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        return cursor.fetchall() if cursor.description else None
+
+
+def follow(follower, target):
+    return network_services.network_follow(follower=follower, target=target)
+
+
+def drift(users, by=3):
+    """Corrupt the stored counts of every other user; returns their ids."""
+    ids = [user.pk for user in users[::2]]
+    sql(
+        "UPDATE rr_user SET followers_count = followers_count + %s, following_count = following_count + 1 "
+        "WHERE id = ANY(%s)",
+        [by, ids],
+    )
+    return ids
+
+
+def row_versions():
+    """{user id: xmin}: any write to a row, even of the same values, changes its xmin."""
+    return dict(sql("SELECT id, xmin::text FROM rr_user"))
+
+
+def stored_counts(user):
+    return tuple(sql("SELECT followers_count, following_count FROM rr_user WHERE id = %s", [user.pk])[0])
+
+
+def blocked_by(pid):
+    """How many backends wait for a lock that backend `pid` holds."""
+    return sql("SELECT count(*) FROM pg_stat_activity WHERE %s = ANY(pg_blocking_pids(pid))", [pid])[0][0]
+
+
+def blockers_of(pid):
+    return sql("SELECT pg_blocking_pids(%s)", [pid])[0][0]
+
+
+def wait_until(condition, what, limit=30):
+    """Poll until `condition()`; the limit only turns a hang into a failure, it measures nothing."""
+    deadline = time.monotonic() + limit
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up waiting: {what}")
+        time.sleep(0.02)
+
+
+def in_thread(function):
+    """Run `function` in a thread with its own database connection; returns (thread, outcome)."""
+    outcome = {}
+
+    def run():
+        try:
+            outcome["value"] = function()
+        except BaseException as error:  # handed to the test, which re-raises it
+            outcome["error"] = error
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, outcome
+
+
+def joined(thread, outcome):
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("value")
