@@ -103,7 +103,7 @@ def check_user_columns():
 def _constraint_problems(table, expected):
     """`expected`: name -> (contype, definition). Missing, different or NOT VALID ones."""
     found = {
-        name: (contype, definition, validated)
+        name: (contype, definition.removesuffix(" NOT VALID"), validated)
         for name, contype, definition, validated in _rows(
             """
             SELECT conname, contype, pg_get_constraintdef(oid), convalidated

@@ -1,0 +1,143 @@
+"""deployment_verify and `manage.py verify_deployment` on a healthy and on broken databases.
+
+Each breakage is DDL or data changed inside the test's transaction, which PostgreSQL
+rolls back at the end like any other change; the scratch-database runs of the real
+command (exit status) are in test_runbook.py.
+"""
+
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from rr.accounts.models import User
+from rr.network.models import Network
+from rr.ops.verify import deployment_verify
+from tests.ops.helpers import follow, sql
+
+CHECKS = [
+    "user columns", "user constraints", "network table", "network indexes",
+    "network triggers", "migrations", "counts", "endpoints",
+]  # fmt: skip
+
+
+@pytest.fixture
+def people(make_user):
+    users = [make_user() for _ in range(3)]
+    follow(users[0], users[1])
+    follow(users[2], users[1])
+    return users
+
+
+def failures(**options):
+    results = deployment_verify(**options)
+    assert [r.name for r in results] == CHECKS
+    return {r.name: r.detail for r in results if not r.ok}
+
+
+def test_a_healthy_database_passes_every_check(people):
+    assert failures() == {}
+    assert failures(sample=2) == {}
+
+
+def test_the_endpoint_check_leaves_nothing_behind(people):
+    before = (User.objects.count(), Network.objects.count(), [tuple(u) for u in sql("SELECT * FROM rr_user ORDER BY id")])
+    assert failures() == {}
+    assert (User.objects.count(), Network.objects.count(), [tuple(u) for u in sql("SELECT * FROM rr_user ORDER BY id")]) == before
+
+
+def test_the_endpoints_answer_under_production_settings(people, settings):
+    settings.ALLOWED_HOSTS = ["api.example.com"]
+    settings.SECURE_SSL_REDIRECT = True
+    settings.DEBUG = False
+    assert failures() == {}
+
+
+BREAKAGES = {
+    "index dropped": (
+        "DROP INDEX rr_network_follower_idx",
+        {"network indexes": "rr_network_follower_idx is missing"},
+    ),
+    "count check NOT VALID": (
+        "ALTER TABLE rr_user DROP CONSTRAINT rr_user_followers_count_gte_0;"
+        "ALTER TABLE rr_user ADD CONSTRAINT rr_user_followers_count_gte_0 CHECK (followers_count >= 0) NOT VALID",
+        {"user constraints": "rr_user_followers_count_gte_0 is NOT VALID"},
+    ),
+    "self-follow allowed": (
+        "ALTER TABLE rr_network DROP CONSTRAINT rr_network_no_self_follow",
+        {"network table": "rr_network_no_self_follow is missing"},
+    ),
+    "pair not unique": (
+        "ALTER TABLE rr_network DROP CONSTRAINT rr_network_unique_pair",
+        {"network table": "rr_network_unique_pair is missing"},
+    ),
+    "column default dropped": (
+        "ALTER TABLE rr_user ALTER COLUMN allow_networking DROP DEFAULT",
+        {"user columns": "allow_networking defaults to None, expected true"},
+    ),
+    "column nullable": (
+        "ALTER TABLE rr_user ALTER COLUMN following_count DROP NOT NULL",
+        {"user columns": "following_count allows NULL"},
+    ),
+    "trigger disabled": (
+        "ALTER TABLE rr_network DISABLE TRIGGER rr_network_counts",
+        {"network triggers": "rr_network_counts is disabled", "endpoints": "counts did not move with the follow"},
+    ),
+    "migration unapplied": (
+        "DELETE FROM django_migrations WHERE app = 'rr' AND name = '0005_validate_user_count_constraints'",
+        {"migrations": "unapplied: rr.0005_validate_user_count_constraints"},
+    ),
+    "migration unknown": (
+        "INSERT INTO django_migrations (app, name, applied) VALUES ('rr', '0099_from_the_future', now())",
+        {"migrations": "applied but unknown to this release: rr.0099_from_the_future"},
+    ),
+    "count drifted": (
+        "UPDATE rr_user SET followers_count = followers_count + 1 WHERE id = (SELECT min(id) FROM rr_user)",
+        {"counts": "1 of all 3 users have counts that differ"},
+    ),
+}
+
+
+@pytest.mark.parametrize("breakage", BREAKAGES)
+def test_a_broken_database_fails_exactly_the_checks_concerned(people, breakage):
+    statement, expected = BREAKAGES[breakage]
+    sql("SET CONSTRAINTS ALL IMMEDIATE")  # ALTER TABLE refuses tables with deferred FK checks pending
+    sql(statement)
+    found = failures()
+    assert set(found) == set(expected), found
+    for name, message in expected.items():
+        assert message in found[name]
+
+
+def test_a_missing_table_fails_its_checks_without_stopping_the_others(people):
+    sql("SET CONSTRAINTS ALL IMMEDIATE; DROP TABLE rr_network CASCADE")
+    found = failures()
+    assert {"network table", "network indexes", "network triggers"} <= set(found)
+    assert found["network table"] == "table rr_network is missing"
+    assert found["counts"].startswith("database error: relation \"rr_network\" does not exist")
+    assert "user columns" not in found
+
+
+def test_an_endpoint_answering_wrongly_fails_the_endpoint_check(people, settings):
+    settings.ROOT_URLCONF = "tests.ops.broken_urls"
+    found = failures()
+    assert set(found) == {"endpoints"}
+    assert "POST /api/network/follow/" in found["endpoints"] and "answered 200, expected 201" in found["endpoints"]
+
+
+def test_the_command_prints_one_line_per_check(people):
+    out = io.StringIO()
+    call_command("verify_deployment", stdout=out)
+    lines = out.getvalue().splitlines()
+    assert [line.split(":")[0] for line in lines[:-1]] == [f"OK    {name}" for name in CHECKS]
+    assert lines[-1] == f"All {len(CHECKS)} checks passed."
+
+
+def test_the_command_exits_nonzero_on_any_failure(people):
+    sql("DROP INDEX rr_network_following_idx")
+    out = io.StringIO()
+    with pytest.raises(CommandError) as failure:
+        call_command("verify_deployment", "--sample", "10", stdout=out)
+    assert failure.value.returncode == 1
+    assert "FAIL  network indexes: rr_network_following_idx is missing" in out.getvalue()
+    assert "1 check(s) failed: network indexes." in str(failure.value)
