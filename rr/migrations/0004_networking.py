@@ -6,8 +6,10 @@ Written for a large, busy `rr_user` (read `manage.py sqlmigrate rr 0004`):
 - the counts are plain integers with separate CHECK constraints added NOT VALID
   (a PositiveIntegerField would put the CHECK inline and scan the table under
   ACCESS EXCLUSIVE); 0005 validates them without blocking reads or writes;
-- the `rr_user` statements come last: the ACCESS EXCLUSIVE lock the first of them
-  takes is held until COMMIT, so everything else is done before it is taken;
+- the `rr_user` statements come last and reach PostgreSQL as one batch
+  (RunInOneRoundTrip): the ACCESS EXCLUSIVE lock the first of them takes is held
+  until COMMIT, so everything else, Django's per-operation Python work included
+  (5-40 ms depending on machine load), is done before it is taken;
 - lock_timeout bounds how long the ALTERs may queue behind a long transaction (and so
   how long they could stall the traffic queued behind them): on timeout the whole
   migration rolls back untouched and can simply be run again. statement_timeout
@@ -21,19 +23,21 @@ One transaction, in this order (PostgreSQL 15):
 | CREATE TABLE rr_network (pk, UNIQUE pair, CHECK) | new table only                      | instant           |
 | CREATE FUNCTION x3                               | none                                | instant           |
 | CREATE TRIGGER x2 ON rr_network                  | SHARE ROW EXCLUSIVE on rr_network   | instant (empty)   |
+| one batch:                                       |                                     |                   |
 | ALTER TABLE rr_user ADD COLUMN ... DEFAULT c     | ACCESS EXCLUSIVE on rr_user,        | catalog only,     |
 |   NOT NULL x3                                    |   held until COMMIT                 |   no rewrite      |
 | ALTER TABLE rr_user ADD CONSTRAINT CHECK         | ACCESS EXCLUSIVE on rr_user (held)  | catalog only,     |
 |   NOT VALID x2                                   |                                     |   no scan         |
+| SET LOCAL lock_timeout, statement_timeout        | none                                | -                 |
 | ALTER TABLE rr_network ADD CONSTRAINT FOREIGN    | SHARE ROW EXCLUSIVE on rr_network   | checks the empty  |
 |   KEY -> rr_user x2 (Django defers these)        |   and rr_user (already held)        |   rr_network      |
 | CREATE INDEX x2 ON rr_network                    | SHARE on rr_network                 | instant (empty)   |
 | COMMIT                                           | all released                        |                   |
 
-So rr_user is blocked (reads included) from the first ADD COLUMN to COMMIT: a few
-milliseconds, mostly Django's own work between operations; measured by
-tests/migrations/test_big_table_lock.py on 1,000,000 users. 0005 then scans rr_user
-under SHARE UPDATE EXCLUSIVE, which blocks neither reads nor writes.
+So rr_user is blocked (reads included) from the batch to COMMIT: a few milliseconds
+whatever its size (tests/migrations/test_big_table_lock.py measures it on 1,000,000
+users under traffic). 0005 then scans rr_user under SHARE UPDATE EXCLUSIVE, which
+blocks neither reads nor writes.
 """
 
 import django.db.models.deletion
