@@ -4,6 +4,7 @@ import threading
 
 import pytest
 from django.db import connection
+from rest_framework.test import APIClient
 
 from rr.accounts.models import User
 
@@ -85,8 +86,6 @@ def test_a_name_equal_but_for_case_to_an_existing_one_is_409(api, make_user, att
 
 
 def _sign_up_in_thread(username, barrier, results):
-    from rest_framework.test import APIClient
-
     try:
         barrier.wait()
         response = APIClient().post("/auth/user/", {"username": username}, format="json")
@@ -96,7 +95,7 @@ def _sign_up_in_thread(username, barrier, results):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_sign_ups_equal_but_for_case_create_exactly_one(api):
+def test_concurrent_sign_ups_equal_but_for_case_create_exactly_one():
     names = ["Carol", "carol", "CAROL", "caRol"]
     barrier = threading.Barrier(len(names))
     results = {}

@@ -4,7 +4,6 @@ from urllib.parse import quote
 
 import pytest
 
-from rr.accounts import services
 from rr.accounts.models import User
 from rr.checklists.models import Checklist
 
