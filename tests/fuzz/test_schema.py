@@ -130,7 +130,7 @@ def test_every_operation_answers_as_documented(app, world):
 
             run()
 
-    print(f"schemathesis: {sum(examples.values())} examples, {len(examples)} operations, statuses {dict(statuses)}")
+    print(f"schemathesis: {sum(examples.values())} examples, {len(examples)} operations, {dict(statuses)}")
     assert len(operations) == 17
     assert set(examples) == {operation.label for operation in operations}
     # The run reached past the front door: successes, refusals and conflicts alike.
