@@ -31,7 +31,8 @@ def test_networking_migration_barely_blocks_a_busy_million_row_rr_user():
                 " AND following_count = 0) FROM rr_user WHERE username LIKE 'traffic\\_%'"
             ).fetchone()
             validated = conn.execute(
-                "SELECT bool_and(convalidated) FROM pg_constraint WHERE conrelid = 'rr_user'::regclass AND contype = 'c'"
+                "SELECT bool_and(convalidated) FROM pg_constraint"
+                " WHERE conrelid = 'rr_user'::regclass AND contype = 'c'"
             ).fetchone()
 
     print(f"\n{USERS:,} users: {result.summary()}")
