@@ -1,6 +1,7 @@
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
+from django.db.models.functions import Upper
 from django.utils import timezone
 
 
@@ -45,6 +46,8 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     class Meta:
         db_table = "rr_user"
+        # Serves the case-insensitive "username taken?" check of sign-up (migration 0006).
+        indexes = [models.Index(Upper("username"), name="rr_user_username_upper_idx")]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(followers_count__gte=0), name="rr_user_followers_count_gte_0"

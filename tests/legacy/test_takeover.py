@@ -13,7 +13,12 @@ from rest_framework_simplejwt.token_blacklist import migrations as token_blackli
 
 from tests.support import pg
 
-NETWORKING_MIGRATIONS = {("rr", "0004_networking"), ("rr", "0005_validate_user_count_constraints")}
+# Everything after the legacy 0003: networking (0004, 0005) and the username index (0006).
+NETWORKING_MIGRATIONS = {
+    ("rr", "0004_networking"),
+    ("rr", "0005_validate_user_count_constraints"),
+    ("rr", "0006_user_username_upper_idx"),
+}
 
 # Usernames today's rules reject but which must keep working (shared/legacy/TABLES.md).
 ODD_USERNAMES = ["Bob", "bob", "jane doe", "émilie", "o'brien", "x", "ünïcödé_用户", "trailing ", "tab\tname", "a" * 255]
@@ -44,7 +49,11 @@ def test_migrate_applies_only_the_networking_migrations(takeover):
     assert takeover["before"] <= after, "a legacy django_migrations row disappeared"
     assert after - takeover["before"] == NETWORKING_MIGRATIONS
     applied = [line.split()[1] for line in takeover["output"].splitlines() if line.strip().startswith("Applying")]
-    assert applied == ["rr.0004_networking...", "rr.0005_validate_user_count_constraints..."]
+    assert applied == [
+        "rr.0004_networking...",
+        "rr.0005_validate_user_count_constraints...",
+        "rr.0006_user_username_upper_idx...",
+    ]
     # token_blacklist 0009 is absent from the legacy table because simplejwt has none:
     # nothing to apply or fake.
     assert not list(Path(token_blacklist_migrations.__file__).parent.glob("0009_*"))

@@ -2,7 +2,12 @@
 
 from tests.support import pg
 
-NETWORKING_MIGRATIONS = {("rr", "0004_networking"), ("rr", "0005_validate_user_count_constraints")}
+# Everything after the legacy 0003: networking (0004, 0005) and the username index (0006).
+NETWORKING_MIGRATIONS = {
+    ("rr", "0004_networking"),
+    ("rr", "0005_validate_user_count_constraints"),
+    ("rr", "0006_user_username_upper_idx"),
+}
 
 
 def follow_a_few(name):
