@@ -46,7 +46,8 @@ def test_dry_run_reports_each_drift_and_writes_nothing(graph):
     }
     assert row_versions() == before
     statements = [query["sql"].lstrip().upper() for query in queries.captured_queries]
-    assert statements and all(s.startswith(("SELECT", "SET TRANSACTION READ ONLY", "SAVEPOINT", "RELEASE")) for s in statements)
+    reads = ("SELECT", "SET TRANSACTION READ ONLY", "SAVEPOINT", "RELEASE")
+    assert statements and all(s.startswith(reads) for s in statements)
     assert not any("FOR UPDATE" in s or "FOR NO KEY UPDATE" in s for s in statements)
     assert len(counts_drift()) == len(drifted)
 

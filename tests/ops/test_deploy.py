@@ -62,7 +62,9 @@ def test_the_blueprint_migrates_before_serving_and_takes_every_setting_from_the_
     assert web["healthCheckPath"] == "/health/"
     env = {v["key"]: v for v in web["envVars"]}
     assert env["DATABASE_URL"]["fromDatabase"] == {"name": database["name"], "property": "connectionString"}
-    assert env["REDIS_URL"]["fromService"] == {"type": "keyvalue", "name": cache["name"], "property": "connectionString"}
+    assert env["REDIS_URL"]["fromService"] == {
+        "type": "keyvalue", "name": cache["name"], "property": "connectionString"
+    }
     assert env["SECRET_KEY"] == {"key": "SECRET_KEY", "generateValue": True}
     assert env["ALLOWED_HOSTS"]["sync"] is False
     assert (env["SECURE_SSL_REDIRECT"]["value"], env["NUM_PROXIES"]["value"]) == ("1", "1")

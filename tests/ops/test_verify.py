@@ -41,9 +41,12 @@ def test_a_healthy_database_passes_every_check(people):
 
 
 def test_the_endpoint_check_leaves_nothing_behind(people):
-    before = (User.objects.count(), Network.objects.count(), [tuple(u) for u in sql("SELECT * FROM rr_user ORDER BY id")])
+    def state():
+        return User.objects.count(), Network.objects.count(), sql("SELECT * FROM rr_user ORDER BY id")
+
+    before = state()
     assert failures() == {}
-    assert (User.objects.count(), Network.objects.count(), [tuple(u) for u in sql("SELECT * FROM rr_user ORDER BY id")]) == before
+    assert state() == before
 
 
 def test_the_endpoints_answer_under_production_settings(people, settings):
