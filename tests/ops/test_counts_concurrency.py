@@ -107,7 +107,7 @@ def test_repair_under_a_storm_of_follows_and_unfollows_leaves_every_count_exact(
     try:
         wait_until(lambda: len(done) >= 20 or errors, "the churn gets going")
         started = len(done)
-        for _ in range(3):
+        for _ in range(5):
             counts.network_counts_repair(batch_size=3)
         overlapped = len(done) - started
     finally:

@@ -39,7 +39,9 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--dry-run", action="store_true", help="Report the users whose counts differ; write nothing.")
+        parser.add_argument(
+            "--dry-run", action="store_true", help="Report the users whose counts differ; write nothing."
+        )
         parser.add_argument(
             "--check",
             action="store_true",
