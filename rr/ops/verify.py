@@ -33,9 +33,10 @@ NETWORK_CONSTRAINTS = {
     "rr_network_unique_pair": ("u", "UNIQUE (follower_id, following_id)"),
     "rr_network_no_self_follow": ("c", "CHECK ((NOT (follower_id = following_id)))"),
 }
-NETWORK_INDEXES = {
+INDEXES = {
     "rr_network_follower_idx": "(follower_id, id)",
     "rr_network_following_idx": "(following_id, id)",
+    "rr_user_username_upper_idx": "(upper((username)::text))",
 }
 NETWORK_TRIGGERS = ("rr_network_counts", "rr_network_counts_truncate")
 LIST_ENTRY_FIELDS = {
@@ -154,7 +155,11 @@ def check_network_table():
     return "rr_network with its unique pair, no-self-follow and foreign keys, validated"
 
 
-def check_network_indexes():
+def check_indexes():
+    """The indexes the release needs exist as expected, and no rr_* index is INVALID.
+
+    An INVALID index is what a failed CREATE INDEX CONCURRENTLY (migration 0006) leaves.
+    """
     if not _table_exists("rr_network"):
         raise CheckFailed("table rr_network is missing")
     found = {
@@ -162,22 +167,25 @@ def check_network_indexes():
         for name, definition, valid in _rows(
             """
             SELECT c.relname, pg_get_indexdef(i.indexrelid), i.indisvalid AND i.indisready
-            FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
-            WHERE i.indrelid = 'rr_network'::regclass
+            FROM pg_index i
+            JOIN pg_class c ON c.oid = i.indexrelid
+            JOIN pg_class t ON t.oid = i.indrelid
+            WHERE t.relname IN ('rr_user', 'rr_checklist', 'rr_regret', 'rr_network')
             """
         )
     }
     problems = []
-    for name, columns in NETWORK_INDEXES.items():
+    for name, columns in INDEXES.items():
         if name not in found:
             problems.append(f"{name} is missing")
         elif not found[name][0].endswith(f"btree {columns}"):
             problems.append(f"{name} is {found[name][0]!r}, expected btree {columns}")
-        elif not found[name][1]:
+    for name, (_, valid) in sorted(found.items()):
+        if not valid:
             problems.append(f"{name} is INVALID (a failed concurrent build: drop it and run migrate)")
     if problems:
         raise CheckFailed("; ".join(problems))
-    return ", ".join(NETWORK_INDEXES) + ": present and valid"
+    return ", ".join(INDEXES) + ": present; no invalid index"
 
 
 def check_network_triggers():
@@ -341,7 +349,7 @@ def deployment_verify(*, sample=None):
         ("user columns", check_user_columns),
         ("user constraints", check_user_constraints),
         ("network table", check_network_table),
-        ("network indexes", check_network_indexes),
+        ("indexes", check_indexes),
         ("network triggers", check_network_triggers),
         ("migrations", check_migrations),
         ("counts", lambda: check_counts(sample)),
