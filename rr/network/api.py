@@ -68,26 +68,29 @@ class SettingsInput(serializers.Serializer):
 MessageSerializer = inline_serializer("Message", {"message": serializers.CharField()})
 
 
-def network_user_entry(user, *, latest_score, latest_created_at, you_follow, follows_you):
-    """One list entry. The regret index of a user with networking off never leaves the server."""
-    if not user.allow_networking:
+def network_user_entry(row):
+    """One list entry from a row of the network selectors.
+
+    The regret index of a user with networking off never leaves the server.
+    """
+    if not row["allow_networking"]:
         regret_index, created_at = None, None
-    elif latest_created_at is None:
+    elif row["latest_created_at"] is None:
         regret_index, created_at = -1, None
     else:
-        regret_index = float(latest_score)
-        created_at = latest_created_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+        regret_index = float(row["latest_score"])
+        created_at = row["latest_created_at"].strftime("%Y-%m-%dT%H:%M:%SZ")
     return {
-        "id": user.pk,
-        "username": user.username,
+        "id": row["user_id"],
+        "username": row["username"],
         "regret_index": regret_index,
         "checklist_created_at": created_at,
-        "allow_networking": user.allow_networking,
-        "followers_count": user.followers_count,
-        "following_count": user.following_count,
-        "date_joined": user.date_joined.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "you_follow": you_follow,
-        "follows_you": follows_you,
+        "allow_networking": row["allow_networking"],
+        "followers_count": row["followers_count"],
+        "following_count": row["following_count"],
+        "date_joined": row["date_joined"].strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "you_follow": row["you_follow"],
+        "follows_you": row["follows_you"],
     }
 
 
@@ -147,13 +150,7 @@ class NetworkFollowView(AuthenticatedAPIView):
             {
                 "message": f"You now follow {target.username}.",
                 "network_id": link.pk,
-                "following": network_user_entry(
-                    shown,
-                    latest_score=shown.latest_score,
-                    latest_created_at=shown.latest_created_at,
-                    you_follow=shown.you_follow,
-                    follows_you=shown.follows_you,
-                ),
+                "following": network_user_entry(shown),
             },
             status=status.HTTP_201_CREATED,
         )
@@ -220,22 +217,13 @@ class NetworkListView(AuthenticatedAPIView):
         page = list((links.filter(id__lt=cursor) if cursor else links)[: page_size + 1])
         has_more = len(page) > page_size
         page = page[:page_size]
-        users = [
-            network_user_entry(
-                selectors.network_link_other(link, list_type),
-                latest_score=link.latest_score,
-                latest_created_at=link.latest_created_at,
-                you_follow=link.you_follow,
-                follows_you=link.follows_you,
-            )
-            for link in page
-        ]
+        users = [network_user_entry(row) for row in page]
         return Response(
             {
                 "list_type": list_type,
                 "count": count,
                 "users": users,
-                "next_cursor": page[-1].pk if has_more else None,
+                "next_cursor": page[-1]["link_id"] if has_more else None,
             }
         )
 
