@@ -11,6 +11,7 @@ import urllib.request
 
 import pytest
 import yaml
+from django.db import connection
 
 from tests.support import pg
 
@@ -25,8 +26,8 @@ def production_env(**extra):
         SECURE_SSL_REDIRECT="1",
         NUM_PROXIES="1",
         DATABASE_URL=pg.configured_url(),
-        **extra,
     )
+    env.update(extra)
     return env
 
 
@@ -88,8 +89,16 @@ def _get(url, host):
 
 
 @pytest.mark.slow
+@pytest.mark.django_db
 def test_gunicorn_serves_the_app_and_whitenoise_the_static_files(tmp_path):
-    env = production_env(STATIC_ROOT=str(tmp_path / "static"), PORT=str(_free_port()), WEB_CONCURRENCY="1")
+    # The server needs a database that exists: the test database (DATABASE_URL's own
+    # database, `rr` under make test, need not exist at all).
+    env = production_env(
+        STATIC_ROOT=str(tmp_path / "static"),
+        PORT=str(_free_port()),
+        WEB_CONCURRENCY="1",
+        DATABASE_URL=pg.database_url(connection.settings_dict["NAME"]),
+    )
     (tmp_path / "static").mkdir()
     collected = manage("collectstatic", "--noinput", env=env)
     assert collected.returncode == 0, collected.stderr
