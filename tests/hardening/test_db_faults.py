@@ -148,13 +148,14 @@ def _timed(call):
 
 @pytest.mark.slow
 def test_an_unreachable_database_is_a_quick_503_and_service_resumes_when_it_returns(
-    live_server_factory, make_user, proxy
+    live_server_factory, make_user, proxy, request
 ):
     me, target = make_user(password=None), make_user(password=None)
     server = live_server_factory(database=live_database_url(port=proxy.port), DB_CONNECT_TIMEOUT=2)
     workers = worker_pids(server)
     headers = _bearer(me)
     api = httpx.Client(base_url=server.url, headers=headers, timeout=30)
+    request.addfinalizer(api.close)
     checklist = {"local_datetime": "2025-06-19T08:00:00+02:00"}
     assert api.get("/health/").status_code == 200
     assert api.get("/api/network/settings/").status_code == 200
