@@ -1,0 +1,46 @@
+"""The load run of bench/load, short: 50 simulated users for 10 s against gunicorn.
+
+`make bench` runs the long version (60 s); both fail on any 5xx, any request left
+unanswered, any answer outside what the mix expects, or a database that differs
+from the writes the server acknowledged.
+"""
+
+import pytest
+
+from bench.load.run import MIX, Options, Results, check_database, run
+from rr.accounts import services as account_services
+from rr.network import services as network_services
+from tests.hardening.conftest import live_database_url
+
+
+@pytest.mark.slow
+def test_fifty_users_for_ten_seconds_lose_nothing():
+    report = run(Options(users=50, seconds=10, workers=4))
+    print("\n" + report.summary())
+
+    assert report.server_errors == 0
+    assert report.lost == 0
+    assert report.unexpected == []
+    assert report.problems == []
+    assert set(report.by_op) == set(MIX)
+    assert report.operations > 500
+    assert report.stored["follow_pairs"] > 0 and report.stored["regrets"] > 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_database_check_finds_a_write_that_was_acknowledged_but_is_missing():
+    alice = account_services.account_create(username="alice_load")
+    bob = account_services.account_create(username="bob_load")
+    network_services.network_follow(follower=alice, target=bob)
+    results = Results(signed_up=["alice_load", "bob_load"])
+    results.follows[("alice_load", "bob_load")] = 1
+
+    assert check_database(live_database_url(), results)[0] == []
+
+    results.follows[("bob_load", "alice_load")] = 1  # acknowledged, never stored
+    results.regrets_created = 1
+    problems, _ = check_database(live_database_url(), results)
+
+    assert len(problems) == 2
+    assert "('bob_load', 'alice_load')" in problems[0]
+    assert problems[1] == "regrets: 0 in the database, 1 acknowledged"
