@@ -26,3 +26,13 @@ test: venv
 	RR_ALLOW_INSECURE_KEY=1 DATABASE_URL=$(TEST_DATABASE_URL) $(PY) manage.py makemigrations --check --dry-run
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) -m tools.lint_migrations
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) -m pytest
+
+# Benchmarks (docs/BENCHMARKS.md), not tests: quick mode in under 5 minutes;
+# `make bench-full` (or `make bench MODE=full`) for the large sizes. They use their own
+# databases rr_bench_* on $BENCH_DATABASE_URL's server and Redis database 5
+# ($BENCH_REDIS_URL). ARGS passes options, e.g. ARGS="--only app --profile".
+bench: venv
+	$(PY) -m bench --mode $(if $(MODE),$(MODE),quick) $(ARGS)
+
+bench-full: venv
+	$(PY) -m bench --mode full $(ARGS)
