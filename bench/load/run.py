@@ -341,13 +341,14 @@ class Report:
         return "\n".join(lines)
 
     def as_json(self):
-        return {
-            "users": self.options.users, "seconds": self.seconds, "workers": self.options.workers,
-            "operations": self.operations, "p50_ms": self.p50_ms, "p95_ms": self.p95_ms, "p99_ms": self.p99_ms,
-            "max_ms": self.max_ms, "server_errors": self.server_errors, "lost": self.lost,
-            "unexpected": len(self.unexpected), "problems": self.problems, "stored": self.stored,
-            "by_op": {op: {**f, "statuses": {str(k): v for k, v in f["statuses"].items()}} for op, f in self.by_op.items()},
+        figures = {key: getattr(self, key) for key in ("seconds", "operations", "server_errors", "lost", "problems")}
+        figures.update({key: getattr(self, key) for key in ("p50_ms", "p95_ms", "p99_ms", "max_ms", "stored")})
+        figures.update(users=self.options.users, workers=self.options.workers, unexpected=len(self.unexpected))
+        figures["by_op"] = {
+            op: {**op_figures, "statuses": {str(status): n for status, n in op_figures["statuses"].items()}}
+            for op, op_figures in self.by_op.items()
         }
+        return figures
 
 
 def run(options=None, *, database_name=None, log_dir=None):
