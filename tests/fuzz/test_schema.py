@@ -10,6 +10,7 @@ so that it is not stopped by them); the follow counts must still be exact afterw
 """
 
 import itertools
+import os
 from collections import Counter
 
 import pytest
@@ -32,8 +33,9 @@ from rr.network import services as network_services
 from tests.network.helpers import assert_counts_exact, utc
 
 # Examples per operation and pass (generated, invalid, real objects): 17 operations
-# x 3 passes x 25 keeps the run near half a minute on two cores.
-EXAMPLES = 25
+# x 3 passes x 25 keeps the run near half a minute on two cores. FUZZ_EXAMPLES=500
+# makes a long run.
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 PASSWORD = "a sturdy passphrase 42"
 
