@@ -28,6 +28,7 @@ MODES = {
     "quick": {
         "list_repeats": 15,
         "checklist_repeats": 60,
+        "follow_repeats": 100,
         "workers": 4,
         "http_rounds": 2,
         "http_seconds": 5.0,
@@ -40,6 +41,7 @@ MODES = {
     "full": {
         "list_repeats": 50,
         "checklist_repeats": 300,
+        "follow_repeats": 400,
         "workers": 4,
         "http_rounds": 3,
         "http_seconds": 15.0,
@@ -75,6 +77,7 @@ def phase_app(cfg, *, profile):
         "targets_per_client": 50,
         "list_repeats": cfg["list_repeats"],
         "checklist_repeats": cfg["checklist_repeats"],
+        "follow_repeats": cfg["follow_repeats"],
         "profile": profile,
         "profile_seconds": cfg["profile_seconds"],
     }

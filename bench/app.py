@@ -33,6 +33,7 @@ def main(argv=None):
         PLUS_8,
         checklist_of_the_day,
         client_for,
+        follow_costs,
         follow_queries,
         list_fetch_all,
         network_list,
@@ -64,6 +65,9 @@ def main(argv=None):
         "list": network_list(viewers, repeats=config["list_repeats"]),
         "checklist": checklist_of_the_day(history, repeats=config["checklist_repeats"]),
         "queries": follow_queries(ids["clients"][0], first_target),
+        "follow_ms": follow_costs(
+            ids["clients"][0], [usernames[t] for t in ids["targets"][ids["clients"][0]]], repeats=config["follow_repeats"]
+        ),
         "http": {
             "client_tokens": [token_for(client) for client in ids["clients"]],
             "client_targets": [[usernames[t] for t in ids["targets"][client]] for client in ids["clients"]],

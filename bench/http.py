@@ -1,7 +1,11 @@
 """Benchmarks 3 and 6 through the real HTTP stack: gunicorn, PostgreSQL, Redis, asyncio httpx clients.
 
-The server is `gunicorn config.wsgi` with sync workers on 127.0.0.1 and a free port,
-started and stopped by the benchmark; load is bounded in time and loopback-only.
+The server is `gunicorn config.wsgi` with the repository's gunicorn.conf.py (which
+gunicorn reads from the working directory) overridden where a benchmark needs it:
+127.0.0.1 and a free port, N sync workers, and no worker recycling (max_requests
+would restart workers mid-run, resetting the per-worker CPU and peak-memory figures
+measured here). Started and stopped by the benchmark; load is bounded in time and
+loopback-only.
 
 The framework's ceiling is GET /api/network/settings/: authenticated like every
 /api/ endpoint (JWT decoded, the user fetched: one small query), then a constant
@@ -81,6 +85,8 @@ class Server:
                 "--bind", f"127.0.0.1:{self.port}",
                 "--workers", str(self.workers),
                 "--worker-class", "sync",
+                "--threads", "1",
+                "--max-requests", "0",
                 "--timeout", "60",
             ],
             cwd=REPO,
@@ -290,6 +296,8 @@ def load(server, database_url, name, tokens, step, duration):
         sampler.stop.set()
         sampler.join()
     own_after = resource.getrusage(resource.RUSAGE_SELF)
+    if server.worker_pids() != workers:
+        raise RuntimeError(f"gunicorn workers changed during {name!r}; see {server.log_path}")
     backends = (set(backends) | set(_backend_pids(database_url))) - {sampler.backend_pid}
     used = {pid: cpu_seconds(pid) - before.get(pid, 0.0) for pid in set(workers) | backends}
     result = LoadResult(

@@ -176,6 +176,18 @@ def follow_queries(client_id, target_username):
     }
 
 
+def follow_costs(client_id, target_usernames, *, repeats):
+    """Median in-process ms of a follow, an unfollow and the ceiling request (GET settings/)."""
+    client = client_for(client_id)
+    samples = {"follow": [], "unfollow": [], "settings": []}
+    for index in range(repeats):
+        target = target_usernames[index % len(target_usernames)]
+        samples["follow"].append(_timed(lambda: client.post(f"/api/network/follow/{target}/")))
+        samples["unfollow"].append(_timed(lambda: client.delete(f"/api/network/unfollow/{target}/")))
+        samples["settings"].append(_timed(lambda: client.get("/api/network/settings/")))
+    return {name: statistics.median(values) * 1000 for name, values in samples.items()}
+
+
 def profile(calls, *, seconds, out_dir):
     """Profile each of `calls` ({name: callable}), repeated for `seconds`, with pyinstrument.
 

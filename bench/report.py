@@ -52,7 +52,16 @@ def rows(results):
                 f"<= {CHECKLIST_RATIO_MAX:g}x", _verdict(ratio <= CHECKLIST_RATIO_MAX),
             ))
         q = app["queries"]
-        out.append(("3 follow", "SQL queries: follow / unfollow / settings (ceiling)", f"{q['follow']} / {q['unfollow']} / {q['settings']}", "", ""))
+        out.append((
+            "3 follow", "SQL statements: follow / unfollow / settings (ceiling)",
+            f"{q['follow']} / {q['unfollow']} / {q['settings']}", "", "",
+        ))
+        ms = app.get("follow_ms")
+        if ms:
+            out.append((
+                "3 follow", "in process, median ms: follow / unfollow / settings",
+                f"{ms['follow']:.2f} / {ms['unfollow']:.2f} / {ms['settings']:.2f}", "", "",
+            ))
     http = results.get("http")
     if http:
         totals = http["totals"]
