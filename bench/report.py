@@ -178,5 +178,5 @@ def table(results):
 def markdown(results):
     """The same table in Markdown, for docs/BENCHMARKS.md."""
     lines = [_header(results), "", "| bench | figure | value | target | |", "|---|---|---|---|---|"]
-    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows(results)]
+    lines += ["| " + " | ".join(str(cell).replace("|", "\\|") for cell in row) + " |" for row in rows(results)]
     return "\n".join(lines) + "\n"
