@@ -126,3 +126,17 @@ def run_threads(count, work):
     for thread in threads:
         thread.join()
     return errors
+
+# Every field of a list entry (SPEC section 3, plus you_follow/follows_you).
+ENTRY_FIELDS = {
+    "id",
+    "username",
+    "regret_index",
+    "checklist_created_at",
+    "allow_networking",
+    "followers_count",
+    "following_count",
+    "date_joined",
+    "you_follow",
+    "follows_you",
+}

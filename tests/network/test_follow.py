@@ -9,23 +9,9 @@ from rr.accounts.models import User
 from rr.common.errors import Forbidden, NotFound, Unauthorized
 from rr.network import services
 from rr.network.models import Network
-from tests.network.helpers import LEGACY_NAMES, as_user, assert_counts_exact, counts, flush_stats_and_close, url
+from tests.network.helpers import ENTRY_FIELDS, LEGACY_NAMES, as_user, assert_counts_exact, counts, flush_stats_and_close, url
 
 pytestmark = pytest.mark.django_db
-
-ENTRY_FIELDS = {
-    "id",
-    "username",
-    "regret_index",
-    "checklist_created_at",
-    "allow_networking",
-    "followers_count",
-    "following_count",
-    "date_joined",
-    "you_follow",
-    "follows_you",
-}
-
 
 def test_follow_creates_the_link_and_moves_both_counts(make_user):
     me, them = make_user(password=None), make_user(password=None)

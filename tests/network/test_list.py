@@ -12,22 +12,10 @@ from rr.checklists.models import Checklist
 from rr.network import api as network_api
 from rr.network import services
 from rr.network.models import Network
-from tests.network.helpers import as_user, counts, url
+from tests.network.helpers import ENTRY_FIELDS, as_user, counts, url
 
 pytestmark = pytest.mark.django_db
 
-ENTRY_FIELDS = {
-    "id",
-    "username",
-    "regret_index",
-    "checklist_created_at",
-    "allow_networking",
-    "followers_count",
-    "following_count",
-    "date_joined",
-    "you_follow",
-    "follows_you",
-}
 PLUS_8 = timezone(timedelta(hours=8))
 
 
