@@ -68,3 +68,13 @@ def user(make_user):
 def client(user):
     """A client authenticated as `user`."""
     return client_for(user)
+
+
+@pytest.fixture
+def plain_static_storage(settings):
+    """Production serves collectstatic's manifest; a test run has none, so pages with
+    {% static %} tags (the admin, /docs/) use the plain storage."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }

@@ -15,13 +15,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def admin_browser(client_of, make_user, settings):
-    # Production serves collectstatic's manifest; a test run has none, so the admin's
-    # {% static %} tags use the plain storage.
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
+def admin_browser(client_of, make_user, plain_static_storage):
     admin = User.objects.create_superuser("root", "root passphrase 42")
     browser = Client()
     browser.force_login(admin)

@@ -8,16 +8,7 @@ from rr.accounts.models import User
 from rr.network.models import Network
 from tests.network.helpers import assert_counts_exact, counts
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _plain_static_files(settings):
-    # The manifest storage of production needs collectstatic; admin pages only need URLs.
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("plain_static_storage")]
 
 
 @pytest.fixture
