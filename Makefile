@@ -8,7 +8,6 @@ TEST_REDIS_URL := $${REDIS_URL:-redis://127.0.0.1:6379/0}
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
