@@ -1,17 +1,20 @@
 """network_follow, through POST /api/network/follow/<username>/."""
 
 import threading
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from django.db import connection
 
 from rr.accounts.models import User
 from rr.common.errors import Forbidden, NotFound, Unauthorized
-from rr.network import services
+from rr.network import selectors, services
 from rr.network.models import Network
 from tests.network.helpers import ENTRY_FIELDS, LEGACY_NAMES, as_user, assert_counts_exact, counts, flush_stats_and_close, url
 
 pytestmark = pytest.mark.django_db
+
+PLUS_8 = timezone(timedelta(hours=8))
 
 def test_follow_creates_the_link_and_moves_both_counts(make_user):
     me, them = make_user(password=None), make_user(password=None)
@@ -31,6 +34,23 @@ def test_follow_creates_the_link_and_moves_both_counts(make_user):
     assert entry["regret_index"] == -1 and entry["checklist_created_at"] is None
     assert counts(me) == (0, 1)
     assert counts(them) == (1, 0)
+
+
+@pytest.mark.parametrize("allow_networking", [True, False])
+def test_the_entry_read_back_is_the_lists_row(make_user, follow, checklist, allow_networking):
+    """network_user_annotated (one hand-written statement) agrees with network_links (the ORM)."""
+    me, them, fan = make_user(password=None), make_user(password=None), make_user(password=None)
+    checklist(them, datetime(2025, 6, 17, 9, 0, tzinfo=PLUS_8), total=2, resolved=1)
+    checklist(them, datetime(2025, 6, 19, 1, 0, 7, 250000, tzinfo=PLUS_8), total=4, resolved=1)
+    follow(them, me)
+    follow(fan, them)
+    entry = as_user(me).post(url("follow", them.username)).json()["following"]
+    assert (entry["regret_index"], entry["checklist_created_at"]) == (0.75, "2025-06-18T17:00:07Z")
+    assert (entry["followers_count"], entry["following_count"], entry["follows_you"]) == (2, 1, True)
+    User.objects.filter(pk=them.pk).update(allow_networking=allow_networking)
+    (listed,) = selectors.network_links(user=me, kind="following")
+    del listed["link_id"]
+    assert selectors.network_user_annotated(user=me, target_id=them.pk) == listed
 
 
 def test_follow_back_is_seen_in_the_entry(make_user, follow):
