@@ -10,6 +10,7 @@ rows involved in ascending id order before it writes.
 import logging
 
 from django.db import IntegrityError, OperationalError, connection, transaction
+from django.utils import timezone
 from psycopg.errors import LockNotAvailable
 
 from rr.accounts.models import User
@@ -34,55 +35,120 @@ def _users_lock(ids, *, strength="NO KEY UPDATE", nowait=False):
         )
 
 
-def network_target_check(*, user, target):
-    """Why `user` may not start following `target`, as the error to raise (None if they may)."""
+def _users_lock_read(ids):
+    """Lock users like _users_lock and read, under the lock, {id: (is_active, allow_networking)}.
+
+    One statement for the lock and the re-read. SQLite (`make run`) has no row locks
+    and serialises writers: there the rows are only read. Users gone are missing.
+    """
+    ids = sorted(ids)
+    if connection.vendor == "postgresql":
+        sql = (
+            "SELECT id, is_active, allow_networking FROM rr_user"
+            " WHERE id = ANY(%s) ORDER BY id FOR NO KEY UPDATE"
+        )
+        params = [ids]
+    else:
+        sql = f"SELECT id, is_active, allow_networking FROM rr_user WHERE id IN ({', '.join(['%s'] * len(ids))})"
+        params = ids
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {user_id: (is_active, allow) for user_id, is_active, allow in cursor.fetchall()}
+
+
+def _link_insert(*, follower, target, created_at):
+    """Insert the pair; its id, or None if it already exists.
+
+    ON CONFLICT: the unique constraint answers "already following" without an error,
+    so the caller's transaction stays usable and needs no savepoint around this.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO rr_network (follower_id, following_id, created_at) VALUES (%s, %s, %s)"
+            " ON CONFLICT (follower_id, following_id) DO NOTHING RETURNING id",
+            [follower.pk, target.pk, connection.ops.adapt_datetimefield_value(created_at)],
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def _target_refusal(*, user, target):
     if target.pk == user.pk:
         return Conflict("You cannot follow yourself.")
     if not target.allow_networking:
         return Forbidden(f"{target.username} does not allow networking.")
-    if Network.objects.filter(follower=user, following=target).exists():
-        return Conflict(f"You already follow {target.username}.")
     return None
+
+
+def _locked_refusal(fresh, *, follower, target):
+    """The refusal the users' state read under the lock calls for (None if the follow may go on)."""
+    if not fresh.get(follower.pk, (False, False))[0]:
+        return Unauthorized("Your account is inactive or deleted.")
+    is_active, allow_networking = fresh.get(target.pk, (False, False))
+    if not is_active:
+        return NotFound("No such user.")
+    if not allow_networking:
+        return Forbidden(f"{target.username} does not allow networking.")
+    return None
+
+
+def _already_following(*, follower, target):
+    return Network.objects.filter(follower=follower, following=target).exists()
+
+
+def network_target_check(*, user, target):
+    """Why `user` may not start following `target`, as the error to raise (None if they may)."""
+    error = _target_refusal(user=user, target=target)
+    if error is None and _already_following(follower=user, target=target):
+        error = Conflict(f"You already follow {target.username}.")
+    return error
 
 
 def network_follow(*, follower, target):
     """Make `follower` follow `target`; counts move by the trigger in the same transaction.
 
     The unique (follower, following) constraint decides between concurrent duplicate
-    follows: the loser gets "already following", never a second row.
+    follows: the loser gets "already following", never a second row. Refusals come in
+    network_target_check's order and are raised after the transaction block, so they
+    leave a caller's transaction (the view's) usable: no savepoint is needed.
     """
-    error = network_target_check(user=follower, target=target)
+    error = _target_refusal(user=follower, target=target)
     if error is not None:
         raise error
+    created_at = timezone.now()
     try:
-        with transaction.atomic():
-            _users_lock([follower.pk, target.pk])
-            # Re-read under the lock: a toggle, deactivation or deletion may have just committed.
-            fresh = {
-                row["pk"]: row
-                for row in User.objects.filter(pk__in=[follower.pk, target.pk]).values(
-                    "pk", "is_active", "allow_networking"
-                )
-            }
-            if not fresh.get(follower.pk, {}).get("is_active"):
-                raise Unauthorized("Your account is inactive or deleted.")
-            if not fresh.get(target.pk, {}).get("is_active"):
-                raise NotFound("No such user.")
-            if not fresh[target.pk]["allow_networking"]:
-                raise Forbidden(f"{target.username} does not allow networking.")
-            link = Network.objects.create(follower=follower, following=target)
+        with transaction.atomic(savepoint=False):
+            # Read under the lock: a toggle, deactivation or deletion may have just committed.
+            error = _locked_refusal(_users_lock_read([follower.pk, target.pk]), follower=follower, target=target)
+            if error is None:
+                link_id = _link_insert(follower=follower, target=target, created_at=created_at)
+                if link_id is None:
+                    error = Conflict(f"You already follow {target.username}.")
+            elif _already_following(follower=follower, target=target):
+                # An existing link answers before these refusals, as in network_target_check.
+                error = Conflict(f"You already follow {target.username}.")
     except IntegrityError as exc:
-        if Network.objects.filter(follower=follower, following=target).exists():
-            raise Conflict(f"You already follow {target.username}.") from exc
+        # Foreign keys are checked at COMMIT, which comes here only without an outer transaction:
+        # a user vanished since the read (possible only on SQLite, which has no row locks).
         raise NotFound("No such user.") from exc
+    if error is not None:
+        raise error
     logger.info("follow", extra={"follower_id": follower.pk, "following_id": target.pk})
+    link = Network(id=link_id, follower=follower, following=target, created_at=created_at)
+    link._state.adding, link._state.db = False, connection.alias
     return link
 
 
 def _link_delete(*, follower_id, following_id):
     with transaction.atomic():
         _users_lock([follower_id, following_id])
-        deleted, _ = Network.objects.filter(follower_id=follower_id, following_id=following_id).delete()
+        # What QuerySet.delete() would send (rr_network has no cascades or signals), without
+        # its collector, which costs more than the statement itself.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "DELETE FROM rr_network WHERE follower_id = %s AND following_id = %s", [follower_id, following_id]
+            )
+            deleted = cursor.rowcount
     return deleted
 
 
