@@ -1,7 +1,9 @@
 """Fixed-window rate limits on the shared cache, counted with atomic increments.
 
 DRF's stock throttles read, modify and write a history list, so two processes
-can both let a request through; `cache.add` + `cache.incr` cannot (Redis INCR).
+can both let a request through; an atomic increment cannot. On Redis the window's
+counter is created and incremented in one MULTI/EXEC round trip (SET NX EX, INCR);
+on other caches (local memory in `make run`) with `cache.add` + `cache.incr`.
 If the cache is down the limit fails open: rate limiting must never turn a
 healthy request into an error.
 """
@@ -9,7 +11,8 @@ healthy request into an error.
 import logging
 import time
 
-from django.core.cache import cache
+from django.core.cache import DEFAULT_CACHE_ALIAS, caches
+from django.core.cache.backends.redis import RedisCache
 from django.core.exceptions import ImproperlyConfigured
 from redis.exceptions import RedisError
 from rest_framework.settings import api_settings
@@ -37,12 +40,7 @@ class AtomicRateThrottle(SimpleRateThrottle):
         window_start = int(now // self.duration) * self.duration
         key = f"throttle:{self.scope}:{ident}:{window_start}"
         try:
-            cache.add(key, 0, timeout=self.duration + 1)
-            count = cache.incr(key)
-        except ValueError:
-            # The key expired between add and incr: this request opens a new window.
-            cache.set(key, 1, timeout=self.duration + 1)
-            count = 1
+            count = _count(key, timeout=self.duration + 1)
         except (RedisError, OSError):
             logger.warning("rate limit cache unavailable; allowing request", exc_info=True)
             return True
@@ -51,6 +49,26 @@ class AtomicRateThrottle(SimpleRateThrottle):
 
     def wait(self):
         return getattr(self, "_wait", self.duration)
+
+
+def _count(key, *, timeout):
+    """Increment the counter `key` (created at 0 for `timeout` seconds if absent); its new value."""
+    backend = caches[DEFAULT_CACHE_ALIAS]
+    if isinstance(backend, RedisCache):
+        # Django's add + incr would be three round trips (SET NX; EXISTS, INCRBY). Same
+        # key and integer encoding as theirs, so processes of either kind share counters.
+        redis_key = backend.make_and_validate_key(key)
+        with backend._cache.get_client(redis_key, write=True).pipeline(transaction=True) as pipe:
+            pipe.set(redis_key, 0, ex=timeout, nx=True)
+            pipe.incr(redis_key)
+            return pipe.execute()[1]
+    try:
+        backend.add(key, 0, timeout=timeout)
+        return backend.incr(key)
+    except ValueError:
+        # The key expired between add and incr: this request opens a new window.
+        backend.set(key, 1, timeout=timeout)
+        return 1
 
 
 class UserRateThrottle(AtomicRateThrottle):

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
+from redis.connection import AbstractConnection
 from rest_framework.settings import api_settings
 
 from rr.common import throttling
@@ -85,6 +87,40 @@ def test_lists_allow_sixty_a_minute(make_user, clock):
     assert client.get(url("list", "followers")).status_code == 200
 
 
+@pytest.mark.django_db
+def test_on_redis_each_request_costs_the_limiter_one_round_trip(make_user, monkeypatch, clock):
+    assert settings.CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    me = make_user(password=None)
+    targets = [make_user(password=None) for _ in range(11)]
+    client = as_user(me)
+    cache.get("warm_up")  # the connection's handshake is not the limiter's
+    sent = []
+    send = AbstractConnection.send_packed_command
+    monkeypatch.setattr(
+        AbstractConnection, "send_packed_command", lambda conn, *a, **kw: sent.append(1) or send(conn, *a, **kw)
+    )
+    statuses = [client.post(url("follow", target.username)).status_code for target in targets]
+    assert statuses == [201] * 10 + [429]
+    assert len(sent) == 11
+    window = int(clock.now // 60) * 60
+    key = cache.make_and_validate_key(f"throttle:follow:user:{me.pk}:{window}")
+    redis = cache._cache.get_client(key)
+    assert int(redis.get(key)) == 11
+    assert 0 < redis.ttl(key) <= 61
+
+
+def test_without_redis_the_limiter_counts_with_add_and_incr(settings, make_user, clock):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    me = make_user(password=None)
+    targets = [make_user(password=None) for _ in range(11)]
+    client = as_user(me)
+    statuses = [client.post(url("follow", target.username)).status_code for target in targets]
+    assert statuses == [201] * 10 + [429]
+    assert_throttled(client.delete(url("unfollow", targets[0].username)), "30")
+    clock.now += 60
+    assert client.delete(url("unfollow", targets[0].username)).status_code == 200
+
+
 def _run_workers(user, target_names, log_dir):
     """Two OS processes following as `user` at the same moment; their parsed reports."""
     env = {**os.environ, "DATABASE_URL": _test_database_url(), "PYTHONUNBUFFERED": "1"}
@@ -147,6 +183,8 @@ def test_the_limit_holds_across_two_processes(make_user, tmp_path):
     assert all(report["results"] for report in reports)
     assert statuses.count(201) == 10
     assert statuses.count(429) == 6
+    # Each process counted through the one-round-trip path (MULTI/EXEC), not add + incr.
+    assert [report["redis_round_trips"] for report in reports] == [len(report["results"]) for report in reports]
     assert all(
         result["retry_after"] and 1 <= int(result["retry_after"]) <= 60
         for report in reports

@@ -2,8 +2,9 @@
 
 Usage: python throttle_worker.py <user id> <target username>...
 Prints "ready", waits for a line on stdin, POSTs a follow of every target as the
-user, then prints one JSON line: the statuses and the rate window (minute) seen
-before the first and after the last request.
+user, then prints one JSON line: the statuses, the rate window (minute) seen
+before the first and after the last request, and the round trips made to Redis
+meanwhile (what the limiter costs: one per request).
 """
 
 import json
@@ -21,16 +22,33 @@ django.setup()
 
 from urllib.parse import quote  # noqa: E402
 
+from django.core.cache import cache  # noqa: E402
+from redis.connection import AbstractConnection  # noqa: E402
 from rest_framework.test import APIClient  # noqa: E402
 
 from rr.accounts import services as account_services  # noqa: E402
 from rr.accounts.models import User  # noqa: E402
 
 
+def count_round_trips():
+    """Count every command (or pipeline) sent to Redis from now on; returns the running tally."""
+    sent = {"round_trips": 0}
+    send = AbstractConnection.send_packed_command
+
+    def counted(self, *args, **kwargs):
+        sent["round_trips"] += 1
+        return send(self, *args, **kwargs)
+
+    AbstractConnection.send_packed_command = counted
+    return sent
+
+
 def main(user_id, targets):
     user = User.objects.get(pk=user_id)
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {account_services.tokens_for(user)['access']}")
+    cache.get("throttle_worker_warm_up")  # connects now: its handshake is not the limiter's
+    sent = count_round_trips()
     print("ready", flush=True)
     sys.stdin.readline()
     first_window = int(time.time() // 60)
@@ -39,7 +57,8 @@ def main(user_id, targets):
         response = client.post(f"/api/network/follow/{quote(target, safe='')}/")
         results.append({"status": response.status_code, "retry_after": response.get("Retry-After")})
     last_window = int(time.time() // 60)
-    print(json.dumps({"results": results, "windows": [first_window, last_window]}), flush=True)
+    report = {"results": results, "windows": [first_window, last_window], "redis_round_trips": sent["round_trips"]}
+    print(json.dumps(report), flush=True)
 
 
 if __name__ == "__main__":
