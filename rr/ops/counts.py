@@ -1,10 +1,29 @@
 """Recount `followers_count` / `following_count` from `rr_network`: drift repair and monitoring.
 
+A run walks the users by keyset over id in two steps per window of `scan_size` users:
+
+1. **Find** the window's drifting users without taking any lock: one read-only
+   statement compares the stored counts with two range aggregates over `rr_network`
+   (`GROUP BY following_id` / `follower_id` restricted to the window's id range, read
+   in order from the (following_id, id) and (follower_id, id) indexes).
+2. **Repair** only those users, in batches of at most `batch_size`: lock, recount in a
+   later statement, write the rows that still differ, commit.
+
+Why a lock-free scan misses no drift
+------------------------------------
+Every write to `rr_network` moves the counts through migration 0004's trigger in the
+same transaction, so any snapshot sees a follow and its +1 together or neither. In
+one statement's snapshot a user without drift therefore shows stored == true, and a
+drifted user (a persistent offset left by something that bypassed the triggers) shows
+stored != true whatever follows are in flight. The stored and true counts must come
+from one statement for this to hold (under READ COMMITTED each statement has its own
+snapshot). A user the scan flags wrongly (its drift repaired meanwhile) is recounted
+under lock and left alone.
+
 Why the repair is right while users follow and unfollow
 --------------------------------------------------------
-Every write to `rr_network` moves the counts through migration 0004's trigger, which
-first row-locks both users (ascending id, FOR NO KEY UPDATE) and commits with the
-row. A batch of the repair takes that same lock on its users, in the same order, and
+The trigger first row-locks both users (ascending id, FOR NO KEY UPDATE) and commits
+with the row. A repair batch takes that same lock on its users, in the same order, and
 only then, in a *later* statement, counts their links and writes the difference:
 
 - a follow whose trigger already held one of the batch's users is waited for; under
@@ -16,12 +35,15 @@ only then, in a *later* statement, counts their links and writes the difference:
 
 So no follow can commit between the count and the write of the users it touches.
 Locking and counting must stay two statements: a single statement would take its
-snapshot before waiting for the locks and miss what it waited for.
+snapshot before waiting for the locks and miss what it waited for. A follow that
+commits between the scan and the repair is counted the same way: the scan only
+chose whom to lock.
 
-Each batch is one short transaction (ids are walked by keyset, never listed whole),
-waits at most LOCK_TIMEOUT for a row held elsewhere and is then retried, and writes
-only rows that differ, so a second run changes nothing and an interrupted run can
-simply be started again.
+Each scan and each repair batch is one short transaction (ids are walked by keyset,
+never listed whole; a window's drifting ids are the only list kept). A batch waits
+at most LOCK_TIMEOUT for a row held elsewhere and is then retried, and writes only
+rows that differ, so a second run changes nothing and an interrupted run can simply
+be started again.
 """
 
 import logging
@@ -33,35 +55,62 @@ from psycopg.errors import LockNotAvailable
 
 logger = logging.getLogger("rr.ops.counts")
 
-# A batch of 1,000 users locks its rows for a few milliseconds (docs/OPERATIONS.md).
+# Measured on 1,000,000 users and 10,000,000 follows (docs/BENCHMARKS.md, benchmark 4):
+# a scan of 20,000 users takes about 50 ms and locks nothing; the whole walk costs the
+# same from 5,000 to 50,000 users a scan. A repair batch of 1,000 drifting users holds
+# their locks for about 20 ms (docs/OPERATIONS.md).
+DEFAULT_SCAN_SIZE = 20_000
 DEFAULT_BATCH_SIZE = 1000
 LOCK_TIMEOUT = "2s"
 BATCH_ATTEMPTS = 5
 SAMPLE_LIMIT = 50
 
-# Stored and true counts of the given users, for those whose counts differ. One
-# statement, so the links it counts and the counts it reads come from one snapshot.
-_DRIFT_SQL = """
-SELECT u.id, u.username, u.followers_count, t.followers, u.following_count, t.following
+# The last id and the number of the next `scan_size` users after `after` (keyset).
+_WINDOW_SQL = "SELECT max(id), count(*) FROM (SELECT id FROM rr_user WHERE id > %s ORDER BY id LIMIT %s) AS w"
+
+# The users of the id range (after, last] whose stored counts differ from their links,
+# stored and true. One statement: the counts it reads and the links it counts come
+# from one snapshot (see the module docstring).
+_SCAN_SQL = """
+SELECT u.id, u.username, u.followers_count, COALESCE(fr.n, 0), u.following_count, COALESCE(fg.n, 0)
 FROM rr_user u
-CROSS JOIN LATERAL (
-    SELECT (SELECT count(*) FROM rr_network n WHERE n.following_id = u.id) AS followers,
-           (SELECT count(*) FROM rr_network n WHERE n.follower_id = u.id) AS following
-) t
-WHERE u.id = ANY(%s)
-  AND (u.followers_count, u.following_count) IS DISTINCT FROM (t.followers, t.following)
+LEFT JOIN (
+    SELECT following_id AS id, count(*) AS n FROM rr_network
+    WHERE following_id > %(after)s AND following_id <= %(last)s
+    GROUP BY following_id
+) fr ON fr.id = u.id
+LEFT JOIN (
+    SELECT follower_id AS id, count(*) AS n FROM rr_network
+    WHERE follower_id > %(after)s AND follower_id <= %(last)s
+    GROUP BY follower_id
+) fg ON fg.id = u.id
+WHERE u.id > %(after)s AND u.id <= %(last)s
+  AND (u.followers_count, u.following_count) IS DISTINCT FROM (COALESCE(fr.n, 0), COALESCE(fg.n, 0))
 ORDER BY u.id
 """
 
-_REPAIR_SQL = f"""
+# One statement, so the rows are locked one after the other in id order, as the trigger does.
+_LOCK_SQL = "SELECT id FROM rr_user WHERE id = ANY(%s) ORDER BY id FOR NO KEY UPDATE"
+
+# Recount the given (locked) users and write those whose counts differ; stored and
+# true values of the rows written. Two index look-ups per user, once each (MATERIALIZED:
+# inlined, the counts would be evaluated again for the SET and the RETURNING).
+_REPAIR_SQL = """
+WITH d AS MATERIALIZED (
+    SELECT u.id, u.username,
+           u.followers_count AS followers_stored,
+           (SELECT count(*) FROM rr_network n WHERE n.following_id = u.id) AS followers,
+           u.following_count AS following_stored,
+           (SELECT count(*) FROM rr_network n WHERE n.follower_id = u.id) AS following
+    FROM rr_user u
+    WHERE u.id = ANY(%s)
+)
 UPDATE rr_user AS target
 SET followers_count = d.followers, following_count = d.following
-FROM ({_DRIFT_SQL}) AS d (id, username, followers_stored, followers, following_stored, following)
-WHERE target.id = d.id
+FROM d
+WHERE target.id = d.id AND (d.followers_stored, d.following_stored) IS DISTINCT FROM (d.followers, d.following)
 RETURNING d.id, d.username, d.followers_stored, d.followers, d.following_stored, d.following
 """
-
-_BATCH_SQL = "SELECT id FROM rr_user WHERE id > %s ORDER BY id LIMIT %s"
 
 
 class CountRepairStalled(Exception):
@@ -82,9 +131,12 @@ class CountDrift:
 class CountReport:
     dry_run: bool
     checked: int = 0
-    differing: int = 0
+    suspected: int = 0  # flagged by the lock-free scans
+    differing: int = 0  # dry run: as the scans saw them; repair: as recounted under lock
     updated: int = 0
-    batches: int = 0
+    scans: int = 0
+    slowest_scan_ms: float = 0.0
+    batches: int = 0  # repair transactions, each holding row locks from its lock to its commit
     slowest_batch_ms: float = 0.0
     samples: list = field(default_factory=list)  # the first SAMPLE_LIMIT drifts, never more
 
@@ -104,91 +156,110 @@ def users_total():
         return cursor.fetchone()[0]
 
 
-def _dry_batch(after, batch_size):
-    # READ ONLY: the database itself refuses any write a dry run might attempt.
+def _scan(after, scan_size):
+    """(last id, users checked, drifting rows) of the next `scan_size` users after id `after`."""
+    # READ ONLY: the database itself refuses any write a scan (and so a dry run) might attempt.
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET TRANSACTION READ ONLY")
-        cursor.execute(_BATCH_SQL, [after, batch_size])
-        ids = [row[0] for row in cursor.fetchall()]
-        if not ids:
-            return ids, []
-        cursor.execute(_DRIFT_SQL, [ids])
-        return ids, cursor.fetchall()
+        cursor.execute(_WINDOW_SQL, [after, scan_size])
+        last, checked = cursor.fetchone()
+        if not checked:
+            return None, 0, []
+        cursor.execute(_SCAN_SQL, {"after": after, "last": last})
+        return last, checked, cursor.fetchall()
 
 
-def _repair_batch(after, batch_size):
+def _repair_batch(ids):
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
-        cursor.execute(f"{_BATCH_SQL} FOR NO KEY UPDATE", [after, batch_size])
-        ids = [row[0] for row in cursor.fetchall()]
-        if not ids:
-            return ids, []
+        cursor.execute(_LOCK_SQL, [ids])
+        cursor.fetchall()
+        # A later statement: its snapshot is taken once every lock above is granted.
         cursor.execute(_REPAIR_SQL, [ids])
-        return ids, sorted(cursor.fetchall())  # RETURNING has no order; report in id order
+        return sorted(cursor.fetchall())  # RETURNING has no order; report in id order
 
 
-def _repair_batch_retrying(after, batch_size):
+def _repair_batch_retrying(ids):
+    """The batch's rows written, and how long its successful transaction held its locks (ms)."""
     for attempt in range(1, BATCH_ATTEMPTS + 1):
+        started = time.perf_counter()
         try:
-            return _repair_batch(after, batch_size)
+            rows = _repair_batch(ids)
         except OperationalError as exc:
             if not isinstance(exc.__cause__, LockNotAvailable):
                 raise
             logger.warning(
-                "count repair batch waited too long for a lock", extra={"after_id": after, "attempt": attempt}
+                "count repair batch waited too long for a lock", extra={"first_id": ids[0], "attempt": attempt}
             )
             time.sleep(0.2 * attempt)
+            continue
+        return rows, (time.perf_counter() - started) * 1000
     raise CountRepairStalled(
-        f"Users after id {after} stayed locked by other transactions; nothing after them was changed. "
-        "Run the command again."
+        f"Users from id {ids[0]} on stayed locked by other transactions and were not repaired; "
+        f"every user before id {ids[0]} was. Run the command again."
     )
 
 
-def network_counts_repair(*, dry_run=False, batch_size=DEFAULT_BATCH_SIZE, on_progress=None):
+def network_counts_repair(
+    *, dry_run=False, scan_size=DEFAULT_SCAN_SIZE, batch_size=DEFAULT_BATCH_SIZE, on_progress=None
+):
     """Make every user's counts equal their links in `rr_network`; with `dry_run`, only report.
 
-    Invariant kept: after a run that returns, every user that existed when its batch
-    ran has counts equal to the truth, whatever follows and unfollows ran meanwhile
-    (see the module docstring). Rows already right are not written. Memory holds one
-    batch of ids and at most SAMPLE_LIMIT drifts. `on_progress(n)` is called with
-    the number of users each batch checked.
+    Invariant kept: after a run that returns, every user that existed when its window
+    was scanned has counts equal to the truth, whatever follows and unfollows ran
+    meanwhile (see the module docstring). Only drifting users are locked, at most
+    `batch_size` at a time, and rows already right are not written. Memory holds one
+    window's drifting rows and at most SAMPLE_LIMIT drifts. `on_progress(n)` is called
+    with the number of users each window checked.
     """
-    if batch_size < 1:
-        raise ValueError("batch_size must be positive")
+    if scan_size < 1 or batch_size < 1:
+        raise ValueError("scan_size and batch_size must be positive")
     report = CountReport(dry_run=dry_run)
     after = 0
     while True:
         started = time.perf_counter()
-        if dry_run:
-            ids, rows = _dry_batch(after, batch_size)
-        else:
-            ids, rows = _repair_batch_retrying(after, batch_size)
-        if not ids:
+        last, checked, rows = _scan(after, scan_size)
+        if not checked:
             break
-        report.slowest_batch_ms = max(report.slowest_batch_ms, (time.perf_counter() - started) * 1000)
-        report.batches += 1
-        report.checked += len(ids)
-        drifts = [CountDrift(*row) for row in rows]
-        report._add(drifts)
-        if not dry_run:
-            report.updated += len(drifts)
-            for drift in drifts:
-                logger.info("count repaired", extra=_drift_fields(drift))
+        report.slowest_scan_ms = max(report.slowest_scan_ms, (time.perf_counter() - started) * 1000)
+        report.scans += 1
+        report.checked += checked
+        report.suspected += len(rows)
+        if dry_run:
+            report._add([CountDrift(*row) for row in rows])
+        else:
+            ids = [row[0] for row in rows]
+            for start in range(0, len(ids), batch_size):
+                _repair_and_report(ids[start : start + batch_size], report)
         if on_progress is not None:
-            on_progress(len(ids))
-        after = ids[-1]
+            on_progress(checked)
+        after = last
     logger.info(
         "count check finished" if dry_run else "count repair finished",
         extra={
             "dry_run": dry_run,
             "users_checked": report.checked,
+            "users_suspected": report.suspected,
             "users_differing": report.differing,
             "users_updated": report.updated,
+            "scans": report.scans,
+            "slowest_scan_ms": round(report.slowest_scan_ms, 2),
             "batches": report.batches,
             "slowest_batch_ms": round(report.slowest_batch_ms, 2),
         },
     )
     return report
+
+
+def _repair_and_report(ids, report):
+    rows, held_ms = _repair_batch_retrying(ids)
+    report.batches += 1
+    report.slowest_batch_ms = max(report.slowest_batch_ms, held_ms)
+    drifts = [CountDrift(*row) for row in rows]
+    report._add(drifts)
+    report.updated += len(drifts)
+    for drift in drifts:
+        logger.info("count repaired", extra=_drift_fields(drift))
 
 
 def _drift_fields(drift):

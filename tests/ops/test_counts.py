@@ -1,6 +1,7 @@
 """network_counts_repair and `manage.py initialize_network_counts`: dry run, repair, check, progress."""
 
 import io
+import math
 import sys
 
 import pytest
@@ -36,10 +37,10 @@ def test_dry_run_reports_each_drift_and_writes_nothing(graph):
     drifted = drift(graph)
     before = row_versions()
     with CaptureQueriesContext(connection) as queries:
-        report = counts.network_counts_repair(dry_run=True, batch_size=5)
+        report = counts.network_counts_repair(dry_run=True, scan_size=5)
 
     assert (report.checked, report.differing, report.updated) == (len(graph), len(drifted), 0)
-    assert report.batches == 3
+    assert (report.scans, report.batches) == (3, 0)
     assert [d.user_id for d in report.samples] == drifted
     assert {(d.followers_stored, d.followers_true, d.following_stored, d.following_true) for d in report.samples} == {
         (6, 3, 4, 3)
@@ -62,9 +63,62 @@ def test_repair_writes_only_the_differing_rows_and_a_second_run_changes_nothing(
     assert (report.checked, report.differing, report.updated) == (len(graph), len(drifted), len(drifted))
     assert counts_drift() == []
     assert {user_id for user_id in before if before[user_id] != after[user_id]} == set(drifted)
-    again = counts.network_counts_repair(batch_size=5)
-    assert (again.differing, again.updated) == (0, 0)
+    with CaptureQueriesContext(connection) as queries:
+        again = counts.network_counts_repair(batch_size=5)
+    assert (again.differing, again.updated, again.batches) == (0, 0, 0)
     assert row_versions() == after
+    assert not any("FOR NO KEY UPDATE" in query["sql"] for query in queries.captured_queries)  # nothing locked
+
+
+# Users 0, 3, 4, 5, 7, 8 and 11 of the 12 drift: the first and last of some windows
+# whatever the scan size, and in both directions (4 has both counts wrong).
+_DRIFTED = {0: (1, 0), 3: (0, -1), 4: (2, -2), 5: (1, 0), 7: (0, 1), 8: (-1, 0), 11: (1, 0)}
+
+
+@pytest.mark.parametrize(
+    "scan_size, batch_size, batches",
+    [
+        (1, 2, 7),  # one window per user
+        (4, 2, 4),  # windows 0-3 | 4-7 | 8-11 hold 2 | 3 | 2 drifting users
+        (5, 2, 5),  # windows 0-4 | 5-9 | 10-11 hold 3 | 3 | 1
+        (100, 3, 3),  # one window of 7, repaired 3 + 3 + 1
+    ],
+)
+def test_scans_find_exactly_the_drifted_users_across_window_boundaries(graph, scan_size, batch_size, batches):
+    for index, (followers, following) in _DRIFTED.items():
+        sql(
+            "UPDATE rr_user SET followers_count = followers_count + %s, following_count = following_count + %s "
+            "WHERE id = %s",
+            [followers, following, graph[index].pk],
+        )
+    drifted = [graph[index].pk for index in sorted(_DRIFTED)]
+
+    dry = counts.network_counts_repair(dry_run=True, scan_size=scan_size)
+    assert [d.user_id for d in dry.samples] == drifted
+    assert (dry.checked, dry.scans) == (len(graph), math.ceil(len(graph) / scan_size))
+    offsets = [(d.followers_stored - d.followers_true, d.following_stored - d.following_true) for d in dry.samples]
+    assert offsets == [_DRIFTED[index] for index in sorted(_DRIFTED)]
+
+    report = counts.network_counts_repair(scan_size=scan_size, batch_size=batch_size)
+    assert [d.user_id for d in report.samples] == drifted
+    assert (report.suspected, report.updated, report.batches) == (len(drifted), len(drifted), batches)
+    assert counts_drift() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_only_drifting_users_are_locked_so_rows_held_elsewhere_do_not_stall_the_repair(make_user, monkeypatch):
+    users = [make_user() for _ in range(6)]
+    sql("UPDATE rr_user SET followers_count = 2 WHERE id = ANY(%s)", [[users[1].pk, users[4].pk]])
+    monkeypatch.setattr(counts, "LOCK_TIMEOUT", "100ms")
+    monkeypatch.setattr(counts, "BATCH_ATTEMPTS", 1)
+    with pg.connect(connection.settings_dict["NAME"], autocommit=False) as other:
+        # A long transaction holds two users whose counts are right, inside the one batch.
+        other.execute("SELECT 1 FROM rr_user WHERE id = ANY(%s) FOR UPDATE", [[users[2].pk, users[3].pk]])
+        report = counts.network_counts_repair(batch_size=6)
+        other.rollback()
+
+    assert (report.suspected, report.updated, report.batches) == (2, 2, 1)
+    assert counts_drift() == []
 
 
 def test_repair_counts_links_written_while_the_triggers_were_off(make_user):
@@ -87,7 +141,7 @@ def test_dry_run_command_prints_a_capped_table_and_a_summary(graph, monkeypatch)
     drifted = drift(graph)
     names = dict(User.objects.filter(pk__in=drifted).values_list("pk", "username"))
 
-    output = run_command("--dry-run", "--batch-size", "4")
+    output = run_command("--dry-run", "--scan-size", "4")
 
     lines = output.splitlines()
     assert lines[0].split() == ["username", "followers", "stored", "followers", "true", "following", "stored",
@@ -103,9 +157,12 @@ def test_dry_run_command_prints_a_capped_table_and_a_summary(graph, monkeypatch)
 
 def test_repair_command_reports_the_changes_then_none(graph):
     drifted = drift(graph)
-    assert f"Users changed: {len(drifted)}." in run_command()
+    output = run_command("--scan-size", "5", "--batch-size", "2")
+    assert f"Users changed: {len(drifted)}. Scans: 3, slowest " in output
+    assert "Repair batches: 4, longest lock " in output  # the 6 drifting users: 3 + 2 + 1 in the 3 windows
     output = run_command()
-    assert "Users whose counts differ: 0. Users changed: 0." in output
+    assert "Users whose counts differ: 0. Users changed: 0. Scans: 1, slowest " in output
+    assert "Repair batches: 0, longest lock 0.0 ms." in output
     assert "username" not in output
 
 
@@ -122,16 +179,17 @@ def test_check_exits_nonzero_on_drift_writes_nothing_and_passes_once_repaired(gr
     assert "Users whose counts differ: 0." in run_command("--check")
 
 
-def test_batch_size_must_be_positive(db):
-    with pytest.raises(CommandError, match="positive"):
-        run_command("--batch-size", "0")
+@pytest.mark.parametrize("option", ["--batch-size", "--scan-size"])
+def test_sizes_must_be_positive(db, option):
+    with pytest.raises(CommandError, match=f"{option} must be a positive"):
+        run_command(option, "0")
 
 
 def test_progress_is_logged_by_tenths_without_a_terminal(graph, caplog):
     caplog.set_level("INFO", logger="rr.ops.counts")
-    run_command("--dry-run", "--batch-size", "1")
+    run_command("--dry-run", "--scan-size", "1")
     progress = [r.users_checked for r in caplog.records if r.getMessage() == "count repair progress"]
-    assert len(progress) == 10  # 12 users in batches of 1: one line per tenth, not per batch
+    assert len(progress) == 10  # 12 users in scans of 1: one line per tenth, not per scan
     assert progress[-1] == len(graph)
 
 
@@ -144,7 +202,7 @@ def test_progress_bar_on_a_terminal(graph, monkeypatch, caplog):
     terminal = _Terminal()
     monkeypatch.setattr(sys, "stderr", terminal)
     caplog.set_level("INFO", logger="rr.ops.counts")
-    run_command("--dry-run", "--batch-size", "5")
+    run_command("--dry-run", "--scan-size", "5")
     assert f"{len(graph)}/{len(graph)}" in terminal.getvalue()
     assert "100%" in terminal.getvalue()
     assert not [r for r in caplog.records if r.getMessage() == "count repair progress"]

@@ -1,8 +1,10 @@
 """The count repair under live follows and unfollows (real threads, separate connections).
 
 The two staged races pin the lock protocol of rr/ops/counts.py: a batch locks its users
-the way the count trigger does, then counts in a later statement. The storm runs the
-repair on drifted data while threads keep following and unfollowing.
+the way the count trigger does, then counts in a later statement. The staged gaps
+between the lock-free scan and the repair show that the scan only chooses whom to
+lock. The storm runs the repair on drifted data while threads keep following and
+unfollowing.
 """
 
 import random
@@ -15,7 +17,17 @@ from rr.common.errors import ServiceError
 from rr.network import services as network_services
 from tests.network.helpers import counts_drift
 from rr.ops import counts
-from tests.ops.helpers import blocked_by, blockers_of, follow, in_thread, joined, sql, stored_counts, wait_until
+from tests.ops.helpers import (
+    blocked_by,
+    blockers_of,
+    follow,
+    in_thread,
+    joined,
+    row_versions,
+    sql,
+    stored_counts,
+    wait_until,
+)
 from tests.support import pg
 
 INSERT_LINK = "INSERT INTO rr_network (follower_id, following_id, created_at) VALUES (%s, %s, now())"
@@ -71,6 +83,81 @@ def test_a_follow_arriving_while_the_batch_holds_its_users_adds_to_the_corrected
     assert report.updated == 3  # without the uncommitted link: the trigger adds it afterwards
     assert counts_drift() == []
     assert (stored_counts(a), stored_counts(b), stored_counts(c)) == ((0, 1), (1, 0), (0, 0))
+
+
+def _after_the_first_scan(monkeypatch, action):
+    """Run `action()` once, between the first lock-free scan and the repair of what it found."""
+    scan = counts._scan
+    pending = [action]
+
+    def scan_then_act(after, scan_size):
+        found = scan(after, scan_size)
+        while pending:
+            pending.pop()()
+        return found
+
+    monkeypatch.setattr(counts, "_scan", scan_then_act)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_scan_waits_for_no_lock_and_sees_through_follows_in_flight(make_user):
+    a, b, c, d, e = (make_user() for _ in range(5))
+    follow(c, a)
+    follow(e, d)
+    sql("UPDATE rr_user SET followers_count = followers_count + 2 WHERE id = %s", [a.pk])  # only a drifts
+
+    with _connect() as first, _connect() as second:
+        # Uncommitted, their triggers done: they hold every user and have moved their counts.
+        first.execute(INSERT_LINK, [a.pk, b.pk])
+        second.execute("DELETE FROM rr_network WHERE follower_id = %s", [e.pk])
+        second.execute(INSERT_LINK, [d.pk, c.pk])
+        report = counts.network_counts_repair(dry_run=True)
+        first.commit()
+        second.rollback()
+
+    assert [(s.user_id, s.followers_stored, s.followers_true) for s in report.samples] == [(a.pk, 3, 1)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_follow_committed_between_the_scan_and_the_repair_is_counted(make_user, monkeypatch):
+    a, b, c = make_user(), make_user(), make_user()
+    follow(c, a)
+    sql("UPDATE rr_user SET followers_count = followers_count + 4 WHERE id = %s", [a.pk])  # only a drifts
+
+    def follows_commit():
+        with _connect() as other:
+            other.execute(INSERT_LINK, [a.pk, b.pk])  # the drifted user, seen by the scan without it
+            other.execute(INSERT_LINK, [b.pk, c.pk])  # two users the scan found right
+            other.commit()
+
+    _after_the_first_scan(monkeypatch, follows_commit)
+    report = counts.network_counts_repair()
+
+    assert (report.suspected, report.updated) == (1, 1)
+    assert [(s.user_id, s.followers_true, s.following_true) for s in report.samples] == [(a.pk, 1, 1)]
+    assert counts_drift() == []
+    assert (stored_counts(a), stored_counts(b), stored_counts(c)) == ((1, 1), (1, 1), (1, 1))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_user_set_right_between_the_scan_and_the_repair_is_not_written(make_user, monkeypatch):
+    a, b = make_user(), make_user()
+    follow(b, a)
+    sql("UPDATE rr_user SET followers_count = 7 WHERE id = %s", [a.pk])
+    versions = {}
+
+    def someone_repairs_a():
+        with _connect() as other:
+            other.execute("UPDATE rr_user SET followers_count = 1 WHERE id = %s", [a.pk])
+            other.commit()
+        versions["before"] = row_versions()
+
+    _after_the_first_scan(monkeypatch, someone_repairs_a)
+    report = counts.network_counts_repair()
+
+    assert (report.suspected, report.differing, report.updated, report.batches) == (1, 0, 0, 1)
+    assert row_versions() == versions["before"]  # locked and recounted, but not rewritten
+    assert counts_drift() == []
 
 
 def _churn(users, seed, stop, done, errors):

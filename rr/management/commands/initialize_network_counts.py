@@ -34,8 +34,9 @@ class _Progress:
 
 class Command(BaseCommand):
     help = (
-        "Recompute followers_count and following_count of every user from rr_network, "
-        "in short batches that are safe while users follow and unfollow."
+        "Recompute followers_count and following_count of every user from rr_network: "
+        "find drift without locks, then repair only the drifting users in short batches "
+        "that are safe while users follow and unfollow."
     )
 
     def add_arguments(self, parser):
@@ -48,19 +49,30 @@ class Command(BaseCommand):
             help="Like --dry-run, and exit with status 1 when any count differs (for monitoring).",
         )
         parser.add_argument(
+            "--scan-size",
+            type=int,
+            default=counts.DEFAULT_SCAN_SIZE,
+            help=f"Users checked per read-only statement, without locks (default {counts.DEFAULT_SCAN_SIZE}).",
+        )
+        parser.add_argument(
             "--batch-size",
             type=int,
             default=counts.DEFAULT_BATCH_SIZE,
-            help=f"Users per transaction (default {counts.DEFAULT_BATCH_SIZE}).",
+            help=f"At most this many drifting users locked and repaired per transaction "
+            f"(default {counts.DEFAULT_BATCH_SIZE}).",
         )
 
-    def handle(self, *args, dry_run, check, batch_size, **options):
+    def handle(self, *args, dry_run, check, scan_size, batch_size, **options):
+        if scan_size < 1:
+            raise CommandError("--scan-size must be a positive integer.")
         if batch_size < 1:
             raise CommandError("--batch-size must be a positive integer.")
         dry_run = dry_run or check
         progress = _Progress(counts.users_total(), interactive=sys.stderr.isatty())
         try:
-            report = counts.network_counts_repair(dry_run=dry_run, batch_size=batch_size, on_progress=progress)
+            report = counts.network_counts_repair(
+                dry_run=dry_run, scan_size=scan_size, batch_size=batch_size, on_progress=progress
+            )
         except counts.CountRepairStalled as exc:
             raise CommandError(str(exc)) from exc
         finally:
@@ -82,13 +94,16 @@ class Command(BaseCommand):
                 write("  ".join(_cell(value, widths[i]) for i, value in enumerate(row)).rstrip())
             if report.differing > len(report.samples):
                 write(f"... and {report.differing - len(report.samples)} more ({report.differing} in total)")
-        verb = "would change" if report.dry_run else "changed"
-        write(
+        summary = (
             f"Users checked: {report.checked}. Users whose counts differ: {report.differing}. "
-            f"Users {verb}: {report.differing if report.dry_run else report.updated}. "
-            f"Batches: {report.batches}, slowest {report.slowest_batch_ms:.1f} ms."
-            + (" Dry run: nothing was written." if report.dry_run else "")
+            f"Users {'would change' if report.dry_run else 'changed'}: "
+            f"{report.differing if report.dry_run else report.updated}. "
+            f"Scans: {report.scans}, slowest {report.slowest_scan_ms:.1f} ms."
         )
+        if report.dry_run:
+            write(f"{summary} Dry run: nothing was written.")
+        else:
+            write(f"{summary} Repair batches: {report.batches}, longest lock {report.slowest_batch_ms:.1f} ms.")
 
 
 def _text(value):
