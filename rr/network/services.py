@@ -23,49 +23,54 @@ logger = logging.getLogger("rr.network")
 DELETE_ATTEMPTS = 20
 
 
+_USERS_LOCK_SQL = "SELECT id FROM rr_user WHERE id = ANY(%s) ORDER BY id FOR {strength}{nowait}"
+
+
 def _users_lock(ids, *, strength="NO KEY UPDATE", nowait=False):
     """Row-lock users in ascending id order, the one order every graph writer uses."""
     if connection.vendor != "postgresql" or not ids:
         return
-    suffix = " NOWAIT" if nowait else ""
+    with connection.cursor() as cursor:
+        cursor.execute(_USERS_LOCK_SQL.format(strength=strength, nowait=" NOWAIT" if nowait else ""), [sorted(ids)])
+
+
+def _pair_lock_read(*, follower_id, following_id):
+    """Lock both users like _users_lock and read, in the same statement, what a follow decides on.
+
+    Returns ({user id: (is_active, allow_networking)}, whether the link exists); users
+    gone are missing. One statement for the lock, the re-read of both users and the
+    "already following" check. SQLite (`make run`) has no row locks and serialises
+    writers: there the rows are only read.
+    """
+    if connection.vendor == "postgresql":
+        users = "id = ANY(%s) ORDER BY id FOR NO KEY UPDATE"
+        params = [sorted([follower_id, following_id])]
+    else:
+        users = "id IN (%s, %s)"
+        params = [follower_id, following_id]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT id FROM rr_user WHERE id = ANY(%s) ORDER BY id FOR {strength}{suffix}",
-            [sorted(ids)],
+            "SELECT id, is_active, allow_networking,"
+            " EXISTS (SELECT 1 FROM rr_network WHERE follower_id = %s AND following_id = %s)"
+            f" FROM rr_user WHERE {users}",
+            [follower_id, following_id, *params],
         )
-
-
-def _users_lock_read(ids):
-    """Lock users like _users_lock and read, under the lock, {id: (is_active, allow_networking)}.
-
-    One statement for the lock and the re-read. SQLite (`make run`) has no row locks
-    and serialises writers: there the rows are only read. Users gone are missing.
-    """
-    ids = sorted(ids)
-    if connection.vendor == "postgresql":
-        sql = (
-            "SELECT id, is_active, allow_networking FROM rr_user"
-            " WHERE id = ANY(%s) ORDER BY id FOR NO KEY UPDATE"
-        )
-        params = [ids]
-    else:
-        sql = f"SELECT id, is_active, allow_networking FROM rr_user WHERE id IN ({', '.join(['%s'] * len(ids))})"
-        params = ids
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return {user_id: (is_active, allow) for user_id, is_active, allow in cursor.fetchall()}
+        rows = cursor.fetchall()
+    return {user_id: (is_active, allow) for user_id, is_active, allow, _ in rows}, any(row[3] for row in rows)
 
 
 def _link_insert(*, follower, target, created_at):
     """Insert the pair; its id, or None if it already exists.
 
     ON CONFLICT: the unique constraint answers "already following" without an error,
-    so the caller's transaction stays usable and needs no savepoint around this.
+    so the caller's transaction stays usable and needs no savepoint around this. No
+    conflict target: a database that lost the constraint (which `verify` reports)
+    must still serve follows, not fail on the clause.
     """
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO rr_network (follower_id, following_id, created_at) VALUES (%s, %s, %s)"
-            " ON CONFLICT (follower_id, following_id) DO NOTHING RETURNING id",
+            " ON CONFLICT DO NOTHING RETURNING id",
             [follower.pk, target.pk, connection.ops.adapt_datetimefield_value(created_at)],
         )
         row = cursor.fetchone()
@@ -92,14 +97,10 @@ def _locked_refusal(fresh, *, follower, target):
     return None
 
 
-def _already_following(*, follower, target):
-    return Network.objects.filter(follower=follower, following=target).exists()
-
-
 def network_target_check(*, user, target):
     """Why `user` may not start following `target`, as the error to raise (None if they may)."""
     error = _target_refusal(user=user, target=target)
-    if error is None and _already_following(follower=user, target=target):
+    if error is None and Network.objects.filter(follower=user, following=target).exists():
         error = Conflict(f"You already follow {target.username}.")
     return error
 
@@ -107,10 +108,11 @@ def network_target_check(*, user, target):
 def network_follow(*, follower, target):
     """Make `follower` follow `target`; counts move by the trigger in the same transaction.
 
-    The unique (follower, following) constraint decides between concurrent duplicate
-    follows: the loser gets "already following", never a second row. Refusals come in
-    network_target_check's order and are raised after the transaction block, so they
-    leave a caller's transaction (the view's) usable: no savepoint is needed.
+    Refusals come in network_target_check's order, then those of the users' state
+    read under the lock. The unique (follower, following) constraint decides between
+    concurrent duplicate follows: the loser gets "already following", never a second
+    row. Refusals are raised after the transaction block, so they leave a caller's
+    transaction (the view's) usable: no savepoint is needed.
     """
     error = _target_refusal(user=follower, target=target)
     if error is not None:
@@ -119,14 +121,15 @@ def network_follow(*, follower, target):
     try:
         with transaction.atomic(savepoint=False):
             # Read under the lock: a toggle, deactivation or deletion may have just committed.
-            error = _locked_refusal(_users_lock_read([follower.pk, target.pk]), follower=follower, target=target)
+            fresh, linked = _pair_lock_read(follower_id=follower.pk, following_id=target.pk)
+            if linked:
+                error = Conflict(f"You already follow {target.username}.")
+            else:
+                error = _locked_refusal(fresh, follower=follower, target=target)
             if error is None:
                 link_id = _link_insert(follower=follower, target=target, created_at=created_at)
-                if link_id is None:
+                if link_id is None:  # committed while we waited: the check above read from before
                     error = Conflict(f"You already follow {target.username}.")
-            elif _already_following(follower=follower, target=target):
-                # An existing link answers before these refusals, as in network_target_check.
-                error = Conflict(f"You already follow {target.username}.")
     except IntegrityError as exc:
         # Foreign keys are checked at COMMIT, which comes here only without an outer transaction:
         # a user vanished since the read (possible only on SQLite, which has no row locks).
@@ -139,17 +142,30 @@ def network_follow(*, follower, target):
     return link
 
 
+# What QuerySet.delete() would send (rr_network has no cascades or signals), without its
+# collector, which costs more than the statement itself.
+_LINK_DELETE_SQL = "DELETE FROM rr_network WHERE follower_id = %s AND following_id = %s"
+
+
 def _link_delete(*, follower_id, following_id):
-    with transaction.atomic():
-        _users_lock([follower_id, following_id])
-        # What QuerySet.delete() would send (rr_network has no cascades or signals), without
-        # its collector, which costs more than the statement itself.
+    """Delete one link, its users locked first in id order; the rows deleted (0 or 1)."""
+    if connection.vendor != "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute(
-                "DELETE FROM rr_network WHERE follower_id = %s AND following_id = %s", [follower_id, following_id]
-            )
-            deleted = cursor.rowcount
-    return deleted
+            cursor.execute(_LINK_DELETE_SQL, [follower_id, following_id])
+            return cursor.rowcount
+    # The lock and the DELETE in one round trip instead of four (BEGIN, lock, DELETE,
+    # COMMIT): PostgreSQL runs a query string of several statements as one transaction
+    # (or inside the caller's), so the locks are held until the DELETE is done, and each
+    # statement takes its own snapshot, so the DELETE sees whatever committed while the
+    # lock was awaited, as with separate statements. Needs Django's default client-side
+    # binding (no `server_side_binding`), which sends such strings as one simple query.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"{_USERS_LOCK_SQL.format(strength='NO KEY UPDATE', nowait='')}; {_LINK_DELETE_SQL}",
+            [sorted([follower_id, following_id]), follower_id, following_id],
+        )
+        cursor.nextset()
+        return cursor.rowcount
 
 
 def network_unfollow(*, follower, target):
