@@ -68,11 +68,12 @@ SAMPLE_LIMIT = 50
 # The last id and the number of the next `scan_size` users after `after` (keyset).
 _WINDOW_SQL = "SELECT max(id), count(*) FROM (SELECT id FROM rr_user WHERE id > %s ORDER BY id LIMIT %s) AS w"
 
-# The users of the id range (after, last] whose stored counts differ from their links,
-# stored and true. One statement: the counts it reads and the links it counts come
-# from one snapshot (see the module docstring).
+# The users of the id range (after, last] whose stored counts differ from their links.
+# One statement: the counts it reads and the links it counts come from one snapshot
+# (see the module docstring). A dry run reports stored and true values; a repair needs
+# only the ids, since it recounts under lock.
 _SCAN_SQL = """
-SELECT u.id, u.username, u.followers_count, COALESCE(fr.n, 0), u.following_count, COALESCE(fg.n, 0)
+SELECT {columns}
 FROM rr_user u
 LEFT JOIN (
     SELECT following_id AS id, count(*) AS n FROM rr_network
@@ -88,6 +89,10 @@ WHERE u.id > %(after)s AND u.id <= %(last)s
   AND (u.followers_count, u.following_count) IS DISTINCT FROM (COALESCE(fr.n, 0), COALESCE(fg.n, 0))
 ORDER BY u.id
 """
+_SCAN_DRIFTS_SQL = _SCAN_SQL.format(
+    columns="u.id, u.username, u.followers_count, COALESCE(fr.n, 0), u.following_count, COALESCE(fg.n, 0)"
+)
+_SCAN_IDS_SQL = _SCAN_SQL.format(columns="u.id")
 
 # One statement, so the rows are locked one after the other in id order, as the trigger does.
 _LOCK_SQL = "SELECT id FROM rr_user WHERE id = ANY(%s) ORDER BY id FOR NO KEY UPDATE"
@@ -156,7 +161,7 @@ def users_total():
         return cursor.fetchone()[0]
 
 
-def _scan(after, scan_size):
+def _scan(after, scan_size, *, ids_only):
     """(last id, users checked, drifting rows) of the next `scan_size` users after id `after`."""
     # READ ONLY: the database itself refuses any write a scan (and so a dry run) might attempt.
     with transaction.atomic(), connection.cursor() as cursor:
@@ -165,7 +170,7 @@ def _scan(after, scan_size):
         last, checked = cursor.fetchone()
         if not checked:
             return None, 0, []
-        cursor.execute(_SCAN_SQL, {"after": after, "last": last})
+        cursor.execute(_SCAN_IDS_SQL if ids_only else _SCAN_DRIFTS_SQL, {"after": after, "last": last})
         return last, checked, cursor.fetchall()
 
 
@@ -218,7 +223,7 @@ def network_counts_repair(
     after = 0
     while True:
         started = time.perf_counter()
-        last, checked, rows = _scan(after, scan_size)
+        last, checked, rows = _scan(after, scan_size, ids_only=not dry_run)
         if not checked:
             break
         report.slowest_scan_ms = max(report.slowest_scan_ms, (time.perf_counter() - started) * 1000)

@@ -90,8 +90,8 @@ def _after_the_first_scan(monkeypatch, action):
     scan = counts._scan
     pending = [action]
 
-    def scan_then_act(after, scan_size):
-        found = scan(after, scan_size)
+    def scan_then_act(*args, **kwargs):
+        found = scan(*args, **kwargs)
         while pending:
             pending.pop()()
         return found
