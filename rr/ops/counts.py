@@ -56,9 +56,9 @@ from psycopg.errors import LockNotAvailable
 logger = logging.getLogger("rr.ops.counts")
 
 # Measured on 1,000,000 users and 10,000,000 follows (docs/BENCHMARKS.md, benchmark 4):
-# a scan of 20,000 users takes about 50 ms and locks nothing; the whole walk costs the
-# same from 5,000 to 50,000 users a scan. A repair batch of 1,000 drifting users holds
-# their locks for about 20 ms (docs/OPERATIONS.md).
+# a scan of 20,000 users takes 30-50 ms and locks nothing; the whole walk costs the
+# same from 5,000 to 50,000 users a scan. A repair batch held its locks 14-20 ms with
+# 1 % of users drifted (a few hundred per batch), 34-73 ms with all of them (1,000).
 DEFAULT_SCAN_SIZE = 20_000
 DEFAULT_BATCH_SIZE = 1000
 LOCK_TIMEOUT = "2s"
@@ -200,8 +200,8 @@ def _repair_batch_retrying(ids):
             continue
         return rows, (time.perf_counter() - started) * 1000
     raise CountRepairStalled(
-        f"Users from id {ids[0]} on stayed locked by other transactions and were not repaired; "
-        f"every user before id {ids[0]} was. Run the command again."
+        f"Drifting users from id {ids[0]} stayed locked by other transactions: no user from id {ids[0]} "
+        f"on was repaired, every user before it was. Run the command again."
     )
 
 
