@@ -122,11 +122,4 @@ def json_error_view(status_code, message):
 handler400 = json_error_view(400, "Bad request.")
 handler403 = json_error_view(403, "Forbidden.")
 handler404 = json_error_view(404, "Not found.")
-
-
-def handler500(request):
-    body = error_body("Internal server error.")
-    request_id = getattr(request, "request_id", None)
-    if request_id:
-        body["request_id"] = request_id
-    return JsonResponse(body, status=500)
+handler500 = json_error_view(500, "Internal server error.")
