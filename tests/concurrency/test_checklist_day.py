@@ -1,27 +1,17 @@
 """checklist_for_day under concurrency: one checklist per user and local day, whatever the race."""
 
-import threading
-
 import pytest
-from django.db import connection
-from rest_framework.test import APIClient
 
 from rr.accounts import services as account_services
 from rr.accounts.models import User
 from rr.checklists.models import Checklist
+from tests.concurrency.calls import api_calls_at_once
 
 THREADS = 8
 
 
-def _post_in_thread(access, local_datetime, barrier, results):
-    try:
-        client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
-        barrier.wait()
-        response = client.post("/api/checklists/", {"local_datetime": local_datetime}, format="json")
-        results.append((response.status_code, response.json()["id"]))
-    finally:
-        connection.close()
+def _for_day(access, local_datetime):
+    return (access, "post", "/api/checklists/", {"local_datetime": local_datetime})
 
 
 @pytest.mark.django_db(transaction=True)
@@ -32,19 +22,10 @@ def test_concurrent_requests_for_one_local_day_create_exactly_one_checklist():
     other_access = account_services.tokens_for(other)["access"]
     # Different instants and offsets, all on the local date 2025-06-19 (+02:00 and +08:00 agree here).
     moments = [f"2025-06-19T{8 + i:02d}:15:00+0{2 if i % 2 else 8}:00" for i in range(THREADS)]
-    barrier = threading.Barrier(THREADS + 1)
-    results = []
-    threads = [
-        threading.Thread(target=_post_in_thread, args=(access, moment, barrier, results)) for moment in moments
-    ]
     # Another user's request for the same day races too, and must get its own checklist.
-    threads.append(
-        threading.Thread(target=_post_in_thread, args=(other_access, moments[0], barrier, []))
-    )
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    calls = [_for_day(access, moment) for moment in moments] + [_for_day(other_access, moments[0])]
+    *responses, _ = api_calls_at_once(calls)
+    results = [(response.status_code, response.json()["id"]) for response in responses]
 
     statuses = sorted(status for status, _ in results)
     assert statuses == [200] * (THREADS - 1) + [201]

@@ -1,29 +1,20 @@
 """regret_resolve under concurrency: every tick counts in the score."""
 
-import threading
 from datetime import datetime, timezone
 from decimal import Decimal
 
 import pytest
-from django.db import connection
-from rest_framework.test import APIClient
-
 from rr.accounts import services as account_services
 from rr.accounts.models import User
 from rr.checklists import services
 from rr.checklists.models import Checklist, Regret
+from tests.concurrency.calls import api_calls_at_once
 
 THREADS = 8
 
 
-def _tick_in_thread(access, url, barrier, results):
-    try:
-        client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
-        barrier.wait()
-        results.append(client.patch(url, {"success": True}, format="json").status_code)
-    finally:
-        connection.close()
+def _tick(access, checklist, regret):
+    return (access, "patch", f"/api/checklists/{checklist.pk}/regrets/{regret.pk}/", {"success": True})
 
 
 @pytest.mark.django_db(transaction=True)
@@ -37,21 +28,10 @@ def test_concurrent_ticks_of_every_regret_leave_the_score_at_zero():
         for i in range(THREADS)
     ]
     access = account_services.tokens_for(user)["access"]
-    barrier = threading.Barrier(THREADS)
-    results = []
-    threads = [
-        threading.Thread(
-            target=_tick_in_thread,
-            args=(access, f"/api/checklists/{checklist.pk}/regrets/{regret.pk}/", barrier, results),
-        )
-        for regret in regrets
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
 
-    assert results == [200] * THREADS
+    responses = api_calls_at_once([_tick(access, checklist, regret) for regret in regrets])
+
+    assert [response.status_code for response in responses] == [200] * THREADS
     assert Checklist.objects.get(pk=checklist.pk).score == Decimal("0")
     assert set(Regret.objects.filter(checklist=checklist).values_list("success", flat=True)) == {True}
 
@@ -67,32 +47,13 @@ def test_concurrent_adds_and_ticks_keep_the_score_equal_to_the_regrets():
         for i in range(THREADS // 2)
     ]
     access = account_services.tokens_for(user)["access"]
-    barrier = threading.Barrier(THREADS)
-    results = []
+    add = (access, "post", f"/api/checklists/{checklist.pk}/regrets/", {"description": "late"})
 
-    def add():
-        try:
-            client = APIClient()
-            client.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
-            barrier.wait()
-            url = f"/api/checklists/{checklist.pk}/regrets/"
-            results.append(client.post(url, {"description": "late"}, format="json").status_code)
-        finally:
-            connection.close()
+    ticks = [_tick(access, checklist, regret) for regret in regrets]
+    responses = api_calls_at_once(ticks + [add] * (THREADS // 2))
 
-    threads = [
-        threading.Thread(
-            target=_tick_in_thread,
-            args=(access, f"/api/checklists/{checklist.pk}/regrets/{regret.pk}/", barrier, results),
-        )
-        for regret in regrets
-    ] + [threading.Thread(target=add) for _ in range(THREADS // 2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert sorted(results) == [200] * (THREADS // 2) + [201] * (THREADS // 2)
+    statuses = sorted(response.status_code for response in responses)
+    assert statuses == [200] * (THREADS // 2) + [201] * (THREADS // 2)
     # Half the regrets resolved: the stored score must say exactly that.
     assert Regret.objects.filter(checklist=checklist).count() == THREADS
     assert Checklist.objects.get(pk=checklist.pk).score == Decimal("0.5")
