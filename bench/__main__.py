@@ -20,7 +20,7 @@ import statistics
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from bench import env
 
@@ -121,7 +121,9 @@ def phase_http(cfg, app):
                     cursor = None
                     while True:
                         response = client.get(
-                            "/api/network/list/following/", params={"cursor": cursor} if cursor else None, headers=headers
+                            "/api/network/list/following/",
+                            params={"cursor": cursor} if cursor else None,
+                            headers=headers,
                         )
                         response.raise_for_status()
                         cursor = response.json()["next_cursor"]
@@ -131,7 +133,12 @@ def phase_http(cfg, app):
                 sequential[size] = statistics.median(samples[2:]) * 1000
         figures["list_http_median_ms"] = sequential
         list_load = http.load(
-            server, url, "list N=1000", [viewer_tokens["1000"]] * len(tokens), http.list_scenario, cfg["list_load_seconds"]
+            server,
+            url,
+            "list N=1000",
+            [viewer_tokens["1000"]] * len(tokens),
+            http.list_scenario,
+            cfg["list_load_seconds"],
         )
         figures["list_load"] = list_load.as_dict()
         figures["worker_rss_after_list_kib"] = {pid: http.memory_kib(pid) for pid in server.worker_pids()}
@@ -144,7 +151,9 @@ def phase_http(cfg, app):
         rounds = {name: [] for name in scenarios}
         for number in range(1, cfg["http_rounds"] + 1):
             for name, step in scenarios.items():
-                log(f"http: round {number}/{cfg['http_rounds']}: {name}, {len(tokens)} clients, {cfg['http_seconds']} s")
+                log(
+                    f"http: round {number}/{cfg['http_rounds']}: {name}, {len(tokens)} clients, {cfg['http_seconds']} s"
+                )
                 rounds[name].append(http.load(server, url, name, tokens, step, cfg["http_seconds"]))
         figures["rounds"] = {name: [r.as_dict() for r in results] for name, results in rounds.items()}
         figures["totals"] = {name: http.merge(name, results).as_dict() for name, results in rounds.items()}
@@ -219,14 +228,14 @@ def main(argv=None):
     env.use_bench_server()
     # Every subprocess (manage.py, gunicorn, the in-process phase) gets the bench settings;
     # tests.support.pg sets DATABASE_URL per database.
-    os.environ.update({k: v for k, v in env.app_settings_env(env.bench_database_url()).items()})
+    os.environ.update(dict(env.app_settings_env(env.bench_database_url()).items()))
     env.RESULTS.mkdir(parents=True, exist_ok=True)
 
     from bench import report
     from tests.support import pg
 
     started = time.perf_counter()
-    results = {"mode": args.mode, "started": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    results = {"mode": args.mode, "started": datetime.now(UTC).isoformat(timespec="seconds")}
     results["machine"] = machine()
     log(f"mode {args.mode}: {', '.join(phases)}")
     try:

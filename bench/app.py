@@ -59,14 +59,20 @@ def main(argv=None):
         )
     viewers = {int(size): user_id for size, user_id in ids["viewers"].items()}
     history = {int(size): user_id for size, user_id in ids["history"].items()}
-    usernames = dict(User.objects.filter(pk__in=[*ids["clients"], ids["hot"], *sum(ids["targets"].values(), [])]).values_list("pk", "username"))
+    usernames = dict(
+        User.objects.filter(pk__in=[*ids["clients"], ids["hot"], *sum(ids["targets"].values(), [])]).values_list(
+            "pk", "username"
+        )
+    )
     first_target = usernames[ids["targets"][ids["clients"][0]][0]]
     result = {
         "list": network_list(viewers, repeats=config["list_repeats"]),
         "checklist": checklist_of_the_day(history, repeats=config["checklist_repeats"]),
         "queries": follow_queries(ids["clients"][0], first_target),
         "follow_ms": follow_costs(
-            ids["clients"][0], [usernames[t] for t in ids["targets"][ids["clients"][0]]], repeats=config["follow_repeats"]
+            ids["clients"][0],
+            [usernames[t] for t in ids["targets"][ids["clients"][0]]],
+            repeats=config["follow_repeats"],
         ),
         "http": {
             "client_tokens": [token_for(client) for client in ids["clients"]],

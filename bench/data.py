@@ -139,9 +139,7 @@ def graph_insert(cursor, *, base, n, per_user, stride=STRIDE):
     """Insert the follow graph described above, as one statement; returns rows inserted."""
     if stride * per_user >= n:
         raise ValueError(f"{n} users are too few for {per_user} follows each, {stride} apart")
-    cursor.execute(
-        _GRAPH_SQL, {"base": base, "n": n, "per_user": per_user, "stride": stride, "every": CELEBRITY_EVERY}
-    )
+    cursor.execute(_GRAPH_SQL, {"base": base, "n": n, "per_user": per_user, "stride": stride, "every": CELEBRITY_EVERY})
     return cursor.rowcount
 
 

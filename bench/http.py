@@ -81,13 +81,22 @@ class Server:
         log = open(self.log_path, "w")
         self.process = subprocess.Popen(
             [
-                PYTHON, "-m", "gunicorn", "config.wsgi:application",
-                "--bind", f"127.0.0.1:{self.port}",
-                "--workers", str(self.workers),
-                "--worker-class", "sync",
-                "--threads", "1",
-                "--max-requests", "0",
-                "--timeout", "60",
+                PYTHON,
+                "-m",
+                "gunicorn",
+                "config.wsgi:application",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--workers",
+                str(self.workers),
+                "--worker-class",
+                "sync",
+                "--threads",
+                "1",
+                "--max-requests",
+                "0",
+                "--timeout",
+                "60",
             ],
             cwd=REPO,
             env=self.env,
@@ -104,7 +113,10 @@ class Server:
             if self.process.poll() is not None:
                 raise RuntimeError(f"gunicorn exited {self.process.returncode}; see {self.log_path}")
             try:
-                if httpx.get(f"{self.url}/health/", timeout=2).status_code == 200 and len(self.worker_pids()) == self.workers:
+                if (
+                    httpx.get(f"{self.url}/health/", timeout=2).status_code == 200
+                    and len(self.worker_pids()) == self.workers
+                ):
                     return
             except httpx.HTTPError:
                 pass

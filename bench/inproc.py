@@ -81,8 +81,14 @@ def network_list(viewers, *, repeats, warmup=2):
         entries, requests = list_fetch_all(client)
         if entries != size:
             raise RuntimeError(f"viewer following {size} users listed {entries}")
-        results[size] = {"entries": entries, "requests": requests, "queries": _queries(lambda c=client: list_fetch_all(c))}
-    samples = _round_robin({size: (lambda c=client: list_fetch_all(c)) for size, client in clients.items()}, repeats, warmup)
+        results[size] = {
+            "entries": entries,
+            "requests": requests,
+            "queries": _queries(lambda c=client: list_fetch_all(c)),
+        }
+    samples = _round_robin(
+        {size: (lambda c=client: list_fetch_all(c)) for size, client in clients.items()}, repeats, warmup
+    )
     for size, seconds in samples.items():
         results[size] |= _summary(seconds)
     return results
@@ -131,10 +137,12 @@ def checklist_of_the_day(history, *, repeats, warmup=3):
             "found_queries": _queries(lambda c=client: found(c)),
             "created_queries": created_queries(client),
         }
-    found_samples = _round_robin({size: (lambda c=client: found(c)) for size, client in clients.items()}, repeats, warmup)
+    found_samples = _round_robin(
+        {size: (lambda c=client: found(c)) for size, client in clients.items()}, repeats, warmup
+    )
     created_samples = {size: [] for size in clients}
     for _ in range(warmup):
-        for size, client in clients.items():
+        for client in clients.values():
             created(client)
     for _ in range(repeats):
         for size, client in clients.items():
@@ -182,8 +190,8 @@ def follow_costs(client_id, target_usernames, *, repeats):
     samples = {"follow": [], "unfollow": [], "settings": []}
     for index in range(repeats):
         target = target_usernames[index % len(target_usernames)]
-        samples["follow"].append(_timed(lambda: client.post(f"/api/network/follow/{target}/")))
-        samples["unfollow"].append(_timed(lambda: client.delete(f"/api/network/unfollow/{target}/")))
+        samples["follow"].append(_timed(lambda target=target: client.post(f"/api/network/follow/{target}/")))
+        samples["unfollow"].append(_timed(lambda target=target: client.delete(f"/api/network/unfollow/{target}/")))
         samples["settings"].append(_timed(lambda: client.get("/api/network/settings/")))
     return {name: statistics.median(values) * 1000 for name, values in samples.items()}
 
@@ -209,4 +217,3 @@ def profile(calls, *, seconds, out_dir):
         paths[name].write_text(profiler.output_text(unicode=False, color=False))
         profiler.write_html(str(out_dir / f"profile_{name}.html"))
     return paths
-

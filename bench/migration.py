@@ -51,7 +51,7 @@ def run(*, users, log):
         after = _rr_applied(name)
     finally:
         pg.drop_database(name)
-    result = {"users": users, **_figures(networking, middle[len(before):])}
+    result = {"users": users, **_figures(networking, middle[len(before) :])}
     if len(after) > len(middle):
-        result["later"] = _figures(later, after[len(middle):])
+        result["later"] = _figures(later, after[len(middle) :])
     return result

@@ -1,10 +1,10 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
+from rr.accounts.models import User
 from rr.checklists.models import Checklist, Regret
 from rr.network import services as network_services
 from rr.network.models import Network
-from rr.accounts.models import User
 
 
 @admin.register(User)

@@ -28,9 +28,7 @@ def _fast_password_hashing(settings):
 @pytest.fixture
 def make_user(db):
     def make(username=None, password="a sturdy passphrase 42", **fields):
-        user = account_services.account_create(
-            username=username or f"user_{next(_names)}", password=password
-        )
+        user = account_services.account_create(username=username or f"user_{next(_names)}", password=password)
         if fields:
             for key, value in fields.items():
                 setattr(user, key, value)

@@ -115,10 +115,16 @@ class Gunicorn:
         log = self.log_path.open("wb") if self.log_path else subprocess.DEVNULL
         self.process = subprocess.Popen(
             [
-                sys.executable, "-m", "gunicorn", "config.wsgi",
-                "-c", str(REPO / "gunicorn.conf.py"),
-                "--bind", f"127.0.0.1:{self.port}",
-                "--workers", str(self.workers),
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "config.wsgi",
+                "-c",
+                str(REPO / "gunicorn.conf.py"),
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--workers",
+                str(self.workers),
             ],
             cwd=REPO,
             env={**os.environ, **self.env, "WEB_CONCURRENCY": str(self.workers)},

@@ -49,12 +49,8 @@ class User(AbstractBaseUser, PermissionsMixin):
         # Serves the case-insensitive "username taken?" check of sign-up (migration 0006).
         indexes = [models.Index(Upper("username"), name="rr_user_username_upper_idx")]
         constraints = [
-            models.CheckConstraint(
-                condition=models.Q(followers_count__gte=0), name="rr_user_followers_count_gte_0"
-            ),
-            models.CheckConstraint(
-                condition=models.Q(following_count__gte=0), name="rr_user_following_count_gte_0"
-            ),
+            models.CheckConstraint(condition=models.Q(followers_count__gte=0), name="rr_user_followers_count_gte_0"),
+            models.CheckConstraint(condition=models.Q(following_count__gte=0), name="rr_user_following_count_gte_0"),
         ]
 
     def __str__(self):

@@ -64,9 +64,7 @@ class ChecklistsView(AuthenticatedAPIView):
     )
     def post(self, request):
         data = validated(ChecklistForDayInput, request.data)
-        checklist, created = services.checklist_for_day(
-            user=request.user, local_datetime=data["local_datetime"]
-        )
+        checklist, created = services.checklist_for_day(user=request.user, local_datetime=data["local_datetime"])
         # A new checklist has no regrets: no query for them.
         regrets = [] if created else selectors.regret_list(checklist=checklist)
         body = ChecklistFieldsSerializer(checklist).data | {"regrets": RegretSerializer(regrets, many=True).data}
@@ -93,9 +91,7 @@ class RegretsView(AuthenticatedAPIView):
     )
     def post(self, request, checklist_id):
         data = validated(RegretInput, request.data)
-        regret, _ = services.regret_add(
-            user=request.user, checklist_id=checklist_id, description=data["description"]
-        )
+        regret, _ = services.regret_add(user=request.user, checklist_id=checklist_id, description=data["description"])
         return Response(RegretSerializer(regret).data, status=status.HTTP_201_CREATED)
 
 

@@ -1,7 +1,6 @@
 """Checklist actions: the checklist of a local day, adding and resolving regrets."""
 
-from datetime import datetime, time, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import transaction
@@ -17,7 +16,7 @@ SCORE_PLACES = Decimal("0.0001")
 def local_day_bounds(local_datetime):
     """The UTC instants where the local calendar day of `local_datetime` starts and ends."""
     start = datetime.combine(local_datetime.date(), time.min, tzinfo=local_datetime.tzinfo)
-    start_utc = start.astimezone(dt_timezone.utc)
+    start_utc = start.astimezone(UTC)
     return start_utc, start_utc + timedelta(days=1)
 
 
@@ -42,17 +41,13 @@ def checklist_for_day(*, user, local_datetime):
         )
         if existing is not None:
             return existing, False
-        checklist = Checklist.objects.create(
-            user=user, created_at=local_datetime.astimezone(dt_timezone.utc)
-        )
+        checklist = Checklist.objects.create(user=user, created_at=local_datetime.astimezone(UTC))
         return checklist, True
 
 
 def _checklist_lock(*, user, checklist_id):
     """The user's own checklist, row-locked for the rest of the transaction (404 otherwise)."""
-    checklist = (
-        Checklist.objects.select_for_update(no_key=True).filter(pk=checklist_id, user=user).first()
-    )
+    checklist = Checklist.objects.select_for_update(no_key=True).filter(pk=checklist_id, user=user).first()
     if checklist is None:
         raise NotFound("Checklist not found.")
     if checklist.completed:
@@ -95,9 +90,7 @@ def regret_resolve(*, user, checklist_id, regret_id, success):
         raise ServiceError("success can only be set to true: a resolved regret stays resolved.")
     with transaction.atomic():
         checklist = _checklist_lock(user=user, checklist_id=checklist_id)
-        updated = Regret.objects.filter(pk=regret_id, checklist=checklist, success=False).update(
-            success=True
-        )
+        updated = Regret.objects.filter(pk=regret_id, checklist=checklist, success=False).update(success=True)
         if not updated:
             if not Regret.objects.filter(pk=regret_id, checklist=checklist).exists():
                 raise NotFound("Regret not found.")

@@ -47,7 +47,7 @@ class BodyCheckedAPIView(APIView):
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
-        request.data  # parsed here for its errors; the views read the cached result
+        request.data  # noqa: B018 -- parsed here for its errors; the views read the cached result
 
 
 class AuthenticatedAPIView(BodyCheckedAPIView):

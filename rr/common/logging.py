@@ -3,7 +3,7 @@
 import contextvars
 import json
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 request_id_var = contextvars.ContextVar("request_id", default=None)
 
@@ -16,7 +16,7 @@ _SKIPPED_ATTRS = {"request"}
 class JsonFormatter(logging.Formatter):
     def format(self, record):
         entry = {
-            "ts": datetime.fromtimestamp(record.created, tz=timezone.utc).isoformat(timespec="milliseconds"),
+            "ts": datetime.fromtimestamp(record.created, tz=UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
             "event": record.getMessage(),

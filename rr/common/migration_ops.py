@@ -48,9 +48,7 @@ class ValidateConstraint(migrations.operations.base.Operation):
         model = to_state.apps.get_model(app_label, self.model_name)
         if self.allow_migrate_model(schema_editor.connection.alias, model):
             quote = schema_editor.quote_name
-            schema_editor.execute(
-                f"ALTER TABLE {quote(model._meta.db_table)} VALIDATE CONSTRAINT {quote(self.name)}"
-            )
+            schema_editor.execute(f"ALTER TABLE {quote(model._meta.db_table)} VALIDATE CONSTRAINT {quote(self.name)}")
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
         pass

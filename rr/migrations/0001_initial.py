@@ -1,11 +1,12 @@
 # The legacy release's first migration: already applied on the live database.
-import django.db.models.deletion
-import django.utils.timezone
 from decimal import Decimal
 
-import rr.accounts.models
+import django.db.models.deletion
+import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
+
+import rr.accounts.models
 
 
 class Migration(migrations.Migration):

@@ -1,6 +1,6 @@
 """Reads of the follow graph: the lists, in a fixed number of queries whatever their length."""
 
-from datetime import timezone as dt_timezone
+from datetime import UTC
 
 from django.db import connection
 from django.db.models import Exists, F, OuterRef, Subquery
@@ -46,9 +46,7 @@ def user_get_any(*, username):
 
 
 def _latest_checklist(field, user_ref):
-    return Subquery(
-        Checklist.objects.filter(user=OuterRef(user_ref)).order_by("-created_at", "-id").values(field)[:1]
-    )
+    return Subquery(Checklist.objects.filter(user=OuterRef(user_ref)).order_by("-created_at", "-id").values(field)[:1])
 
 
 # What an entry shows of the other user. The selectors return values() rows, not
@@ -112,7 +110,7 @@ _USER_ENTRY_SQL = """
 def _timestamp(value):
     # PostgreSQL returns aware datetimes, SQLite naive ones in UTC; the ORM makes those aware.
     if value is not None and timezone.is_naive(value):
-        value = timezone.make_aware(value, dt_timezone.utc)
+        value = timezone.make_aware(value, UTC)
     return value
 
 

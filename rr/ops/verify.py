@@ -192,9 +192,7 @@ def check_network_triggers():
     if not _table_exists("rr_network"):
         raise CheckFailed("table rr_network is missing")
     found = dict(
-        _rows(
-            "SELECT tgname, tgenabled FROM pg_trigger WHERE tgrelid = 'rr_network'::regclass AND NOT tgisinternal"
-        )
+        _rows("SELECT tgname, tgenabled FROM pg_trigger WHERE tgrelid = 'rr_network'::regclass AND NOT tgisinternal")
     )
     problems = []
     for name in NETWORK_TRIGGERS:
@@ -282,9 +280,7 @@ class _Api:
 
 
 def _counts(user):
-    return tuple(
-        _rows("SELECT followers_count, following_count FROM rr_user WHERE id = %s", [user.pk])[0]
-    )
+    return tuple(_rows("SELECT followers_count, following_count FROM rr_user WHERE id = %s", [user.pk])[0])
 
 
 def check_endpoints():
@@ -292,9 +288,7 @@ def check_endpoints():
     api = _Api(_client_host())
     with transaction.atomic():
         tag = uuid.uuid4().hex[:10]
-        actor, target, private = (
-            account_services.account_create(username=f"vd_{tag}_{n}") for n in ("a", "b", "c")
-        )
+        actor, target, private = (account_services.account_create(username=f"vd_{tag}_{n}") for n in ("a", "b", "c"))
         network_services.networking_set(user=private, allow=False)
         base = "/api/network"
 

@@ -83,9 +83,7 @@ def test_login_is_exact_not_case_insensitive(api, make_user):
     assert User.objects.count() == 1
 
 
-@pytest.mark.parametrize(
-    "odd_name", ["a b", "o'neil", "x", "n" * 255, "tab\there", "trailing ", "Ĳsselmeer", "Bob"]
-)
+@pytest.mark.parametrize("odd_name", ["a b", "o'neil", "x", "n" * 255, "tab\there", "trailing ", "Ĳsselmeer", "Bob"])
 def test_legacy_odd_usernames_log_in_once_a_password_is_set_and_are_served(api, client_of, make_user, odd_name):
     _legacy_user("bob")  # `Bob` beside `bob` is legal in legacy data
     legacy = User.objects.filter(username=odd_name).first() or _legacy_user(odd_name)

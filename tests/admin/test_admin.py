@@ -1,6 +1,6 @@
 """The Django admin: a superuser browses users, checklists, regrets and networks."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from django.db import connection
@@ -24,7 +24,7 @@ def admin_browser(client_of, make_user, plain_static_storage):
     User.objects.create(username="o'neil with spaces", password="!")  # a legacy name
     network_services.network_follow(follower=alice, target=bob)
     checklist, _ = checklist_services.checklist_for_day(
-        user=alice, local_datetime=datetime(2025, 6, 19, 12, tzinfo=timezone.utc)
+        user=alice, local_datetime=datetime(2025, 6, 19, 12, tzinfo=UTC)
     )
     regret, _ = checklist_services.regret_add(user=alice, checklist_id=checklist.pk, description="read a book")
     browser.ids = {"user": alice.pk, "checklist": checklist.pk, "regret": regret.pk}
@@ -32,9 +32,22 @@ def admin_browser(client_of, make_user, plain_static_storage):
 
 
 CHANGELISTS = {
-    "user": ["", "?q=alice", "?q=o%27neil", "?is_active__exact=1", "?is_staff__exact=0", "?allow_networking__exact=1",
-             "?o=1"],
-    "checklist": ["", "?q=alice", "?completed__exact=0", "?created_at__gte=2025-06-01T00:00:00%2B00:00", "?user__id__exact=1"],
+    "user": [
+        "",
+        "?q=alice",
+        "?q=o%27neil",
+        "?is_active__exact=1",
+        "?is_staff__exact=0",
+        "?allow_networking__exact=1",
+        "?o=1",
+    ],
+    "checklist": [
+        "",
+        "?q=alice",
+        "?completed__exact=0",
+        "?created_at__gte=2025-06-01T00:00:00%2B00:00",
+        "?user__id__exact=1",
+    ],
     "regret": ["", "?q=book", "?q=alice", "?success__exact=0"],
     "network": ["", "?q=alice", "?q=bob"],
 }
@@ -57,7 +70,7 @@ def test_changelist_queries_do_not_grow_with_the_rows(admin_browser, make_user, 
     alice = User.objects.get(username="alice")
     for day in range(1, 11):
         checklist, _ = checklist_services.checklist_for_day(
-            user=alice, local_datetime=datetime(2025, 5, day, 12, tzinfo=timezone.utc)
+            user=alice, local_datetime=datetime(2025, 5, day, 12, tzinfo=UTC)
         )
         checklist_services.regret_add(user=alice, checklist_id=checklist.pk, description=f"regret {day}")
         network_services.network_follow(follower=alice, target=make_user())

@@ -8,7 +8,7 @@ tick, a password to change, refresh tokens to revoke.
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -54,7 +54,13 @@ class Case:
 
     @property
     def id(self):
-        body = self.body if isinstance(self.body, (bytes, type(None))) else "callable" if callable(self.body) else self.body
+        body = (
+            self.body
+            if isinstance(self.body, (bytes, type(None)))
+            else "callable"
+            if callable(self.body)
+            else self.body
+        )
         return f"{self.method} {self.path[:60]} {str(body)[:60]!r} -> {self.status}"
 
 
@@ -67,7 +73,7 @@ def world(make_user, client_of):
     friend = make_user("friend_user")
     network_services.network_follow(follower=me, target=friend)
     network_services.network_follow(follower=friend, target=me)
-    day = datetime(2025, 6, 19, 12, tzinfo=timezone.utc)
+    day = datetime(2025, 6, 19, 12, tzinfo=UTC)
     mine, _ = checklist_services.checklist_for_day(user=me, local_datetime=day)
     theirs, _ = checklist_services.checklist_for_day(user=other, local_datetime=day)
     my_regret, _ = checklist_services.regret_add(user=me, checklist_id=mine.pk, description="mine")
@@ -114,7 +120,8 @@ def _username_cases(method, template, *own):
 CASES = [
     # Accounts
     *_body_cases(
-        "POST", "/auth/user/",
+        "POST",
+        "/auth/user/",
         Case("POST", "/auth/user/", {"password": PASSWORD}),
         Case("POST", "/auth/user/", {"username": 12345}),
         Case("POST", "/auth/user/", {"username": None}),
@@ -130,7 +137,8 @@ CASES = [
         Case("POST", "/auth/user/", {"username": "ME_USER", "password": PASSWORD}, status=409),
     ),
     *_body_cases(
-        "POST", "/auth/password/",
+        "POST",
+        "/auth/password/",
         Case("POST", "/auth/password/", {"password": 12345678}),
         Case("POST", "/auth/password/", {"password": "p" * LONG, "current_password": PASSWORD}),
         Case("POST", "/auth/password/", {"password": "new\x00password 42", "current_password": PASSWORD}),
@@ -143,7 +151,8 @@ CASES = [
         case
         for path in ("/auth/jwt/refresh/", "/auth/logout/")
         for case in _body_cases(
-            "POST", path,
+            "POST",
+            path,
             Case("POST", path, {"refresh": 12345}),
             Case("POST", path, {"refresh": None}),
             Case("POST", path, {"refresh": "r" * LONG}),
@@ -157,7 +166,8 @@ CASES = [
     # Checklists
     Case("GET", CHECKLISTS, MALFORMED),
     *_body_cases(
-        "POST", CHECKLISTS,
+        "POST",
+        CHECKLISTS,
         Case("POST", CHECKLISTS, {"local_datetime": 1750294800}),
         Case("POST", CHECKLISTS, {"local_datetime": True}),
         Case("POST", CHECKLISTS, {"local_datetime": None}),
@@ -171,7 +181,8 @@ CASES = [
     Case("GET", f"/api/checklists/{UNKNOWN_ID}/regrets/", status=404),
     Case("GET", f"/api/checklists/{HUGE_ID}/regrets/", status=404),
     *_body_cases(
-        "POST", REGRETS,
+        "POST",
+        REGRETS,
         Case("POST", REGRETS, {"description": 5}),
         Case("POST", REGRETS, {"description": ""}),
         Case("POST", REGRETS, {"description": "d" * 256}),
@@ -185,7 +196,8 @@ CASES = [
         case
         for method in ("PATCH", "PUT")
         for case in _body_cases(
-            method, REGRET,
+            method,
+            REGRET,
             Case(method, REGRET, {"success": "yes"}),
             Case(method, REGRET, {"success": "true"}),
             Case(method, REGRET, {"success": 1}),
@@ -201,19 +213,22 @@ CASES = [
     # Network
     *_username_cases("GET", VALIDATE, Case("GET", VALIDATE.format("target_user"), MALFORMED)),
     *_username_cases(
-        "POST", FOLLOW,
+        "POST",
+        FOLLOW,
         Case("POST", FOLLOW.format("me_user"), status=409),
         Case("POST", FOLLOW.format("friend_user"), status=409),
         Case("POST", FOLLOW.format("private_user"), status=403),
         Case("POST", FOLLOW.format("target_user"), MALFORMED),
     ),
     *_username_cases(
-        "DELETE", UNFOLLOW,
+        "DELETE",
+        UNFOLLOW,
         Case("DELETE", UNFOLLOW.format("target_user"), status=404),
         Case("DELETE", UNFOLLOW.format("friend_user"), MALFORMED),
     ),
     *_username_cases(
-        "DELETE", FOLLOWER,
+        "DELETE",
+        FOLLOWER,
         Case("DELETE", FOLLOWER.format("target_user"), status=404),
         Case("DELETE", FOLLOWER.format("friend_user"), MALFORMED),
     ),
@@ -227,7 +242,8 @@ CASES = [
     Case("GET", LIST.format("following"), MALFORMED),
     Case("GET", SETTINGS, MALFORMED),
     *_body_cases(
-        "PATCH", SETTINGS,
+        "PATCH",
+        SETTINGS,
         Case("PATCH", SETTINGS, {"allow_networking": "no"}),
         Case("PATCH", SETTINGS, {"allow_networking": 0}),
         Case("PATCH", SETTINGS, {"allow_networking": None}),

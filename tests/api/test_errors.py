@@ -31,8 +31,19 @@ def test_every_endpoint_that_needs_a_token_answers_401_without_one(api, method, 
     assert response["WWW-Authenticate"].startswith("Bearer")
 
 
-@pytest.mark.parametrize("path", ["/api/", "/api/nope/", "/api/checklists/1/nope/", "/api/network/", "/auth/",
-                                  "/auth/nope/", "/auth/jwt/", "/api/checklists/abc/regrets/"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/",
+        "/api/nope/",
+        "/api/checklists/1/nope/",
+        "/api/network/",
+        "/auth/",
+        "/auth/nope/",
+        "/auth/jwt/",
+        "/api/checklists/abc/regrets/",
+    ],
+)
 def test_unknown_paths_under_api_and_auth_are_json_404(client, path):
     for method in ("GET", "POST", "DELETE"):
         assert_json_error(_call(client, method, path), 404)
@@ -70,7 +81,9 @@ def test_a_body_that_is_not_a_json_object_is_400(client, raw):
     assert assert_json_error(response, 400)["error"] == "The body must be a JSON object."
 
 
-@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"])
+@pytest.mark.parametrize(
+    "content_type", ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"]
+)
 def test_a_body_that_is_not_json_is_415(client, content_type):
     response = client.generic("POST", "/api/checklists/", b"local_datetime=now", content_type=content_type)
 

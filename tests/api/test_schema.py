@@ -73,7 +73,9 @@ def test_every_operation_documents_its_error_responses(schema):
         codes = {int(code) for code in responses}
         where = f"{method} {path}"
         assert any(200 <= code < 300 for code in codes), where
-        assert all(_error_ref(responses[str(code)]) == "#/components/schemas/Error" for code in codes if code >= 400), where
+        assert all(_error_ref(responses[str(code)]) == "#/components/schemas/Error" for code in codes if code >= 400), (
+            where
+        )
         if ENDPOINTS[(method, path)]["token"]:
             assert 401 in codes, where
         if "requestBody" in operation:

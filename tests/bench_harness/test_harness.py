@@ -7,7 +7,7 @@ import sys
 import pytest
 from django.db import connection
 
-from bench import data, inproc, report, repair
+from bench import data, inproc, repair, report
 from rr.accounts.models import User
 
 pytestmark = pytest.mark.django_db

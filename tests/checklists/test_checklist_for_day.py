@@ -1,6 +1,6 @@
 """`POST /api/checklists/` (checklist_for_day) and `GET /api/checklists/` (checklist_list)."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import connection
@@ -103,8 +103,8 @@ def test_missing_unparseable_or_offset_less_local_datetime_is_400(client, body):
 
 def test_legacy_duplicates_on_one_day_resolve_to_the_earliest(client, user):
     # Inserted the way the legacy release left them: the later one has the lower id.
-    later = Checklist.objects.create(user=user, created_at=datetime(2025, 6, 19, 15, 0, tzinfo=timezone.utc))
-    earlier = Checklist.objects.create(user=user, created_at=datetime(2025, 6, 19, 9, 0, tzinfo=timezone.utc))
+    later = Checklist.objects.create(user=user, created_at=datetime(2025, 6, 19, 15, 0, tzinfo=UTC))
+    earlier = Checklist.objects.create(user=user, created_at=datetime(2025, 6, 19, 9, 0, tzinfo=UTC))
     assert later.pk < earlier.pk
 
     for _ in range(2):
@@ -115,7 +115,7 @@ def test_legacy_duplicates_on_one_day_resolve_to_the_earliest(client, user):
 
 
 def test_legacy_duplicates_at_the_same_instant_resolve_to_the_lowest_id(client, user):
-    at = datetime(2025, 6, 19, 9, 0, tzinfo=timezone.utc)
+    at = datetime(2025, 6, 19, 9, 0, tzinfo=UTC)
     first = Checklist.objects.create(user=user, created_at=at)
     Checklist.objects.create(user=user, created_at=at)
 
@@ -124,9 +124,7 @@ def test_legacy_duplicates_at_the_same_instant_resolve_to_the_lowest_id(client, 
 
 def test_another_users_checklist_of_the_same_day_is_not_returned(client, make_user):
     other = make_user()
-    theirs, _ = services.checklist_for_day(
-        user=other, local_datetime=datetime(2025, 6, 19, 8, tzinfo=timezone.utc)
-    )
+    theirs, _ = services.checklist_for_day(user=other, local_datetime=datetime(2025, 6, 19, 8, tzinfo=UTC))
 
     response = _for_day(client, "2025-06-19T10:00:00+00:00")
 
@@ -135,10 +133,8 @@ def test_another_users_checklist_of_the_same_day_is_not_returned(client, make_us
 
 
 def _past_checklists(user, count):
-    start = datetime(2020, 1, 1, 12, tzinfo=timezone.utc)
-    Checklist.objects.bulk_create(
-        Checklist(user=user, created_at=start + timedelta(days=day)) for day in range(count)
-    )
+    start = datetime(2020, 1, 1, 12, tzinfo=UTC)
+    Checklist.objects.bulk_create(Checklist(user=user, created_at=start + timedelta(days=day)) for day in range(count))
 
 
 def _statements(captured):

@@ -1,6 +1,6 @@
 """Regrets: regret_add, regret_resolve and regret_list, on one's own checklists only."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -13,9 +13,7 @@ REGRET_FIELDS = {"id", "description", "created_at", "success", "checklist"}
 
 
 def _checklist(user, day=19):
-    checklist, _ = services.checklist_for_day(
-        user=user, local_datetime=datetime(2025, 6, day, 12, tzinfo=timezone.utc)
-    )
+    checklist, _ = services.checklist_for_day(user=user, local_datetime=datetime(2025, 6, day, 12, tzinfo=UTC))
     return checklist
 
 
@@ -66,8 +64,17 @@ def test_descriptions_of_1_to_255_characters_are_kept(client, user, description)
 
 
 @pytest.mark.parametrize(
-    "body", [{}, {"description": ""}, {"description": "   "}, {"description": "d" * 256}, {"description": 42},
-             {"description": None}, {"description": ["a"]}, {"description": "nul\x00byte"}],
+    "body",
+    [
+        {},
+        {"description": ""},
+        {"description": "   "},
+        {"description": "d" * 256},
+        {"description": 42},
+        {"description": None},
+        {"description": ["a"]},
+        {"description": "nul\x00byte"},
+    ],
 )
 def test_bad_descriptions_are_400_and_write_nothing(client, user, body):
     checklist = _checklist(user)
@@ -101,8 +108,9 @@ def test_put_resolves_like_patch(client, user):
     assert Regret.objects.get(pk=regret.pk).success is True
 
 
-@pytest.mark.parametrize("body", [{"success": False}, {"success": "yes"}, {"success": "true"}, {"success": 1},
-                                  {"success": None}, {}])
+@pytest.mark.parametrize(
+    "body", [{"success": False}, {"success": "yes"}, {"success": "true"}, {"success": 1}, {"success": None}, {}]
+)
 def test_only_success_true_is_accepted(client, user, body):
     checklist = _checklist(user)
     regret = _regret(user, checklist)

@@ -1,6 +1,6 @@
 """checklist_score_refresh: the score is the share of regrets still unresolved."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -12,9 +12,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _checklist_with(user, total, resolved):
-    checklist, _ = services.checklist_for_day(
-        user=user, local_datetime=datetime(2025, 6, 19, 12, tzinfo=timezone.utc)
-    )
+    checklist, _ = services.checklist_for_day(user=user, local_datetime=datetime(2025, 6, 19, 12, tzinfo=UTC))
     regrets = [services.regret_add(user=user, checklist_id=checklist.pk, description=f"r{i}")[0] for i in range(total)]
     for regret in regrets[:resolved]:
         services.regret_resolve(user=user, checklist_id=checklist.pk, regret_id=regret.pk, success=True)

@@ -25,7 +25,7 @@ def pair(make_user, settings):
     # Rate limits are not what these tests exercise.
     settings.REST_FRAMEWORK = {
         **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {scope: None for scope in settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]},
+        "DEFAULT_THROTTLE_RATES": dict.fromkeys(settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]),
     }
     return make_user(password=None), make_user(password=None)
 

@@ -1,9 +1,10 @@
 """regret_resolve under concurrency: every tick counts in the score."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+
 from rr.accounts import services as account_services
 from rr.accounts.models import User
 from rr.checklists import services
@@ -20,12 +21,9 @@ def _tick(access, checklist, regret):
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_ticks_of_every_regret_leave_the_score_at_zero():
     user = User.objects.create_user("ticker")
-    checklist, _ = services.checklist_for_day(
-        user=user, local_datetime=datetime(2025, 6, 19, 12, tzinfo=timezone.utc)
-    )
+    checklist, _ = services.checklist_for_day(user=user, local_datetime=datetime(2025, 6, 19, 12, tzinfo=UTC))
     regrets = [
-        services.regret_add(user=user, checklist_id=checklist.pk, description=f"regret {i}")[0]
-        for i in range(THREADS)
+        services.regret_add(user=user, checklist_id=checklist.pk, description=f"regret {i}")[0] for i in range(THREADS)
     ]
     access = account_services.tokens_for(user)["access"]
 
@@ -39,9 +37,7 @@ def test_concurrent_ticks_of_every_regret_leave_the_score_at_zero():
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_adds_and_ticks_keep_the_score_equal_to_the_regrets():
     user = User.objects.create_user("mixer")
-    checklist, _ = services.checklist_for_day(
-        user=user, local_datetime=datetime(2025, 6, 19, 12, tzinfo=timezone.utc)
-    )
+    checklist, _ = services.checklist_for_day(user=user, local_datetime=datetime(2025, 6, 19, 12, tzinfo=UTC))
     regrets = [
         services.regret_add(user=user, checklist_id=checklist.pk, description=f"regret {i}")[0]
         for i in range(THREADS // 2)

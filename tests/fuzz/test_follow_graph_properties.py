@@ -101,9 +101,7 @@ class FollowGraph(RuleBasedStateMachine):
         live_names = {p.obj.username.lower() for p in self.people.values() if not p.deleted}
         expected = Conflict if taken.lower() in live_names else None
         created = []
-        self._expect(
-            expected, lambda: created.append(account_services.account_create(username=taken, password=None))
-        )
+        self._expect(expected, lambda: created.append(account_services.account_create(username=taken, password=None)))
         for user in created:
             self.people[user.pk] = Person(obj=user)
 
@@ -182,12 +180,12 @@ class FollowGraph(RuleBasedStateMachine):
     def counts_are_the_truth(self):
         assert_counts_exact()
         live = {pk: person for pk, person in self.people.items() if not person.deleted}
-        stored = dict(
-            (pk, (followers, following))
+        stored = {
+            pk: (followers, following)
             for pk, followers, following in User.objects.filter(pk__in=list(live)).values_list(
                 "pk", "followers_count", "following_count"
             )
-        )
+        }
         assert set(stored) == set(live)
         for pk, (followers, following) in stored.items():
             assert followers == sum(1 for _, b in self.edges if b == pk)

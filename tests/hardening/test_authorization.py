@@ -81,9 +81,7 @@ def victim(make_user):
     return user, {**args, "list_type": "following"}
 
 
-KINDS = [
-    "expired", "refresh_as_access", "tampered", "other_key", "alg_none", "unknown_user", "deactivated", "deleted"
-]
+KINDS = ["expired", "refresh_as_access", "tampered", "other_key", "alg_none", "unknown_user", "deactivated", "deleted"]
 
 
 @pytest.mark.django_db

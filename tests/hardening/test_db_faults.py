@@ -49,9 +49,7 @@ def _wait_for(predicate, timeout=10, what="the condition"):
 
 def _backend_waiting_on(conn, table):
     """The pid of a backend waiting for a lock on `table`."""
-    row = conn.execute(
-        "SELECT pid FROM pg_locks WHERE relation = %s::regclass AND NOT granted", [table]
-    ).fetchone()
+    row = conn.execute("SELECT pid FROM pg_locks WHERE relation = %s::regclass AND NOT granted", [table]).fetchone()
     return row and row[0]
 
 
@@ -70,9 +68,7 @@ def test_a_request_killed_mid_transaction_writes_nothing_answers_503_and_the_nex
     # stops it at that read: inside its transaction, after its writes.
     with psycopg.connect(live_database_url()) as locker:
         locker.execute("LOCK TABLE rr_checklist IN ACCESS EXCLUSIVE MODE")
-        request = threading.Thread(
-            target=lambda: responses.append(httpx.post(follow_url, headers=headers, timeout=30))
-        )
+        request = threading.Thread(target=lambda: responses.append(httpx.post(follow_url, headers=headers, timeout=30)))
         request.start()
         pid = _wait_for(lambda: _backend_waiting_on(locker, "rr_checklist"), what="the follow to block")
         wrote = locker.execute(

@@ -14,9 +14,7 @@ UNSAFE = {
     # Blocks every write to rr_user for the whole index build.
     "require-concurrent-index-creation": 'CREATE INDEX "rr_user_x" ON "rr_user" ("date_joined");',
     # PositiveIntegerField with a db_default: squawk misses the inline CHECK, our rule doesn't.
-    "add-column-inline-check": (
-        'ALTER TABLE "rr_user" ADD COLUMN "y" bigint DEFAULT 0 NOT NULL CHECK ("y" >= 0);'
-    ),
+    "add-column-inline-check": ('ALTER TABLE "rr_user" ADD COLUMN "y" bigint DEFAULT 0 NOT NULL CHECK ("y" >= 0);'),
 }
 TIMEOUTS = "SET LOCAL lock_timeout = '3s';\nSET LOCAL statement_timeout = '5s';\n"
 
@@ -61,8 +59,5 @@ def test_linter_exits_non_zero_naming_migration_and_rule(tmp_path):
 def test_real_migrations_pass_and_legacy_ones_are_left_out():
     result = run_linter()
     assert result.returncode == 0, result.stderr
-    assert (
-        "0004_networking, 0005_validate_user_count_constraints, 0006_user_username_upper_idx clean"
-        in result.stdout
-    )
+    assert "0004_networking, 0005_validate_user_count_constraints, 0006_user_username_upper_idx clean" in result.stdout
     assert "0001_initial" not in result.stdout + result.stderr

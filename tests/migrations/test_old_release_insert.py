@@ -43,12 +43,12 @@ def conn(database):
 
 
 def counts(conn, *ids):
-    rows = dict(
-        (row[0], row[1:])
+    rows = {
+        row[0]: row[1:]
         for row in conn.execute(
             "SELECT id, followers_count, following_count FROM rr_user WHERE id = ANY(%s)", [list(ids)]
         )
-    )
+    }
     return [rows[i] for i in ids]
 
 

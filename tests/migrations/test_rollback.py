@@ -45,7 +45,11 @@ def test_rollback_to_0003_removes_networking_and_keeps_every_legacy_row(upgraded
 
     assert pg.fingerprint(upgraded_legacy) == pg.LEGACY_FINGERPRINT
     assert networking_leftovers(upgraded_legacy) == {
-        "columns": [], "constraints": [], "table": None, "functions": [], "triggers": []
+        "columns": [],
+        "constraints": [],
+        "table": None,
+        "functions": [],
+        "triggers": [],
     }
     assert not pg.applied_migrations(upgraded_legacy) & NETWORKING_MIGRATIONS
     # Exactly the legacy schema again (dropped columns leave no trace pg_dump could show).

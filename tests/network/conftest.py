@@ -40,9 +40,7 @@ def checklist(db):
             for i in range(total)
         ]
         for regret in regrets[:resolved]:
-            checklist_services.regret_resolve(
-                user=user, checklist_id=made.pk, regret_id=regret.pk, success=True
-            )
+            checklist_services.regret_resolve(user=user, checklist_id=made.pk, regret_id=regret.pk, success=True)
         made.refresh_from_db()
         return made
 

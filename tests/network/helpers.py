@@ -1,7 +1,7 @@
 """Helpers for the network tests (and the concurrency tests that drive the same API)."""
 
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import quote
 
 from django.db import connection
@@ -30,7 +30,6 @@ LEGACY_NAMES = [
     "a" * 255,
     "100% real?#&",
 ]
-
 
 
 def as_user(user):
@@ -76,7 +75,7 @@ def counts(user):
 
 
 def utc(*args):
-    return datetime(*args, tzinfo=timezone.utc)
+    return datetime(*args, tzinfo=UTC)
 
 
 def pg_deadlocks():
@@ -126,6 +125,7 @@ def run_threads(count, work):
     for thread in threads:
         thread.join()
     return errors
+
 
 # Every field of a list entry (SPEC section 3, plus you_follow/follows_you).
 ENTRY_FIELDS = {

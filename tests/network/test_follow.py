@@ -10,11 +10,20 @@ from rr.accounts.models import User
 from rr.common.errors import Forbidden, NotFound, Unauthorized
 from rr.network import selectors, services
 from rr.network.models import Network
-from tests.network.helpers import ENTRY_FIELDS, LEGACY_NAMES, as_user, assert_counts_exact, counts, flush_stats_and_close, url
+from tests.network.helpers import (
+    ENTRY_FIELDS,
+    LEGACY_NAMES,
+    as_user,
+    assert_counts_exact,
+    counts,
+    flush_stats_and_close,
+    url,
+)
 
 pytestmark = pytest.mark.django_db
 
 PLUS_8 = timezone(timedelta(hours=8))
+
 
 def test_follow_creates_the_link_and_moves_both_counts(make_user):
     me, them = make_user(password=None), make_user(password=None)

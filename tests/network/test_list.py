@@ -1,6 +1,6 @@
 """network_links, through GET /api/network/list/<following|followers>/."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
@@ -85,7 +85,7 @@ def test_regret_index_is_the_latest_checklists_score(make_user, follow, checklis
 def test_a_fresh_checklist_scores_one(make_user, follow, checklist):
     me, them = make_user(password=None), make_user(password=None)
     follow(me, them)
-    checklist(them, datetime(2025, 6, 19, 8, 30, 15, 123456, tzinfo=timezone.utc))
+    checklist(them, datetime(2025, 6, 19, 8, 30, 15, 123456, tzinfo=UTC))
     entry = listing(me, "following")["users"][0]
     assert entry["regret_index"] == 1.0
     assert entry["checklist_created_at"] == "2025-06-19T08:30:15Z"
@@ -102,7 +102,7 @@ def test_no_checklist_is_minus_one(make_user, follow):
 def test_legacy_two_checklists_a_day_pick_deterministically(make_user, follow):
     me, them = make_user(password=None), make_user(password=None)
     follow(me, them)
-    same = datetime(2024, 3, 1, 10, 0, tzinfo=timezone.utc)
+    same = datetime(2024, 3, 1, 10, 0, tzinfo=UTC)
     # What the legacy release left behind: two for one day, even at the same instant.
     Checklist.objects.create(user=them, created_at=same - timedelta(hours=2), score=Decimal("0.1"))
     Checklist.objects.create(user=them, created_at=same, score=Decimal("0.2"))
@@ -153,7 +153,7 @@ def _bulk_network(me, size, kind="following"):
     users = User.objects.bulk_create(
         User(username=f"bulk_{size}_{i}", password="!", allow_networking=i % 7 != 0) for i in range(size)
     )
-    base = datetime(2025, 1, 1, tzinfo=timezone.utc)
+    base = datetime(2025, 1, 1, tzinfo=UTC)
     Checklist.objects.bulk_create(
         Checklist(user=user, created_at=base + timedelta(days=day), score=Decimal(day) / 10)
         for i, user in enumerate(users)

@@ -169,7 +169,7 @@ def test_the_limit_holds_across_two_processes(make_user, tmp_path):
     assert os.environ.get("REDIS_URL"), "REDIS_URL must be set: make test runs this against Redis"
     assert settings.CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
     targets = [make_user(password=None).username for _ in range(16)]
-    for attempt in range(2):
+    for attempt in range(2):  # noqa: B007 -- reported after the loop
         me = make_user(password=None)
         reports = _run_workers(me, targets, tmp_path)
         windows = {window for report in reports for window in report["windows"]}

@@ -7,6 +7,7 @@ from tests.network.helpers import LEGACY_NAMES, as_user, url
 
 pytestmark = pytest.mark.django_db
 
+
 def test_a_followable_user_is_described(make_user):
     me, them = make_user(password=None), make_user(password=None)
     response = as_user(me).get(url("validate", them.username))

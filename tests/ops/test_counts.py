@@ -11,8 +11,8 @@ from django.test.utils import CaptureQueriesContext
 
 from rr.accounts.models import User
 from rr.network.models import Network
-from tests.network.helpers import counts_drift
 from rr.ops import counts
+from tests.network.helpers import counts_drift
 from tests.ops.helpers import drift, follow, row_versions, sql, stored_counts
 from tests.support import pg
 

@@ -15,8 +15,8 @@ from django.db import connection
 
 from rr.common.errors import ServiceError
 from rr.network import services as network_services
-from tests.network.helpers import counts_drift
 from rr.ops import counts
+from tests.network.helpers import counts_drift
 from tests.ops.helpers import (
     blocked_by,
     blockers_of,

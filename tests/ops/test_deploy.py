@@ -64,7 +64,9 @@ def test_the_blueprint_migrates_before_serving_and_takes_every_setting_from_the_
     env = {v["key"]: v for v in web["envVars"]}
     assert env["DATABASE_URL"]["fromDatabase"] == {"name": database["name"], "property": "connectionString"}
     assert env["REDIS_URL"]["fromService"] == {
-        "type": "keyvalue", "name": cache["name"], "property": "connectionString"
+        "type": "keyvalue",
+        "name": cache["name"],
+        "property": "connectionString",
     }
     assert env["SECRET_KEY"] == {"key": "SECRET_KEY", "generateValue": True}
     assert env["ALLOWED_HOSTS"]["sync"] is False

@@ -121,7 +121,7 @@ def test_a_missing_table_fails_its_checks_without_stopping_the_others(people):
     found = failures()
     assert {"network table", "indexes", "network triggers"} <= set(found)
     assert found["network table"] == "table rr_network is missing"
-    assert found["counts"].startswith("database error: relation \"rr_network\" does not exist")
+    assert found["counts"].startswith('database error: relation "rr_network" does not exist')
     assert "user columns" not in found
 
 
