@@ -12,6 +12,7 @@ touch each other's databases. Typical use in a fixture:
 The command-line clients (psql, pg_dump) must be on PATH.
 """
 
+import gzip
 import os
 import re
 import subprocess
@@ -24,12 +25,13 @@ import psycopg
 from psycopg import sql
 
 REPO = Path(__file__).resolve().parents[2]
-# The shared folder lives beside the checkout (CI clones into a folder next to it).
-LEGACY_DIR = (REPO / ".." / "shared" / "legacy").resolve()
-SNAPSHOT_SQL = LEGACY_DIR / "snapshot.sql"
+# A copy of the live database as the legacy release left it (shared/legacy/ of the product's
+# steering repository), kept in the repository so that a clone alone passes `make test`.
+LEGACY_DIR = REPO / "tests" / "legacy" / "snapshot"
+SNAPSHOT_SQL = LEGACY_DIR / "snapshot.sql.gz"
 FINGERPRINT_SQL = LEGACY_DIR / "fingerprint.sql"
 
-# What fingerprint.sql prints for the legacy snapshot (shared/legacy/TABLES.md):
+# What fingerprint.sql prints for the legacy snapshot (tests/legacy/snapshot/TABLES.md):
 # table -> (row count, md5 over the legacy columns of every row in id order).
 LEGACY_FINGERPRINT = {
     "rr_user": (256, "50a71f0a0c254af6619bb91ab14a76bc"),
@@ -128,7 +130,7 @@ def load_sql(name, path):
 
 def load_snapshot(name):
     """Load the legacy production snapshot (schema and data) into the empty database `name`."""
-    load_sql(name, SNAPSHOT_SQL)
+    psql(name, input=gzip.decompress(SNAPSHOT_SQL.read_bytes()).decode())
 
 
 @contextmanager
@@ -140,7 +142,7 @@ def legacy_database(suffix):
 
 
 def fingerprint(name):
-    """Run the shared fingerprint.sql: {table: (row count, md5 of its legacy columns)}."""
+    """Run the legacy fingerprint.sql: {table: (row count, md5 of its legacy columns)}."""
     output = psql(name, "-A", "-t", "-F", "\t", "-f", str(FINGERPRINT_SQL))
     figures = {}
     for line in output.splitlines():
@@ -168,8 +170,7 @@ def manage(name, *args, check=True, timeout=300, env=None):
     )
     if check and result.returncode != 0:
         raise RuntimeError(
-            f"manage.py {' '.join(args)} on {name} exited {result.returncode}:\n"
-            f"{result.stdout}\n{result.stderr}"
+            f"manage.py {' '.join(args)} on {name} exited {result.returncode}:\n{result.stdout}\n{result.stderr}"
         )
     return result
 
