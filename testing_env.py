@@ -5,8 +5,13 @@ settings before any conftest runs, so defaults set in a conftest came too late.
 """
 
 import os
+import uuid
 
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production-0123456789abcdef")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/rr")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
+# Redis is shared (REDIS_URL may name a database others use): this run's cache keys live under
+# a prefix of its own, which the tests delete and nothing else (tests/support/cache.py).
+# Processes the tests start inherit it through the environment.
+os.environ["CACHE_KEY_PREFIX"] = f"rr_test_{uuid.uuid4().hex[:12]}"

@@ -3,18 +3,27 @@
 import itertools
 
 import pytest
-from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from rr.accounts import services as account_services
+from tests.support.cache import clear_own_keys
+from tests.support.clients import client_for
 
 _names = itertools.count(1)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _leave_redis_as_found():
+    # This run's keys only (its own CACHE_KEY_PREFIX): Redis may be shared.
+    yield
+    clear_own_keys()
+
+
 @pytest.fixture(autouse=True)
 def _clear_rate_limits():
-    # Rate-limit windows live in the shared cache; each test starts with fresh ones.
-    cache.clear()
+    # Rate-limit windows live in the shared cache; each test starts with fresh ones
+    # (deleting this run's keys only, never the whole Redis database).
+    clear_own_keys()
     yield
 
 
@@ -36,13 +45,6 @@ def make_user(db):
         return user
 
     return make
-
-
-def client_for(user=None):
-    client = APIClient()
-    if user is not None:
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {account_services.tokens_for(user)['access']}")
-    return client
 
 
 @pytest.fixture

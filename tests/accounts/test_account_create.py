@@ -1,12 +1,10 @@
 """`POST /auth/user/` for a new username: account_create."""
 
-import threading
-
 import pytest
-from django.db import connection
 from rest_framework.test import APIClient
 
 from rr.accounts.models import User
+from tests.support.threads import barrier, run_threads
 
 PASSWORD = "a sturdy passphrase 42"
 
@@ -98,25 +96,17 @@ def test_a_name_equal_but_for_case_to_an_existing_one_is_409(api, make_user, att
     assert User.objects.filter(username__iexact="alice").count() == 1
 
 
-def _sign_up_in_thread(username, barrier, results):
-    try:
-        barrier.wait()
-        response = APIClient().post("/auth/user/", {"username": username}, format="json")
-        results[username] = response.status_code
-    finally:
-        connection.close()
-
-
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_sign_ups_equal_but_for_case_create_exactly_one():
     names = ["Carol", "carol", "CAROL", "caRol"]
-    barrier = threading.Barrier(len(names))
+    start = barrier(len(names))
     results = {}
-    threads = [threading.Thread(target=_sign_up_in_thread, args=(name, barrier, results)) for name in names]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+
+    def sign_up(i):
+        start.wait()
+        results[names[i]] = APIClient().post("/auth/user/", {"username": names[i]}, format="json").status_code
+
+    assert run_threads(len(names), sign_up, barriers=[start]) == []
 
     assert sorted(results.values()) == [201, 409, 409, 409]
     winner = next(name for name, code in results.items() if code == 201)

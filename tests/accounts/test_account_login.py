@@ -6,6 +6,7 @@ import pytest
 
 from rr.accounts.models import User
 from rr.checklists.models import Checklist
+from tests.support.responses import assert_refused
 
 pytestmark = pytest.mark.django_db
 
@@ -45,7 +46,7 @@ def test_existing_username_without_password_is_409_without_tokens(api, make_user
 
     response = _post(api, "dora", password)
 
-    assert response.status_code == 409
+    assert_refused(response, 409)
     assert set(response.json()) <= {"error", "request_id"}
 
 
@@ -54,7 +55,7 @@ def test_wrong_password_is_401_without_tokens(api, make_user):
 
     response = _post(api, "dora", "not the passphrase")
 
-    assert response.status_code == 401
+    assert_refused(response, 401)
     assert set(response.json()) <= {"error", "request_id"}
 
 
@@ -63,14 +64,14 @@ def test_an_account_without_usable_password_cannot_be_logged_into(api):
 
     response = _post(api, "legacy_user", "anything at all 42")
 
-    assert response.status_code == 401
+    assert_refused(response, 401)
     assert "tokens" not in response.json()
 
 
 def test_deactivated_account_cannot_log_in_even_with_its_password(api, make_user):
     make_user("gone", is_active=False)
 
-    assert _post(api, "gone", PASSWORD).status_code == 401
+    assert_refused(_post(api, "gone", PASSWORD), 401)
 
 
 def test_login_is_exact_not_case_insensitive(api, make_user):
@@ -79,7 +80,7 @@ def test_login_is_exact_not_case_insensitive(api, make_user):
     response = _post(api, "Dora", PASSWORD)
 
     # `Dora` is not an account; creating it would collide with `dora`.
-    assert response.status_code == 409
+    assert_refused(response, 409)
     assert User.objects.count() == 1
 
 
@@ -111,11 +112,11 @@ def test_bob_and_Bob_are_two_accounts_with_their_own_passwords(api):
 
     assert _post(api, "bob", "bob's own passphrase 1").json()["id"] == bob.pk
     assert _post(api, "Bob", "Bob's other passphrase 2").json()["id"] == big_bob.pk
-    assert _post(api, "Bob", "bob's own passphrase 1").status_code == 401
+    assert_refused(_post(api, "Bob", "bob's own passphrase 1"), 401)
 
 
 def _assert_throttled(response):
-    assert response.status_code == 429
+    assert_refused(response, 429)
     assert response.json()["error"]
     assert int(response["Retry-After"]) >= 1
 
@@ -126,7 +127,7 @@ def test_logins_are_limited_per_client_address(api, make_user, throttle_rates):
     make_user("dora")
 
     for _ in range(3):
-        assert _post(api, "dora", "guess 1 2 3", REMOTE_ADDR="10.0.0.1").status_code == 401
+        assert_refused(_post(api, "dora", "guess 1 2 3", REMOTE_ADDR="10.0.0.1"), 401)
     _assert_throttled(_post(api, "dora", PASSWORD, REMOTE_ADDR="10.0.0.1"))
     # A forged X-Forwarded-For is not a new address.
     _assert_throttled(_post(api, "dora", PASSWORD, REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.9"))

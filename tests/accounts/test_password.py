@@ -3,6 +3,7 @@
 import pytest
 
 from rr.accounts.models import User
+from tests.support.responses import assert_refused
 
 pytestmark = pytest.mark.django_db
 
@@ -43,7 +44,7 @@ def test_changing_a_password_without_the_right_current_one_is_401(api, client_of
 
     response = client_of(user).post("/auth/password/", body, format="json")
 
-    assert response.status_code == 401
+    assert_refused(response, 401)
     assert response.json()["error"]
     user.refresh_from_db()
     assert user.check_password(OLD)
@@ -66,5 +67,5 @@ def test_setting_a_password_needs_an_access_token(api, make_user):
 
     response = api.post("/auth/password/", {"password": NEW}, format="json")
 
-    assert response.status_code == 401
+    assert_refused(response, 401)
     assert _login(api, "dora", OLD) == 200

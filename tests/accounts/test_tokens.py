@@ -1,10 +1,8 @@
 """Access and refresh tokens: token_refresh, token_revoke and the bearer authentication."""
 
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 from rest_framework_simplejwt.utils import aware_utcnow
@@ -12,6 +10,8 @@ from rest_framework_simplejwt.utils import aware_utcnow
 from rr.accounts import services
 from rr.accounts.models import User
 from rr.network import services as network_services
+from tests.support.responses import assert_refused
+from tests.support.threads import barrier, run_threads
 
 
 def _refresh(api, token):
@@ -47,7 +47,7 @@ def test_refresh_rotates_and_the_old_refresh_token_stops_working(api, user):
     assert set(fresh) == {"refresh", "access"}
     assert fresh["refresh"] != old
     assert _bearer(fresh["access"]).get("/api/checklists/").status_code == 200
-    assert _refresh(api, old).status_code == 401
+    assert_refused(_refresh(api, old), 401)
     assert _refresh(api, fresh["refresh"]).status_code == 200
 
 
@@ -58,32 +58,32 @@ def test_logout_revokes_the_refresh_token(api, user):
     response = api.post("/auth/logout/", {"refresh": refresh}, format="json")
 
     assert response.status_code == 200
-    assert _refresh(api, refresh).status_code == 401
-    assert api.post("/auth/logout/", {"refresh": refresh}, format="json").status_code == 401
+    assert_refused(_refresh(api, refresh), 401)
+    assert_refused(api.post("/auth/logout/", {"refresh": refresh}, format="json"), 401)
 
 
 @pytest.mark.django_db
 def test_tampered_tokens_are_401(api, user):
     tokens = services.tokens_for(user)
 
-    assert _refresh(api, _tampered(tokens["refresh"])).status_code == 401
+    assert_refused(_refresh(api, _tampered(tokens["refresh"])), 401)
     response = _bearer(_tampered(tokens["access"])).get("/api/checklists/")
-    assert response.status_code == 401
+    assert_refused(response, 401)
     assert response.json()["error"]
 
 
 @pytest.mark.django_db
 def test_expired_tokens_are_401(api, user):
-    assert _refresh(api, _expired(RefreshToken, user)).status_code == 401
-    assert _bearer(_expired(AccessToken, user)).get("/api/checklists/").status_code == 401
+    assert_refused(_refresh(api, _expired(RefreshToken, user)), 401)
+    assert_refused(_bearer(_expired(AccessToken, user)).get("/api/checklists/"), 401)
 
 
 @pytest.mark.django_db
 def test_a_token_of_the_wrong_type_is_401(api, user):
     tokens = services.tokens_for(user)
 
-    assert _bearer(tokens["refresh"]).get("/api/checklists/").status_code == 401
-    assert _refresh(api, tokens["access"]).status_code == 401
+    assert_refused(_bearer(tokens["refresh"]).get("/api/checklists/"), 401)
+    assert_refused(_refresh(api, tokens["access"]), 401)
 
 
 @pytest.mark.django_db
@@ -93,7 +93,7 @@ def test_malformed_authorization_headers_are_401(api, header):
 
     response = api.get("/api/checklists/")
 
-    assert response.status_code == 401
+    assert_refused(response, 401)
     assert response.json()["error"]
 
 
@@ -102,8 +102,8 @@ def test_tokens_of_a_deleted_user_are_401(api, user):
     tokens = services.tokens_for(user)
     network_services.user_delete(user=user)
 
-    assert _bearer(tokens["access"]).get("/api/checklists/").status_code == 401
-    assert _refresh(api, tokens["refresh"]).status_code == 401
+    assert_refused(_bearer(tokens["access"]).get("/api/checklists/"), 401)
+    assert_refused(_refresh(api, tokens["refresh"]), 401)
 
 
 @pytest.mark.django_db
@@ -111,28 +111,21 @@ def test_tokens_of_a_deactivated_user_are_401(api, user):
     tokens = services.tokens_for(user)
     network_services.user_deactivate(user=user)
 
-    assert _bearer(tokens["access"]).get("/api/checklists/").status_code == 401
-    assert _refresh(api, tokens["refresh"]).status_code == 401
-
-
-def _refresh_in_thread(token, barrier, results):
-    try:
-        barrier.wait()
-        results.append(_refresh(APIClient(), token).status_code)
-    finally:
-        connection.close()
+    assert_refused(_bearer(tokens["access"]).get("/api/checklists/"), 401)
+    assert_refused(_refresh(api, tokens["refresh"]), 401)
 
 
 @pytest.mark.django_db(transaction=True)
 def test_two_concurrent_refreshes_of_one_token_let_exactly_one_through():
     user = User.objects.create_user("racer")
     token = services.tokens_for(user)["refresh"]
-    barrier = threading.Barrier(2)
+    start = barrier(2)
     results = []
-    threads = [threading.Thread(target=_refresh_in_thread, args=(token, barrier, results)) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+
+    def refresh(_):
+        start.wait()
+        results.append(_refresh(APIClient(), token).status_code)
+
+    assert run_threads(2, refresh, barriers=[start]) == []
 
     assert sorted(results) == [200, 401]

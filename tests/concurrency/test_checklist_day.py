@@ -5,7 +5,7 @@ import pytest
 from rr.accounts import services as account_services
 from rr.accounts.models import User
 from rr.checklists.models import Checklist
-from tests.concurrency.calls import api_calls_at_once
+from tests.support.threads import api_calls_at_once
 
 THREADS = 8
 

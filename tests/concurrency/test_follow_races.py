@@ -6,14 +6,10 @@ import pytest
 from django.db import OperationalError, connection, transaction
 
 from rr.network.models import Network
-from tests.network.helpers import (
-    as_user,
-    assert_counts_exact,
-    counts,
-    pg_deadlocks,
-    run_threads,
-    url,
-)
+from tests.network.helpers import url
+from tests.support.clients import client_for
+from tests.support.counts import assert_counts_exact, counts
+from tests.support.threads import pg_deadlocks, run_threads
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -47,7 +43,7 @@ def test_the_deadlock_figure_sees_a_real_deadlock(pair):
         except OperationalError as exc:
             victims.append(exc)
 
-    assert run_threads(2, lock_crosswise) == []
+    assert run_threads(2, lock_crosswise, barriers=[both_hold_one]) == []
     assert len(victims) == 1 and "deadlock" in str(victims[0])
     assert pg_deadlocks() - before == 1
 
@@ -61,7 +57,7 @@ def test_crosswise_follows_and_unfollows_never_deadlock(pair):
 
     def crosswise(i):
         me, them = (a, b) if i % 2 == 0 else (b, a)
-        client = as_user(me)
+        client = client_for(me)
         for _ in range(rounds):
             barrier.wait()
             statuses.append(client.post(url("follow", them.username)).status_code)
@@ -71,7 +67,7 @@ def test_crosswise_follows_and_unfollows_never_deadlock(pair):
             else:
                 statuses.append(client.delete(url("follower", them.username)).status_code)
 
-    assert run_threads(4, crosswise) == []
+    assert run_threads(4, crosswise, barriers=[barrier]) == []
     assert set(statuses) <= {200, 201, 404, 409}
     assert statuses.count(201) == 2 * rounds  # a->b and b->a, once per round each
     assert statuses.count(200) == 2 * rounds  # each link removed exactly once per round
@@ -86,14 +82,14 @@ def test_duplicate_follows_of_one_pair_make_one_link(pair):
     statuses = []
 
     def follow(i):
-        client = as_user(a)
+        client = client_for(a)
         start.wait()
         response = client.post(url("follow", b.username))
         statuses.append(response.status_code)
         if response.status_code == 409:
             assert "already" in response.json()["error"]
 
-    assert run_threads(THREADS, follow) == []
+    assert run_threads(THREADS, follow, barriers=[start]) == []
     assert sorted(statuses) == [201] + [409] * (THREADS - 1)
     assert Network.objects.filter(follower=a, following=b).count() == 1
     assert counts(a) == (0, 1) and counts(b) == (1, 0)
@@ -107,11 +103,11 @@ def test_concurrent_unfollows_of_one_pair_remove_it_once(pair):
     statuses = []
 
     def unfollow(i):
-        client = as_user(a)
+        client = client_for(a)
         start.wait()
         statuses.append(client.delete(url("unfollow", b.username)).status_code)
 
-    assert run_threads(THREADS, unfollow) == []
+    assert run_threads(THREADS, unfollow, barriers=[start]) == []
     assert sorted(statuses) == [200] + [404] * (THREADS - 1)
     assert not Network.objects.exists()
     assert counts(a) == counts(b) == (0, 0)

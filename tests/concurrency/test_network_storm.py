@@ -26,7 +26,9 @@ from rr.accounts import services as account_services
 from rr.accounts.models import User
 from rr.network import services as network_services
 from rr.network.models import Network
-from tests.network.helpers import SETTINGS_URL, assert_counts_exact, pg_deadlocks, run_threads, url
+from tests.network.helpers import SETTINGS_URL, url
+from tests.support.counts import assert_counts_exact
+from tests.support.threads import pg_deadlocks, run_threads
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -160,7 +162,7 @@ def test_network_storm(unthrottled):
 
     deadlocks_before = pg_deadlocks()
     started = time.monotonic()
-    errors = run_threads(THREADS, storm)
+    errors = run_threads(THREADS, storm, barriers=[barrier])
     elapsed = time.monotonic() - started
     deadlocks_after = pg_deadlocks()
 

@@ -9,7 +9,7 @@ from rr.accounts import services as account_services
 from rr.accounts.models import User
 from rr.checklists import services
 from rr.checklists.models import Checklist, Regret
-from tests.concurrency.calls import api_calls_at_once
+from tests.support.threads import api_calls_at_once
 
 THREADS = 8
 

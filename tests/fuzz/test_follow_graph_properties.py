@@ -33,7 +33,7 @@ from rr.accounts.models import User
 from rr.common.errors import Conflict, Forbidden, NotFound, ServiceError, Unauthorized
 from rr.network import services
 from rr.network.models import Network
-from tests.network.helpers import assert_counts_exact
+from tests.support.counts import assert_counts_exact
 
 _names = itertools.count(1)
 

@@ -30,7 +30,8 @@ from rr.accounts import services as account_services
 from rr.checklists import services as checklist_services
 from rr.checklists.models import Checklist
 from rr.network import services as network_services
-from tests.network.helpers import assert_counts_exact, utc
+from tests.network.helpers import utc
+from tests.support.counts import assert_counts_exact
 
 # Examples per operation and pass (generated, invalid, real objects): 17 operations
 # x 3 passes x 25 keeps the run near half a minute on two cores. FUZZ_EXAMPLES=500

@@ -6,7 +6,6 @@ tests/accounts/test_account_create.py and tests/checklists/test_regrets.py; here
 same refusals are checked through gunicorn, where the body arrives as a real stream.
 """
 
-import threading
 import uuid
 
 import httpx
@@ -15,6 +14,7 @@ from django.contrib.auth.hashers import make_password
 
 from rr.accounts import services as account_services
 from rr.accounts.models import User
+from tests.support.threads import barrier, run_threads
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -41,18 +41,15 @@ def two_servers(live_server_factory):
 
 def _all_at_once(requests):
     """Send every (url, json, headers) at the same moment, one thread each; the statuses."""
-    barrier = threading.Barrier(len(requests))
+    start = barrier(len(requests))
     statuses = [None] * len(requests)
 
-    def send(i, target, body, headers):
-        barrier.wait()
+    def send(i):
+        target, body, headers = requests[i]
+        start.wait()
         statuses[i] = httpx.post(target, json=body, headers=headers, timeout=60).status_code
 
-    threads = [threading.Thread(target=send, args=(i, *request)) for i, request in enumerate(requests)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(90)
+    assert run_threads(len(requests), send, barriers=[start], timeout=90) == []
     return statuses
 
 

@@ -12,12 +12,10 @@ several refreshes and logouts at once is spent exactly once.
 """
 
 import json
-import threading
 from datetime import timedelta
 
 import jwt
 import pytest
-from django.db import connection
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import AccessToken
@@ -29,7 +27,10 @@ from rr.checklists.models import Checklist, Regret
 from rr.network import services as network_services
 from rr.network.models import Network
 from tests.api.endpoints import ENDPOINTS
-from tests.network.helpers import as_user, assert_counts_exact, url
+from tests.network.helpers import url
+from tests.support.clients import client_for
+from tests.support.counts import assert_counts_exact
+from tests.support.threads import barrier, run_threads
 
 TOKEN_ENDPOINTS = sorted(key for key, spec in ENDPOINTS.items() if spec["token"])
 BODIES = {
@@ -111,7 +112,7 @@ def test_a_bad_access_token_is_401_on_every_endpoint_and_changes_nothing(victim,
 def test_other_peoples_links_are_out_of_reach_of_the_username_endpoints(make_user):
     alice, bob, mallory = make_user(password=None), make_user(password=None), make_user(password=None)
     network_services.network_follow(follower=alice, target=bob)
-    client = as_user(mallory)
+    client = client_for(mallory)
 
     # Mallory can neither undo Alice's follow of Bob from either end, nor see it.
     assert client.delete(url("unfollow", bob.username)).status_code == 404
@@ -128,28 +129,21 @@ def test_other_peoples_links_are_out_of_reach_of_the_username_endpoints(make_use
     assert_counts_exact()
 
 
-def _race(token, kind, barrier, statuses):
-    try:
-        barrier.wait()
-        path = "/auth/jwt/refresh/" if kind == "refresh" else "/auth/logout/"
-        statuses.append((kind, APIClient().post(path, {"refresh": token}, format="json").status_code))
-    finally:
-        connection.close()
-
-
 @pytest.mark.django_db(transaction=True)
 def test_a_refresh_token_raced_by_refreshes_and_logouts_is_spent_exactly_once():
     for round_ in range(5):
         user = User.objects.create_user(f"racer_{round_}")
         token = account_services.tokens_for(user)["refresh"]
         kinds = ["refresh", "logout"] * 4
-        barrier = threading.Barrier(len(kinds))
+        start = barrier(len(kinds))
         statuses = []
-        threads = [threading.Thread(target=_race, args=(token, kind, barrier, statuses)) for kind in kinds]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(60)
+
+        def race(i, token=token, kinds=kinds, start=start, statuses=statuses):
+            start.wait()
+            path = "/auth/jwt/refresh/" if kinds[i] == "refresh" else "/auth/logout/"
+            statuses.append((kinds[i], APIClient().post(path, {"refresh": token}, format="json").status_code))
+
+        assert run_threads(len(kinds), race, barriers=[start]) == []
 
         assert len(statuses) == len(kinds)
         assert sorted(status for _, status in statuses) == [200] + [401] * (len(kinds) - 1), statuses

@@ -18,7 +18,8 @@ from rr.accounts.models import User
 from rr.network.models import Network
 from tests.hardening.conftest import live_database_url, worker_pids
 from tests.hardening.proxy import TcpProxy
-from tests.network.helpers import assert_counts_exact
+from tests.support.counts import assert_counts_exact
+from tests.support.threads import join_all
 
 # "Quickly": the connect timeout is 2 s below; anything near a worker timeout (30 s) is a hang.
 QUICKLY = 10
@@ -82,7 +83,7 @@ def test_a_request_killed_mid_transaction_writes_nothing_answers_503_and_the_nex
         assert wrote == 2, "the request had not written rr_network and rr_user yet"
         assert locker.execute("SELECT pg_terminate_backend(%s)", [pid]).fetchone()[0]
         locker.rollback()
-    request.join(30)
+    join_all([request], 30)
 
     _assert_503_json(responses[0])
     assert responses[0].headers["Retry-After"]

@@ -10,7 +10,9 @@ from django.conf import settings as django_settings
 
 from rr.network.models import Network
 from tests.hardening.proxy import TcpProxy
-from tests.network.helpers import as_user, url
+from tests.network.helpers import url
+from tests.support.cache import clear_own_keys
+from tests.support.clients import client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -46,11 +48,9 @@ def tight_limits(settings):
 
 
 def test_with_redis_down_or_silent_the_limits_fail_open(redis_proxy, tight_limits, api, make_user):
-    from django.core.cache import cache
-
-    cache.clear()
+    clear_own_keys()
     me = make_user(password=None)
-    client = as_user(me)
+    client = client_for(me)
     others = [make_user(password=None) for _ in range(4)]
 
     redis_proxy.down()
@@ -66,7 +66,7 @@ def test_with_redis_down_or_silent_the_limits_fail_open(redis_proxy, tight_limit
     assert api.post("/auth/user/", {"username": "walk_in_2"}, format="json").status_code == 201
 
     redis_proxy.up()
-    cache.clear()
+    clear_own_keys()
     assert client.delete(url("unfollow", others[1].username)).status_code == 200
     assert client.delete(url("unfollow", others[2].username)).status_code == 200
     assert client.delete(url("unfollow", others[3].username)).status_code == 429

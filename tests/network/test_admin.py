@@ -6,7 +6,7 @@ from django.test import Client, RequestFactory
 
 from rr.accounts.models import User
 from rr.network.models import Network
-from tests.network.helpers import assert_counts_exact, counts
+from tests.support.counts import assert_counts_exact, counts
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("plain_static_storage")]
 

@@ -7,7 +7,9 @@ from django.db import IntegrityError, connection, transaction
 from rr.accounts.models import User
 from rr.network import services
 from rr.network.models import Network
-from tests.network.helpers import as_user, assert_counts_exact, counts, counts_drift, url
+from tests.network.helpers import url
+from tests.support.clients import client_for
+from tests.support.counts import assert_counts_exact, counts, counts_drift
 
 pytestmark = pytest.mark.django_db
 
@@ -19,12 +21,12 @@ def trio(make_user):
 
 def test_api_follow_unfollow_and_remove_follower(trio):
     a, b, c = trio
-    assert as_user(a).post(url("follow", b.username)).status_code == 201
-    assert as_user(c).post(url("follow", b.username)).status_code == 201
-    assert as_user(b).post(url("follow", a.username)).status_code == 201
+    assert client_for(a).post(url("follow", b.username)).status_code == 201
+    assert client_for(c).post(url("follow", b.username)).status_code == 201
+    assert client_for(b).post(url("follow", a.username)).status_code == 201
     assert [counts(u) for u in trio] == [(1, 1), (2, 1), (0, 1)]
-    assert as_user(a).delete(url("unfollow", b.username)).status_code == 200
-    assert as_user(b).delete(url("follower", c.username)).status_code == 200
+    assert client_for(a).delete(url("unfollow", b.username)).status_code == 200
+    assert client_for(b).delete(url("follower", c.username)).status_code == 200
     assert [counts(u) for u in trio] == [(1, 0), (0, 1), (0, 0)]
     assert_counts_exact()
 

@@ -10,15 +10,10 @@ from rr.accounts.models import User
 from rr.common.errors import Forbidden, NotFound, Unauthorized
 from rr.network import selectors, services
 from rr.network.models import Network
-from tests.network.helpers import (
-    ENTRY_FIELDS,
-    LEGACY_NAMES,
-    as_user,
-    assert_counts_exact,
-    counts,
-    flush_stats_and_close,
-    url,
-)
+from tests.network.helpers import ENTRY_FIELDS, LEGACY_NAMES, url
+from tests.support.clients import client_for
+from tests.support.counts import assert_counts_exact, counts
+from tests.support.threads import flush_stats_and_close, join_all
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +22,7 @@ PLUS_8 = timezone(timedelta(hours=8))
 
 def test_follow_creates_the_link_and_moves_both_counts(make_user):
     me, them = make_user(password=None), make_user(password=None)
-    response = as_user(me).post(url("follow", them.username))
+    response = client_for(me).post(url("follow", them.username))
     assert response.status_code == 201
     body = response.json()
     assert set(body) == {"message", "network_id", "following"}
@@ -53,7 +48,7 @@ def test_the_entry_read_back_is_the_lists_row(make_user, follow, checklist, allo
     checklist(them, datetime(2025, 6, 19, 1, 0, 7, 250000, tzinfo=PLUS_8), total=4, resolved=1)
     follow(them, me)
     follow(fan, them)
-    entry = as_user(me).post(url("follow", them.username)).json()["following"]
+    entry = client_for(me).post(url("follow", them.username)).json()["following"]
     assert (entry["regret_index"], entry["checklist_created_at"]) == (0.75, "2025-06-18T17:00:07Z")
     assert (entry["followers_count"], entry["following_count"], entry["follows_you"]) == (2, 1, True)
     User.objects.filter(pk=them.pk).update(allow_networking=allow_networking)
@@ -65,7 +60,7 @@ def test_the_entry_read_back_is_the_lists_row(make_user, follow, checklist, allo
 def test_follow_back_is_seen_in_the_entry(make_user, follow):
     me, them = make_user(password=None), make_user(password=None)
     follow(them, me)
-    entry = as_user(me).post(url("follow", them.username)).json()["following"]
+    entry = client_for(me).post(url("follow", them.username)).json()["following"]
     assert (entry["you_follow"], entry["follows_you"]) == (True, True)
     assert counts(me) == (1, 1) and counts(them) == (1, 1)
 
@@ -86,7 +81,7 @@ def test_refusals_write_nothing(make_user, follow, case, status):
         "self": me.username,
         "again": other.username,
     }[case]
-    response = as_user(me).post(url("follow", name))
+    response = client_for(me).post(url("follow", name))
     assert response.status_code == status
     assert set(response.json()) >= {"error"}
     assert Network.objects.count() == 1
@@ -96,7 +91,7 @@ def test_refusals_write_nothing(make_user, follow, case, status):
 @pytest.mark.parametrize("name", LEGACY_NAMES)
 def test_legacy_names_can_be_followed(make_user, legacy_user, name):
     me, them = make_user(password=None), legacy_user(name)
-    response = as_user(me).post(url("follow", name))
+    response = client_for(me).post(url("follow", name))
     assert response.status_code == 201
     assert response.json()["following"]["username"] == name
     assert counts(them) == (1, 0)
@@ -169,8 +164,8 @@ def test_a_target_deleted_right_after_the_follow_still_gets_a_201(make_user, mon
         return link
 
     monkeypatch.setattr(services, "network_follow", follow_then_delete)
-    response = as_user(me).post(url("follow", them.username))
-    deleter.join(10)
+    response = client_for(me).post(url("follow", them.username))
+    join_all([deleter], 10)
     assert not deleter_errors
     assert response.status_code == 201
     assert response.json()["following"]["id"] == them.pk

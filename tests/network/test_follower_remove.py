@@ -3,7 +3,9 @@
 import pytest
 
 from rr.network.models import Network
-from tests.network.helpers import LEGACY_NAMES, as_user, assert_counts_exact, counts, url
+from tests.network.helpers import LEGACY_NAMES, url
+from tests.support.clients import client_for
+from tests.support.counts import assert_counts_exact, counts
 
 pytestmark = pytest.mark.django_db
 
@@ -12,7 +14,7 @@ def test_removing_a_follower_deletes_their_link_only(make_user, follow):
     me, them = make_user(password=None), make_user(password=None)
     follow(them, me)
     follow(me, them)
-    response = as_user(me).delete(url("follower", them.username))
+    response = client_for(me).delete(url("follower", them.username))
     assert response.status_code == 200
     assert them.username in response.json()["message"]
     assert not Network.objects.filter(follower=them, following=me).exists()
@@ -31,7 +33,7 @@ def test_nobody_to_remove_is_an_error(make_user, follow, case):
     if case == "only_followed_by_me":
         follow(me, them)
     name = {"unknown": "nobody_here", "too_long": "a" * 256}.get(case, them.username)
-    response = as_user(me).delete(url("follower", name))
+    response = client_for(me).delete(url("follower", name))
     assert response.status_code == (400 if case == "too_long" else 404)
     assert "error" in response.json()
     assert Network.objects.count() == (1 if case == "only_followed_by_me" else 0)
@@ -42,5 +44,5 @@ def test_nobody_to_remove_is_an_error(make_user, follow, case):
 def test_legacy_followers_can_be_removed(make_user, legacy_user, follow, name):
     me, them = make_user(password=None), legacy_user(name)
     follow(them, me)
-    assert as_user(me).delete(url("follower", name)).status_code == 200
+    assert client_for(me).delete(url("follower", name)).status_code == 200
     assert counts(me) == (0, 0)

@@ -12,7 +12,9 @@ from rr.checklists.models import Checklist
 from rr.network import api as network_api
 from rr.network import services
 from rr.network.models import Network
-from tests.network.helpers import ENTRY_FIELDS, as_user, counts, url
+from tests.network.helpers import ENTRY_FIELDS, url
+from tests.support.clients import client_for
+from tests.support.counts import counts
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +22,7 @@ PLUS_8 = timezone(timedelta(hours=8))
 
 
 def listing(user, kind, **params):
-    response = as_user(user).get(url("list", kind), params)
+    response = client_for(user).get(url("list", kind), params)
     assert response.status_code == 200, response.json()
     return response.json()
 
@@ -62,7 +64,7 @@ def test_both_lists_show_every_field(make_user, follow):
 
 @pytest.mark.parametrize("kind", ["friends", "Following", "follower", "all"])
 def test_other_list_types_are_400(make_user, kind):
-    response = as_user(make_user(password=None)).get(url("list", kind))
+    response = client_for(make_user(password=None)).get(url("list", kind))
     assert response.status_code == 400
     assert "error" in response.json()
 
@@ -170,7 +172,7 @@ def _bulk_network(me, size, kind="following"):
 
 
 def _list_queries(me, kind, **params):
-    client = as_user(me)
+    client = client_for(me)
     with CaptureQueriesContext(connection) as queries:
         response = client.get(url("list", kind), params)
     assert response.status_code == 200
@@ -269,6 +271,6 @@ def test_a_page_exactly_full_has_no_next_cursor(make_user, follow):
     ],
 )
 def test_bad_paging_parameters_are_400(make_user, params):
-    response = as_user(make_user(password=None)).get(url("list", "following"), params)
+    response = client_for(make_user(password=None)).get(url("list", "following"), params)
     assert response.status_code == 400
     assert "error" in response.json()

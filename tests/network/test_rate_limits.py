@@ -15,7 +15,8 @@ from rest_framework.settings import api_settings
 
 from rr.common import throttling
 from rr.network.models import Network
-from tests.network.helpers import SETTINGS_URL, as_user, url
+from tests.network.helpers import SETTINGS_URL, url
+from tests.support.clients import client_for
 
 WORKER = Path(__file__).with_name("throttle_worker.py")
 
@@ -57,7 +58,7 @@ def test_follow_unfollow_and_remove_follower_share_ten_a_minute(make_user, follo
     targets = [make_user(password=None) for _ in range(7)]
     fan = make_user(password=None)
     follow(fan, me)
-    client = as_user(me)
+    client = client_for(me)
     statuses = [client.post(url("follow", t.username)).status_code for t in targets[:6]]
     statuses += [client.delete(url("unfollow", t.username)).status_code for t in targets[:4]]
     assert statuses == [201] * 6 + [200] * 4
@@ -66,7 +67,7 @@ def test_follow_unfollow_and_remove_follower_share_ten_a_minute(make_user, follo
     assert_throttled(client.delete(url("unfollow", targets[5].username)), "30")
     assert_throttled(client.delete(url("follower", fan.username)), "30")
     assert Network.objects.filter(follower=me).count() == 2
-    assert as_user(other).post(url("follow", targets[6].username)).status_code == 201  # per user
+    assert client_for(other).post(url("follow", targets[6].username)).status_code == 201  # per user
     assert client.get(url("list", "following")).status_code == 200  # another budget
     assert client.get(SETTINGS_URL).status_code == 200
 
@@ -77,11 +78,11 @@ def test_follow_unfollow_and_remove_follower_share_ten_a_minute(make_user, follo
 @pytest.mark.django_db
 def test_lists_allow_sixty_a_minute(make_user, clock):
     me, other = make_user(password=None), make_user(password=None)
-    client = as_user(me)
+    client = client_for(me)
     assert [client.get(url("list", ("following", "followers")[i % 2])).status_code for i in range(60)] == [200] * 60
     clock.now += 15
     assert_throttled(client.get(url("list", "followers")), "15")
-    assert as_user(other).get(url("list", "followers")).status_code == 200
+    assert client_for(other).get(url("list", "followers")).status_code == 200
     assert client.post(url("follow", other.username)).status_code == 201
     clock.now += 45
     assert client.get(url("list", "followers")).status_code == 200
@@ -92,7 +93,7 @@ def test_on_redis_each_request_costs_the_limiter_one_round_trip(make_user, monke
     assert settings.CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
     me = make_user(password=None)
     targets = [make_user(password=None) for _ in range(11)]
-    client = as_user(me)
+    client = client_for(me)
     cache.get("warm_up")  # the connection's handshake is not the limiter's
     sent = []
     send = AbstractConnection.send_packed_command
@@ -113,7 +114,7 @@ def test_without_redis_the_limiter_counts_with_add_and_incr(settings, make_user,
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     me = make_user(password=None)
     targets = [make_user(password=None) for _ in range(11)]
-    client = as_user(me)
+    client = client_for(me)
     statuses = [client.post(url("follow", target.username)).status_code for target in targets]
     assert statuses == [201] * 10 + [429]
     assert_throttled(client.delete(url("unfollow", targets[0].username)), "30")

@@ -5,13 +5,14 @@ import json
 import pytest
 
 from rr.accounts.models import User
-from tests.network.helpers import SETTINGS_URL, as_user
+from tests.network.helpers import SETTINGS_URL
+from tests.support.clients import client_for
 
 pytestmark = pytest.mark.django_db
 
 
 def test_networking_is_on_by_default(make_user):
-    response = as_user(make_user(password=None)).get(SETTINGS_URL)
+    response = client_for(make_user(password=None)).get(SETTINGS_URL)
     assert response.status_code == 200
     body = response.json()
     assert set(body) == {"allow_networking", "message"}
@@ -25,7 +26,7 @@ def test_settings_need_a_token(api):
 
 def test_switching_off_and_on_is_stored(make_user):
     me = make_user(password=None)
-    client = as_user(me)
+    client = client_for(me)
     response = client.patch(SETTINGS_URL, {"allow_networking": False}, format="json")
     assert response.status_code == 200
     assert response.json()["allow_networking"] is False
@@ -54,7 +55,7 @@ def test_switching_off_and_on_is_stored(make_user):
 )
 def test_anything_but_a_json_boolean_is_400(make_user, body):
     me = make_user(password=None)
-    response = as_user(me).patch(SETTINGS_URL, json.dumps(body), content_type="application/json")
+    response = client_for(me).patch(SETTINGS_URL, json.dumps(body), content_type="application/json")
     assert response.status_code == 400
     assert "error" in response.json()
     assert User.objects.get(pk=me.pk).allow_networking is True
@@ -62,6 +63,6 @@ def test_anything_but_a_json_boolean_is_400(make_user, body):
 
 def test_malformed_json_is_400(make_user):
     me = make_user(password=None)
-    response = as_user(me).patch(SETTINGS_URL, '{"allow_networking": fal', content_type="application/json")
+    response = client_for(me).patch(SETTINGS_URL, '{"allow_networking": fal', content_type="application/json")
     assert response.status_code == 400
     assert "error" in response.json()

@@ -4,7 +4,9 @@ import pytest
 
 from rr.network import services
 from rr.network.models import Network
-from tests.network.helpers import LEGACY_NAMES, as_user, assert_counts_exact, counts, url
+from tests.network.helpers import LEGACY_NAMES, url
+from tests.support.clients import client_for
+from tests.support.counts import assert_counts_exact, counts
 
 pytestmark = pytest.mark.django_db
 
@@ -13,7 +15,7 @@ def test_unfollow_removes_the_link_and_moves_both_counts(make_user, follow):
     me, them = make_user(password=None), make_user(password=None)
     follow(me, them)
     follow(them, me)
-    response = as_user(me).delete(url("unfollow", them.username))
+    response = client_for(me).delete(url("unfollow", them.username))
     assert response.status_code == 200
     assert set(response.json()) == {"message"}
     assert not Network.objects.filter(follower=me, following=them).exists()
@@ -35,8 +37,8 @@ def test_nothing_to_unfollow_is_404(make_user, follow, case):
         follow(them, me)
     if case == "twice":
         follow(me, them)
-        assert as_user(me).delete(url("unfollow", name)).status_code == 200
-    response = as_user(me).delete(url("unfollow", name))
+        assert client_for(me).delete(url("unfollow", name)).status_code == 200
+    response = client_for(me).delete(url("unfollow", name))
     assert response.status_code == 404
     assert "error" in response.json()
     assert_counts_exact()
@@ -46,7 +48,7 @@ def test_an_inactive_user_can_still_be_unfollowed(make_user, follow):
     me, them = make_user(password=None), make_user(password=None)
     follow(me, them)
     services.user_deactivate(user=them)
-    assert as_user(me).delete(url("unfollow", them.username)).status_code == 200
+    assert client_for(me).delete(url("unfollow", them.username)).status_code == 200
     assert counts(them) == (0, 0)
 
 
@@ -54,7 +56,7 @@ def test_a_user_with_networking_off_can_still_be_unfollowed(make_user, follow):
     me, them = make_user(password=None), make_user(password=None)
     follow(me, them)
     services.networking_set(user=them, allow=False)
-    assert as_user(me).delete(url("unfollow", them.username)).status_code == 200
+    assert client_for(me).delete(url("unfollow", them.username)).status_code == 200
     assert counts(them) == (0, 0)
 
 
@@ -62,5 +64,5 @@ def test_a_user_with_networking_off_can_still_be_unfollowed(make_user, follow):
 def test_legacy_names_can_be_unfollowed(make_user, legacy_user, follow, name):
     me, them = make_user(password=None), legacy_user(name)
     follow(me, them)
-    assert as_user(me).delete(url("unfollow", name)).status_code == 200
+    assert client_for(me).delete(url("unfollow", name)).status_code == 200
     assert counts(them) == (0, 0)

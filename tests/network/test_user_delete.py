@@ -10,7 +10,11 @@ from rr.accounts.models import User
 from rr.checklists.models import Checklist
 from rr.network import services
 from rr.network.models import Network
-from tests.network.helpers import as_user, assert_counts_exact, counts, url, utc
+from tests.network.helpers import url, utc
+from tests.support.clients import client_for
+from tests.support.counts import assert_counts_exact, counts
+from tests.support.responses import assert_refused
+from tests.support.threads import join_all
 
 
 @pytest.mark.django_db
@@ -46,13 +50,13 @@ def test_a_deactivated_user_leaves_lists_and_cannot_be_followed(make_user, follo
     follow(me, them)
     follow(them, me)
     follow(fan, them)
-    token_holder = as_user(them)
+    token_holder = client_for(them)
     services.user_deactivate(user=them)
 
-    assert as_user(me).get(url("list", "following")).json()["users"] == []
-    assert as_user(me).get(url("list", "followers")).json()["count"] == 0
-    assert as_user(me).post(url("follow", them.username)).status_code == 404
-    assert token_holder.get(url("list", "following")).status_code == 401
+    assert client_for(me).get(url("list", "following")).json()["users"] == []
+    assert client_for(me).get(url("list", "followers")).json()["count"] == 0
+    assert_refused(client_for(me).post(url("follow", them.username)), 404)
+    assert_refused(token_holder.get(url("list", "following")), 401)
     # The links stay, and the counts keep mirroring rr_network.
     assert Network.objects.filter(following=them).count() == 2
     assert counts(them) == (2, 1)
@@ -115,7 +119,7 @@ def test_a_neighbour_appearing_mid_delete_is_locked_in_order_on_retry(make_user,
 
     monkeypatch.setattr(services, "_neighbour_ids", neighbour_ids)
     services.user_delete(user=victim)
-    holder.join(10)
+    join_all([holder], 10)
     assert not release_error
     assert len(calls) == 4  # two reads per attempt, two attempts
     assert not User.objects.filter(pk=victim.pk).exists()

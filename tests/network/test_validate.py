@@ -3,14 +3,16 @@
 import pytest
 
 from rr.network import services
-from tests.network.helpers import LEGACY_NAMES, as_user, url
+from tests.network.helpers import LEGACY_NAMES, url
+from tests.support.clients import client_for
+from tests.support.responses import assert_refused
 
 pytestmark = pytest.mark.django_db
 
 
 def test_a_followable_user_is_described(make_user):
     me, them = make_user(password=None), make_user(password=None)
-    response = as_user(me).get(url("validate", them.username))
+    response = client_for(me).get(url("validate", them.username))
     assert response.status_code == 200
     assert response.json() == {"username": them.username, "user_id": them.pk, "allow_networking": True}
 
@@ -18,21 +20,21 @@ def test_a_followable_user_is_described(make_user):
 def test_validate_needs_a_token(api, make_user):
     them = make_user(password=None)
     response = api.get(url("validate", them.username))
-    assert response.status_code == 401
+    assert_refused(response, 401)
     assert "error" in response.json()
 
 
 def test_a_name_no_user_can_have_is_400(make_user):
     me = make_user(password=None)
-    response = as_user(me).get(url("validate", "a" * 256))
+    response = client_for(me).get(url("validate", "a" * 256))
     assert response.status_code == 400
     assert "error" in response.json()
 
 
 def test_networking_off_is_403(make_user):
     me, them = make_user(password=None), make_user(password=None, allow_networking=False)
-    response = as_user(me).get(url("validate", them.username))
-    assert response.status_code == 403
+    response = client_for(me).get(url("validate", them.username))
+    assert_refused(response, 403)
     assert "networking" in response.json()["error"]
 
 
@@ -40,36 +42,36 @@ def test_networking_off_is_403(make_user):
 def test_an_unknown_user_is_404(make_user, legacy_user, name):
     me = make_user(password=None)
     legacy_user("bob")  # lookups are exact: `Bob` is somebody else
-    response = as_user(me).get(url("validate", name))
-    assert response.status_code == 404
+    response = client_for(me).get(url("validate", name))
+    assert_refused(response, 404)
     assert "error" in response.json()
 
 
 def test_an_inactive_user_is_404(make_user):
     me, them = make_user(password=None), make_user(password=None, is_active=False)
-    response = as_user(me).get(url("validate", them.username))
-    assert response.status_code == 404
+    response = client_for(me).get(url("validate", them.username))
+    assert_refused(response, 404)
 
 
 def test_self_is_409(make_user):
     me = make_user(password=None)
-    response = as_user(me).get(url("validate", me.username))
-    assert response.status_code == 409
+    response = client_for(me).get(url("validate", me.username))
+    assert_refused(response, 409)
     assert "yourself" in response.json()["error"]
 
 
 def test_already_following_is_409(make_user, follow):
     me, them = make_user(password=None), make_user(password=None)
     follow(me, them)
-    response = as_user(me).get(url("validate", them.username))
-    assert response.status_code == 409
+    response = client_for(me).get(url("validate", them.username))
+    assert_refused(response, 409)
     assert "already" in response.json()["error"]
 
 
 @pytest.mark.parametrize("name", LEGACY_NAMES)
 def test_legacy_names_work_in_the_path(make_user, legacy_user, name):
     me, them = make_user(password=None), legacy_user(name)
-    response = as_user(me).get(url("validate", name))
+    response = client_for(me).get(url("validate", name))
     assert response.status_code == 200
     assert response.json()["user_id"] == them.pk
     assert response.json()["username"] == name

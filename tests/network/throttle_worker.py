@@ -24,10 +24,9 @@ from urllib.parse import quote  # noqa: E402
 
 from django.core.cache import cache  # noqa: E402
 from redis.connection import AbstractConnection  # noqa: E402
-from rest_framework.test import APIClient  # noqa: E402
 
-from rr.accounts import services as account_services  # noqa: E402
 from rr.accounts.models import User  # noqa: E402
+from tests.support.clients import client_for  # noqa: E402
 
 
 def count_round_trips():
@@ -45,8 +44,7 @@ def count_round_trips():
 
 def main(user_id, targets):
     user = User.objects.get(pk=user_id)
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {account_services.tokens_for(user)['access']}")
+    client = client_for(user)
     cache.get("throttle_worker_warm_up")  # connects now: its handshake is not the limiter's
     sent = count_round_trips()
     print("ready", flush=True)

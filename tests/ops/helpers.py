@@ -1,6 +1,7 @@
-"""Shared by the ops tests: raw SQL, drift, row versions and waiting for lock waits."""
+"""Shared by the ops tests: raw SQL, drift, row versions and waiting for lock waits.
 
-import threading
+Counts and the thread harness are in tests/support/."""
+
 import time
 
 from django.db import connection
@@ -34,10 +35,6 @@ def row_versions():
     return dict(sql("SELECT id, xmin::text FROM rr_user"))
 
 
-def stored_counts(user):
-    return tuple(sql("SELECT followers_count, following_count FROM rr_user WHERE id = %s", [user.pk])[0])
-
-
 def blocked_by(pid):
     """How many backends wait for a lock that backend `pid` holds."""
     return sql("SELECT count(*) FROM pg_stat_activity WHERE %s = ANY(pg_blocking_pids(pid))", [pid])[0][0]
@@ -54,27 +51,3 @@ def wait_until(condition, what, limit=30):
         if time.monotonic() > deadline:
             raise AssertionError(f"gave up waiting: {what}")
         time.sleep(0.02)
-
-
-def in_thread(function):
-    """Run `function` in a thread with its own database connection; returns (thread, outcome)."""
-    outcome = {}
-
-    def run():
-        try:
-            outcome["value"] = function()
-        except BaseException as error:  # handed to the test, which re-raises it
-            outcome["error"] = error
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    return thread, outcome
-
-
-def joined(thread, outcome):
-    thread.join()
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome.get("value")

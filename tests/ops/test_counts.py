@@ -12,9 +12,10 @@ from django.test.utils import CaptureQueriesContext
 from rr.accounts.models import User
 from rr.network.models import Network
 from rr.ops import counts
-from tests.network.helpers import counts_drift
-from tests.ops.helpers import drift, follow, row_versions, sql, stored_counts
+from tests.ops.helpers import drift, follow, row_versions, sql
 from tests.support import pg
+from tests.support.counts import counts as stored_counts
+from tests.support.counts import counts_drift
 
 
 @pytest.fixture

@@ -16,19 +16,18 @@ from django.db import connection
 from rr.common.errors import ServiceError
 from rr.network import services as network_services
 from rr.ops import counts
-from tests.network.helpers import counts_drift
 from tests.ops.helpers import (
     blocked_by,
     blockers_of,
     follow,
-    in_thread,
-    joined,
     row_versions,
     sql,
-    stored_counts,
     wait_until,
 )
 from tests.support import pg
+from tests.support.counts import counts as stored_counts
+from tests.support.counts import counts_drift
+from tests.support.threads import in_thread, join_all, joined
 
 INSERT_LINK = "INSERT INTO rr_network (follower_id, following_id, created_at) VALUES (%s, %s, now())"
 
@@ -78,7 +77,7 @@ def test_a_follow_arriving_while_the_batch_holds_its_users_adds_to_the_corrected
         wait_until(lambda: blockers_of(follower_pid), "the follow's trigger waits for the batch")
         blocker.rollback()
         report = joined(*repair)
-        inserting.join()
+        join_all([inserting], 60)
 
     assert report.updated == 3  # without the uncommitted link: the trigger adds it afterwards
     assert counts_drift() == []
@@ -199,8 +198,7 @@ def test_repair_under_a_storm_of_follows_and_unfollows_leaves_every_count_exact(
         overlapped = len(done) - started
     finally:
         stop.set()
-        for worker in workers:
-            worker.join()
+        join_all(workers, 120)
 
     assert not errors, errors
     assert overlapped > 0

@@ -9,7 +9,7 @@ from rr.accounts.models import User
 from rr.checklists.models import Checklist, Regret
 from rr.network.models import Network
 from rr.ops import demo
-from tests.network.helpers import counts_drift
+from tests.support.counts import counts_drift
 
 
 def seed():

@@ -16,7 +16,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from tests.support import pg
+from tests.support import pg, threads
 
 
 def fill_users(name, rows):
@@ -134,7 +134,7 @@ def measure_migration_lock(name, *manage_args, warmup=0.5, cooldown=0.3):
         time.sleep(cooldown)
     finally:
         stop.set()
-        worker.join()
+        threads.join_all([worker], 60)
     if errors:
         raise RuntimeError(f"the traffic connection failed: {errors[0]!r}")
     if result.returncode != 0:
