@@ -38,7 +38,18 @@ INDEXES = {
     "rr_network_following_idx": "(following_id, id)",
     "rr_user_username_upper_idx": "(upper((username)::text))",
 }
-NETWORK_TRIGGERS = ("rr_network_counts", "rr_network_counts_truncate")
+NETWORK_FOREIGN_KEYS = {
+    # column: definition (Django's, from migration 0004)
+    "follower_id": "FOREIGN KEY (follower_id) REFERENCES rr_user(id) DEFERRABLE INITIALLY DEFERRED",
+    "following_id": "FOREIGN KEY (following_id) REFERENCES rr_user(id) DEFERRABLE INITIALLY DEFERRED",
+}
+NETWORK_TRIGGERS = {
+    # name: definition as pg_get_triggerdef prints it (schema qualification removed)
+    "rr_network_counts": "CREATE TRIGGER rr_network_counts AFTER INSERT OR DELETE OR UPDATE OF follower_id, following_id"
+    " ON rr_network FOR EACH ROW EXECUTE FUNCTION rr_network_counts()",
+    "rr_network_counts_truncate": "CREATE TRIGGER rr_network_counts_truncate AFTER TRUNCATE ON rr_network"
+    " FOR EACH STATEMENT EXECUTE FUNCTION rr_network_counts_truncate()",
+}
 LIST_ENTRY_FIELDS = {
     "id", "username", "regret_index", "checklist_created_at",
     "allow_networking", "followers_count", "following_count", "date_joined",
@@ -137,22 +148,26 @@ def check_network_table():
     if not _table_exists("rr_network"):
         raise CheckFailed("table rr_network is missing")
     problems = _constraint_problems("rr_network", NETWORK_CONSTRAINTS)
+    # Django names foreign keys with a hash: they are found by what they are, not by name.
     foreign = _rows(
         """
-        SELECT a.attname, c.convalidated FROM pg_constraint c
-        JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
-        WHERE c.conrelid = 'rr_network'::regclass AND c.contype = 'f' AND c.confrelid = 'rr_user'::regclass
+        SELECT pg_get_constraintdef(oid), convalidated FROM pg_constraint
+        WHERE conrelid = 'rr_network'::regclass AND contype = 'f'
         """
     )
-    for column in ("follower_id", "following_id"):
-        state = [validated for name, validated in foreign if name == column]
+    for column, definition in NETWORK_FOREIGN_KEYS.items():
+        state = [validated for found, validated in foreign if found.removesuffix(" NOT VALID") == definition]
         if not state:
-            problems.append(f"foreign key {column} -> rr_user is missing")
+            others = [found for found, _ in foreign if found.startswith(f"FOREIGN KEY ({column})")]
+            problems.append(
+                f"foreign key {column} -> rr_user is "
+                + (f"{others[0]!r}, expected {definition!r}" if others else "missing")
+            )
         elif not all(state):
             problems.append(f"foreign key {column} -> rr_user is NOT VALID")
     if problems:
         raise CheckFailed("; ".join(problems))
-    return "rr_network with its unique pair, no-self-follow and foreign keys, validated"
+    return "rr_network with its unique pair, no-self-follow and foreign keys (deferred, no cascade), validated"
 
 
 def check_indexes():
@@ -191,18 +206,26 @@ def check_indexes():
 def check_network_triggers():
     if not _table_exists("rr_network"):
         raise CheckFailed("table rr_network is missing")
-    found = dict(
-        _rows("SELECT tgname, tgenabled FROM pg_trigger WHERE tgrelid = 'rr_network'::regclass AND NOT tgisinternal")
-    )
+    found = {
+        name: (enabled, definition.replace(" ON public.rr_network ", " ON rr_network "))
+        for name, enabled, definition in _rows(
+            """
+            SELECT tgname, tgenabled, pg_get_triggerdef(oid) FROM pg_trigger
+            WHERE tgrelid = 'rr_network'::regclass AND NOT tgisinternal
+            """
+        )
+    }
     problems = []
-    for name in NETWORK_TRIGGERS:
+    for name, definition in NETWORK_TRIGGERS.items():
         if name not in found:
-            problems.append(f"{name} is missing")
-        elif found[name] == "D":
+            problems.append(f"{name} is missing (counts no longer follow rr_network: restore it, then repair counts)")
+        elif found[name][1] != definition:
+            problems.append(f"{name} is {found[name][1]!r}, expected {definition!r}")
+        elif found[name][0] == "D":
             problems.append(f"{name} is disabled (ALTER TABLE rr_network ENABLE TRIGGER {name}; then repair counts)")
     if problems:
         raise CheckFailed("; ".join(problems))
-    return "count triggers present and enabled"
+    return "count triggers present, as defined, and enabled"
 
 
 def check_migrations():
@@ -223,15 +246,37 @@ def check_migrations():
     return f"every app at its latest migration ({leaves})"
 
 
+_TOTALS_SQL = """
+    SELECT (SELECT count(*) FROM rr_network),
+           (SELECT coalesce(sum(followers_count), 0) FROM rr_user),
+           (SELECT coalesce(sum(following_count), 0) FROM rr_user)
+"""
+_REPAIR_HINT = "(manage.py initialize_network_counts --dry-run, then without --dry-run)"
+
+
 def check_counts(sample=None):
+    """Every user's counts equal rr_network; with `sample`, a random sample of users does, and
+    so do the totals over all of them.
+
+    A sample alone misses a drift it does not draw (one drifted user among a million is
+    drawn once in fifty 20,000-user samples); the totals see any drift that does not
+    cancel out, in one pass over each table instead of two look-ups per user.
+    """
+    problems = []
+    if sample:
+        links, followers, following = _rows(_TOTALS_SQL)[0]
+        if followers != links or following != links:
+            problems.append(
+                f"the counts' totals differ from rr_network's {links} links: "
+                f"followers {followers}, following {following} {_REPAIR_HINT}"
+            )
     checked, differing = network_counts_drifting(sample=sample)
     scope = f"{checked} sampled users" if sample else f"all {checked} users"
     if differing:
-        raise CheckFailed(
-            f"{differing} of {scope} have counts that differ from rr_network "
-            "(manage.py initialize_network_counts --dry-run, then without --dry-run)"
-        )
-    return f"{scope}: counts equal rr_network"
+        problems.append(f"{differing} of {scope} have counts that differ from rr_network {_REPAIR_HINT}")
+    if problems:
+        raise CheckFailed("; ".join(problems))
+    return f"{scope}: counts equal rr_network" + (" (and the totals over all users)" if sample else "")
 
 
 def _client_host():

@@ -56,6 +56,16 @@ def test_the_endpoints_answer_under_production_settings(people, settings):
     assert failures() == {}
 
 
+# Django names foreign keys with a hash; drop the one on `column`, whatever its name.
+_DROP_FOREIGN_KEY = """
+    DO $$ BEGIN EXECUTE (
+        SELECT format('ALTER TABLE rr_network DROP CONSTRAINT %I', conname) FROM pg_constraint
+        WHERE conrelid = 'rr_network'::regclass AND contype = 'f'
+          AND conkey = ARRAY[(SELECT attnum FROM pg_attribute
+                              WHERE attrelid = 'rr_network'::regclass AND attname = '{column}')]
+    ); END $$
+"""
+
 BREAKAGES = {
     "index dropped": (
         "DROP INDEX rr_network_follower_idx",
@@ -90,6 +100,37 @@ BREAKAGES = {
         "ALTER TABLE rr_network DISABLE TRIGGER rr_network_counts",
         {"network triggers": "rr_network_counts is disabled", "endpoints": "counts did not move with the follow"},
     ),
+    "follower foreign key dropped": (
+        _DROP_FOREIGN_KEY.format(column="follower_id"),
+        {"network table": "foreign key follower_id -> rr_user is missing"},
+    ),
+    "following foreign key dropped": (
+        _DROP_FOREIGN_KEY.format(column="following_id"),
+        {"network table": "foreign key following_id -> rr_user is missing"},
+    ),
+    "foreign key cascading instead of deferred": (
+        _DROP_FOREIGN_KEY.format(column="following_id")
+        + "; ALTER TABLE rr_network ADD FOREIGN KEY (following_id) REFERENCES rr_user (id) ON DELETE CASCADE",
+        {
+            "network table": "foreign key following_id -> rr_user is 'FOREIGN KEY (following_id) REFERENCES rr_user(id) ON DELETE CASCADE'"
+        },
+    ),
+    "count trigger dropped": (
+        "DROP TRIGGER rr_network_counts ON rr_network",
+        {"network triggers": "rr_network_counts is missing", "endpoints": "counts did not move with the follow"},
+    ),
+    "truncate trigger dropped": (
+        "DROP TRIGGER rr_network_counts_truncate ON rr_network",
+        {"network triggers": "rr_network_counts_truncate is missing"},
+    ),
+    "count trigger blind to deletes": (
+        "DROP TRIGGER rr_network_counts ON rr_network;"
+        "CREATE TRIGGER rr_network_counts AFTER INSERT ON rr_network FOR EACH ROW EXECUTE FUNCTION rr_network_counts()",
+        {
+            "network triggers": "rr_network_counts is 'CREATE TRIGGER rr_network_counts AFTER INSERT ON rr_network",
+            "endpoints": "counts did not move with the unfollow",
+        },
+    ),
     "migration unapplied": (
         "DELETE FROM django_migrations WHERE app = 'rr' AND name = '0005_validate_user_count_constraints'",
         {"migrations": "unapplied: rr.0005_validate_user_count_constraints"},
@@ -114,6 +155,21 @@ def test_a_broken_database_fails_exactly_the_checks_concerned(people, breakage):
     assert set(found) == set(expected), found
     for name, message in expected.items():
         assert message in found[name]
+
+
+@pytest.mark.parametrize("drift", ["followers_count + 1", "followers_count - 1"])
+def test_drifted_counts_fail_the_sampled_check_whichever_users_it_draws(people, make_user, drift):
+    # docs/OPERATIONS.md recommends --sample for large databases: one drifted user among
+    # many must fail it too, not only when the draw happens to include them.
+    for _ in range(40):
+        make_user()
+    drifted = people[1].pk  # followed by two: minus one stays a valid count
+    sql(f"UPDATE rr_user SET followers_count = {drift} WHERE id = %s", [drifted])
+    for _ in range(5):  # five random draws
+        found = failures(sample=1)
+        assert set(found) == {"counts"}, found
+        assert "the counts' totals differ from rr_network's 2 links" in found["counts"]
+    assert "1 of all 43 users have counts that differ" in failures()["counts"]
 
 
 def test_a_missing_table_fails_its_checks_without_stopping_the_others(people):

@@ -113,12 +113,13 @@ def _traffic(name, max_id, stop, samples, origin, errors):
         errors.append(error)
 
 
-def measure_migration_lock(name, *manage_args, warmup=0.5, cooldown=0.3):
+def measure_migration_lock(name, *manage_args, warmup=0.5, cooldown=0.3, patch=None):
     """Run `manage.py <manage_args>` on database `name` under live traffic; return a LockMeasurement.
 
     The traffic runs on its own connection in a thread for `warmup` seconds before the
     migration starts (the baseline) and `cooldown` seconds after it ends. A failing
-    traffic statement or migration raises.
+    traffic statement or migration raises. `patch` is passed to `pg.manage` (a deliberate
+    breakage of the migrating process).
     """
     with pg.connect(name) as conn:
         max_id = conn.execute("SELECT max(id) FROM rr_user").fetchone()[0] or 1
@@ -129,7 +130,7 @@ def measure_migration_lock(name, *manage_args, warmup=0.5, cooldown=0.3):
     try:
         time.sleep(warmup)
         start = time.perf_counter() - origin
-        result = pg.manage(name, *manage_args, check=False)
+        result = pg.manage(name, *manage_args, check=False, patch=patch)
         end = time.perf_counter() - origin
         time.sleep(cooldown)
     finally:

@@ -152,16 +152,27 @@ def fingerprint(name):
     return figures
 
 
-def manage(name, *args, check=True, timeout=300, env=None):
+def manage(name, *args, check=True, timeout=300, env=None, patch=None):
     """Run `python manage.py <args>` in a subprocess against database `name`.
 
     A separate process gets its own settings and connections, exactly like an operator's
     shell; returns the CompletedProcess (stdout and stderr captured as text). With
-    `check`, a non-zero exit raises with the command's output.
+    `check`, a non-zero exit raises with the command's output. `patch` names a function
+    ("module:function") called before manage.py runs, to break the code on purpose
+    (tests that prove a check can fail).
     """
     process_env = {**os.environ, "DATABASE_URL": database_url(name), **(env or {})}
+    command = [sys.executable, str(REPO / "manage.py"), *args]
+    if patch:
+        module, function = patch.split(":")
+        preamble = (
+            "import importlib, os, runpy, sys; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'config.settings'); "
+            f"importlib.import_module({module!r}).{function}(); "
+            f"sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')"
+        )
+        command = [sys.executable, "-c", preamble, *command[1:]]
     result = subprocess.run(
-        [sys.executable, str(REPO / "manage.py"), *args],
+        command,
         cwd=REPO,
         env=process_env,
         capture_output=True,

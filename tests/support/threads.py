@@ -14,7 +14,6 @@ import threading
 import time
 
 from django.db import connection
-from rest_framework.test import APIClient
 
 BARRIER_SECONDS = 60  # a barrier whose parties do not all arrive by then is broken
 JOIN_SECONDS = 300  # the whole batch of threads; generous for a loaded 2-core machine
@@ -99,13 +98,15 @@ def api_calls_at_once(calls, *, timeout=JOIN_SECONDS):
     """Run each (access token, method, url, body) in its own thread, all started by one
     barrier so that they really race; returns the responses in the order of `calls`.
     A call that raised fails the run with its exception."""
+    # Imported here: bench/ uses this module's join outside of Django's settings.
+    from tests.support.clients import client_with_token
+
     start = barrier(len(calls))
     responses = [None] * len(calls)
 
     def call(index):
         access, method, url, body = calls[index]
-        client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
+        client = client_with_token(access)
         start.wait()
         responses[index] = getattr(client, method)(url, body, format="json")
 
