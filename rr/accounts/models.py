@@ -4,8 +4,19 @@ from django.db import models
 from django.db.models.functions import Upper
 from django.utils import timezone
 
+from rr.network import graph
 
-class UserManager(BaseUserManager):
+
+class UserQuerySet(models.QuerySet):
+    def delete(self):
+        """Delete through the follow graph's lock order (rr/network/graph.py), cascades included."""
+        return graph.users_delete(self)
+
+    delete.alters_data = True
+    delete.queryset_only = True
+
+
+class UserManager(BaseUserManager.from_queryset(UserQuerySet)):
     use_in_migrations = True
 
     def create_user(self, username, password=None, **extra):
@@ -55,3 +66,13 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self):
         return self.username
+
+    def delete(self, using=None, keep_parents=False):
+        """Delete through the follow graph's lock order (rr/network/graph.py), like the queryset's delete()."""
+        if self.pk is None:
+            raise ValueError(f"{self._meta.object_name} object can't be deleted because its id is None.")
+        deleted = graph.users_delete(type(self)._base_manager.filter(pk=self.pk))
+        self.pk = None
+        return deleted
+
+    delete.alters_data = True

@@ -1,4 +1,4 @@
-"""Account actions: sign-up, login, passwords and refresh-token rotation."""
+"""Account actions: sign-up, login, passwords, refresh-token rotation, deactivation and deletion."""
 
 import logging
 import re
@@ -14,6 +14,7 @@ from rest_framework_simplejwt.utils import datetime_from_epoch
 from rr.accounts.models import User
 from rr.common.db import LOCK_USERNAME, advisory_xact_lock
 from rr.common.errors import Conflict, ServiceError, Unauthorized
+from rr.network import graph
 
 logger = logging.getLogger("rr.accounts")
 
@@ -126,3 +127,36 @@ def token_refresh(*, refresh):
 def token_revoke(*, refresh):
     """Log out: the refresh token can no longer be used."""
     _refresh_consume(refresh)
+
+
+def user_deactivate(*, user):
+    """Deactivate an account: it can no longer log in, be followed or appear in lists.
+
+    Under the graph's user lock (rr/network/graph.py), so a follow of this user
+    decides on the state before or after, never in between. Its links stay (and
+    so do the counts, which mirror rr_network).
+    """
+
+    def deactivate():
+        graph.users_lock([user.pk])
+        User.objects.filter(pk=user.pk).update(is_active=False)
+
+    graph.write(deactivate)
+    user.is_active = False
+    logger.info("account deactivated", extra={"target_user_id": user.pk})
+    return user
+
+
+def users_delete(*, user_ids):
+    """Delete users with their checklists, links and tokens; every neighbour's count moves.
+
+    Through the graph's lock order (rr.network.graph.users_delete), like every
+    deletion of users, `User.objects....delete()` included. Users already gone are
+    not an error.
+    """
+    graph.users_delete(User.objects.filter(pk__in=list(user_ids)))
+
+
+def user_delete(*, user):
+    """Delete one user (see users_delete); a user already gone is not an error."""
+    users_delete(user_ids=[user.pk])

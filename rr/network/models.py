@@ -2,6 +2,17 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from rr.network import graph
+
+
+class NetworkQuerySet(models.QuerySet):
+    def delete(self):
+        """Delete in the follow graph's lock order (rr/network/graph.py); counts move by the trigger."""
+        return graph.links_delete(self)
+
+    delete.alters_data = True
+    delete.queryset_only = True
+
 
 class Network(models.Model):
     """`follower` follows `following`.
@@ -25,6 +36,8 @@ class Network(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
 
+    objects = NetworkQuerySet.as_manager()
+
     class Meta:
         db_table = "rr_network"
         constraints = [
@@ -41,3 +54,13 @@ class Network(models.Model):
 
     def __str__(self):
         return f"{self.follower_id} -> {self.following_id}"
+
+    def delete(self, using=None, keep_parents=False):
+        """Delete in the follow graph's lock order, like the queryset's delete()."""
+        if self.pk is None:
+            raise ValueError(f"{self._meta.object_name} object can't be deleted because its id is None.")
+        deleted = graph.links_delete(type(self)._base_manager.filter(pk=self.pk))
+        self.pk = None
+        return deleted
+
+    delete.alters_data = True

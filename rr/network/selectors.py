@@ -119,8 +119,8 @@ def network_user_annotated(*, user, target_id):
     with connection.cursor() as cursor:
         cursor.execute(_USER_ENTRY_SQL, [user.pk, user.pk, target_id])
         row = cursor.fetchone()
-    if row is None:
-        raise User.DoesNotExist("User matching query does not exist.")
+    if row is None:  # deleted since the caller looked it up
+        raise NotFound("No such user.")
     username, allow, followers, following, joined, score, created_at, you_follow, follows_you = row
     return {
         "username": username,

@@ -23,8 +23,9 @@ under lock and left alone.
 Why the repair is right while users follow and unfollow
 --------------------------------------------------------
 The trigger first row-locks both users (ascending id, FOR NO KEY UPDATE) and commits
-with the row. A repair batch takes that same lock on its users, in the same order, and
-only then, in a *later* statement, counts their links and writes the difference:
+with the row. A repair batch takes that same lock on its users, in the same order
+(rr.network.graph.users_lock), and only then, in a *later* statement, counts their
+links and writes the difference:
 
 - a follow whose trigger already held one of the batch's users is waited for; under
   READ COMMITTED the counting statement starts after the wait, so it sees that
@@ -52,6 +53,8 @@ from dataclasses import dataclass, field
 
 from django.db import OperationalError, connection, transaction
 from psycopg.errors import LockNotAvailable
+
+from rr.network import graph
 
 logger = logging.getLogger("rr.ops.counts")
 
@@ -93,9 +96,6 @@ _SCAN_DRIFTS_SQL = _SCAN_SQL.format(
     columns="u.id, u.username, u.followers_count, COALESCE(fr.n, 0), u.following_count, COALESCE(fg.n, 0)"
 )
 _SCAN_IDS_SQL = _SCAN_SQL.format(columns="u.id")
-
-# One statement, so the rows are locked one after the other in id order, as the trigger does.
-_LOCK_SQL = "SELECT id FROM rr_user WHERE id = ANY(%s) ORDER BY id FOR NO KEY UPDATE"
 
 # Recount the given (locked) users and write those whose counts differ; stored and
 # true values of the rows written. Two index look-ups per user, once each (MATERIALIZED:
@@ -177,8 +177,7 @@ def _scan(after, scan_size, *, ids_only):
 def _repair_batch(ids):
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
-        cursor.execute(_LOCK_SQL, [ids])
-        cursor.fetchall()
+        graph.users_lock(ids)
         # A later statement: its snapshot is taken once every lock above is granted.
         cursor.execute(_REPAIR_SQL, [ids])
         return sorted(cursor.fetchall())  # RETURNING has no order; report in id order

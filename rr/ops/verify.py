@@ -17,6 +17,7 @@ from django.test import Client
 
 from rr.accounts import services as account_services
 from rr.network import services as network_services
+from rr.network.api import ENTRY_FIELDS
 from rr.ops.counts import network_counts_drifting
 
 USER_COLUMNS = {
@@ -50,10 +51,6 @@ NETWORK_TRIGGERS = {
     "rr_network_counts_truncate": "CREATE TRIGGER rr_network_counts_truncate AFTER TRUNCATE ON rr_network"
     " FOR EACH STATEMENT EXECUTE FUNCTION rr_network_counts_truncate()",
 }
-LIST_ENTRY_FIELDS = {
-    "id", "username", "regret_index", "checklist_created_at",
-    "allow_networking", "followers_count", "following_count", "date_joined",
-}  # fmt: skip
 
 
 class CheckFailed(Exception):
@@ -358,7 +355,7 @@ def check_endpoints():
         users = body.get("users") or [{}]
         api.expect(
             body.get("list_type") == "following" and body.get("count") == 1
-            and users[0].get("username") == target.username and LIST_ENTRY_FIELDS <= set(users[0])
+            and users[0].get("username") == target.username and ENTRY_FIELDS == set(users[0])
             and users[0].get("regret_index") == -1,
             "following list wrong",
         )  # fmt: skip

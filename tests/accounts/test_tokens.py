@@ -9,7 +9,6 @@ from rest_framework_simplejwt.utils import aware_utcnow
 
 from rr.accounts import services
 from rr.accounts.models import User
-from rr.network import services as network_services
 from tests.support.responses import assert_refused
 from tests.support.threads import barrier, run_threads
 
@@ -100,7 +99,7 @@ def test_malformed_authorization_headers_are_401(api, header):
 @pytest.mark.django_db
 def test_tokens_of_a_deleted_user_are_401(api, user):
     tokens = services.tokens_for(user)
-    network_services.user_delete(user=user)
+    services.user_delete(user=user)
 
     assert_refused(_bearer(tokens["access"]).get("/api/checklists/"), 401)
     assert_refused(_refresh(api, tokens["refresh"]), 401)
@@ -109,7 +108,7 @@ def test_tokens_of_a_deleted_user_are_401(api, user):
 @pytest.mark.django_db
 def test_tokens_of_a_deactivated_user_are_401(api, user):
     tokens = services.tokens_for(user)
-    network_services.user_deactivate(user=user)
+    services.user_deactivate(user=user)
 
     assert_refused(_bearer(tokens["access"]).get("/api/checklists/"), 401)
     assert_refused(_refresh(api, tokens["refresh"]), 401)

@@ -24,7 +24,6 @@ from rest_framework.test import APIClient
 
 from rr.accounts import services as account_services
 from rr.accounts.models import User
-from rr.network import services as network_services
 from rr.network.models import Network
 from tests.network.helpers import SETTINGS_URL, url
 from tests.support.counts import assert_counts_exact
@@ -140,11 +139,11 @@ def test_network_storm(unthrottled):
             kind, actor, other = ops[t]
             try:
                 if kind == "deactivate":
-                    network_services.user_deactivate(user=users[actor])
+                    account_services.user_deactivate(user=users[actor])
                     struck[actor] = ("deactivate", timezone.now())
                     status = "done"
                 elif kind == "delete":
-                    network_services.user_delete(user=users[actor])
+                    account_services.user_delete(user=users[actor])
                     struck[actor] = ("delete", timezone.now())
                     status = "done"
                 else:

@@ -158,12 +158,12 @@ class FollowGraph(RuleBasedStateMachine):
 
     @rule(person=users)
     def deactivate(self, person):
-        services.user_deactivate(user=_current(person))
+        account_services.user_deactivate(user=_current(person))
         person.active = person.obj.is_active = False
 
     @rule(person=users)
     def delete(self, person):
-        services.user_delete(user=_current(person))
+        account_services.user_delete(user=_current(person))
         person.deleted = True
         self.edges = {pair for pair in self.edges if person.obj.pk not in pair}
 

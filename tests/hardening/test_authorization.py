@@ -91,7 +91,7 @@ def test_a_bad_access_token_is_401_on_every_endpoint_and_changes_nothing(victim,
     user, args = victim
     if kind in ("deactivated", "deleted"):
         token = account_services.tokens_for(user)["access"]
-        action = network_services.user_deactivate if kind == "deactivated" else network_services.user_delete
+        action = account_services.user_deactivate if kind == "deactivated" else account_services.user_delete
         action(user=user)
     else:
         token = _forged(user, kind)

@@ -6,6 +6,8 @@ Clients, counts and the thread harness are in tests/support/.
 from datetime import UTC, datetime
 from urllib.parse import quote
 
+from rr.network import api
+
 PATHS = {
     "validate": "/api/network/validate/{}/",
     "follow": "/api/network/follow/{}/",
@@ -37,16 +39,5 @@ def utc(*args):
     return datetime(*args, tzinfo=UTC)
 
 
-# Every field of a list entry (SPEC section 3, plus you_follow/follows_you).
-ENTRY_FIELDS = {
-    "id",
-    "username",
-    "regret_index",
-    "checklist_created_at",
-    "allow_networking",
-    "followers_count",
-    "following_count",
-    "date_joined",
-    "you_follow",
-    "follows_you",
-}
+# Every field of a list entry: the output serializer's (SPEC section 3, plus you_follow/follows_you).
+ENTRY_FIELDS = api.ENTRY_FIELDS

@@ -4,6 +4,7 @@ changes or disappears moves both users' counts in the same transaction."""
 import pytest
 from django.db import IntegrityError, connection, transaction
 
+from rr.accounts import services as account_services
 from rr.accounts.models import User
 from rr.network import services
 from rr.network.models import Network
@@ -114,7 +115,7 @@ def test_deleting_a_user_cascades_to_the_neighbours_counts(trio, follow, how):
     for follower, target in [(a, b), (b, a), (c, b), (b, c), (a, c)]:
         follow(follower, target)
     if how == "service":
-        services.user_delete(user=b)
+        account_services.user_delete(user=b)
     elif how == "plain_delete":
         User.objects.get(pk=b.pk).delete()
     else:

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from django.db import connection
 
+from rr.accounts import services as account_services
 from rr.accounts.models import User
 from rr.common.errors import Forbidden, NotFound, Unauthorized
 from rr.network import selectors, services
@@ -122,7 +123,7 @@ def test_a_deleted_target_is_404(make_user):
 
 def test_a_follower_gone_since_authentication_cannot_follow(make_user):
     me, them = make_user(password=None), make_user(password=None)
-    services.user_delete(user=me)
+    account_services.user_delete(user=me)
     with pytest.raises(Unauthorized):
         services.network_follow(follower=me, target=them)
     assert not Network.objects.exists()
@@ -133,7 +134,7 @@ def test_a_follower_gone_since_authentication_cannot_follow(make_user):
 def test_a_target_deleted_right_after_the_follow_still_gets_a_201(make_user, monkeypatch):
     """The response is read in the follow's transaction: a deletion waits for it, no 500."""
     me, them = make_user(password=None), make_user(password=None)
-    real_follow = services.network_follow
+    real_read = selectors.network_user_annotated
     deleter_pid = []
     deleter_errors = []
     deleter_ready = threading.Event()
@@ -144,7 +145,7 @@ def test_a_target_deleted_right_after_the_follow_still_gets_a_201(make_user, mon
                 cursor.execute("SELECT pg_backend_pid()")
                 deleter_pid.append(cursor.fetchone()[0])
             deleter_ready.set()
-            services.user_delete(user=them)
+            account_services.user_delete(user=them)
         except BaseException as exc:  # reported by the test below
             deleter_errors.append(exc)
             deleter_ready.set()
@@ -153,17 +154,17 @@ def test_a_target_deleted_right_after_the_follow_still_gets_a_201(make_user, mon
 
     deleter = threading.Thread(target=delete_them)
 
-    def follow_then_delete(**kwargs):
-        link = real_follow(**kwargs)
+    def delete_then_read(**kwargs):
         deleter.start()
         assert deleter_ready.wait(10)
         with connection.cursor() as cursor:
             # Until the deletion finished or queues behind this transaction's locks.
             while deleter.is_alive() and not _waits_on_a_lock(cursor, deleter_pid[0]):
                 cursor.execute("SELECT pg_sleep(0.01)")
-        return link
+        return real_read(**kwargs)
 
-    monkeypatch.setattr(services, "network_follow", follow_then_delete)
+    # The follow has inserted its row when it reads the response back.
+    monkeypatch.setattr(selectors, "network_user_annotated", delete_then_read)
     response = client_for(me).post(url("follow", them.username))
     join_all([deleter], 10)
     assert not deleter_errors

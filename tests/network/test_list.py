@@ -7,6 +7,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from rr.accounts import services as account_services
 from rr.accounts.models import User
 from rr.checklists.models import Checklist
 from rr.network import api as network_api
@@ -139,7 +140,7 @@ def test_inactive_users_disappear_from_lists(make_user, follow):
     for other in (gone, stays):
         follow(me, other)
         follow(other, me)
-    services.user_deactivate(user=gone)
+    account_services.user_deactivate(user=gone)
     for kind in ("following", "followers"):
         body = listing(me, kind)
         assert body["count"] == 1

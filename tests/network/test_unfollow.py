@@ -2,6 +2,7 @@
 
 import pytest
 
+from rr.accounts import services as account_services
 from rr.network import services
 from rr.network.models import Network
 from tests.network.helpers import LEGACY_NAMES, url
@@ -47,7 +48,7 @@ def test_nothing_to_unfollow_is_404(make_user, follow, case):
 def test_an_inactive_user_can_still_be_unfollowed(make_user, follow):
     me, them = make_user(password=None), make_user(password=None)
     follow(me, them)
-    services.user_deactivate(user=them)
+    account_services.user_deactivate(user=them)
     assert client_for(me).delete(url("unfollow", them.username)).status_code == 200
     assert counts(them) == (0, 0)
 

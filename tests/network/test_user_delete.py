@@ -1,4 +1,4 @@
-"""users_delete / user_delete and user_deactivate: what leaving the network does to it."""
+"""users_delete / user_delete (rr.accounts.services over rr.network.graph) and user_deactivate: leaving the network."""
 
 import threading
 
@@ -6,9 +6,10 @@ import psycopg
 import pytest
 from django.db import connection
 
+from rr.accounts import services as account_services
 from rr.accounts.models import User
 from rr.checklists.models import Checklist
-from rr.network import services
+from rr.network import graph, services
 from rr.network.models import Network
 from tests.network.helpers import url, utc
 from tests.support.clients import client_for
@@ -23,13 +24,13 @@ def test_user_delete_takes_links_checklists_and_counts_along(make_user, follow, 
     for follower, target in [(a, b), (b, a), (c, b), (b, c), (c, a)]:
         follow(follower, target)
     checklist(b, utc(2025, 6, 19, 8), total=2, resolved=1)
-    services.user_delete(user=b)
+    account_services.user_delete(user=b)
     assert not User.objects.filter(pk=b.pk).exists()
     assert not Checklist.objects.filter(user_id=b.pk).exists()
     assert list(Network.objects.values_list("follower_id", "following_id")) == [(c.pk, a.pk)]
     assert counts(a) == (1, 0) and counts(c) == (0, 1)
     assert_counts_exact()
-    services.user_delete(user=b)  # already gone: nothing to do
+    account_services.user_delete(user=b)  # already gone: nothing to do
 
 
 @pytest.mark.django_db
@@ -37,7 +38,7 @@ def test_users_delete_handles_users_linked_to_each_other(make_user, follow):
     a, b, c, d = (make_user(password=None) for _ in range(4))
     for follower, target in [(a, b), (b, a), (a, c), (c, d), (d, b)]:
         follow(follower, target)
-    services.users_delete(user_ids=[a.pk, b.pk])
+    account_services.users_delete(user_ids=[a.pk, b.pk])
     assert set(User.objects.values_list("pk", flat=True)) >= {c.pk, d.pk}
     assert not User.objects.filter(pk__in=[a.pk, b.pk]).exists()
     assert counts(c) == (0, 1) and counts(d) == (1, 0)
@@ -51,7 +52,7 @@ def test_a_deactivated_user_leaves_lists_and_cannot_be_followed(make_user, follo
     follow(them, me)
     follow(fan, them)
     token_holder = client_for(them)
-    services.user_deactivate(user=them)
+    account_services.user_deactivate(user=them)
 
     assert client_for(me).get(url("list", "following")).json()["users"] == []
     assert client_for(me).get(url("list", "followers")).json()["count"] == 0
@@ -73,7 +74,7 @@ def test_a_neighbour_appearing_mid_delete_is_locked_in_order_on_retry(make_user,
     """
     late, victim, friend = (make_user(password=None) for _ in range(3))
     services.network_follow(follower=friend, target=victim)
-    real_neighbour_ids = services._neighbour_ids
+    real_neighbour_ids = graph._neighbour_ids
     calls = []
     holding = threading.Event()
     release_error = []
@@ -109,16 +110,16 @@ def test_a_neighbour_appearing_mid_delete_is_locked_in_order_on_retry(make_user,
 
     holder = threading.Thread(target=hold_late_until_the_deleter_waits)
 
-    def neighbour_ids(user_ids):
+    def neighbour_ids(network, user_ids):
         calls.append(set(user_ids))
-        found = real_neighbour_ids(user_ids)
+        found = real_neighbour_ids(network, user_ids)
         if len(calls) == 1:
             holder.start()
             assert holding.wait(10)
         return found
 
-    monkeypatch.setattr(services, "_neighbour_ids", neighbour_ids)
-    services.user_delete(user=victim)
+    monkeypatch.setattr(graph, "_neighbour_ids", neighbour_ids)
+    account_services.user_delete(user=victim)
     join_all([holder], 10)
     assert not release_error
     assert len(calls) == 4  # two reads per attempt, two attempts

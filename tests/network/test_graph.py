@@ -1,0 +1,167 @@
+"""rr.network.graph: the retry of a write that lost a race, and the ORM's delete paths through it."""
+
+import threading
+
+import psycopg
+import pytest
+from django.db import IntegrityError, OperationalError, connection
+
+from rr.accounts.models import User
+from rr.network import graph, services
+from rr.network.models import Network
+from tests.network.helpers import as_user, assert_counts_exact, counts, pg_deadlocks, url
+
+
+def _raising(cause, calls):
+    def action():
+        calls.append(1)
+        raise OperationalError(str(cause)) from cause
+
+    return action
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("cause", [psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure])
+def test_a_write_that_keeps_losing_races_is_tried_a_bounded_number_of_times(cause):
+    calls = []
+    with pytest.raises(OperationalError):
+        graph.write(_raising(cause("lost"), calls))
+    assert len(calls) == graph.WRITE_ATTEMPTS
+
+
+@pytest.mark.django_db(transaction=True)
+def test_other_errors_are_not_retried():
+    calls = []
+    with pytest.raises(OperationalError):
+        graph.write(_raising(psycopg.errors.LockNotAvailable("busy"), calls))
+    assert len(calls) == 1
+
+    def integrity():
+        calls.append(1)
+        raise IntegrityError("no")
+
+    with pytest.raises(IntegrityError):
+        graph.write(integrity)
+    assert len(calls) == 2
+
+
+def _dsn():
+    settings = connection.settings_dict
+    return {
+        "host": settings["HOST"],
+        "port": settings["PORT"],
+        "user": settings["USER"],
+        "dbname": settings["NAME"],
+    }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_follow_that_loses_a_deadlock_is_retried_and_answers_201(make_user):
+    """A foreign transaction (an operator's SQL, out of the lock order) deadlocks the follow.
+
+    It holds `them` and then asks for `me` while the follow holds `me` and waits for
+    `them`. The follow's backend checks for deadlocks first (its deadlock_timeout is the
+    shorter), so it is the one PostgreSQL aborts; the service runs it again once the
+    foreign transaction has committed, and the client sees a 201.
+    """
+    me, them = make_user(password=None), make_user(password=None)
+    assert me.pk < them.pk  # the follow locks me first, then waits for them
+    client = as_user(me)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        follow_pid = cursor.fetchone()[0]
+        cursor.execute("SET deadlock_timeout = '1s'")
+    holding = threading.Event()
+    errors = []
+
+    def out_of_order():
+        try:
+            with psycopg.connect(**_dsn()) as other:
+                other.execute("SET deadlock_timeout = '20s'")
+                other.execute("SELECT id FROM rr_user WHERE id = %s FOR UPDATE", [them.pk])
+                holding.set()
+                while not other.execute(
+                    "SELECT 1 FROM pg_stat_activity WHERE pid = %s AND wait_event_type = 'Lock'", [follow_pid]
+                ).fetchone():
+                    other.execute("SELECT pg_sleep(0.01)")
+                other.execute("SELECT id FROM rr_user WHERE id = %s FOR UPDATE", [me.pk])
+                other.execute("SELECT pg_stat_force_next_flush()")
+        except BaseException as exc:  # reported by the test below
+            errors.append(exc)
+            holding.set()
+
+    deadlocks_before = pg_deadlocks()
+    thread = threading.Thread(target=out_of_order)
+    thread.start()
+    try:
+        assert holding.wait(10)
+        response = client.post(url("follow", them.username))
+    finally:
+        thread.join(30)
+        with connection.cursor() as cursor:
+            cursor.execute("RESET deadlock_timeout")
+    assert errors == []
+    assert response.status_code == 201, response.content
+    assert pg_deadlocks() == deadlocks_before + 1  # there was one, and the client never saw it
+    assert Network.objects.filter(follower=me, following=them).count() == 1
+    assert counts(me) == (0, 1) and counts(them) == (1, 0)
+    assert_counts_exact()
+
+
+@pytest.mark.django_db
+def test_the_orm_deletes_of_users_go_through_the_graph(make_user, monkeypatch):
+    a, b, c, d = (make_user(password=None) for _ in range(4))
+    for follower, target in [(a, b), (b, c), (c, d), (d, a)]:
+        services.network_follow(follower=follower, target=target)
+    locked = []
+    real_lock = graph.users_lock
+
+    def spy(ids, **kwargs):
+        locked.append((sorted(set(ids)), kwargs.get("strength", graph.NO_KEY_UPDATE)))
+        return real_lock(ids, **kwargs)
+
+    monkeypatch.setattr(graph, "users_lock", spy)
+
+    b_id = b.pk
+    deleted, per_model = b.delete()
+    assert b.pk is None and deleted == sum(per_model.values())
+    assert per_model["rr.User"] == 1 and per_model["rr.Network"] == 2
+    assert locked[0] == (sorted([a.pk, b_id, c.pk]), graph.UPDATE)  # b and its neighbours, before anything
+
+    locked.clear()
+    deleted, per_model = User.objects.filter(pk__in=[c.pk, d.pk]).delete()
+    assert per_model["rr.User"] == 2 and per_model["rr.Network"] == 2
+    assert locked[0] == (sorted([a.pk, c.pk, d.pk]), graph.UPDATE)
+    assert counts(a) == (0, 0)
+    assert_counts_exact()
+
+
+@pytest.mark.django_db
+def test_the_orm_deletes_of_links_go_through_the_graph(make_user, monkeypatch):
+    a, b, c = (make_user(password=None) for _ in range(3))
+    links = [services.network_follow(follower=f, target=t) for f, t in [(a, b), (b, a), (c, a), (c, b)]]
+    locked = []
+    real_lock = graph.users_lock
+    monkeypatch.setattr(graph, "users_lock", lambda ids, **kw: locked.append(sorted(set(ids))) or real_lock(ids, **kw))
+
+    assert Network.objects.get(pk=links[0].pk).delete() == (1, {"rr.Network": 1})
+    assert locked == [sorted([a.pk, b.pk])]
+    assert Network.objects.filter(follower=c).delete() == (2, {"rr.Network": 2})
+    assert locked[1] == sorted([a.pk, b.pk, c.pk])
+    assert counts(a) == (1, 0) and counts(b) == (0, 1) and counts(c) == (0, 0)
+    assert_counts_exact()
+
+
+@pytest.mark.django_db
+def test_the_admin_cannot_add_or_edit_links(make_user):
+    from django.test import Client
+
+    admin = User.objects.create_superuser("root", "root passphrase 42")
+    browser = Client()
+    browser.force_login(admin)
+    a, b = make_user(), make_user()
+    link = services.network_follow(follower=a, target=b)
+    assert browser.get("/admin/rr/network/add/").status_code == 403
+    response = browser.post(f"/admin/rr/network/{link.pk}/change/", {"follower": b.pk, "following": a.pk})
+    assert response.status_code == 403
+    assert Network.objects.get(pk=link.pk).follower_id == a.pk
