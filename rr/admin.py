@@ -1,9 +1,16 @@
+"""The Django admin. Every write goes through the domain's rules.
+
+Deletes of users and links go through the follow graph (rr/network/graph.py) because
+the models' delete() and their querysets' delete() do; scores are never typed in,
+they are recomputed from the regrets after every edit (checklists_score_refresh).
+"""
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
 from rr.accounts.models import User
+from rr.checklists import services as checklist_services
 from rr.checklists.models import Checklist, Regret
-from rr.network import services as network_services
 from rr.network.models import Network
 
 
@@ -22,12 +29,6 @@ class UserAdmin(BaseUserAdmin):
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["username", "password1", "password2"]})]
 
-    def delete_model(self, request, obj):
-        network_services.user_delete(user=obj)
-
-    def delete_queryset(self, request, queryset):
-        network_services.users_delete(user_ids=list(queryset.values_list("pk", flat=True)))
-
 
 class RegretInline(admin.TabularInline):
     model = Regret
@@ -36,33 +37,61 @@ class RegretInline(admin.TabularInline):
 
 @admin.register(Checklist)
 class ChecklistAdmin(admin.ModelAdmin):
+    """Score and completion are read-only: the score follows the regrets, edited inline."""
+
     list_display = ["id", "user", "created_at", "score", "completed"]
     list_filter = ["completed", "created_at"]
     search_fields = ["user__username"]
     list_select_related = ["user"]
     raw_id_fields = ["user"]
+    readonly_fields = ["score", "completed"]
     inlines = [RegretInline]
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        checklist_services.checklists_score_refresh(checklist_ids=[form.instance.pk])
 
 
 @admin.register(Regret)
 class RegretAdmin(admin.ModelAdmin):
+    """Every save or delete recomputes the scores of the checklists it touched (before and after)."""
+
     list_display = ["id", "description", "success", "checklist", "created_at"]
     list_filter = ["success"]
     search_fields = ["description", "checklist__user__username"]
     raw_id_fields = ["checklist"]
 
+    def save_model(self, request, obj, form, change):
+        before = Regret.objects.filter(pk=obj.pk).values_list("checklist_id", flat=True).first() if change else None
+        super().save_model(request, obj, form, change)
+        checklist_services.checklists_score_refresh(checklist_ids={before, obj.checklist_id} - {None})
+
+    def delete_model(self, request, obj):
+        checklist_id = obj.checklist_id
+        super().delete_model(request, obj)
+        checklist_services.checklists_score_refresh(checklist_ids=[checklist_id])
+
+    def delete_queryset(self, request, queryset):
+        checklist_ids = set(queryset.values_list("checklist_id", flat=True))
+        super().delete_queryset(request, queryset)
+        checklist_services.checklists_score_refresh(checklist_ids=checklist_ids)
+
 
 @admin.register(Network)
 class NetworkAdmin(admin.ModelAdmin):
-    """Deletes here move the counts too (trigger) and take the services' lock order."""
+    """Links are made by following (the API); here they are browsed and deleted.
+
+    Deletes move the counts (trigger) in the graph's lock order (Network.delete(), its
+    queryset's). Adding or editing a link here would skip the follow's refusal ladder.
+    """
 
     list_display = ["id", "follower", "following", "created_at"]
     search_fields = ["follower__username", "following__username"]
     list_select_related = ["follower", "following"]
     raw_id_fields = ["follower", "following"]
 
-    def delete_model(self, request, obj):
-        network_services.network_links_delete(links=Network.objects.filter(pk=obj.pk))
+    def has_add_permission(self, request):
+        return False
 
-    def delete_queryset(self, request, queryset):
-        network_services.network_links_delete(links=queryset)
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -98,3 +98,16 @@ def regret_resolve(*, user, checklist_id, regret_id, success):
         checklist_score_refresh(checklist=checklist)
         regret = Regret.objects.get(pk=regret_id)
     return regret, checklist
+
+
+def checklists_score_refresh(*, checklist_ids):
+    """Recompute the scores of these checklists (after an edit of their regrets in the admin).
+
+    Each checklist is row-locked first, in id order, as regret_add and regret_resolve
+    lock theirs, so a concurrent tick is applied before or after, never lost.
+    Checklists gone are skipped.
+    """
+    with transaction.atomic():
+        locked = Checklist.objects.select_for_update(no_key=True).filter(pk__in=set(checklist_ids)).order_by("pk")
+        for checklist in locked:
+            checklist_score_refresh(checklist=checklist)
