@@ -21,7 +21,9 @@ from rest_framework.test import APIClient
 
 from rr.accounts import services as account_services
 from rr.accounts.models import User
-from tests.network.helpers import SETTINGS_URL, assert_counts_exact, pg_deadlocks, run_threads, url
+from tests.network.helpers import SETTINGS_URL, url
+from tests.support.counts import assert_counts_exact
+from tests.support.threads import pg_deadlocks, run_threads
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -120,7 +122,7 @@ def test_plain_orm_deletions_mid_storm(unthrottled, run):
 
     deadlocks_before = pg_deadlocks()
     started = time.monotonic()
-    errors = run_threads(THREADS, storm)
+    errors = run_threads(THREADS, storm, barriers=[barrier])
     elapsed = time.monotonic() - started
     deadlocks_after = pg_deadlocks()
     print(f"\nrun {run}: {sum(outcomes.values())} operations in {elapsed:.1f} s; {dict(sorted(outcomes.items()))}")

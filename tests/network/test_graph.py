@@ -9,7 +9,10 @@ from django.db import IntegrityError, OperationalError, connection
 from rr.accounts.models import User
 from rr.network import graph, services
 from rr.network.models import Network
-from tests.network.helpers import as_user, assert_counts_exact, counts, pg_deadlocks, url
+from tests.network.helpers import url
+from tests.support.clients import client_for
+from tests.support.counts import assert_counts_exact, counts
+from tests.support.threads import join_all, pg_deadlocks
 
 
 def _raising(cause, calls):
@@ -66,7 +69,7 @@ def test_a_follow_that_loses_a_deadlock_is_retried_and_answers_201(make_user):
     """
     me, them = make_user(password=None), make_user(password=None)
     assert me.pk < them.pk  # the follow locks me first, then waits for them
-    client = as_user(me)
+    client = client_for(me)
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         follow_pid = cursor.fetchone()[0]
@@ -97,7 +100,7 @@ def test_a_follow_that_loses_a_deadlock_is_retried_and_answers_201(make_user):
         assert holding.wait(10)
         response = client.post(url("follow", them.username))
     finally:
-        thread.join(30)
+        join_all([thread], 30)
         with connection.cursor() as cursor:
             cursor.execute("RESET deadlock_timeout")
     assert errors == []
