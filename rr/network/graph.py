@@ -254,9 +254,11 @@ def users_delete(queryset):
     """Delete the users of `queryset` with Django's cascade (checklists, links, tokens).
 
     Every neighbour's count moves (trigger) in the same transaction. The users and all
-    their neighbours are locked FOR UPDATE in id order before anything is deleted: the
-    lock on the users also blocks the foreign-key check of any link inserted to them
-    from then on, so the cascade collects every link there is. A neighbour that
+    their neighbours are locked FOR UPDATE in id order before anything is deleted: a
+    follow locks its users first (FOR NO KEY UPDATE, which FOR UPDATE excludes), and
+    any other insert's foreign-key check (deferred to its COMMIT) waits for the lock
+    too, so no link to them can commit from then on and the cascade collects every
+    link there is. A neighbour that
     appeared while we queued for those locks is locked NOWAIT (waiting for it out of
     order could close a cycle); if that fails the attempt rolls back and the next one
     locks it in order with the rest. The lock set only grows, so an attempt fails
