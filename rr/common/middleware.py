@@ -3,6 +3,8 @@ import re
 import time
 import uuid
 
+from django.utils.functional import SimpleLazyObject, empty
+
 from rr.common.logging import request_id_var
 
 logger = logging.getLogger("rr.request")
@@ -48,6 +50,10 @@ class RequestLogMiddleware:
 
 def _user_id(request):
     # DRF puts the token's user on the request once its view authenticated it; None for
-    # anonymous requests and for those answered before authentication ran.
+    # anonymous requests and for those answered before authentication ran. The session's
+    # user (web pages) is lazy: read only if the view read it, so the log line never
+    # queries the database (which may be the very thing that failed).
     user = getattr(request, "user", None)
+    if isinstance(user, SimpleLazyObject) and user._wrapped is empty:
+        return None
     return user.pk if user is not None and user.is_authenticated else None
