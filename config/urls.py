@@ -42,9 +42,11 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("admin/", admin.site.urls),
+    path("", include("rr.web.urls")),
 ]
 
 handler400 = "rr.common.errors.handler400"
 handler403 = "rr.common.errors.handler403"
-handler404 = "rr.common.errors.handler404"
-handler500 = "rr.common.errors.handler500"
+# Browsers outside /api/ and /auth/ get pages in words; everything else JSON (rr.web.errors).
+handler404 = "rr.web.errors.handler404"
+handler500 = "rr.web.errors.handler500"

@@ -1,0 +1,71 @@
+"""What every page shares: sign-in required, rate limits, the browser's local time."""
+
+from datetime import UTC, datetime, timedelta, timezone
+from functools import wraps
+
+from django.contrib import messages
+from django.shortcuts import redirect
+
+from rr.common.errors import ServiceError
+
+# Set by static/web/app.js on every page load: minutes east of UTC (-new Date().getTimezoneOffset()).
+TZ_COOKIE = "rr_tz"
+TZ_LIMIT_MINUTES = 14 * 60
+
+
+class Refused(Exception):
+    """A form's request refused: the message goes next to `field` (or on top when None)."""
+
+    def __init__(self, message, *, field=None, status_code=400):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.status_code = status_code
+
+
+def rate_limit(request, *throttle_classes):
+    """Apply the API's rate limits (rr.common.throttling) to a page's request."""
+    for throttle_class in throttle_classes:
+        throttle = throttle_class()
+        if not throttle.allow_request(request, None):
+            seconds = max(1, int(throttle.wait() + 0.999))
+            raise Refused(f"Too many attempts: try again in {seconds} seconds.", status_code=429)
+
+
+def signed_in(view):
+    """The page needs a session; without one the browser goes to the welcome page."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect("web:welcome")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def local_now(request):
+    """Now, in the browser's time zone as its script reported it (UTC without one)."""
+    raw = request.COOKIES.get(TZ_COOKIE, "")
+    try:
+        minutes = int(raw)
+    except ValueError:
+        minutes = 0
+    if abs(minutes) > TZ_LIMIT_MINUTES:
+        minutes = 0
+    return datetime.now(UTC).astimezone(timezone(timedelta(minutes=minutes)))
+
+
+def report(request, action):
+    """Run `action()`; a refusal of the services becomes an error message on the next page."""
+    try:
+        message = action()
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+        return False
+    except Refused as exc:
+        messages.error(request, exc.message)
+        return False
+    if message:
+        messages.success(request, message)
+    return True

@@ -1,0 +1,258 @@
+"""The signed-in pages: Today, Friends and Settings.
+
+Each action calls the service the API calls and shows its refusal in words. Forms
+post and redirect (they work without JavaScript); with htmx the Today page swaps
+only its checklist, and every other page is swapped in place (hx-boost).
+"""
+
+from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from rr.accounts import services as account_services
+from rr.checklists import selectors as checklist_selectors
+from rr.checklists import services as checklist_services
+from rr.common.errors import ServiceError, Unauthorized
+from rr.common.throttling import FollowThrottle, NetworkListThrottle
+from rr.network import selectors as network_selectors
+from rr.network import services as network_services
+from rr.network.api import _settings_body as network_settings_body
+from rr.network.api import network_user_entry
+from rr.network.selectors import LIST_KINDS
+from rr.web import forms
+from rr.web.common import Refused, local_now, rate_limit, report, signed_in
+
+FRIENDS_PAGE_SIZE = 50
+
+
+def regret_index_text(score):
+    """The index as the API's float shows it, to two places: 0.33, 0.0, 1.0."""
+    return str(round(float(score), 2))
+
+
+# Today -------------------------------------------------------------------------------
+
+
+def _day(checklist, *, error=None):
+    return {
+        "checklist": checklist,
+        "regrets": list(checklist_selectors.regret_list(checklist=checklist)),
+        "index": regret_index_text(checklist.score),
+        "error": error,
+    }
+
+
+@signed_in
+def today(request):
+    """Today's checklist for the browser's local date (found or created, like the app's POST)."""
+    now = local_now(request)
+    checklist, _ = checklist_services.checklist_for_day(user=request.user, local_datetime=now)
+    return render(request, "web/today.html", {**_day(checklist), "day": now.date()})
+
+
+def _day_answer(request, checklist_id, error=None, status=200):
+    """After an action on the day: the checklist part for htmx, else back to the page."""
+    if not request.htmx:
+        if error:
+            messages.error(request, error)
+        return redirect("web:today")
+    try:
+        checklist = checklist_selectors.checklist_get(user=request.user, checklist_id=checklist_id)
+    except ServiceError as exc:
+        return render(request, "web/_error.html", {"error": exc.message}, status=exc.status_code)
+    return render(request, "web/_day.html", _day(checklist, error=error), status=status)
+
+
+@signed_in
+@require_POST
+def regret_add(request):
+    form = forms.RegretForm(request.POST)
+    if not form.is_valid():
+        error = "Write the regret (at most 255 characters)."
+        return _day_answer(request, _posted_checklist(form), error, status=400)
+    checklist_id = form.cleaned_data["checklist"]
+    try:
+        checklist_services.regret_add(
+            user=request.user, checklist_id=checklist_id, description=form.cleaned_data["description"]
+        )
+    except ServiceError as exc:
+        return _day_answer(request, checklist_id, exc.message, status=exc.status_code)
+    return _day_answer(request, checklist_id)
+
+
+@signed_in
+@require_POST
+def regrets_tick(request):
+    """Resolve the regrets ticked on the form (false -> true only: resolved ones are not sent)."""
+    form = forms.TickForm(request.POST)
+    if not form.is_valid():
+        return _day_answer(request, _posted_checklist(form), "Unknown regret.", status=400)
+    checklist_id = form.cleaned_data["checklist"]
+    try:
+        for regret_id in form.cleaned_data["regret_ids"]:
+            checklist_services.regret_resolve(
+                user=request.user, checklist_id=checklist_id, regret_id=regret_id, success=True
+            )
+    except ServiceError as exc:
+        return _day_answer(request, checklist_id, exc.message, status=exc.status_code)
+    return _day_answer(request, checklist_id)
+
+
+def _posted_checklist(form):
+    try:
+        return int(form.data.get("checklist", ""))
+    except ValueError:
+        return 0
+
+
+# Friends -----------------------------------------------------------------------------
+
+
+def _page(request, user, kind):
+    """One page of a list, keyset-paginated by link id like GET /api/network/list/."""
+    links = network_selectors.network_links(user=user, kind=kind)
+    raw = request.GET.get(kind, "")
+    cursor = int(raw) if raw.isascii() and raw.isdigit() and 0 < len(raw) <= 18 else None
+    rows = list((links.filter(id__lt=cursor) if cursor else links)[: FRIENDS_PAGE_SIZE + 1])
+    more = len(rows) > FRIENDS_PAGE_SIZE
+    rows = rows[:FRIENDS_PAGE_SIZE]
+    entries = []
+    for row in rows:
+        entry = network_user_entry(row)
+        index = entry["regret_index"]
+        entry["index_text"] = "hidden" if index is None else "no checklist yet" if index == -1 else f"{index:.2f}"
+        entries.append(entry)
+    return {
+        "kind": kind,
+        "count": links.count(),
+        "entries": entries,
+        "next_cursor": rows[-1]["link_id"] if more else None,
+        "cursor": cursor,
+    }
+
+
+@signed_in
+def friends(request):
+    status = 200
+    try:
+        rate_limit(request, NetworkListThrottle)
+        lists = [_page(request, request.user, kind) for kind in LIST_KINDS]
+    except Refused as exc:
+        messages.error(request, exc.message)
+        lists, status = [], exc.status_code
+    context = {"lists": lists, "follow_form": forms.FollowForm(), "query": request.GET}
+    return render(request, "web/friends.html", context, status=status)
+
+
+def _back_to_friends(request):
+    return redirect(request.POST.get("next") if _safe_next(request) else "web:friends")
+
+
+def _safe_next(request):
+    value = request.POST.get("next", "")
+    return value.startswith("/friends/") and "//" not in value and "\\" not in value
+
+
+@signed_in
+@require_POST
+def follow(request):
+    form = forms.FollowForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Type the username to follow (at most 255 characters).")
+        return _back_to_friends(request)
+
+    def act():
+        rate_limit(request, FollowThrottle)
+        target = network_selectors.user_get_active(username=form.cleaned_data["username"])
+        network_services.network_follow(follower=request.user, target=target)
+        return f"You now follow {target.username}."
+
+    report(request, act)
+    return _back_to_friends(request)
+
+
+@signed_in
+@require_POST
+def unfollow(request):
+    form = forms.UsernameForm(request.POST)
+
+    def act():
+        if not form.is_valid():
+            raise Refused("Unknown user.")
+        rate_limit(request, FollowThrottle)
+        target = network_selectors.user_get_any(username=form.cleaned_data["username"])
+        network_services.network_unfollow(follower=request.user, target=target)
+        return f"You no longer follow {target.username}."
+
+    report(request, act)
+    return _back_to_friends(request)
+
+
+@signed_in
+@require_POST
+def follower_remove(request):
+    form = forms.UsernameForm(request.POST)
+
+    def act():
+        if not form.is_valid():
+            raise Refused("Unknown user.")
+        rate_limit(request, FollowThrottle)
+        follower = network_selectors.user_get_any(username=form.cleaned_data["username"])
+        network_services.network_follower_remove(user=request.user, follower=follower)
+        return f"{follower.username} no longer follows you."
+
+    report(request, act)
+    return _back_to_friends(request)
+
+
+# Settings ----------------------------------------------------------------------------
+
+
+def _settings(request, *, networking_form=None, password_form=None, status=200):
+    user = request.user
+    context = {
+        "networking_form": networking_form or forms.NetworkingForm(initial={"allow_networking": user.allow_networking}),
+        "password_form": password_form or forms.PasswordForm(),
+        "has_password": user.has_usable_password(),
+    }
+    return render(request, "web/settings.html", context, status=status)
+
+
+@signed_in
+def settings_page(request):
+    return _settings(request)
+
+
+@signed_in
+@require_POST
+def networking(request):
+    form = forms.NetworkingForm(request.POST)
+    form.is_valid()  # a checkbox: absent is off
+    allow = bool(form.cleaned_data.get("allow_networking"))
+    network_services.networking_set(user=request.user, allow=allow)
+    messages.success(request, network_settings_body(allow)["message"])
+    return redirect("web:settings")
+
+
+@signed_in
+@require_POST
+def password(request):
+    form = forms.PasswordForm(request.POST)
+    if not form.is_valid():
+        return _settings(request, password_form=form, status=400)
+    user = request.user
+    try:
+        account_services.account_password_set(
+            user=user, password=form.cleaned_data["password"], current_password=form.cleaned_data["current_password"]
+        )
+    except Unauthorized as exc:
+        form.add_error("current_password", exc.message)
+        return _settings(request, password_form=form, status=exc.status_code)
+    except ServiceError as exc:
+        form.add_error("password", exc.message)
+        return _settings(request, password_form=form, status=exc.status_code)
+    # This browser stays signed in; every other session of the account ends (its hash changed).
+    update_session_auth_hash(request, user)
+    messages.success(request, "Password saved. Your other browsers are signed out.")
+    return redirect("web:settings")

@@ -1,0 +1,22 @@
+"""The web app's pages, outside the API's /api/ and /auth/ prefixes."""
+
+from django.urls import path
+
+from rr.web import auth, pages
+
+app_name = "web"
+
+urlpatterns = [
+    path("", auth.welcome, name="welcome"),
+    path("logout/", auth.logout, name="logout"),
+    path("today/", pages.today, name="today"),
+    path("today/regrets/", pages.regret_add, name="regret-add"),
+    path("today/tick/", pages.regrets_tick, name="regrets-tick"),
+    path("friends/", pages.friends, name="friends"),
+    path("friends/follow/", pages.follow, name="follow"),
+    path("friends/unfollow/", pages.unfollow, name="unfollow"),
+    path("friends/remove/", pages.follower_remove, name="follower-remove"),
+    path("settings/", pages.settings_page, name="settings"),
+    path("settings/networking/", pages.networking, name="networking"),
+    path("settings/password/", pages.password, name="password"),
+]
