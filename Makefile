@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 TEST_DATABASE_URL := $${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/rr}
 TEST_REDIS_URL := $${REDIS_URL:-redis://127.0.0.1:6379/0}
 
-.PHONY: venv run test bench bench-full
+.PHONY: venv run test bench bench-full browser screenshots
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -20,13 +20,33 @@ run: venv
 	@if [ -n "$$DEMO" ]; then DEBUG=$${DEBUG:-1} $(PY) manage.py seed_demo; fi
 	DEBUG=$${DEBUG:-1} $(PY) manage.py runserver 127.0.0.1:8000
 
+# The browser tests (tests/browser) drive Debian's Chromium. Installed here when missing and
+# this user may install packages; otherwise stop with the one command to run.
+CHROMIUM ?= /usr/bin/chromium
+APT_GET := apt-get -o DPkg::Lock::Timeout=600
+browser:
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing Debian's chromium for the browser tests"; \
+	    $(APT_GET) install -y chromium || { $(APT_GET) update && $(APT_GET) install -y chromium; } || exit 1; \
+	  else \
+	    echo "The browser tests need Chromium at $(CHROMIUM). Run:  sudo apt-get install -y chromium"; exit 1; \
+	  fi; \
+	fi
+
 # Every check, against PostgreSQL (and Redis for the cross-process rate limits).
-test: venv
+test: venv browser
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	RR_ALLOW_INSECURE_KEY=1 DATABASE_URL=$(TEST_DATABASE_URL) $(PY) manage.py makemigrations --check --dry-run
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) -m tools.lint_migrations
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) -m pytest
+
+# PNGs of every page at phone (390x844) and desktop size, in var/screenshots (not committed).
+screenshots: venv browser
+	SCREENSHOTS_DIR=$(CURDIR)/var/screenshots DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
+	  $(PY) -m pytest tests/browser/test_pages.py -k every_page
+	@ls $(CURDIR)/var/screenshots
 
 # Benchmarks (docs/BENCHMARKS.md), not tests: quick mode in under 5 minutes;
 # `make bench-full` (or `make bench MODE=full`) for the large sizes. They use their own

@@ -1,0 +1,126 @@
+"""Every page: no serious accessibility finding (axe-core), no sideways scroll on a phone,
+usable by keyboard alone. `make screenshots` runs the walk with SCREENSHOTS_DIR set."""
+
+import os
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from rr.checklists import services as checklist_services
+from rr.network import services as network_services
+from tests.browser.conftest import DESKTOP, PASSWORD, PHONE, axe_violations, horizontal_overflow
+from tests.browser.test_friends import a_day_at_one_third
+
+SCREENSHOTS = os.environ.get("SCREENSHOTS_DIR")
+
+
+def every_page(page, url):
+    """Visit each page in a state that shows its parts; yield (name, page) at each."""
+    page.goto(url("/"))
+    yield "welcome"
+    page.get_by_label("Username").fill("x")
+    page.get_by_label("Password").fill("short")
+    page.get_by_role("button", name="Sign up").click()
+    expect(page.get_by_text("Invalid username")).to_be_visible()
+    yield "welcome-error"
+    page.get_by_label("Username").fill("mira")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Today")).to_be_visible()
+    yield "today"
+    page.get_by_role("link", name="Friends").click()
+    expect(page.get_by_role("heading", name="Friends")).to_be_visible()
+    yield "friends"
+    page.get_by_role("link", name="Settings").click()
+    expect(page.get_by_role("heading", name="Settings")).to_be_visible()
+    yield "settings"
+    page.goto(url("/no-such-page/"))
+    expect(page.get_by_role("heading", name="Page not found")).to_be_visible()
+    yield "not-found"
+
+
+@pytest.fixture
+def mira(person):
+    mira, noor, omar = person("mira"), person("noor"), person("omar.the-long-named_2026")
+    a_day_at_one_third(mira)
+    a_day_at_one_third(noor)
+    network_services.network_follow(follower=mira, target=noor)
+    network_services.network_follow(follower=noor, target=mira)
+    network_services.network_follow(follower=omar, target=mira)
+    network_services.networking_set(user=omar, allow=False)
+    checklist, _ = checklist_services.checklist_for_day(user=mira, local_datetime=_now())
+    checklist_services.regret_add(
+        user=mira, checklist_id=checklist.pk, description="A regret with a long description " * 5
+    )
+    return mira
+
+
+def _now():
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC)
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_every_page_passes_axe_and_fits_the_screen(new_context, url, mira, viewport):
+    page = new_context(viewport=viewport).new_page()
+    findings = {}
+    for name in every_page(page, url):
+        if viewport == PHONE:
+            assert horizontal_overflow(page) <= 0, f"{name} scrolls sideways at 390 px"
+        findings[name] = axe_violations(page)
+        if SCREENSHOTS:
+            size = "phone" if viewport == PHONE else "desktop"
+            Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=f"{SCREENSHOTS}/{name}-{size}.png", full_page=True)
+    assert findings == {name: [] for name in findings}
+
+
+def test_keyboard_only_sign_up(page, url):
+    page.goto(url("/"))
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
+    page.keyboard.press("Enter")  # the skip link lands in the content
+    focused = []
+    for _ in range(6):
+        page.keyboard.press("Tab")
+        focused.append(page.evaluate("document.activeElement.id || document.activeElement.textContent"))
+        if focused[-1] == "id_username":
+            break
+    assert focused[-1] == "id_username", focused
+    # Focus is visible: an outline is drawn around the focused field.
+    assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") != "none"
+    page.keyboard.type("keys")
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="Log in")).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="Sign up")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Today")).to_be_visible()
+    # And on through the day: New regret, Add, then the checkbox with Space.
+    page.get_by_label("New regret").focus()
+    page.keyboard.type("Tidy the desk")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("checkbox", name="Tidy the desk")).to_be_visible()
+    page.get_by_role("checkbox", name="Tidy the desk").focus()
+    page.keyboard.press("Space")
+    expect(page.locator("#index")).to_have_text("0.0")
+    expect(page.get_by_label("New regret")).to_be_focused()  # focus stays in the day, not lost
+
+
+def test_errors_are_words_next_to_the_field(page, url, person):
+    person("taken")
+    page.goto(url("/"))
+    page.get_by_label("Username").fill("taken")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign up").click()
+    expect(page.get_by_text("Username taken.")).to_be_visible()
+    username = page.get_by_label("Username")
+    expect(username).to_have_attribute("aria-invalid", "true")
+    expect(username).to_have_accessible_description("Username taken.")
+    page.get_by_label("Password").fill("wrong password")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_label("Password")).to_have_accessible_description("Invalid username or password.")
