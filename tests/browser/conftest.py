@@ -20,32 +20,42 @@ PASSWORD = "a sturdy passphrase 42"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 
-# Playwright's sync API runs an event loop in this thread; Django then refuses database
-# calls from it (SynchronousOnlyOperation) although nothing here is async.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 _names = itertools.count(1)
+HERE = Path(__file__).parent
 
 
 def pytest_collection_modifyitems(config, items):
+    # The browser tests run last: Playwright's sync API leaves an event loop running in
+    # this thread until the session ends, which asyncio.run() elsewhere would trip over.
+    items.sort(key=lambda item: item.path.is_relative_to(HERE))
     if shutil.which(CHROMIUM) or Path(CHROMIUM).exists():
         return
     message = f"Chromium not found at {CHROMIUM}: run `apt-get install -y chromium` (make test does when it can)."
     if os.environ.get("CI"):
         # In CI a browser test never skips: a missing browser fails every one of them.
         for item in items:
-            if item.path.is_relative_to(Path(__file__).parent):
+            if item.path.is_relative_to(HERE):
                 item.add_marker(pytest.mark.usefixtures("_chromium_required"))
         return
     skip = pytest.mark.skip(reason=message)
     for item in items:
-        if item.path.is_relative_to(Path(__file__).parent):
+        if item.path.is_relative_to(HERE):
             item.add_marker(skip)
 
 
 @pytest.fixture
 def _chromium_required():
     pytest.fail(f"Chromium not found at {CHROMIUM}: `make test` installs it (apt-get install -y chromium).")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _database_calls_beside_playwright():
+    # Playwright's sync API runs an event loop in this thread; Django then refuses database
+    # calls from it (SynchronousOnlyOperation) although nothing here is async. Only while
+    # the browser tests run: subprocesses started by other tests must not inherit it.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    yield
+    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
 @pytest.fixture(scope="session")
