@@ -90,3 +90,14 @@ def test_a_lost_database_is_a_friendly_503_page(live_server_factory):  # noqa: F
     # The API's answers stay JSON, session cookie or not.
     api = httpx.get(server.url + "/api/checklists/", headers={"Cookie": browser["Cookie"]}, timeout=30)
     assert api.status_code == 401 and api.headers["Content-Type"] == "application/json"
+
+
+@pytest.mark.parametrize("offset", ["-780", "900", "abc", "", "99999999999999999999"])
+def test_today_survives_any_offset_cookie(db, offset):
+    user = account_services.account_create(username="tz_tamper", password=PASSWORD)
+    client = Client()
+    client.force_login(user)
+    client.cookies["rr_tz"] = offset
+    response = client.get("/today/", **HTML)
+    assert response.status_code == 200
+    assert "Regret index" in response.content.decode()
