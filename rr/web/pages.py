@@ -19,8 +19,8 @@ from rr.common.errors import ServiceError, Unauthorized
 from rr.common.throttling import FollowThrottle, NetworkListThrottle
 from rr.network import selectors as network_selectors
 from rr.network import services as network_services
+from rr.network.api import NetworkUserSerializer
 from rr.network.api import _settings_body as network_settings_body
-from rr.network.api import network_user_entry
 from rr.network.selectors import LIST_KINDS
 from rr.web import forms
 from rr.web.common import Refused, local_now, rate_limit, report, signed_in
@@ -125,10 +125,11 @@ def _page(request, user, kind):
     more = len(rows) > FRIENDS_PAGE_SIZE
     rows = rows[:FRIENDS_PAGE_SIZE]
     entries = []
-    for row in rows:
-        entry = network_user_entry(row)
+    for entry in NetworkUserSerializer(rows, many=True).data:  # the API's entry: a hidden index never leaves
         index = entry["regret_index"]
-        entry["index_text"] = "hidden" if index is None else "no checklist yet" if index == -1 else f"{index:.2f}"
+        entry["index_text"] = (
+            "hidden" if index is None else "no checklist yet" if index == -1 else regret_index_text(index)
+        )
         entries.append(entry)
     return {
         "kind": kind,
