@@ -25,14 +25,14 @@ _USERNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{3,30}$")
 def username_check_new(username):
     """Raise unless `username` is acceptable for a new account (legacy names are exempt)."""
     if not isinstance(username, str) or not _USERNAME_RE.fullmatch(username):
-        raise ServiceError(f"Invalid username: {USERNAME_RULES}.")
+        raise ServiceError(f"Invalid username: {USERNAME_RULES}.", field="username")
 
 
 def _password_check(password, user):
     try:
         password_validation.validate_password(password, user)
     except DjangoValidationError as exc:
-        raise ServiceError("Invalid password: " + " ".join(exc.messages)) from exc
+        raise ServiceError("Invalid password: " + " ".join(exc.messages), field="password") from exc
 
 
 def tokens_for(user):
@@ -51,7 +51,7 @@ def account_create(*, username, password=None):
         # so sign-ups of names equal but for case are serialised instead.
         advisory_xact_lock(LOCK_USERNAME, username.lower())
         if User.objects.filter(username__iexact=username).exists():
-            raise Conflict("Username taken.")
+            raise Conflict("Username taken.", code="username_taken")
         if password:
             user.set_password(password)
         else:
@@ -60,7 +60,7 @@ def account_create(*, username, password=None):
             with transaction.atomic():
                 user.save()
         except IntegrityError as exc:
-            raise Conflict("Username taken.") from exc
+            raise Conflict("Username taken.", code="username_taken") from exc
     logger.info("account created", extra={"target_user_id": user.pk})
     return user
 
@@ -69,18 +69,18 @@ def account_login(*, username, password):
     """Tokens for an existing account, only with its correct password."""
     user = User.objects.filter(username=username).first()
     if user is None:
-        raise Unauthorized("Invalid username or password.")
+        raise Unauthorized("Invalid username or password.", code="invalid_credentials")
     if not password:
-        raise Conflict("Username taken. Send its password to log in.")
+        raise Conflict("Username taken. Send its password to log in.", code="username_taken")
     if not user.is_active or not user.check_password(password):
-        raise Unauthorized("Invalid username or password.")
+        raise Unauthorized("Invalid username or password.", code="invalid_credentials")
     return user
 
 
 def account_password_set(*, user, password, current_password=None):
     """Set or change a password; a usable password must be proven first."""
     if user.has_usable_password() and not user.check_password(current_password or ""):
-        raise Unauthorized("Current password is wrong.")
+        raise Unauthorized("Current password is wrong.", code="wrong_current_password")
     _password_check(password, user)
     user.set_password(password)
     user.save(update_fields=["password"])
@@ -96,10 +96,10 @@ def _refresh_consume(raw):
     try:
         token = RefreshToken(raw)  # signature, expiry, type, and a first blacklist look
     except TokenError as exc:
-        raise Unauthorized("Refresh token is invalid, expired or revoked.") from exc
+        raise Unauthorized("Refresh token is invalid, expired or revoked.", code="token_invalid") from exc
     user = User.objects.filter(pk=token.payload.get("user_id"), is_active=True).first()
     if user is None:
-        raise Unauthorized("Refresh token is invalid, expired or revoked.")
+        raise Unauthorized("Refresh token is invalid, expired or revoked.", code="token_invalid")
     with transaction.atomic():
         outstanding, _ = OutstandingToken.objects.get_or_create(
             jti=token["jti"],
@@ -114,7 +114,7 @@ def _refresh_consume(raw):
             with transaction.atomic():
                 BlacklistedToken.objects.create(token=outstanding)
         except IntegrityError as exc:
-            raise Unauthorized("Refresh token is invalid, expired or revoked.") from exc
+            raise Unauthorized("Refresh token is invalid, expired or revoked.", code="token_invalid") from exc
     return user
 
 

@@ -17,7 +17,7 @@ def checklist_get(*, user, checklist_id):
     """One of the user's own checklists; anybody else's is indistinguishable from none."""
     checklist = Checklist.objects.filter(pk=checklist_id, user=user).first()
     if checklist is None:
-        raise NotFound("Checklist not found.")
+        raise NotFound("Checklist not found.", code="checklist_not_found")
     return checklist
 
 

@@ -30,7 +30,9 @@ def checklist_for_day(*, user, local_datetime):
     user's history.
     """
     if local_datetime.tzinfo is None or local_datetime.utcoffset() is None:
-        raise ServiceError("local_datetime must include a UTC offset, e.g. 2025-06-19T01:00:00+08:00.")
+        raise ServiceError(
+            "local_datetime must include a UTC offset, e.g. 2025-06-19T01:00:00+08:00.", field="local_datetime"
+        )
     start, end = local_day_bounds(local_datetime)
     with transaction.atomic():
         advisory_xact_lock(LOCK_CHECKLIST_DAY, user.pk)
@@ -49,9 +51,9 @@ def _checklist_lock(*, user, checklist_id):
     """The user's own checklist, row-locked for the rest of the transaction (404 otherwise)."""
     checklist = Checklist.objects.select_for_update(no_key=True).filter(pk=checklist_id, user=user).first()
     if checklist is None:
-        raise NotFound("Checklist not found.")
+        raise NotFound("Checklist not found.", code="checklist_not_found")
     if checklist.completed:
-        raise Conflict("This checklist is completed; its regrets and score are frozen.")
+        raise Conflict("This checklist is completed; its regrets and score are frozen.", code="day_closed")
     return checklist
 
 
@@ -87,14 +89,14 @@ def regret_add(*, user, checklist_id, description):
 def regret_resolve(*, user, checklist_id, regret_id, success):
     """Mark a regret done. Only false -> true; the score is updated in the same transaction."""
     if success is not True:
-        raise ServiceError("success can only be set to true: a resolved regret stays resolved.")
+        raise ServiceError("success can only be set to true: a resolved regret stays resolved.", field="success")
     with transaction.atomic():
         checklist = _checklist_lock(user=user, checklist_id=checklist_id)
         updated = Regret.objects.filter(pk=regret_id, checklist=checklist, success=False).update(success=True)
         if not updated:
             if not Regret.objects.filter(pk=regret_id, checklist=checklist).exists():
-                raise NotFound("Regret not found.")
-            raise ServiceError("This regret is already resolved.")
+                raise NotFound("Regret not found.", code="regret_not_found")
+            raise ServiceError("This regret is already resolved.", code="already_resolved")
         checklist_score_refresh(checklist=checklist)
         regret = Regret.objects.get(pk=regret_id)
     return regret, checklist

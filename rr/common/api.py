@@ -9,8 +9,15 @@ ErrorSerializer = inline_serializer(
     name="Error",
     fields={
         "error": serializers.CharField(help_text="A sentence a person can read."),
+        "code": serializers.CharField(
+            help_text="A stable snake_case identifier to branch on (docs/API.md lists them)."
+        ),
+        "fields": serializers.DictField(
+            child=serializers.ListField(child=serializers.CharField()),
+            required=False,
+            help_text="On every 400: {field: [sentences]}, empty when no single field is to blame.",
+        ),
         "request_id": serializers.CharField(required=False),
-        "fields": serializers.DictField(required=False, help_text="Per-field details, for 400s."),
     },
 )
 

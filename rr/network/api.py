@@ -112,7 +112,7 @@ def _username(value):
     # Legacy names may hold spaces or other odd characters, so only what no stored name
     # can be is refused here; everything else is looked up exactly.
     if not value or len(value) > USERNAME_MAX or "\x00" in value:
-        raise ServiceError(f"Invalid username: 1-{USERNAME_MAX} characters.")
+        raise ServiceError(f"Invalid username: 1-{USERNAME_MAX} characters.", field="username")
     return value
 
 
@@ -219,7 +219,7 @@ class NetworkListView(AuthenticatedAPIView):
     )
     def get(self, request, list_type):
         if list_type not in LIST_KINDS:
-            raise ServiceError("list_type must be 'following' or 'followers'.")
+            raise ServiceError("list_type must be 'following' or 'followers'.", field="list_type")
         page_size = _positive_int(request, "page_size", PAGE_SIZE, MAX_PAGE_SIZE)
         cursor = _positive_int(request, "cursor", None, CURSOR_MAX)
         links = selectors.network_links(user=request.user, kind=list_type)

@@ -131,17 +131,17 @@ def follow_refusal(*, follower, target, users, linked=False):
     missing is gone), `linked` whether the link exists.
     """
     if target.pk == follower.pk:
-        return Conflict("You cannot follow yourself.")
+        return Conflict("You cannot follow yourself.", code="cannot_follow_self")
     me = users.get(follower.pk)
     if me is None or not me.is_active:
-        return Unauthorized("Your account is inactive or deleted.")
+        return Unauthorized("Your account is inactive or deleted.", code="account_inactive")
     them = users.get(target.pk)
     if them is None or not them.is_active:
-        return NotFound("No such user.")
+        return NotFound("No such user.", code="user_not_found")
     if not them.allow_networking:
-        return Forbidden(f"{target.username} does not allow networking.")
+        return Forbidden(f"{target.username} does not allow networking.", code="networking_disabled")
     if linked:
-        return Conflict(f"You already follow {target.username}.")
+        return Conflict(f"You already follow {target.username}.", code="already_following")
     return None
 
 

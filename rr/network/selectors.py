@@ -31,7 +31,7 @@ def _user_by_username(username, *, active_only):
         cursor.execute(_LOOKUP_SQL + (" AND is_active" if active_only else ""), [username])
         row = cursor.fetchone()
     if row is None:
-        raise NotFound("No such user.")
+        raise NotFound("No such user.", code="user_not_found")
     return User.from_db(connection.alias, _LOOKUP_FIELDS, row)
 
 
@@ -120,7 +120,7 @@ def network_user_annotated(*, user, target_id):
         cursor.execute(_USER_ENTRY_SQL, [user.pk, user.pk, target_id])
         row = cursor.fetchone()
     if row is None:  # deleted since the caller looked it up
-        raise NotFound("No such user.")
+        raise NotFound("No such user.", code="user_not_found")
     username, allow, followers, following, joined, score, created_at, you_follow, follows_you = row
     return {
         "username": username,

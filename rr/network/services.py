@@ -62,14 +62,14 @@ def _follow(*, follower, target, read):
 def network_unfollow(*, follower, target):
     """Stop following `target`. Unknown pairs are a 404, so a repeated unfollow is harmless."""
     if not graph.link_delete(follower_id=follower.pk, following_id=target.pk):
-        raise NotFound(f"You do not follow {target.username}.")
+        raise NotFound(f"You do not follow {target.username}.", code="not_following")
     logger.info("unfollow", extra={"follower_id": follower.pk, "following_id": target.pk})
 
 
 def network_follower_remove(*, user, follower):
     """Remove `follower` from the user's followers."""
     if not graph.link_delete(follower_id=follower.pk, following_id=user.pk):
-        raise NotFound(f"{follower.username} does not follow you.")
+        raise NotFound(f"{follower.username} does not follow you.", code="not_a_follower")
     logger.info("follower removed", extra={"follower_id": follower.pk, "following_id": user.pk})
 
 

@@ -47,7 +47,8 @@ def test_existing_username_without_password_is_409_without_tokens(api, make_user
     response = _post(api, "dora", password)
 
     assert_refused(response, 409)
-    assert set(response.json()) <= {"error", "request_id"}
+    assert set(response.json()) <= {"error", "code", "request_id"}
+    assert response.json()["code"] == "username_taken"
 
 
 def test_wrong_password_is_401_without_tokens(api, make_user):
@@ -56,7 +57,8 @@ def test_wrong_password_is_401_without_tokens(api, make_user):
     response = _post(api, "dora", "not the passphrase")
 
     assert_refused(response, 401)
-    assert set(response.json()) <= {"error", "request_id"}
+    assert set(response.json()) <= {"error", "code", "request_id"}
+    assert response.json()["code"] == "invalid_credentials"
 
 
 def test_an_account_without_usable_password_cannot_be_logged_into(api):

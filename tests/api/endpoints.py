@@ -1,6 +1,7 @@
 """Every endpoint under /auth/ and /api/, as the OpenAPI schema names it, and what a JSON error looks like."""
 
 import json
+import re
 
 # (method, path as in the schema): does it need an access token, does it read a body.
 ENDPOINTS = {
@@ -39,14 +40,23 @@ def paths_and_methods():
     return allowed
 
 
-def assert_json_error(response, status):
-    """A JSON `{"error": "<sentence>"}` with the status, and nothing a client should not see."""
+CODE = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def assert_json_error(response, status, code=None):
+    """A JSON `{"error": "<sentence>", "code": "<snake_case>"}` with the status (`fields` on
+    every 400), and nothing a client should not see. `code`, when given, must match."""
     assert response.status_code == status, response.content[:500]
     assert response["Content-Type"].startswith("application/json"), response["Content-Type"]
     text = response.content.decode()
     body = json.loads(text)
     assert isinstance(body, dict)
     assert isinstance(body.get("error"), str) and body["error"].strip()
+    assert isinstance(body.get("code"), str) and CODE.match(body["code"]), body
+    if code is not None:
+        assert body["code"] == code, body
+    if status == 400:
+        assert isinstance(body.get("fields"), dict), body
     for leak in ("Traceback", 'File "', "<html", "<!DOCTYPE", "psycopg", "SELECT ", "rr_user"):
         assert leak not in text, leak
     return body

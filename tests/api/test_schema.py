@@ -88,8 +88,10 @@ def test_every_operation_documents_its_error_responses(schema):
 def test_the_error_shape_is_documented(schema):
     error = schema["components"]["schemas"]["Error"]
 
-    assert error["required"] == ["error"]
+    assert sorted(error["required"]) == ["code", "error"]
     assert error["properties"]["error"]["type"] == "string"
+    assert error["properties"]["code"]["type"] == "string"
+    assert "fields" in error["properties"]
 
 
 def test_every_api_operation_requires_the_bearer_token(schema):
