@@ -1,10 +1,11 @@
 from django.contrib import admin
-from django.urls import include, path, register_converter
+from django.urls import include, path, re_path, register_converter
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from rr.accounts import api as accounts_api
 from rr.checklists import api as checklists_api
 from rr.common.converters import IdConverter
+from rr.common.routing import NOT_FOUND_NAME, json_not_found
 from rr.network import api as network_api
 
 register_converter(IdConverter, "id")
@@ -42,6 +43,8 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("admin/", admin.site.urls),
+    # After every API route: anything else under the API prefixes is a JSON 404, with DEBUG on too.
+    re_path(r"^(?:api|auth)(?:/|$)", json_not_found, name=NOT_FOUND_NAME),
     path("", include("rr.web.urls")),
 ]
 
