@@ -12,7 +12,7 @@ def _assert_bare_500(response):
     assert response.status_code == 500
     assert response["Content-Type"] == "application/json"
     request_id = response["X-Request-ID"]
-    assert response.json() == {"error": "Internal server error.", "request_id": request_id}
+    assert response.json() == {"error": "Internal server error.", "code": "server_error", "request_id": request_id}
     for leak in (SECRET, "hunter2", "Traceback", "RuntimeError", "KeyError", "ValueError", 'File "'):
         assert leak not in response.content.decode()
     return request_id
