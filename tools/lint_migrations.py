@@ -52,6 +52,11 @@ SILENCED = {
         # (lock_timeout *is* set: the lock still waits behind VACUUM and DDL.)
         "require-statement-timeout": "VALIDATE blocks no reads or writes",
     },
+    "0008_checklist_local_date": {
+        # A UTC offset in minutes lies within +-1,080 (+-18 h, the most ISO 8601 and
+        # Python allow); smallint holds +-32,767.
+        "prefer-bigint-over-smallint": "UTC offsets in minutes fit +-1,080",
+    },
     "0006_user_username_upper_idx": {
         # CREATE INDEX CONCURRENTLY blocks no reads or writes; a statement timeout would
         # only abort the build half-way and leave an INVALID index to clean up.

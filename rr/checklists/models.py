@@ -17,6 +17,11 @@ class Checklist(models.Model):
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))],
     )
     completed = models.BooleanField(default=False)
+    # The client's local day and UTC offset when the checklist was made (from
+    # local_datetime). NULL on rows written before 0008, whose offset nobody sent:
+    # their day is the UTC date of created_at (see selectors.LOCAL_DATE).
+    local_date = models.DateField(null=True, blank=True)
+    utc_offset_minutes = models.SmallIntegerField(null=True, blank=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="checklists")
 
     class Meta:

@@ -1,7 +1,21 @@
+from datetime import UTC
+
 from django.db.models import Prefetch
+from django.db.models.functions import Coalesce, TruncDate
 
 from rr.checklists.models import Checklist, Regret
 from rr.common.errors import NotFound
+
+# The local day a checklist belongs to, as a query expression (annotate, filter, order by).
+# Checklists made before migration 0008 have no local_date: the client's offset was never
+# stored, so their day is the UTC date of created_at. Computed at read time instead of
+# backfilled: no long write on the live table, and the rule stays in this one place.
+LOCAL_DATE = Coalesce("local_date", TruncDate("created_at", tzinfo=UTC))
+
+
+def checklist_local_date(checklist):
+    """LOCAL_DATE for one loaded checklist."""
+    return checklist.local_date or checklist.created_at.astimezone(UTC).date()
 
 
 def checklist_list(*, user):

@@ -43,7 +43,12 @@ def checklist_for_day(*, user, local_datetime):
         )
         if existing is not None:
             return existing, False
-        checklist = Checklist.objects.create(user=user, created_at=local_datetime.astimezone(UTC))
+        checklist = Checklist.objects.create(
+            user=user,
+            created_at=local_datetime.astimezone(UTC),
+            local_date=local_datetime.date(),
+            utc_offset_minutes=int(local_datetime.utcoffset().total_seconds() // 60),
+        )
         return checklist, True
 
 

@@ -1,12 +1,12 @@
 """`POST /api/checklists/` (checklist_for_day) and `GET /api/checklists/` (checklist_list)."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from rr.checklists import services
+from rr.checklists import selectors, services
 from rr.checklists.models import Checklist
 
 pytestmark = pytest.mark.django_db
@@ -183,3 +183,34 @@ def test_listing_costs_a_fixed_number_of_queries(client, user):
 
     assert response.status_code == 200 and len(response.json()) == 50
     assert len(_statements(captured)) == 3  # the user, the checklists, their regrets
+
+
+def test_a_new_checklist_records_its_local_day_and_offset(user):
+    checklist, _ = services.checklist_for_day(
+        user=user, local_datetime=datetime.fromisoformat("2025-06-19T01:00:00+08:00")
+    )
+
+    checklist.refresh_from_db()
+    assert (checklist.local_date, checklist.utc_offset_minutes) == (date(2025, 6, 19), 480)
+    assert checklist.created_at == datetime(2025, 6, 18, 17, tzinfo=UTC)
+
+
+def test_a_negative_offset_is_recorded_in_minutes(user):
+    checklist, _ = services.checklist_for_day(
+        user=user, local_datetime=datetime.fromisoformat("2025-06-19T23:30:00-03:30")
+    )
+
+    checklist.refresh_from_db()
+    assert (checklist.local_date, checklist.utc_offset_minutes) == (date(2025, 6, 19), -210)
+
+
+def test_a_legacy_checklist_without_local_date_belongs_to_its_utc_date(user):
+    made, _ = services.checklist_for_day(user=user, local_datetime=datetime.fromisoformat("2025-06-19T01:00:00+08:00"))
+    legacy = Checklist.objects.create(user=user, created_at=datetime(2025, 6, 20, 23, 59, tzinfo=UTC))
+
+    days = dict(Checklist.objects.filter(user=user).annotate(day=selectors.LOCAL_DATE).values_list("id", "day"))
+
+    assert days == {made.pk: date(2025, 6, 19), legacy.pk: date(2025, 6, 20)}
+    assert selectors.checklist_local_date(legacy) == date(2025, 6, 20)
+    made.refresh_from_db()
+    assert selectors.checklist_local_date(made) == date(2025, 6, 19)

@@ -59,5 +59,8 @@ def test_linter_exits_non_zero_naming_migration_and_rule(tmp_path):
 def test_real_migrations_pass_and_legacy_ones_are_left_out():
     result = run_linter()
     assert result.returncode == 0, result.stderr
-    assert "0004_networking, 0005_validate_user_count_constraints, 0006_user_username_upper_idx clean" in result.stdout
+    assert (
+        "0004_networking, 0005_validate_user_count_constraints, 0006_user_username_upper_idx,"
+        " 0008_checklist_local_date clean" in result.stdout
+    )
     assert "0001_initial" not in result.stdout + result.stderr
