@@ -7,6 +7,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from config.databases import configure_databases
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -64,6 +66,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "rr.web.errors.WebErrorMiddleware",
+    "rr.common.routers.ReplicaRoutingMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -98,6 +101,22 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {})
     # Fail fast (503) instead of hanging when the database is unreachable.
     DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", int(os.environ.get("DB_CONNECT_TIMEOUT", "3")))
+# PgBouncer, the direct server and a read replica (config/databases.py, docs/SCALING.md).
+configure_databases(
+    DATABASES,
+    os.environ,
+    lambda url: dj_database_url.parse(
+        url, conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")), conn_health_checks=True
+    ),
+)
+DATABASE_POOL_MODE = os.environ.get("DATABASE_POOL_MODE", "").strip().lower()
+DATABASE_ROUTERS = ["rr.common.routers.ReplicaRouter"]
+# Reads go to the primary while the replica lags more than this (or is down).
+REPLICA_MAX_LAG_SECONDS = float(os.environ.get("REPLICA_MAX_LAG_SECONDS", "5"))
+# A user who wrote reads from the primary for this long (read-your-own-writes).
+READ_YOUR_WRITES_SECONDS = float(os.environ.get("READ_YOUR_WRITES_SECONDS", str(REPLICA_MAX_LAG_SECONDS + 2)))
+# Tests and benchmarks: answers to lag-tolerant reads say which server served them.
+REPLICA_ROUTE_HEADER = env_bool("REPLICA_ROUTE_HEADER")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "rr.User"

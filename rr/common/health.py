@@ -6,6 +6,8 @@ from django.db import DatabaseError, connection
 from django.http import JsonResponse
 from redis.exceptions import RedisError
 
+from rr.common.routers import replica_configured, replica_state
+
 HEALTH_PATH = "/health/"
 
 
@@ -26,6 +28,11 @@ def health(request):
             checks["redis"] = "unavailable"
     healthy = all(value == "ok" for value in checks.values())
     body = {"status": "ok" if healthy else "unavailable", "checks": checks}
+    if replica_configured():
+        # Reported, never failing: without the replica, reads go to the primary.
+        state, lag = replica_state.current(force=True)
+        checks["replica"] = state
+        body["replica_lag_seconds"] = None if lag is None else round(lag, 3)
     if not healthy:
         body["error"] = "A dependency is unavailable: " + ", ".join(k for k, v in checks.items() if v != "ok")
     response = JsonResponse(body, status=200 if healthy else 503)

@@ -2,7 +2,7 @@
 
 from datetime import UTC
 
-from django.db import connection
+from django.db import connection, connections, router
 from django.db.models import Exists, F, OuterRef, Subquery
 from django.utils import timezone
 
@@ -27,12 +27,14 @@ _LOOKUP_SQL = f"SELECT {', '.join(_LOOKUP_FIELDS)} FROM rr_user WHERE username =
 
 
 def _user_by_username(username, *, active_only):
-    with connection.cursor() as cursor:
+    # Raw SQL bypasses the database router: ask it (validate may read from the replica).
+    alias = router.db_for_read(User)
+    with connections[alias].cursor() as cursor:
         cursor.execute(_LOOKUP_SQL + (" AND is_active" if active_only else ""), [username])
         row = cursor.fetchone()
     if row is None:
         raise NotFound("No such user.", code="user_not_found")
-    return User.from_db(connection.alias, _LOOKUP_FIELDS, row)
+    return User.from_db(alias, _LOOKUP_FIELDS, row)
 
 
 def user_get_active(*, username):

@@ -4,6 +4,7 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from rr.common.db import use_direct_database
 from rr.ops import counts
 
 logger = logging.getLogger("rr.ops.counts")
@@ -68,6 +69,8 @@ class Command(BaseCommand):
         if batch_size < 1:
             raise CommandError("--batch-size must be a positive integer.")
         dry_run = dry_run or check
+        # Scans and repair batches straight to the server, not through a transaction pooler.
+        use_direct_database()
         progress = _Progress(counts.users_total(), interactive=sys.stderr.isatty())
         try:
             report = counts.network_counts_repair(

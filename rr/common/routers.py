@@ -1,0 +1,256 @@
+"""Reads that tolerate a little lag go to the streaming replica; everything else to the primary.
+
+Only when DATABASE_REPLICA_URL is set (the `replica` alias, config/databases.py). A read
+goes to the replica when all of these hold, and to the primary otherwise:
+
+1. The request is a GET or HEAD of a view named in REPLICA_READ_VIEWS (lists, validate,
+   another user's data: what may be a few seconds old), and no transaction is open on the
+   primary. Anything else, every write and every read outside a request (commands, the
+   admin, migrations) stays on the primary.
+2. Its user has not written in the last READ_YOUR_WRITES_SECONDS: after any POST, PUT,
+   PATCH or DELETE, ReplicaRoutingMiddleware marks the user (or the user whose tokens the
+   answer carries: sign-up, login) in the shared cache, so every app server sends that
+   user's next reads to the primary: a follow followed at once by the list shows the link.
+3. The replica answers and lags at most REPLICA_MAX_LAG_SECONDS (checked at most once a
+   second per process; a WARNING is logged while it does not).
+
+The pin outlasts the largest lag the replica is used at (READ_YOUR_WRITES_SECONDS
+defaults to REPLICA_MAX_LAG_SECONDS + 2), so a write is on the replica by the time its
+writer reads there again. Other users may see it up to REPLICA_MAX_LAG_SECONDS late.
+"""
+
+import logging
+import threading
+import time
+from contextvars import ContextVar
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import DatabaseError, connections
+
+logger = logging.getLogger("rr.replica")
+
+REPLICA = "replica"
+PRIMARY = "default"
+
+# URL names whose GET/HEAD may be answered from the replica. Other issues' lag-tolerant
+# reads (history, another user's profile) join this set by name.
+REPLICA_READ_VIEWS = frozenset({"network-list", "network-validate"})
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+CHECK_SECONDS = 1.0  # how long one process trusts a replica check
+RETRY_DOWN_SECONDS = 3.0  # how long it waits before trying an unavailable replica again
+PIN_KEY = "rr:wrote:{}"
+# With REPLICA_ROUTE_HEADER on (tests, benchmarks): which server answered a lag-tolerant read.
+ROUTE_HEADER = "X-RR-Read-Database"
+
+# replica lag: 0 when everything received is replayed (an idle primary sends nothing),
+# otherwise the age of the last replayed commit; NULL when it cannot tell.
+_LAG_SQL = """
+SELECT pg_is_in_recovery(),
+       CASE WHEN pg_last_wal_receive_lsn() IS NOT DISTINCT FROM pg_last_wal_replay_lsn() THEN 0
+            ELSE EXTRACT(EPOCH FROM clock_timestamp() - pg_last_xact_replay_timestamp())::float8
+       END
+"""
+
+
+def replica_configured():
+    return REPLICA in settings.DATABASES
+
+
+class ReplicaState:
+    """This process's view of the replica: `ok`, `lagging` or `unavailable`, re-checked lazily."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.state = None
+        self.lag = None
+        self.detail = ""
+        self.checked_at = float("-inf")
+
+    def current(self, *, force=False):
+        """(state, lag in seconds or None), checking again if the last check is too old."""
+        with self._lock:
+            age = time.monotonic() - self.checked_at
+            stale = age >= (RETRY_DOWN_SECONDS if self.state == "unavailable" else CHECK_SECONDS)
+            if force or stale or self.state is None:
+                self._check()
+            return self.state, self.lag
+
+    def usable(self):
+        return self.current()[0] == "ok"
+
+    def _check(self):
+        limit = settings.REPLICA_MAX_LAG_SECONDS
+        try:
+            with connections[REPLICA].cursor() as cursor:
+                cursor.execute(_LAG_SQL)
+                in_recovery, lag = cursor.fetchone()
+        except DatabaseError as exc:
+            connections[REPLICA].close()  # a broken connection is not reused: the next check reconnects
+            state, lag, detail = "unavailable", None, f"replica unavailable ({str(exc).strip()[:200]})"
+        else:
+            if not in_recovery:
+                state, detail = "unavailable", "replica is not in recovery (promoted?): not used"
+            elif lag is None or lag > limit:
+                state, detail = "lagging", f"replica lags {'?' if lag is None else f'{lag:.1f}'} s (max {limit:g} s)"
+            else:
+                state, detail = "ok", ""
+        self.checked_at = time.monotonic()
+        if state != "ok":
+            logger.warning(
+                "%s: reads go to the primary", detail, extra={"replica_state": state, "replica_lag_seconds": lag}
+            )
+        elif self.state not in (None, "ok"):
+            logger.warning("replica usable again (lag %.1f s): lag-tolerant reads go to it", lag or 0.0)
+        self.state, self.lag, self.detail = state, lag, detail
+
+
+replica_state = ReplicaState()
+
+
+class _Route:
+    """One request's routing: eligible for the replica or not, and the alias once decided."""
+
+    __slots__ = ("request", "eligible", "alias", "deciding")
+
+    def __init__(self, request):
+        self.request = request
+        self.eligible = False
+        self.alias = None
+        self.deciding = False
+
+    def read_alias(self):
+        if not self.eligible or self.deciding:
+            return PRIMARY
+        if connections[PRIMARY].in_atomic_block:
+            # Inside a transaction on the primary (verify_deployment's rolled-back checks, a
+            # test case): only the primary sees its uncommitted writes.
+            return PRIMARY
+        if self.alias is None:
+            self.deciding = True  # reads made while deciding (a session, say) go to the primary
+            try:
+                user_id = request_user_id(self.request)
+                if user_id is not None and user_pinned(user_id):
+                    self.alias = PRIMARY
+                else:
+                    self.alias = REPLICA if replica_state.usable() else PRIMARY
+            finally:
+                self.deciding = False
+        return self.alias
+
+
+_route = ContextVar("rr_db_route", default=None)
+
+
+class ReplicaRouter:
+    """Reads of eligible requests to the replica (see the module docstring); the rest to the primary."""
+
+    def db_for_read(self, model, **hints):
+        route = _route.get()
+        return route.read_alias() if route is not None else PRIMARY
+
+    def db_for_write(self, model, **hints):
+        return PRIMARY
+
+    def allow_relation(self, obj1, obj2, **hints):
+        return True  # the replica holds the same rows as the primary
+
+    def allow_migrate(self, db, app_label, model_name=None, **hints):
+        # The replica replays the primary; `direct` is the primary itself (migrate uses it
+        # as `default`, see rr.common.db.use_direct_database).
+        return db == PRIMARY
+
+
+def _token_user_id(raw):
+    from rest_framework_simplejwt.exceptions import TokenError
+    from rest_framework_simplejwt.settings import api_settings
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    try:
+        return AccessToken(raw).get(api_settings.USER_ID_CLAIM)
+    except (TokenError, TypeError, ValueError):
+        return None
+
+
+def request_user_id(request):
+    """The requesting user's id: the session's, else the bearer token's (verified); None if anonymous."""
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return user.pk
+    header = request.headers.get("Authorization", "")
+    scheme, _, raw = header.partition(" ")
+    if scheme in settings.SIMPLE_JWT.get("AUTH_HEADER_TYPES", ("Bearer",)) and raw:
+        return _token_user_id(raw.strip())
+    return None
+
+
+def user_pinned(user_id):
+    """Did this user write in the last READ_YOUR_WRITES_SECONDS? Yes when the cache cannot tell."""
+    try:
+        return cache.get(PIN_KEY.format(user_id)) is not None
+    except Exception:  # Redis down: the primary is always right
+        logger.warning("cache unavailable: reads of user %s go to the primary", user_id)
+        return True
+
+
+def users_pin(user_ids):
+    """Send these users' reads to the primary for the next READ_YOUR_WRITES_SECONDS."""
+    if not user_ids:
+        return
+    try:
+        cache.set_many({PIN_KEY.format(user_id): 1 for user_id in user_ids}, timeout=settings.READ_YOUR_WRITES_SECONDS)
+    except Exception:
+        logger.warning("cache unavailable: could not pin users %s to the primary", sorted(user_ids))
+
+
+def _writers(request, response):
+    """Who just wrote: the request's user, and the user whose tokens the answer carries."""
+    ids = set()
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        ids.add(user.pk)
+    data = getattr(response, "data", None)
+    if isinstance(data, dict):
+        tokens = data.get("tokens") if isinstance(data.get("tokens"), dict) else data
+        if isinstance(tokens.get("access"), str):
+            user_id = _token_user_id(tokens["access"])
+            if user_id is not None:
+                ids.add(user_id)
+    return ids
+
+
+class ReplicaRoutingMiddleware:
+    """Marks eligible requests for ReplicaRouter and pins writers to the primary.
+
+    After AuthenticationMiddleware (it reads request.user). A request that the replica
+    failed mid-way (it stopped between two checks) answers 503; it is then run once more
+    on the primary, which only eligible requests (GET, HEAD: no writes) can be.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not replica_configured():
+            return self.get_response(request)
+        route = _Route(request)
+        token = _route.set(route)
+        try:
+            response = self.get_response(request)
+            if route.alias == REPLICA and response.status_code == 503 and replica_state.current(force=True)[0] != "ok":
+                route.alias = PRIMARY
+                response = self.get_response(request)
+            if request.method not in SAFE_METHODS:
+                users_pin(_writers(request, response))
+            if route.eligible and settings.REPLICA_ROUTE_HEADER:
+                response[ROUTE_HEADER] = "replica" if route.alias == REPLICA else "primary"
+            return response
+        finally:
+            _route.reset(token)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        route = _route.get()
+        if route is not None and request.method in ("GET", "HEAD"):
+            match = request.resolver_match
+            route.eligible = match is not None and match.url_name in REPLICA_READ_VIEWS
+        return None
