@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from rr.ops.cluster import cluster_checks
 from rr.ops.verify import deployment_verify
 
 
@@ -20,7 +21,8 @@ class Command(BaseCommand):
     def handle(self, *args, sample, **options):
         if sample is not None and sample < 1:
             raise CommandError("--sample must be a positive integer.")
-        results = deployment_verify(sample=sample)
+        # Through DATABASE_URL (the pooler, if any): what the app servers use.
+        results = deployment_verify(sample=sample) + cluster_checks()
         for result in results:
             self.stdout.write(result.line())
         failed = [result.name for result in results if not result.ok]
