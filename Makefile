@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 TEST_DATABASE_URL := $${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/rr}
 TEST_REDIS_URL := $${REDIS_URL:-redis://127.0.0.1:6379/0}
 
-.PHONY: venv run test openapi bench bench-full browser screenshots
+.PHONY: venv run test openapi bench bench-full bench-cluster browser pgbouncer screenshots
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -40,8 +40,20 @@ browser:
 	  fi; \
 	fi
 
+# tests/cluster starts its own PgBouncer (bin/cluster): Debian's, installed here when missing.
+PGBOUNCER ?= /usr/sbin/pgbouncer
+pgbouncer:
+	@if [ ! -x $(PGBOUNCER) ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing Debian's pgbouncer for the cluster tests"; \
+	    $(APT_GET) install -y pgbouncer || { $(APT_GET) update && $(APT_GET) install -y pgbouncer; } || exit 1; \
+	  else \
+	    echo "The cluster tests need PgBouncer at $(PGBOUNCER). Run:  sudo apt-get install -y pgbouncer"; exit 1; \
+	  fi; \
+	fi
+
 # Every check, against PostgreSQL (and Redis for the cross-process rate limits).
-test: venv browser
+test: venv browser pgbouncer
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	RR_ALLOW_INSECURE_KEY=1 DATABASE_URL=$(TEST_DATABASE_URL) $(PY) manage.py makemigrations --check --dry-run
@@ -73,6 +85,11 @@ LOAD_SECONDS ?= 60
 bench: venv
 	$(PY) -m bench --mode $(if $(MODE),$(MODE),quick) $(ARGS)
 	$(BENCH_ENV) $(PY) -m bench.load --users 50 --seconds $(LOAD_SECONDS) --json bench/results/load.json
+	$(BENCH_ENV) $(PY) -m bench.cluster --json bench/results/cluster.json
+
+# Only the cluster figures (issue 15): PgBouncer, two app instances, the replica, pgbench.
+bench-cluster: venv
+	$(BENCH_ENV) $(PY) -m bench.cluster --json bench/results/cluster.json
 
 bench-full: venv
 	$(PY) -m bench --mode full $(ARGS)

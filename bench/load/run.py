@@ -240,10 +240,13 @@ def percentile(values, share):
     return ordered[max(0, math.ceil(share * len(ordered)) - 1)]
 
 
-async def drive(base_url, options, results):
+async def drive(base_url, options, results, *, transport=None):
+    """`transport` (optional) sends the requests elsewhere, e.g. over several servers (tests/cluster)."""
     logging.getLogger("httpx").setLevel(logging.WARNING)  # not one log line per request
     limits = httpx.Limits(max_connections=options.users + 10, max_keepalive_connections=options.users + 10)
-    async with httpx.AsyncClient(base_url=base_url, timeout=REQUEST_TIMEOUT, limits=limits) as client:
+    async with httpx.AsyncClient(
+        base_url=base_url, timeout=REQUEST_TIMEOUT, limits=limits, transport=transport
+    ) as client:
         world = World()
         rng = random.Random(options.seed)
         users = [
@@ -362,6 +365,11 @@ def run(options=None, *, database_name=None, log_dir=None):
         with Gunicorn(app_env(database_url), workers=options.workers, log_path=log_dir / "gunicorn.log") as server:
             elapsed = asyncio.run(drive(server.url, options, results))
         problems, stored = check_database(database_url, results)
+    return report_from(options, elapsed, results, problems, stored)
+
+
+def report_from(options, elapsed, results, problems, stored):
+    """The Report of a run: its Results, and check_database's problems and stored figures."""
     every = [latency for op in results.latencies.values() for latency in op]
     by_op = {
         op: {

@@ -1,0 +1,188 @@
+"""Reads on the streaming replica, with read-your-own-writes, lag and outage fallbacks.
+
+Two gunicorn servers on the cluster's `rr` database, both through the pooler with the
+replica configured (REPLICA_ROUTE_HEADER on: each lag-tolerant answer says which server
+served it):
+- `tolerant` uses the replica at up to 30 s of lag, and pins a writer for 3 s;
+- `strict` stops using it past 1 s of lag.
+Staleness is made real with pg_wal_replay_pause() on the replica: what it serves then
+cannot contain the writes made meanwhile.
+"""
+
+import time
+import uuid
+
+import httpx
+import pytest
+
+from bench.cluster import ROUTE_HEADER, start_servers
+
+pytestmark = pytest.mark.slow
+
+PIN_SECONDS = 3
+
+
+@pytest.fixture(scope="module")
+def servers(cluster, cluster_db, tmp_path_factory):
+    logs = tmp_path_factory.mktemp("replica_logs")
+    shared = f"rr_replica_{uuid.uuid4().hex[:8]}"  # one cache: a pin set by one server holds on the other
+    tolerant = start_servers(
+        cluster, "rr", instances=1, workers=1, replica=True, log_dir=logs / "tolerant", cache_prefix=shared,
+        REPLICA_MAX_LAG_SECONDS=30, READ_YOUR_WRITES_SECONDS=PIN_SECONDS, LOG_LEVEL="WARNING",
+    )[0]  # fmt: skip
+    try:
+        strict = start_servers(
+            cluster, "rr", instances=1, workers=1, replica=True, log_dir=logs / "strict", cache_prefix=shared,
+            REPLICA_MAX_LAG_SECONDS=1, READ_YOUR_WRITES_SECONDS=1, LOG_LEVEL="WARNING",
+        )[0]  # fmt: skip
+    except BaseException:
+        tolerant.stop()
+        raise
+    yield {"tolerant": tolerant, "strict": strict}
+    tolerant.stop()
+    strict.stop()
+
+
+@pytest.fixture
+def replay_paused(cluster):
+    cluster.replica_pause()
+    try:
+        yield
+    finally:
+        cluster.replica_resume()
+
+
+class Client:
+    def __init__(self, server, name=None):
+        self.http = httpx.Client(base_url=server.url, timeout=30)
+        self.name = name or f"rp_{uuid.uuid4().hex[:10]}"
+        response = self.http.post("/auth/user/", json={"username": self.name})
+        assert response.status_code == 201, response.text
+        self.http.headers["Authorization"] = f"Bearer {response.json()['tokens']['access']}"
+
+    def on(self, server):
+        """The same user's calls to another server (its token works there: same SECRET_KEY)."""
+        other = httpx.Client(base_url=server.url, timeout=30, headers=self.http.headers)
+        twin = object.__new__(Client)
+        twin.http, twin.name = other, self.name
+        return twin
+
+    def call(self, method, path, expect=200, **kwargs):
+        response = self.http.request(method, path, **kwargs)
+        assert response.status_code == expect, (method, path, response.status_code, response.text)
+        return response
+
+    def names(self, kind):
+        """The usernames of a list, and the server that answered."""
+        response = self.call("GET", f"/api/network/list/{kind}/")
+        return {entry["username"] for entry in response.json()["users"]}, response.headers[ROUTE_HEADER]
+
+
+def wait_unpinned():
+    time.sleep(PIN_SECONDS + 0.5)
+
+
+def test_reads_go_to_the_replica_and_a_writer_reads_their_own_writes(cluster, servers, replay_paused):
+    server = servers["tolerant"]
+    cluster.replica_resume()
+    alice, bob = Client(server), Client(server)
+    cluster.replica_wait_caught_up()
+    wait_unpinned()  # sign-ups are writes: their users read from the primary for a while
+
+    assert bob.names("followers") == (set(), "replica")
+    cluster.replica_pause()
+
+    alice.call("POST", f"/api/network/follow/{bob.name}/", expect=201)
+
+    # Alice wrote: her reads go to the primary, on this server and on any other.
+    assert alice.names("following") == ({bob.name}, "primary")
+    assert alice.on(servers["strict"]).names("following") == ({bob.name}, "primary")
+    # Bob did not write: his read comes from the replica, which has not replayed the follow.
+    assert bob.names("followers") == (set(), "replica")
+
+    alice.call("DELETE", f"/api/network/unfollow/{bob.name}/")
+    assert alice.names("following") == (set(), "primary")
+
+
+def test_a_tick_and_a_settings_change_are_read_back_at_once(cluster, servers, replay_paused):
+    server = servers["tolerant"]
+    cluster.replica_resume()
+    alice, bob, carol = Client(server), Client(server), Client(server)
+    alice.call("POST", f"/api/network/follow/{bob.name}/", expect=201)
+    checklist = alice.call("POST", "/api/checklists/", json={"local_datetime": "2025-06-01T12:00:00+00:00"}, expect=201)
+    regret = alice.call(
+        "POST", f"/api/checklists/{checklist.json()['id']}/regrets/", json={"description": "walk"}, expect=201
+    )
+    cluster.replica_wait_caught_up()
+    wait_unpinned()
+    assert alice.names("following")[1] == "replica"
+    cluster.replica_pause()
+
+    alice.call(
+        "PATCH", f"/api/checklists/{checklist.json()['id']}/regrets/{regret.json()['id']}/", json={"success": True}
+    )
+    assert alice.call("GET", "/api/checklists/").json()[0]["regrets"][0]["success"] is True
+    assert alice.names("following") == ({bob.name}, "primary")
+
+    bob.call("PATCH", "/api/network/settings/", json={"allow_networking": False})
+    assert bob.call("GET", "/api/network/settings/").json()["allow_networking"] is False
+    response = bob.call("GET", f"/api/network/validate/{alice.name}/")
+    assert response.headers[ROUTE_HEADER] == "primary"
+    # Carol did not write: she sees Bob's old setting on the replica until it replays.
+    response = carol.call("GET", f"/api/network/validate/{bob.name}/")
+    assert (response.headers[ROUTE_HEADER], response.json()["allow_networking"]) == ("replica", True)
+
+
+def test_a_lagging_replica_sends_reads_to_the_primary_with_a_warning(cluster, servers, replay_paused):
+    server = servers["strict"]
+    cluster.replica_resume()
+    alice, bob = Client(server), Client(server)
+    cluster.replica_wait_caught_up()
+    time.sleep(1.5)  # the strict server pins for 1 s
+    assert bob.names("followers") == (set(), "replica")
+    cluster.replica_pause()
+
+    alice.call("POST", f"/api/network/follow/{bob.name}/", expect=201)
+    time.sleep(2.5)  # the replay is now more than REPLICA_MAX_LAG_SECONDS (1 s) behind
+
+    assert bob.names("followers") == ({alice.name}, "primary")
+    health = httpx.get(f"{server.url}/health/", timeout=10)
+    assert health.status_code == 200
+    assert health.json()["checks"]["replica"] == "lagging"
+    assert health.json()["replica_lag_seconds"] > 1
+    assert "reads go to the primary" in server.log_tail() and '"level": "WARNING"' in server.log_tail()
+
+    cluster.replica_resume()
+    cluster.replica_wait_caught_up()
+    deadline = time.monotonic() + 10
+    while bob.names("followers")[1] != "replica":
+        assert time.monotonic() < deadline, "the replica was not used again after catching up"
+        time.sleep(0.3)
+    assert bob.names("followers") == ({alice.name}, "replica")
+
+
+def test_a_stopped_replica_leaves_the_service_up_and_is_used_again_once_back(cluster, servers):
+    server = servers["tolerant"]
+    bob = Client(server)
+    wait_unpinned()
+    assert bob.names("followers")[1] == "replica"
+
+    cluster.replica_stop()
+    try:
+        # The first read after the stop may still be routed to the replica: it fails there
+        # and is answered again from the primary (no 5xx reaches the client).
+        for _ in range(5):
+            assert bob.names("followers") == (set(), "primary")
+        health = httpx.get(f"{server.url}/health/", timeout=10)
+        assert health.status_code == 200
+        assert health.json()["status"] == "ok"
+        assert health.json()["checks"]["replica"] == "unavailable"
+        assert "replica unavailable" in server.log_tail()
+    finally:
+        cluster.replica_start()
+
+    deadline = time.monotonic() + 15
+    while bob.names("followers")[1] != "replica":
+        assert time.monotonic() < deadline, "the replica was not used again after it came back"
+        time.sleep(0.5)
+    assert httpx.get(f"{server.url}/health/", timeout=10).json()["checks"]["replica"] == "ok"
