@@ -253,15 +253,17 @@ def cluster_load(
     options = Options(users=users, seconds=seconds, workers=workers * instances, seed=seed)
     results = Results()
     servers = start_servers(cluster, database, instances=instances, workers=workers, replica=replica, log_dir=log_dir)
-    watch = BackendWatch(cluster, database)
-    watch.start()
-    limits = httpx.Limits(max_connections=users + 10, max_keepalive_connections=users + 10)
-    transport = RoundRobin([server.port for server in servers], limits)
     try:
-        elapsed = asyncio.run(drive(servers[0].url, options, results, transport=transport))
-        clients = cluster.pooler_clients(database)
+        watch = BackendWatch(cluster, database)
+        watch.start()
+        limits = httpx.Limits(max_connections=users + 10, max_keepalive_connections=users + 10)
+        transport = RoundRobin([server.port for server in servers], limits)
+        try:
+            elapsed = asyncio.run(drive(servers[0].url, options, results, transport=transport))
+            clients = cluster.pooler_clients(database)
+        finally:
+            watch.stop()
     finally:
-        watch.stop()
         for server in servers:
             server.stop()
     problems, stored = check_database(cluster.url("primary", database), results)
