@@ -45,15 +45,17 @@ def with_database(url, name):
 class Cluster:
     """A primary, its streaming replica and PgBouncer in front of the primary (bin/cluster)."""
 
-    def __init__(self, pool_size=4):
+    def __init__(self, pool_size=4, bench=False):
         self.pool_size = pool_size
+        self.bench = bench
         self.dir = None
         self.state = None
 
     def __enter__(self):
         self.dir = Path(tempfile.mkdtemp(prefix="rr_cluster_"))
         try:
-            self.state = json.loads(self._script("up", str(self.dir), "--pool-size", str(self.pool_size)).stdout)
+            args = ["up", str(self.dir), "--pool-size", str(self.pool_size)] + (["--bench"] if self.bench else [])
+            self.state = json.loads(self._script(*args).stdout)
         except BaseException:
             self.__exit__()
             raise
@@ -461,7 +463,7 @@ def _pgbench(cluster, database, hot_id, follower_ids, target_ids, seconds, hot):
 def bench(seconds=5.0, load_seconds=10.0, rounds=2):
     """Every cluster figure of docs/BENCHMARKS.md, measured side by side in one run."""
     figures = {"machine": {"cpus": os.cpu_count(), "loadavg_start": os.getloadavg()}, "seconds": seconds}
-    with Cluster(pool_size=BENCH_POOL_SIZE) as cluster:
+    with Cluster(pool_size=BENCH_POOL_SIZE, bench=True) as cluster:
         cluster.create_database("rr_bench")
         cluster.manage("rr_bench", "migrate", "--noinput")
         unlimited = {"RATE_FOLLOW": "1000000000/minute", "RATE_NETWORK_LIST": "1000000000/minute"}

@@ -27,7 +27,8 @@ pytestmark = pytest.mark.slow
 # (tests/api's bad-input table covers all of them), the network and checklist endpoint
 # tests, and the storm. Left out: accounts (the same views and services as tests/api
 # drives), the network admin and rate-limit tests (Django admin pages; Redis, not the
-# database), fuzz, legacy/migrations/ops (they run against the direct server anyway).
+# database), fuzz, legacy/migrations/ops (they run against the direct server anyway),
+# and the white-box lock tests bound to one server session (tests/cluster/pooled_run.py).
 ENDPOINT_TESTS = [
     "tests/api",
     "tests/network",
@@ -55,7 +56,16 @@ def endpoint_run(cluster, tmp_path_factory):
     cluster.create_database("test_rr_endpoints")
     cluster.manage("test_rr_endpoints", "migrate", "--noinput")
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", *ENDPOINT_TESTS, "--reuse-db", f"--junitxml={report}"],
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            *ENDPOINT_TESTS,
+            "-p",
+            "tests.cluster.pooled_run",
+            "--reuse-db",
+            f"--junitxml={report}",
+        ],  # fmt: skip
         cwd=REPO,
         env=env,
         capture_output=True,
@@ -78,6 +88,7 @@ def test_the_endpoint_tests_and_the_storm_pass_through_the_pooler(endpoint_run):
 
     assert result.returncode == 0 and failures == errors == 0, result.stdout[-6000:] + result.stderr[-3000:]
     assert tests > 300
+    assert "session-bound lock test(s) left out" in result.stdout
     storm = [case for case in suite.iter("testcase") if "test_network_storm" in case.get("classname", "")]
     assert storm and all(case.find("skipped") is None for case in storm)
 
