@@ -1,4 +1,9 @@
-"""`/health/`: is this process able to serve? (database, and Redis when configured)"""
+"""`/health/`: is this process able to serve? (the database decides; Redis is reported)
+
+The platform takes an instance out of rotation on a non-2xx answer. Without Redis
+the API still serves (rate limits fail open, see rr/common/throttling.py), so a cache
+outage must not take every instance out: Redis down is 200 with `degraded`.
+"""
 
 from django.conf import settings
 from django.core.cache import cache
@@ -12,7 +17,7 @@ HEALTH_PATH = "/health/"
 
 
 def health(request):
-    """200 when the database (and Redis, if configured) answer; 503 with what failed otherwise."""
+    """200 when the database answers (`degraded` if Redis does not); 503 when the database does not."""
     checks = {}
     try:
         with connection.cursor() as cursor:
@@ -26,16 +31,23 @@ def health(request):
             checks["redis"] = "ok"
         except (RedisError, OSError):
             checks["redis"] = "unavailable"
-    healthy = all(value == "ok" for value in checks.values())
-    body = {"status": "ok" if healthy else "unavailable", "checks": checks}
+    failed = [name for name, value in checks.items() if value != "ok"]
+    if checks["database"] != "ok":
+        body = {"status": "unavailable", "checks": checks}
+        body["error"] = "A dependency is unavailable: " + ", ".join(failed)
+        status = 503
+    elif failed:
+        body = {"status": "degraded", "checks": checks, "degraded": failed}
+        status = 200
+    else:
+        body = {"status": "ok", "checks": checks}
+        status = 200
     if replica_configured():
         # Reported, never failing: without the replica, reads go to the primary.
         state, lag = replica_state.current(force=True)
         checks["replica"] = state
         body["replica_lag_seconds"] = None if lag is None else round(lag, 3)
-    if not healthy:
-        body["error"] = "A dependency is unavailable: " + ", ".join(k for k, v in checks.items() if v != "ok")
-    response = JsonResponse(body, status=200 if healthy else 503)
+    response = JsonResponse(body, status=status)
     response["Cache-Control"] = "no-store"
     return response
 
