@@ -166,6 +166,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rr.common.parsers.JSONBodyParser"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "rr.common.parsers.BodyNegotiation",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "rr.common.errors.exception_handler",
     "UNAUTHENTICATED_USER": None,
@@ -230,5 +231,7 @@ LOGGING = {
         # trace of each unhandled error (from a view or a middleware) and nothing else.
         "django.request": {"level": "ERROR", "filters": ["unhandled_only"]},
         "django.server": {"handlers": [], "level": "ERROR", "propagate": False},
+        # A refused Host header is logged once, at WARNING, by the request line.
+        "django.security.DisallowedHost": {"handlers": [], "level": "CRITICAL", "propagate": False},
     },
 }

@@ -3,6 +3,7 @@ import re
 import time
 import uuid
 
+from django.core.exceptions import DisallowedHost
 from django.utils.functional import SimpleLazyObject, empty
 
 from rr.common.logging import request_id_var
@@ -32,20 +33,32 @@ class RequestLogMiddleware:
         try:
             response = self.get_response(request)
             response["X-Request-ID"] = request_id
-            logger.log(
-                logging.ERROR if response.status_code >= 500 else logging.INFO,
-                "request",
-                extra={
-                    "method": request.method,
-                    "path": request.path,
-                    "status": response.status_code,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                    "user_id": _user_id(request),
-                },
-            )
+            extra = {
+                "method": request.method,
+                "path": request.path,
+                "status": response.status_code,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                "user_id": _user_id(request),
+            }
+            level = logging.ERROR if response.status_code >= 500 else logging.INFO
+            refused_host = _refused_host(request) if response.status_code == 400 else None
+            if refused_host is not None:
+                # Django's own record of it (django.security.DisallowedHost, an ERROR with a
+                # trace) is silenced in LOGGING: a scanner's bad Host is one WARNING line.
+                level, extra["refused_host"] = logging.WARNING, refused_host
+            logger.log(level, "request", extra=extra)
             return response
         finally:
             request_id_var.reset(token)
+
+
+def _refused_host(request):
+    """The Host header as sent (shortened) when it is not an allowed host, else None."""
+    try:
+        request.get_host()
+    except DisallowedHost:
+        return request.META.get("HTTP_HOST", "")[:255]
+    return None
 
 
 def _user_id(request):
