@@ -5,12 +5,24 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import transaction
 from django.db.models import Count, Q
+from django.utils import timezone
 
 from rr.checklists.models import Checklist, Regret
 from rr.common.db import LOCK_CHECKLIST_DAY, advisory_xact_lock
 from rr.common.errors import Conflict, NotFound, ServiceError
 
 SCORE_PLACES = Decimal("0.0001")
+
+# A client's clock may run a little ahead of the server's; a day further ahead, or an
+# offset no time zone has, would let a user tick off a future day and show followers a
+# forged regret index. The lists never read a checklist beyond the same bound.
+FUTURE_TOLERANCE = timedelta(minutes=10)
+MIN_OFFSET, MAX_OFFSET = timedelta(hours=-12), timedelta(hours=14)
+
+
+def checklist_latest_bound():
+    """The latest `created_at` a checklist may have now (server clock + FUTURE_TOLERANCE)."""
+    return timezone.now() + FUTURE_TOLERANCE
 
 
 def local_day_bounds(local_datetime):
@@ -32,6 +44,18 @@ def checklist_for_day(*, user, local_datetime):
     if local_datetime.tzinfo is None or local_datetime.utcoffset() is None:
         raise ServiceError(
             "local_datetime must include a UTC offset, e.g. 2025-06-19T01:00:00+08:00.", field="local_datetime"
+        )
+    if not MIN_OFFSET <= local_datetime.utcoffset() <= MAX_OFFSET:
+        raise ServiceError(
+            "local_datetime: the UTC offset must be between -12:00 and +14:00.",
+            code="offset_out_of_range",
+            field="local_datetime",
+        )
+    if local_datetime > checklist_latest_bound():
+        raise ServiceError(
+            "local_datetime is in the future: send the device's current local time.",
+            code="day_in_future",
+            field="local_datetime",
         )
     start, end = local_day_bounds(local_datetime)
     with transaction.atomic():

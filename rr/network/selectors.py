@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from rr.accounts.models import User
 from rr.checklists.models import Checklist
+from rr.checklists.services import checklist_latest_bound
 from rr.common.errors import NotFound
 from rr.network.models import Network
 
@@ -48,7 +49,9 @@ def user_get_any(*, username):
 
 
 def _latest_checklist(field, user_ref):
-    return Subquery(Checklist.objects.filter(user=OuterRef(user_ref)).order_by("-created_at", "-id").values(field)[:1])
+    # Never a checklist in the future (legacy rows may hold some): its score would be forged.
+    checklists = Checklist.objects.filter(user=OuterRef(user_ref), created_at__lte=checklist_latest_bound())
+    return Subquery(checklists.order_by("-created_at", "-id").values(field)[:1])
 
 
 # What an entry shows of the other user. The selectors return values() rows, not
@@ -98,9 +101,9 @@ def network_links(*, user, kind):
 # response). Portable to SQLite (`make run`): correlated subqueries, no LATERAL.
 _USER_ENTRY_SQL = """
     SELECT u.username, u.allow_networking, u.followers_count, u.following_count, u.date_joined,
-        (SELECT c.score FROM rr_checklist c WHERE c.user_id = u.id
+        (SELECT c.score FROM rr_checklist c WHERE c.user_id = u.id AND c.created_at <= %s
          ORDER BY c.created_at DESC, c.id DESC LIMIT 1),
-        (SELECT c.created_at FROM rr_checklist c WHERE c.user_id = u.id
+        (SELECT c.created_at FROM rr_checklist c WHERE c.user_id = u.id AND c.created_at <= %s
          ORDER BY c.created_at DESC, c.id DESC LIMIT 1),
         EXISTS (SELECT 1 FROM rr_network n WHERE n.follower_id = %s AND n.following_id = u.id),
         EXISTS (SELECT 1 FROM rr_network n WHERE n.following_id = %s AND n.follower_id = u.id)
@@ -119,7 +122,8 @@ def _timestamp(value):
 def network_user_annotated(*, user, target_id):
     """One user as a row of network_links (without `link_id`), as `user` sees them."""
     with connection.cursor() as cursor:
-        cursor.execute(_USER_ENTRY_SQL, [user.pk, user.pk, target_id])
+        bound = checklist_latest_bound()
+        cursor.execute(_USER_ENTRY_SQL, [bound, bound, user.pk, user.pk, target_id])
         row = cursor.fetchone()
     if row is None:  # deleted since the caller looked it up
         raise NotFound("No such user.", code="user_not_found")
