@@ -1,7 +1,7 @@
 """Django finds the app's models here; each lives with its domain."""
 
-from rr.accounts.models import User
+from rr.accounts.models import RecoveryCode, Session, User
 from rr.checklists.models import Checklist, Regret
 from rr.network.models import Network
 
-__all__ = ["User", "Checklist", "Regret", "Network"]
+__all__ = ["User", "Session", "RecoveryCode", "Checklist", "Regret", "Network"]

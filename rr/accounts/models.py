@@ -50,6 +50,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     followers_count = models.IntegerField(default=0, db_default=0)
     following_count = models.IntegerField(default=0, db_default=0)
 
+    # Every token issued before this instant is refused (access and refresh, legacy ones
+    # included): set when the password is set or changed and by account recovery.
+    # Compared with each token's `iat` on the user row every request loads anyway.
+    tokens_valid_after = models.DateTimeField(null=True, blank=True)
+
     objects = UserManager()
 
     USERNAME_FIELD = "username"
@@ -76,3 +81,47 @@ class User(AbstractBaseUser, PermissionsMixin):
         return deleted
 
     delete.alters_data = True
+
+
+class Session(models.Model):
+    """One signed-in device: the chain of refresh tokens that rotation hands on.
+
+    The table never holds a usable token: only the SHA-256 of the current refresh
+    token's `jti` (a random 128-bit id), which the token itself carries. A refresh
+    swaps it for the next token's in one conditional UPDATE, so a token is used once.
+    Ending a session deletes its row.
+    """
+
+    # Served by the (user, -last_used_at) index below, which starts with it.
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_sessions", db_index=False)
+    created_at = models.DateTimeField()
+    last_used_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    user_agent = models.TextField(blank=True, default="")
+    refresh_jti_hash = models.TextField()
+
+    class Meta:
+        db_table = "rr_session"
+        indexes = [models.Index(fields=["user", "-last_used_at"], name="rr_session_user_used_idx")]
+
+    def __str__(self):
+        return f"session {self.pk} of user {self.user_id}"
+
+
+class RecoveryCode(models.Model):
+    """A one-time code support hands to an account's owner (`manage.py account_recovery_code`).
+
+    Stored as its SHA-256 only; used once, within its validity.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="recovery_codes")
+    code_hash = models.TextField(unique=True)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "rr_recovery_code"
+
+    def __str__(self):
+        return f"recovery code {self.pk} of user {self.user_id}"

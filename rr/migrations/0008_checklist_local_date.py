@@ -29,7 +29,7 @@ _TIMEOUTS = ["SET LOCAL lock_timeout = '3s'", "SET LOCAL statement_timeout = '5s
 
 
 class Migration(migrations.Migration):
-    dependencies = [("rr", "0006_user_username_upper_idx")]
+    dependencies = [("rr", "0007_accounts_sessions")]
 
     operations = [
         migrations.SeparateDatabaseAndState(

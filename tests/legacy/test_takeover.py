@@ -13,12 +13,13 @@ from rest_framework_simplejwt.token_blacklist import migrations as token_blackli
 
 from tests.support import pg
 
-# Everything after the legacy 0003: networking (0004, 0005), the username index (0006)
-# and the checklists' local day (0008).
+# Everything after the legacy 0003: networking (0004, 0005), the username index (0006),
+# accounts (0007) and the checklists' local day (0008).
 NETWORKING_MIGRATIONS = {
     ("rr", "0004_networking"),
     ("rr", "0005_validate_user_count_constraints"),
     ("rr", "0006_user_username_upper_idx"),
+    ("rr", "0007_accounts_sessions"),
     ("rr", "0008_checklist_local_date"),
 }
 
@@ -66,6 +67,7 @@ def test_migrate_applies_only_the_networking_migrations(takeover):
         "rr.0004_networking...",
         "rr.0005_validate_user_count_constraints...",
         "rr.0006_user_username_upper_idx...",
+        "rr.0007_accounts_sessions...",
         "rr.0008_checklist_local_date...",
     ]
     # token_blacklist 0009 is absent from the legacy table because simplejwt has none:

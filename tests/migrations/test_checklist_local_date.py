@@ -5,7 +5,7 @@ import pytest
 
 from tests.support import pg
 
-BEFORE = "0006_user_username_upper_idx"
+BEFORE = "0007_accounts_sessions"
 MIGRATION = "0008_checklist_local_date"
 COLUMNS = "SELECT column_name FROM information_schema.columns WHERE table_name = 'rr_checklist' ORDER BY 1"
 LEGACY_ROWS = "SELECT md5(string_agg(concat_ws(',', id, user_id, created_at, score, completed), ';' ORDER BY id))"

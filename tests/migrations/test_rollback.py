@@ -2,11 +2,14 @@
 
 from tests.support import pg
 
-# Everything after the legacy 0003: networking (0004, 0005) and the username index (0006).
+# Everything after the legacy 0003: networking (0004, 0005), the username index (0006),
+# accounts (0007), the checklists' local day (0008).
 NETWORKING_MIGRATIONS = {
     ("rr", "0004_networking"),
     ("rr", "0005_validate_user_count_constraints"),
     ("rr", "0006_user_username_upper_idx"),
+    ("rr", "0007_accounts_sessions"),
+    ("rr", "0008_checklist_local_date"),
 }
 
 
