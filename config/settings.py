@@ -162,7 +162,7 @@ STORAGES = {
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("MAX_BODY_BYTES", str(64 * 1024)))
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework_simplejwt.authentication.JWTAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rr.accounts.authentication.SessionJWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rr.common.parsers.JSONBodyParser"],
@@ -178,10 +178,25 @@ REST_FRAMEWORK = {
         "login": os.environ.get("RATE_LOGIN", "30/minute"),
         "follow": os.environ.get("RATE_FOLLOW", "10/minute"),
         "network_list": os.environ.get("RATE_NETWORK_LIST", "60/minute"),
+        # Guesses of a secret, per client address and per username (rr.common.throttling.guess_allowed).
+        "login_name": os.environ.get("RATE_LOGIN_NAME", "30/hour"),
+        "password_guess": os.environ.get("RATE_PASSWORD_GUESS", "10/hour"),
+        "recovery": os.environ.get("RATE_RECOVERY", "10/hour"),
+        "admin_login": os.environ.get("RATE_ADMIN_LOGIN", "10/hour"),
     },
 }
 
+# The key that signs tokens is its own setting, so that rotating SECRET_KEY does not end
+# every session by accident. Refresh tokens the previous release issued (no `sid` claim)
+# are checked with LEGACY_JWT_SIGNING_KEY, the key that release used (its SECRET_KEY), and
+# accepted for LEGACY_TOKEN_GRACE_DAYS after migration rr 0004 was applied (0: not at all).
+# See docs/OPERATIONS.md, "Legacy tokens".
+JWT_SIGNING_KEY = os.environ.get("JWT_SIGNING_KEY") or SECRET_KEY
+LEGACY_JWT_SIGNING_KEY = os.environ.get("LEGACY_JWT_SIGNING_KEY") or JWT_SIGNING_KEY
+LEGACY_TOKEN_GRACE_DAYS = int(os.environ.get("LEGACY_TOKEN_GRACE_DAYS") or "30")
+
 SIMPLE_JWT = {
+    "SIGNING_KEY": JWT_SIGNING_KEY,
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=int(os.environ.get("JWT_ACCESS_MINUTES", "30"))),
     "REFRESH_TOKEN_LIFETIME": timedelta(days=int(os.environ.get("JWT_REFRESH_DAYS", "30"))),
     "ROTATE_REFRESH_TOKENS": True,

@@ -12,7 +12,12 @@ register_converter(IdConverter, "id")
 
 auth_urls = [
     path("user/", accounts_api.AccountView.as_view(), name="account"),
+    path("user/export/", accounts_api.AccountExportView.as_view(), name="account-export"),
     path("password/", accounts_api.PasswordView.as_view(), name="password"),
+    path("recover/", accounts_api.RecoverView.as_view(), name="recover"),
+    path("sessions/", accounts_api.SessionsView.as_view(), name="sessions"),
+    path("sessions/<id:session_id>/", accounts_api.SessionView.as_view(), name="session"),
+    path("logout-all/", accounts_api.LogoutAllView.as_view(), name="logout-all"),
     path("jwt/refresh/", accounts_api.RefreshView.as_view(), name="token-refresh"),
     path("logout/", accounts_api.LogoutView.as_view(), name="logout"),
 ]

@@ -6,3 +6,10 @@ class RrConfig(AppConfig):
     label = "rr"
     verbose_name = "Regret Regret"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from django.contrib import admin
+
+        from rr.accounts.admin_login import install
+
+        install(admin.site)

@@ -1,13 +1,15 @@
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import Throttled
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 
-from rr.accounts import services
-from rr.accounts.models import User
+from rr.accounts import export, services
+from rr.accounts.authentication import SessionJWTAuthentication
+from rr.accounts.models import Session, User
 from rr.common.api import AuthenticatedAPIView, PublicAPIView, error_responses, validated
 from rr.common.fields import StrictCharField
-from rr.common.throttling import LoginThrottle, SignupThrottle
+from rr.common.throttling import LoginThrottle, SignupThrottle, guess_allowed
 
 
 class TokensSerializer(serializers.Serializer):
@@ -16,9 +18,25 @@ class TokensSerializer(serializers.Serializer):
 
 
 class AccountSerializer(serializers.ModelSerializer):
+    password_set = serializers.SerializerMethodField(
+        help_text="false: the account has no password yet; ask its owner to claim it by choosing one."
+    )
+
     class Meta:
         model = User
-        fields = ["id", "username", "is_active", "allow_networking", "followers_count", "following_count"]
+        fields = [
+            "id",
+            "username",
+            "is_active",
+            "allow_networking",
+            "followers_count",
+            "following_count",
+            "password_set",
+            "date_joined",
+        ]
+
+    def get_password_set(self, user) -> bool:
+        return user.has_usable_password()
 
 
 class AccountWithTokensSerializer(AccountSerializer):
@@ -33,13 +51,44 @@ class AccountInput(serializers.Serializer):
     password = StrictCharField(max_length=128, required=False, allow_blank=True, trim_whitespace=False)
 
 
+class AccountDeleteInput(serializers.Serializer):
+    password = StrictCharField(max_length=128, required=False, trim_whitespace=False)
+    confirm = StrictCharField(
+        max_length=255, required=False, trim_whitespace=False, help_text="Without a password: the username."
+    )
+
+
 class PasswordInput(serializers.Serializer):
     password = StrictCharField(max_length=128, trim_whitespace=False)
     current_password = StrictCharField(max_length=128, required=False, allow_blank=True, trim_whitespace=False)
 
 
+class RecoverInput(serializers.Serializer):
+    username = StrictCharField(max_length=255, trim_whitespace=False)
+    code = StrictCharField(max_length=64)
+    password = StrictCharField(max_length=128, trim_whitespace=False)
+
+
 class RefreshInput(serializers.Serializer):
     refresh = StrictCharField(max_length=4096)
+
+
+class SessionSerializer(serializers.ModelSerializer):
+    client = serializers.CharField(source="user_agent", help_text="The User-Agent the session last used.")
+    current = serializers.SerializerMethodField(help_text="The session of the token making this request.")
+
+    class Meta:
+        model = Session
+        fields = ["id", "created_at", "last_used_at", "client", "current"]
+
+    def get_current(self, session) -> bool:
+        return session.pk == self.context.get("current_session_id")
+
+
+PasswordSetSerializer = inline_serializer(
+    "PasswordSet", {"message": serializers.CharField(), "tokens": TokensSerializer()}
+)
+MessageSerializer = inline_serializer("AccountMessage", {"message": serializers.CharField()})
 
 
 def _throttle(view, request, throttle_class):
@@ -48,13 +97,33 @@ def _throttle(view, request, throttle_class):
         raise Throttled(wait=throttle.wait())
 
 
-def _account_body(user):
-    body = AccountSerializer(user).data
-    body["tokens"] = services.tokens_for(user)
-    return body
+def _guess(request, scope, username=None):
+    allowed, wait = guess_allowed(request, scope, username=username)
+    if not allowed:
+        raise Throttled(wait=wait)
+
+
+def _user_agent(request):
+    return request.headers.get("User-Agent", "")
+
+
+def _current_session_id(request):
+    return request.auth.session_id if request.auth is not None else None
 
 
 class AccountView(PublicAPIView):
+    # POST is sign-up or login (no token); GET and DELETE act on the token's account.
+
+    def get_authenticators(self):
+        if self.request is not None and self.request.method in ("GET", "DELETE"):
+            return [SessionJWTAuthentication()]
+        return []
+
+    def get_permissions(self):
+        if self.request.method in ("GET", "DELETE"):
+            return [IsAuthenticated()]
+        return [AllowAny()]
+
     @extend_schema(
         operation_id="account_create_or_login",
         summary="Create an account, or log in to an existing one with its password",
@@ -70,31 +139,89 @@ class AccountView(PublicAPIView):
         data = validated(AccountInput, request.data)
         username, password = data["username"], data.get("password") or None
         _throttle(self, request, LoginThrottle)
-        if User.objects.filter(username=username).exists():
-            user = services.account_login(username=username, password=password)
-            return Response(_account_body(user), status=status.HTTP_200_OK)
-        _throttle(self, request, SignupThrottle)
-        user = services.account_create(username=username, password=password)
-        return Response(_account_body(user), status=status.HTTP_201_CREATED)
+        if password:
+            _guess(request, "login_name", username)
+        user, created = services.account_create_or_login(
+            username=username, password=password, before_create=lambda: _throttle(self, request, SignupThrottle)
+        )
+        body = AccountSerializer(user).data
+        body["tokens"] = services.tokens_for(user, user_agent=_user_agent(request))
+        return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+    @extend_schema(
+        operation_id="account_get",
+        summary="The current account",
+        responses={200: AccountSerializer, **error_responses(401)},
+        tags=["accounts"],
+    )
+    def get(self, request):
+        return Response(AccountSerializer(request.user).data)
+
+    @extend_schema(
+        operation_id="account_delete",
+        summary="Delete the account and everything it owns (password, or confirm=<username> without one)",
+        request=AccountDeleteInput,
+        responses={204: None, **error_responses(400, 401, 429)},
+        tags=["accounts"],
+    )
+    def delete(self, request):
+        data = validated(AccountDeleteInput, request.data)
+        _guess(request, "password_guess", request.user.username)
+        services.account_delete(user=request.user, password=data.get("password"), confirm=data.get("confirm"))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class AccountExportView(AuthenticatedAPIView):
+    @extend_schema(
+        operation_id="account_export",
+        summary="Everything stored about the account, as JSON (GDPR export)",
+        responses={200: inline_serializer("AccountExport", {"account": AccountSerializer()}), **error_responses(401)},
+        tags=["accounts"],
+    )
+    def get(self, request):
+        return Response(export.account_export(user=request.user))
 
 
 class PasswordView(AuthenticatedAPIView):
     @extend_schema(
         operation_id="account_password_set",
-        summary="Set a password (or change it, proving the current one)",
+        summary="Set the first password (claim the account) or change it; every other session ends",
         request=PasswordInput,
-        responses={
-            200: inline_serializer("PasswordSet", {"message": serializers.CharField()}),
-            **error_responses(400, 401),
-        },
+        responses={200: PasswordSetSerializer, **error_responses(400, 401, 429)},
         tags=["accounts"],
     )
     def post(self, request):
         data = validated(PasswordInput, request.data)
-        services.account_password_set(
-            user=request.user, password=data["password"], current_password=data.get("current_password")
+        if data.get("current_password"):
+            # Before the hash is computed: a guess over the limit costs nothing.
+            _guess(request, "password_guess", request.user.username)
+        _, fresh = services.account_password_set(
+            user=request.user,
+            password=data["password"],
+            current_password=data.get("current_password"),
+            token_payload=request.auth.payload,
+            user_agent=_user_agent(request),
         )
-        return Response({"message": "Password set."})
+        return Response({"message": "Password set. Every other session has ended.", "tokens": fresh})
+
+
+class RecoverView(PublicAPIView):
+    @extend_schema(
+        operation_id="account_recover",
+        summary="Set a new password with a one-time recovery code from support; every session ends",
+        request=RecoverInput,
+        responses={200: AccountWithTokensSerializer, **error_responses(400, 401, 429)},
+        tags=["accounts"],
+    )
+    def post(self, request):
+        data = validated(RecoverInput, request.data)
+        _guess(request, "recovery", data["username"])
+        user, fresh = services.account_recover(
+            username=data["username"], code=data["code"], password=data["password"], user_agent=_user_agent(request)
+        )
+        body = AccountSerializer(user).data
+        body["tokens"] = fresh
+        return Response(body)
 
 
 class RefreshView(PublicAPIView):
@@ -107,7 +234,7 @@ class RefreshView(PublicAPIView):
     )
     def post(self, request):
         data = validated(RefreshInput, request.data)
-        return Response(services.token_refresh(refresh=data["refresh"]))
+        return Response(services.token_refresh(refresh=data["refresh"], user_agent=_user_agent(request)))
 
 
 class LogoutView(PublicAPIView):
@@ -115,13 +242,54 @@ class LogoutView(PublicAPIView):
         operation_id="token_revoke",
         summary="Log out: revoke a refresh token",
         request=RefreshInput,
-        responses={
-            200: inline_serializer("LoggedOut", {"message": serializers.CharField()}),
-            **error_responses(400, 401),
-        },
+        responses={200: MessageSerializer, **error_responses(400, 401)},
         tags=["accounts"],
     )
     def post(self, request):
         data = validated(RefreshInput, request.data)
         services.token_revoke(refresh=data["refresh"])
         return Response({"message": "Logged out."})
+
+
+class SessionsView(AuthenticatedAPIView):
+    @extend_schema(
+        operation_id="session_list",
+        summary="The account's signed-in devices (live refresh sessions)",
+        responses={200: SessionSerializer(many=True), **error_responses(401)},
+        tags=["accounts"],
+    )
+    def get(self, request):
+        sessions = services.session_list(user=request.user)
+        context = {"current_session_id": _current_session_id(request)}
+        return Response(SessionSerializer(sessions, many=True, context=context).data)
+
+
+class SessionView(AuthenticatedAPIView):
+    @extend_schema(
+        operation_id="session_end",
+        summary="End one session: its refresh token stops working",
+        request=None,
+        responses={200: MessageSerializer, **error_responses(401, 404)},
+        tags=["accounts"],
+    )
+    def delete(self, request, session_id):
+        services.session_end(user=request.user, session_id=session_id)
+        return Response({"message": "Session ended."})
+
+
+class LogoutAllView(AuthenticatedAPIView):
+    @extend_schema(
+        operation_id="sessions_end_others",
+        summary="End every session but the current one",
+        request=None,
+        responses={
+            200: inline_serializer(
+                "SessionsEnded", {"message": serializers.CharField(), "ended": serializers.IntegerField()}
+            ),
+            **error_responses(401),
+        },
+        tags=["accounts"],
+    )
+    def post(self, request):
+        ended = services.sessions_end_others(user=request.user, current_session_id=_current_session_id(request))
+        return Response({"message": f"{ended} other session(s) ended.", "ended": ended})

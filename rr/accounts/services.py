@@ -1,31 +1,58 @@
-"""Account actions: sign-up, login, passwords, refresh-token rotation, deactivation and deletion."""
+"""Account actions: sign-up, login, passwords, sessions and their tokens, recovery, deactivation and deletion."""
 
+import hashlib
 import logging
 import re
+import secrets
+import unicodedata
+import uuid
+from datetime import timedelta
 
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
-from rest_framework_simplejwt.exceptions import TokenError
+from django.db.models import Q
+from django.utils import timezone
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
-from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
-from rr.accounts.models import User
+from rr.accounts import tokens
+from rr.accounts.models import RecoveryCode, Session, User
 from rr.common.db import LOCK_USERNAME, advisory_xact_lock
-from rr.common.errors import Conflict, ServiceError, Unauthorized
+from rr.common.errors import Conflict, NotFound, ServiceError, Unauthorized
 from rr.network import graph
 
 logger = logging.getLogger("rr.accounts")
 
 USERNAME_RULES = "3-30 characters: letters, digits, underscore, dot or hyphen"
 _USERNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{3,30}$")
+USER_AGENT_MAX = 255
+REFRESH_REFUSED = "Refresh token is invalid, expired or revoked."
 
 
 def username_check_new(username):
     """Raise unless `username` is acceptable for a new account (legacy names are exempt)."""
     if not isinstance(username, str) or not _USERNAME_RE.fullmatch(username):
         raise ServiceError(f"Invalid username: {USERNAME_RULES}.", field="username")
+
+
+def username_key(username):
+    """What two names must not share: the name trimmed, NFKC-normalised and case-folded."""
+    folded = unicodedata.normalize("NFKC", username.strip()).casefold()
+    return unicodedata.normalize("NFKC", folded)
+
+
+def username_taken(username):
+    """Whether a new name equals an existing one once both are trimmed and case-folded (NFKC).
+
+    New names are plain ASCII (USERNAME_RULES), so the only existing names that can
+    fold onto one are those equal to it but for case (the UPPER(username) index of
+    0006) and the legacy names outside the rules (a trailing space, full-width
+    letters...), which are compared here one by one.
+    """
+    key = username_key(username)
+    candidates = User.objects.filter(Q(username__iexact=username) | ~Q(username__regex=r"^[A-Za-z0-9_.-]+$"))
+    return any(username_key(name) == key for name in candidates.values_list("username", flat=True).iterator())
 
 
 def _password_check(password, user):
@@ -35,9 +62,29 @@ def _password_check(password, user):
         raise ServiceError("Invalid password: " + " ".join(exc.messages), field="password") from exc
 
 
-def tokens_for(user):
-    refresh = RefreshToken.for_user(user)
-    return {"refresh": str(refresh), "access": str(refresh.access_token)}
+def _user_agent(value):
+    return (value or "")[:USER_AGENT_MAX]
+
+
+def session_start(user, *, user_agent="", now=None):
+    """A new session of `user` (one Session row) and its first tokens: {"refresh", "access"}."""
+    issued_at = tokens.issue_instant(user, now)
+    jti = uuid.uuid4().hex
+    session = Session.objects.create(
+        user=user,
+        created_at=issued_at,
+        last_used_at=issued_at,
+        expires_at=issued_at + tokens.api_settings.REFRESH_TOKEN_LIFETIME,
+        user_agent=_user_agent(user_agent),
+        refresh_jti_hash=tokens.jti_hash(jti),
+    )
+    refresh, access = tokens.mint(user=user, session_id=session.pk, jti=jti, issued_at=issued_at)
+    return {"refresh": refresh, "access": access}
+
+
+def tokens_for(user, *, user_agent=""):
+    """Tokens of a new session of `user`."""
+    return session_start(user, user_agent=user_agent)
 
 
 def account_create(*, username, password=None):
@@ -50,7 +97,7 @@ def account_create(*, username, password=None):
         # Legacy data (`Bob` beside `bob`) rules out a unique index on lower(username),
         # so sign-ups of names equal but for case are serialised instead.
         advisory_xact_lock(LOCK_USERNAME, username.lower())
-        if User.objects.filter(username__iexact=username).exists():
+        if username_taken(username):
             raise Conflict("Username taken.", code="username_taken")
         if password:
             user.set_password(password)
@@ -66,10 +113,14 @@ def account_create(*, username, password=None):
 
 
 def account_login(*, username, password):
-    """Tokens for an existing account, only with its correct password."""
+    """An existing account, only with its correct password."""
     user = User.objects.filter(username=username).first()
     if user is None:
         raise Unauthorized("Invalid username or password.", code="invalid_credentials")
+    return _login(user, password)
+
+
+def _login(user, password):
     if not password:
         raise Conflict("Username taken. Send its password to log in.", code="username_taken")
     if not user.is_active or not user.check_password(password):
@@ -77,56 +128,253 @@ def account_login(*, username, password):
     return user
 
 
-def account_password_set(*, user, password, current_password=None):
-    """Set or change a password; a usable password must be proven first."""
-    if user.has_usable_password() and not user.check_password(current_password or ""):
-        raise Unauthorized("Current password is wrong.", code="wrong_current_password")
-    _password_check(password, user)
-    user.set_password(password)
-    user.save(update_fields=["password"])
+def account_create_or_login(*, username, password=None, before_create=None):
+    """(user, created): log in to the account named exactly `username`, or create it.
+
+    An existing name needs its password (409 without one, 401 when wrong); a new one
+    must follow USERNAME_RULES (400) and be free once case-folded (409).
+    `before_create`, when given, runs before an account is created (the sign-up rate limit).
+    """
+    user = User.objects.filter(username=username).first()
+    if user is not None:
+        return _login(user, password), False
+    username_check_new(username)
+    if before_create is not None:
+        before_create()
+    return account_create(username=username, password=password), True
+
+
+def account_password_set(*, user, password, current_password=None, token_payload=None, user_agent=""):
+    """Set the first password (the claim) or change it; every other session ends. New tokens.
+
+    A usable password must be proven with `current_password`. The user row is locked
+    and the caller's token re-checked under the lock, so of two simultaneous claims
+    with tokens issued before either, exactly one wins and the other is 401.
+    """
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        if token_payload is not None and not tokens.issued_in_time(token_payload, locked):
+            raise Unauthorized("This session has ended: log in again.", code="session_ended")
+        if locked.has_usable_password():
+            if not current_password:
+                raise ServiceError(
+                    "current_password is required to change a password.",
+                    code="current_password_required",
+                    field="current_password",
+                )
+            if not locked.check_password(current_password):
+                raise Unauthorized("Current password is wrong.", code="wrong_current_password")
+        _password_check(password, locked)
+        claim = not locked.has_usable_password()
+        locked.set_password(password)
+        ended = _sessions_end_all(locked)
+        logger.info(
+            "password claimed" if claim else "password changed",
+            extra={"target_user_id": locked.pk, "sessions_ended": ended},
+        )
+        return locked, session_start(locked, user_agent=user_agent)
+
+
+def _sessions_end_all(user):
+    """Every token of `user` issued so far stops working; the count of sessions ended.
+
+    `user` must be locked; saves its password field too.
+    """
+    user.tokens_valid_after = tokens.next_whole_second()
+    user.save(update_fields=["password", "tokens_valid_after"])
+    ended, _ = Session.objects.filter(user=user).delete()
+    return ended
+
+
+def _payload_or_401(refresh):
+    try:
+        return tokens.decode(refresh, token_type="refresh")
+    except tokens.InvalidTokenText as exc:
+        raise Unauthorized(REFRESH_REFUSED, code="token_invalid") from exc
+
+
+def _token_user(payload):
+    try:
+        user_id = int(payload["user_id"])
+    except (TypeError, ValueError) as exc:
+        raise Unauthorized(REFRESH_REFUSED, code="token_invalid") from exc
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None or not tokens.issued_in_time(payload, user):
+        raise Unauthorized(REFRESH_REFUSED, code="token_invalid")
     return user
 
 
-def _refresh_consume(raw):
-    """Check a refresh token and revoke it atomically; two concurrent uses cannot both pass.
+def _legacy_consume(payload, user):
+    """Spend a legacy refresh token once: the blacklist's unique constraint decides a race.
 
-    simplejwt's own check-then-blacklist is a race; here the unique constraint on
-    the blacklist's token column decides the winner.
+    The outstanding row keeps no token text (the previous release stored it there).
     """
-    try:
-        token = RefreshToken(raw)  # signature, expiry, type, and a first blacklist look
-    except TokenError as exc:
-        raise Unauthorized("Refresh token is invalid, expired or revoked.", code="token_invalid") from exc
-    user = User.objects.filter(pk=token.payload.get("user_id"), is_active=True).first()
-    if user is None:
-        raise Unauthorized("Refresh token is invalid, expired or revoked.", code="token_invalid")
+    jti = payload.get("jti")
+    if not isinstance(jti, str) or not jti:
+        raise Unauthorized(REFRESH_REFUSED, code="token_invalid")
     with transaction.atomic():
         outstanding, _ = OutstandingToken.objects.get_or_create(
-            jti=token["jti"],
+            jti=jti,
             defaults={
                 "user": user,
-                "token": raw,
-                "created_at": token.current_time,
-                "expires_at": datetime_from_epoch(token["exp"]),
+                "token": "",
+                "created_at": datetime_from_epoch(payload["iat"]) if "iat" in payload else None,
+                "expires_at": datetime_from_epoch(payload["exp"]),
             },
         )
         try:
             with transaction.atomic():
                 BlacklistedToken.objects.create(token=outstanding)
         except IntegrityError as exc:
-            raise Unauthorized("Refresh token is invalid, expired or revoked.", code="token_invalid") from exc
-    return user
+            raise Unauthorized(REFRESH_REFUSED, code="token_invalid") from exc
+    logger.info("legacy token used", extra={"target_user_id": user.pk})
 
 
-def token_refresh(*, refresh):
-    """Exchange a refresh token for a new access token and a new refresh token."""
-    user = _refresh_consume(refresh)
-    return tokens_for(user)
+def token_refresh(*, refresh, user_agent=""):
+    """Exchange a refresh token for new tokens; the old one stops working (used once).
+
+    A session's token swaps its `jti` hash in one conditional UPDATE; a legacy token
+    (grace period only) is blacklisted and becomes a new session.
+    """
+    payload = _payload_or_401(refresh)
+    user = _token_user(payload)
+    if tokens.is_legacy(payload):
+        with transaction.atomic():
+            _legacy_consume(payload, user)
+            return session_start(user, user_agent=user_agent)
+    issued_at = tokens.issue_instant(user)
+    jti = uuid.uuid4().hex
+    changes = {
+        "refresh_jti_hash": tokens.jti_hash(jti),
+        "last_used_at": timezone.now(),
+        "expires_at": issued_at + tokens.api_settings.REFRESH_TOKEN_LIFETIME,
+    }
+    if user_agent:
+        changes["user_agent"] = _user_agent(user_agent)
+    rotated = Session.objects.filter(
+        pk=payload["sid"], user=user, refresh_jti_hash=tokens.jti_hash(payload.get("jti"))
+    ).update(**changes)
+    if not rotated:
+        raise Unauthorized(REFRESH_REFUSED, code="token_invalid")
+    new_refresh, access = tokens.mint(user=user, session_id=payload["sid"], jti=jti, issued_at=issued_at)
+    return {"refresh": new_refresh, "access": access}
 
 
 def token_revoke(*, refresh):
-    """Log out: the refresh token can no longer be used."""
-    _refresh_consume(refresh)
+    """Log out: the refresh token's session ends (a legacy token is spent)."""
+    payload = _payload_or_401(refresh)
+    user = _token_user(payload)
+    if tokens.is_legacy(payload):
+        _legacy_consume(payload, user)
+        return
+    ended, _ = Session.objects.filter(
+        pk=payload["sid"], user=user, refresh_jti_hash=tokens.jti_hash(payload.get("jti"))
+    ).delete()
+    if not ended:
+        raise Unauthorized(REFRESH_REFUSED, code="token_invalid")
+
+
+# Sessions ------------------------------------------------------------------------------
+
+
+def session_list(*, user):
+    """The account's live sessions, most recently used first."""
+    return list(Session.objects.filter(user=user, expires_at__gt=timezone.now()).order_by("-last_used_at", "-id"))
+
+
+def session_end(*, user, session_id):
+    """End one session of `user` (its refresh token stops working); 404 if it is not theirs."""
+    ended, _ = Session.objects.filter(user=user, pk=session_id).delete()
+    if not ended:
+        raise NotFound("No such session.", code="session_not_found")
+    logger.info("session ended", extra={"target_user_id": user.pk, "session_id": session_id})
+
+
+def sessions_end_others(*, user, current_session_id):
+    """End every session of `user` but `current_session_id`; how many were ended."""
+    ended, _ = Session.objects.filter(user=user).exclude(pk=current_session_id).delete()
+    logger.info("sessions ended", extra={"target_user_id": user.pk, "sessions_ended": ended})
+    return ended
+
+
+# Recovery ------------------------------------------------------------------------------
+
+RECOVERY_CODE_LIFETIME = timedelta(hours=24)
+RECOVERY_REFUSED = "Invalid username or recovery code."
+
+
+def _code_hash(code):
+    # A code is 100 random bits: a fast hash cannot be reversed by guessing.
+    return hashlib.sha256(code.strip().upper().replace("-", "").encode()).hexdigest()
+
+
+def recovery_code_issue(*, username):
+    """A one-time code for the account named exactly `username`, valid 24 hours.
+
+    Earlier unused codes of the account stop working. Only the hash is stored: the
+    returned text is the one copy (the operator hands it to the owner).
+    """
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        raise NotFound("No such user.", code="user_not_found")
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # 32 symbols: no 0/O or 1/I
+    raw = "".join(secrets.choice(alphabet) for _ in range(20))
+    code = "-".join(raw[i : i + 5] for i in range(0, 20, 5))
+    now = timezone.now()
+    with transaction.atomic():
+        RecoveryCode.objects.filter(user=user, used_at__isnull=True).update(used_at=now)
+        RecoveryCode.objects.create(
+            user=user, code_hash=_code_hash(code), created_at=now, expires_at=now + RECOVERY_CODE_LIFETIME
+        )
+    logger.info("recovery code issued", extra={"target_user_id": user.pk})
+    return code
+
+
+def account_recover(*, username, code, password, user_agent=""):
+    """Set a password with a recovery code (used once), end every session; (user, tokens)."""
+    if not isinstance(code, str) or not code.strip():
+        raise Unauthorized(RECOVERY_REFUSED, code="invalid_recovery_code")
+    user = User.objects.filter(username=username, is_active=True).first()
+    if user is None:
+        raise Unauthorized(RECOVERY_REFUSED, code="invalid_recovery_code")
+    _password_check(password, user)
+    with transaction.atomic():
+        now = timezone.now()
+        used = RecoveryCode.objects.filter(
+            user=user, code_hash=_code_hash(code), used_at__isnull=True, expires_at__gt=now
+        ).update(used_at=now)
+        if not used:
+            raise Unauthorized(RECOVERY_REFUSED, code="invalid_recovery_code")
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        locked.set_password(password)
+        ended = _sessions_end_all(locked)
+        logger.info("account recovered", extra={"target_user_id": locked.pk, "sessions_ended": ended})
+        return locked, session_start(locked, user_agent=user_agent)
+
+
+# Deletion ------------------------------------------------------------------------------
+
+
+def account_delete(*, user, password=None, confirm=None):
+    """Delete the account and all it owns, after proof: its password, or without one its name.
+
+    The deletion is users_delete's (deadlock-free, every neighbour's counts exact).
+    """
+    if user.has_usable_password():
+        if not password:
+            raise ServiceError(
+                "password is required to delete the account.", code="password_required", field="password"
+            )
+        if not user.check_password(password):
+            raise Unauthorized("Wrong password: nothing was deleted.", code="wrong_password")
+    elif confirm != user.username:
+        raise ServiceError(
+            'This account has no password: send {"confirm": "<your username>"} to delete it.',
+            code="confirm_required",
+            field="confirm",
+        )
+    users_delete(user_ids=[user.pk])
+    logger.info("account deleted by its owner", extra={"target_user_id": user.pk})
 
 
 def user_deactivate(*, user):

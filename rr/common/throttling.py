@@ -8,6 +8,7 @@ If the cache is down the limit fails open: rate limiting must never turn a
 healthy request into an error.
 """
 
+import hashlib
 import logging
 import time
 import weakref
@@ -17,7 +18,7 @@ from django.core.cache.backends.redis import RedisCache
 from django.core.exceptions import ImproperlyConfigured
 from redis.exceptions import RedisError
 from rest_framework.settings import api_settings
-from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
 
 logger = logging.getLogger("rr.throttling")
 
@@ -115,3 +116,38 @@ class SignupThrottle(AddressRateThrottle):
 
 class LoginThrottle(AddressRateThrottle):
     scope = "login"
+
+
+class GuessThrottle(AtomicRateThrottle):
+    """Attempts at a secret (a password, a recovery code) under one key: an address or a name."""
+
+    def __init__(self, scope, ident):
+        self.scope = scope
+        self._ident = ident
+        super().__init__()
+
+    def get_cache_key(self, request, view):
+        return self._ident
+
+
+def guess_throttles(request, scope, *, username=None):
+    """The limits one guess counts against: per client address, and per username if given.
+
+    Names are keyed by a digest of their case-folded form, so `Bob` and `bob ` share a
+    limit and any name fits in a cache key.
+    """
+    from rr.accounts.services import username_key  # accounts imports this module
+
+    idents = [f"ip:{BaseThrottle().get_ident(request)}"]
+    if isinstance(username, str):
+        digest = hashlib.sha256(username_key(username).encode("utf-8", "surrogatepass")).hexdigest()[:32]
+        idents.append(f"name:{digest}")
+    return [GuessThrottle(scope, ident) for ident in idents]
+
+
+def guess_allowed(request, scope, *, username=None):
+    """Count one guess; False (and how long to wait) once a limit is over. Call before any hashing."""
+    for throttle in guess_throttles(request, scope, username=username):
+        if not throttle.allow_request(request, None):
+            return False, throttle.wait()
+    return True, 0

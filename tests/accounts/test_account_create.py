@@ -8,7 +8,16 @@ from tests.support.threads import barrier, run_threads
 
 PASSWORD = "a sturdy passphrase 42"
 
-ACCOUNT_FIELDS = {"id", "username", "is_active", "allow_networking", "followers_count", "following_count"}
+ACCOUNT_FIELDS = {
+    "id",
+    "username",
+    "is_active",
+    "allow_networking",
+    "followers_count",
+    "following_count",
+    "password_set",
+    "date_joined",
+}
 
 
 @pytest.mark.django_db

@@ -37,15 +37,28 @@ def test_changing_a_password_needs_the_current_one(api, client_of, make_user):
     assert _login(api, "dora", OLD) == 401
 
 
-@pytest.mark.parametrize("current", [None, "", "not the current one"])
-def test_changing_a_password_without_the_right_current_one_is_401(api, client_of, make_user, current):
+def test_changing_a_password_with_a_wrong_current_one_is_401(api, client_of, make_user):
     user = make_user("dora", password=OLD)
-    body = {"password": NEW} if current is None else {"password": NEW, "current_password": current}
+    body = {"password": NEW, "current_password": "not the current one"}
 
     response = client_of(user).post("/auth/password/", body, format="json")
 
     assert_refused(response, 401)
     assert response.json()["error"]
+    user.refresh_from_db()
+    assert user.check_password(OLD)
+
+
+@pytest.mark.parametrize("current", [None, ""])
+def test_changing_a_password_without_the_current_one_is_400_current_password_required(client_of, make_user, current):
+    user = make_user("dora", password=OLD)
+    body = {"password": NEW} if current is None else {"password": NEW, "current_password": current}
+
+    response = client_of(user).post("/auth/password/", body, format="json")
+
+    assert_refused(response, 400)
+    assert response.json()["code"] == "current_password_required"
+    assert "current_password" in response.json()["error"]
     user.refresh_from_db()
     assert user.check_password(OLD)
 

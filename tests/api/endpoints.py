@@ -6,6 +6,13 @@ import re
 # (method, path as in the schema): does it need an access token, does it read a body.
 ENDPOINTS = {
     ("POST", "/auth/user/"): {"token": False, "body": True},
+    ("GET", "/auth/user/"): {"token": True, "body": False},
+    ("DELETE", "/auth/user/"): {"token": True, "body": True},
+    ("GET", "/auth/user/export/"): {"token": True, "body": False},
+    ("POST", "/auth/recover/"): {"token": False, "body": True},
+    ("GET", "/auth/sessions/"): {"token": True, "body": False},
+    ("DELETE", "/auth/sessions/{session_id}/"): {"token": True, "body": False},
+    ("POST", "/auth/logout-all/"): {"token": True, "body": False},
     ("POST", "/auth/password/"): {"token": True, "body": True},
     ("POST", "/auth/jwt/refresh/"): {"token": False, "body": True},
     ("POST", "/auth/logout/"): {"token": False, "body": True},
@@ -25,7 +32,13 @@ ENDPOINTS = {
 }
 
 # Placeholder values that reach a real view (the resources need not exist).
-SAMPLE_ARGS = {"checklist_id": "1", "regret_id": "1", "username": "somebody", "list_type": "following"}
+SAMPLE_ARGS = {
+    "session_id": "1",
+    "checklist_id": "1",
+    "regret_id": "1",
+    "username": "somebody",
+    "list_type": "following",
+}
 
 
 def sample_path(path):

@@ -19,7 +19,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.utils import aware_utcnow
 
 from rr.accounts import services as account_services
-from rr.accounts.models import User
+from rr.accounts.models import RecoveryCode, Session, User
 from rr.checklists import services as checklist_services
 from rr.checklists.models import Checklist, Regret
 from rr.network import services as network_services
@@ -119,6 +119,37 @@ def _username_cases(method, template, *own):
 
 CASES = [
     # Accounts
+    Case("GET", "/auth/user/", MALFORMED),
+    Case("GET", "/auth/user/", status=401, anonymous=True),
+    *_body_cases(
+        "DELETE",
+        "/auth/user/",
+        Case("DELETE", "/auth/user/", {"password": 12345678}),
+        Case("DELETE", "/auth/user/", {"confirm": "me_user"}),  # an account with a password must send it
+        Case("DELETE", "/auth/user/", {"password": "not my password"}, status=401),
+        Case("DELETE", "/auth/user/", {"password": PASSWORD}, status=401, anonymous=True),
+    ),
+    Case("GET", "/auth/user/export/", MALFORMED),
+    Case("GET", "/auth/user/export/", status=401, anonymous=True),
+    *_body_cases(
+        "POST",
+        "/auth/recover/",
+        Case("POST", "/auth/recover/", {"username": "me_user", "code": "ABCDE-FGHJK", "password": 5}),
+        Case("POST", "/auth/recover/", {"username": "me_user", "password": PASSWORD}),
+        Case("POST", "/auth/recover/", {"username": "me_user", "code": "x" * LONG, "password": PASSWORD}),
+        Case(
+            "POST", "/auth/recover/", {"username": "me_user", "code": "ABCDE-FGHJK", "password": PASSWORD}, status=401
+        ),
+        Case("POST", "/auth/recover/", {"username": "nobody", "code": "ABCDE-FGHJK", "password": PASSWORD}, status=401),
+    ),
+    Case("GET", "/auth/sessions/", MALFORMED),
+    Case("GET", "/auth/sessions/", status=401, anonymous=True),
+    Case("DELETE", "/auth/sessions/1/", MALFORMED),
+    Case("DELETE", f"/auth/sessions/{UNKNOWN_ID}/", status=404),
+    Case("DELETE", f"/auth/sessions/{HUGE_ID}/", status=404),
+    Case("DELETE", "/auth/sessions/1/", status=401, anonymous=True),
+    Case("POST", "/auth/logout-all/", MALFORMED),
+    Case("POST", "/auth/logout-all/", status=401, anonymous=True),
     *_body_cases(
         "POST",
         "/auth/user/",
@@ -144,7 +175,7 @@ CASES = [
         Case("POST", "/auth/password/", {"password": "new\x00password 42", "current_password": PASSWORD}),
         Case("POST", "/auth/password/", {"password": "another passphrase 43", "current_password": 42}),
         Case("POST", "/auth/password/", {"password": "another passphrase 43", "current_password": "wrong"}, status=401),
-        Case("POST", "/auth/password/", {"password": "another passphrase 43"}, status=401),
+        Case("POST", "/auth/password/", {"password": "another passphrase 43"}),  # current_password_required
         Case("POST", "/auth/password/", {"password": "another passphrase 43"}, status=401, anonymous=True),
     ),
     *[
@@ -259,6 +290,8 @@ def _snapshot():
         "rr_checklist": list(Checklist.objects.order_by("pk").values_list()),
         "rr_regret": list(Regret.objects.order_by("pk").values_list()),
         "rr_network": list(Network.objects.order_by("pk").values_list()),
+        "rr_session": list(Session.objects.order_by("pk").values_list()),
+        "rr_recovery_code": list(RecoveryCode.objects.order_by("pk").values_list()),
         "outstanding tokens": OutstandingToken.objects.count(),
         "blacklisted tokens": BlacklistedToken.objects.count(),
     }

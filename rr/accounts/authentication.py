@@ -1,0 +1,64 @@
+"""Bearer authentication: simplejwt's header handling, this release's token rules."""
+
+from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework_simplejwt.authentication import JWTAuthentication
+from rest_framework_simplejwt.exceptions import InvalidToken
+
+from rr.accounts import tokens
+from rr.accounts.models import User
+
+
+class ValidatedToken:
+    """The decoded payload of an access token, as request.auth."""
+
+    def __init__(self, payload):
+        self.payload = payload
+
+    def __getitem__(self, key):
+        return self.payload[key]
+
+    def get(self, key, default=None):
+        return self.payload.get(key, default)
+
+    @property
+    def session_id(self):
+        return self.payload.get("sid")
+
+
+class SessionJWTAuthentication(JWTAuthentication):
+    """An access token is valid when its signature and expiry are (legacy ones: in the
+    grace period only), its user is active, and it was issued at or after the user's
+    `tokens_valid_after`. The user row is the one query, as with simplejwt's own class."""
+
+    def get_validated_token(self, raw_token):
+        try:
+            return ValidatedToken(tokens.decode(raw_token, token_type="access"))
+        except tokens.InvalidTokenText as exc:
+            raise InvalidToken("Token is invalid or expired.") from exc
+
+    def get_user(self, validated_token):
+        try:
+            user = User.objects.get(pk=_user_id(validated_token))
+        except User.DoesNotExist:
+            user = None
+        if user is None or not user.is_active:
+            raise AuthenticationFailed("User not found or inactive.", code="user_not_found")
+        if not tokens.issued_in_time(validated_token.payload, user):
+            raise AuthenticationFailed(
+                "This session has ended (the password was set or changed): log in again.", code="session_ended"
+            )
+        return user
+
+
+def _user_id(validated_token):
+    try:
+        return int(validated_token["user_id"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InvalidToken("Token contained no recognizable user identification.") from exc
+
+
+class SessionJWTScheme(SimpleJWTScheme):
+    """The OpenAPI security scheme of SessionJWTAuthentication: simplejwt's bearer `jwtAuth`."""
+
+    target_class = "rr.accounts.authentication.SessionJWTAuthentication"
