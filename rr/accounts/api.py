@@ -5,6 +5,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 
 from rr.accounts import export, services
+from rr.accounts import schema as _schema  # noqa: F401 -- registers the OpenAPI scheme of our authentication
 from rr.accounts.authentication import SessionJWTAuthentication
 from rr.accounts.models import Session, User
 from rr.common.api import AuthenticatedAPIView, PublicAPIView, error_responses, validated

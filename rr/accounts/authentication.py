@@ -1,12 +1,10 @@
 """Bearer authentication: simplejwt's header handling, this release's token rules."""
 
-from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import InvalidToken
 
 from rr.accounts import tokens
-from rr.accounts.models import User
 
 
 class ValidatedToken:
@@ -38,6 +36,10 @@ class SessionJWTAuthentication(JWTAuthentication):
             raise InvalidToken("Token is invalid or expired.") from exc
 
     def get_user(self, validated_token):
+        # Imported here: DRF imports this module while its views load, which the models
+        # themselves may be doing (rr.accounts.models -> rr.network.graph -> DRF).
+        from rr.accounts.models import User
+
         try:
             user = User.objects.get(pk=_user_id(validated_token))
         except User.DoesNotExist:
@@ -56,9 +58,3 @@ def _user_id(validated_token):
         return int(validated_token["user_id"])
     except (KeyError, TypeError, ValueError) as exc:
         raise InvalidToken("Token contained no recognizable user identification.") from exc
-
-
-class SessionJWTScheme(SimpleJWTScheme):
-    """The OpenAPI security scheme of SessionJWTAuthentication: simplejwt's bearer `jwtAuth`."""
-
-    target_class = "rr.accounts.authentication.SessionJWTAuthentication"
