@@ -19,19 +19,25 @@ def _post(user, local_datetime):
     return client_for(user).post(URL, {"local_datetime": local_datetime}, format="json")
 
 
+def _from_now(delta, offset_minutes=0):
+    # Computed when the test runs, not when it is collected (a run takes minutes).
+    return lambda: (datetime.now(UTC) + delta).astimezone(timezone.get_fixed_timezone(offset_minutes)).isoformat()
+
+
 @pytest.mark.parametrize(
     "local_datetime",
     [
         "9998-06-19T12:00:00+00:00",
-        (datetime.now(UTC) + timedelta(minutes=11)).isoformat(),
-        (datetime.now(UTC) + timedelta(days=1)).isoformat(),
+        _from_now(timedelta(minutes=11)),
+        _from_now(timedelta(days=1)),
         "2025-06-19T12:00:00+23:59",
         "2025-06-19T12:00:00+14:01",
         "2025-06-19T12:00:00-12:01",
     ],
+    ids=["year_9998", "in_11_minutes", "tomorrow", "plus_23_59", "plus_14_01", "minus_12_01"],
 )
 def test_future_days_and_impossible_offsets_are_400_and_create_nothing(user, local_datetime):
-    response = _post(user, local_datetime)
+    response = _post(user, local_datetime() if callable(local_datetime) else local_datetime)
     assert response.status_code == 400, response.json()
     assert response.json()["error"].startswith("local_datetime")
     assert not Checklist.objects.exists()
@@ -41,13 +47,14 @@ def test_future_days_and_impossible_offsets_are_400_and_create_nothing(user, loc
     "local_datetime",
     [
         # A phone's clock a few minutes fast, and the extreme real offsets (Kiribati, Baker Island).
-        (datetime.now(UTC) + timedelta(minutes=9)).isoformat(),
-        datetime.now(UTC).astimezone(timezone.get_fixed_timezone(14 * 60)).isoformat(),
-        datetime.now(UTC).astimezone(timezone.get_fixed_timezone(-12 * 60)).isoformat(),
+        _from_now(timedelta(minutes=9)),
+        _from_now(timedelta(0), 14 * 60),
+        _from_now(timedelta(0), -12 * 60),
     ],
+    ids=["in_9_minutes", "plus_14_00", "minus_12_00"],
 )
 def test_now_within_the_tolerance_and_extreme_offsets_are_accepted(user, local_datetime):
-    assert _post(user, local_datetime).status_code == 201
+    assert _post(user, local_datetime()).status_code == 201
 
 
 def test_the_lists_regret_index_ignores_a_future_checklist(make_user):
