@@ -201,6 +201,7 @@ class PasswordView(AuthenticatedAPIView):
             password=data["password"],
             current_password=data.get("current_password"),
             token_payload=request.auth.payload,
+            new_session=True,
             user_agent=_user_agent(request),
         )
         return Response({"message": "Password set. Every other session has ended.", "tokens": fresh})

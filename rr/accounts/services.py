@@ -144,12 +144,17 @@ def account_create_or_login(*, username, password=None, before_create=None):
     return account_create(username=username, password=password), True
 
 
-def account_password_set(*, user, password, current_password=None, token_payload=None, user_agent=""):
-    """Set the first password (the claim) or change it; every other session ends. New tokens.
+def account_password_set(
+    *, user, password, current_password=None, token_payload=None, new_session=False, user_agent=""
+):
+    """Set the first password (the claim) or change it; every token issued so far ends.
 
-    A usable password must be proven with `current_password`. The user row is locked
-    and the caller's token re-checked under the lock, so of two simultaneous claims
-    with tokens issued before either, exactly one wins and the other is 401.
+    A usable password must be proven with `current_password` (400
+    current_password_required without one, 401 when wrong). The user row is locked and
+    the caller's token (`token_payload`) re-checked under the lock, so of two
+    simultaneous claims with tokens issued before either, exactly one wins and the other
+    is 401. Returns (user, tokens of a new session if `new_session`, else None); `user`
+    itself is updated too (the web app then keeps its browser session with it).
     """
     with transaction.atomic():
         locked = User.objects.select_for_update().get(pk=user.pk)
@@ -172,7 +177,8 @@ def account_password_set(*, user, password, current_password=None, token_payload
             "password claimed" if claim else "password changed",
             extra={"target_user_id": locked.pk, "sessions_ended": ended},
         )
-        return locked, session_start(locked, user_agent=user_agent)
+        user.password, user.tokens_valid_after = locked.password, locked.tokens_valid_after
+        return locked, session_start(locked, user_agent=user_agent) if new_session else None
 
 
 def _sessions_end_all(user):
