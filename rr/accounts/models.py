@@ -10,7 +10,7 @@ from rr.network import graph
 class UserQuerySet(models.QuerySet):
     def delete(self):
         """Delete through the follow graph's lock order (rr/network/graph.py), cascades included."""
-        return graph.users_delete(self)
+        return graph.users_delete(graph.deletable(self))
 
     delete.alters_data = True
     delete.queryset_only = True

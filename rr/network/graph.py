@@ -241,6 +241,17 @@ def links_delete(queryset):
     return deleted
 
 
+def deletable(queryset):
+    """`queryset`, if QuerySet.delete() would accept it (the models' delete() call this first)."""
+    if queryset.query.is_sliced:
+        raise TypeError("Cannot use 'limit' or 'offset' with delete().")
+    if queryset.query.distinct or queryset.query.distinct_fields:
+        raise TypeError("Cannot call delete() after .distinct().")
+    if queryset._fields is not None:
+        raise TypeError("Cannot call delete() after .values() or .values_list()")
+    return queryset
+
+
 def _collector_delete(queryset):
     """Django's own deletion of `queryset` with its cascades; (count, {label: count})."""
     collector = Collector(using=queryset.db, origin=queryset)

@@ -8,7 +8,7 @@ from rr.network import graph
 class NetworkQuerySet(models.QuerySet):
     def delete(self):
         """Delete in the follow graph's lock order (rr/network/graph.py); counts move by the trigger."""
-        return graph.links_delete(self)
+        return graph.links_delete(graph.deletable(self))
 
     delete.alters_data = True
     delete.queryset_only = True

@@ -168,3 +168,11 @@ def test_the_admin_cannot_add_or_edit_links(make_user):
     response = browser.post(f"/admin/rr/network/{link.pk}/change/", {"follower": b.pk, "following": a.pk})
     assert response.status_code == 403
     assert Network.objects.get(pk=link.pk).follower_id == a.pk
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("model", [User, Network])
+def test_the_orm_deletes_refuse_what_django_refuses(model):
+    for queryset in (model.objects.all()[:1], model.objects.values("pk"), model.objects.distinct()):
+        with pytest.raises(TypeError):
+            queryset.delete()
