@@ -109,7 +109,10 @@ def test_a_follow_that_loses_a_deadlock_is_retried_and_answers_201(make_user, ca
     # (The database-wide figure may also count a late-flushed report of an earlier test.)
     assert pg_deadlocks() > deadlocks_before
     retries = [r for r in caplog.records if r.getMessage() == "graph write lost a race, retrying"]
-    assert len(retries) == 1 and "deadlock detected" in retries[0].error
+    # Usually once; twice when the retry re-locks `me` before the foreign transaction,
+    # woken by the abort, takes it (row locks do not queue fairly), and loses again.
+    assert 1 <= len(retries) < graph.WRITE_ATTEMPTS
+    assert all("deadlock detected" in r.error for r in retries)
     assert Network.objects.filter(follower=me, following=them).count() == 1
     assert counts(me) == (0, 1) and counts(them) == (1, 0)
     assert_counts_exact()
