@@ -2,11 +2,11 @@
 
 from datetime import UTC
 
-from django.db import connection, connections, router
+from django.db import connection
 from django.db.models import Exists, F, OuterRef, Subquery
 from django.utils import timezone
 
-from rr.accounts.models import User
+from rr.accounts.selectors import user_by_username
 from rr.checklists.models import Checklist
 from rr.checklists.services import checklist_latest_bound
 from rr.common.errors import NotFound
@@ -15,37 +15,14 @@ from rr.network.models import Network
 LIST_KINDS = ("following", "followers")
 
 
-# What callers read of a looked-up user; the other columns load on first access. Hand
-# written because building the ORM query would cost twice what running it does, and
-# every follow and unfollow starts with this look-up. In the model's column order
-# (Model.from_db takes the values in that order).
-_LOOKUP_FIELDS = [
-    field.attname
-    for field in User._meta.concrete_fields
-    if field.attname in {"id", "username", "is_active", "allow_networking"}
-]
-_LOOKUP_SQL = f"SELECT {', '.join(_LOOKUP_FIELDS)} FROM rr_user WHERE username = %s"
-
-
-def _user_by_username(username, *, active_only):
-    # Raw SQL bypasses the database router: ask it (validate may read from the replica).
-    alias = router.db_for_read(User)
-    with connections[alias].cursor() as cursor:
-        cursor.execute(_LOOKUP_SQL + (" AND is_active" if active_only else ""), [username])
-        row = cursor.fetchone()
-    if row is None:
-        raise NotFound("No such user.", code="user_not_found")
-    return User.from_db(alias, _LOOKUP_FIELDS, row)
-
-
 def user_get_active(*, username):
-    """An active user by exact username (legacy names included), else 404."""
-    return _user_by_username(username, active_only=True)
+    """An active user by username (exact, else a unique case-insensitive match), else 404."""
+    return user_by_username(username=username, active_only=True)
 
 
 def user_get_any(*, username):
-    """A user by exact username whether active or not (for unfollowing), else 404."""
-    return _user_by_username(username, active_only=False)
+    """A user by username whether active or not (for unfollowing), else 404."""
+    return user_by_username(username=username)
 
 
 def _latest_checklist(field, user_ref):

@@ -38,13 +38,26 @@ def test_networking_off_is_403(make_user):
     assert "networking" in response.json()["error"]
 
 
-@pytest.mark.parametrize("name", ["nobody_here", "Bob"])
+@pytest.mark.parametrize("name", ["nobody_here", "BOB"])
 def test_an_unknown_user_is_404(make_user, legacy_user, name):
     me = make_user(password=None)
-    legacy_user("bob")  # lookups are exact: `Bob` is somebody else
+    legacy_user("bob"), legacy_user("Bob")  # `BOB` could be either: it names neither
     response = client_for(me).get(url("validate", name))
     assert_refused(response, 404)
-    assert "error" in response.json()
+    assert response.json()["code"] == "user_not_found"
+
+
+def test_usernames_are_looked_up_as_sign_up_compares_them(make_user, legacy_user):
+    # Exact first, else a unique case-insensitive match (accounts.selectors.user_by_username).
+    me = make_user(password=None)
+    alice, upper_bob, bob = legacy_user("alice"), legacy_user("Bob"), legacy_user("bob")
+    client = client_for(me)
+
+    assert client.get(url("validate", "ALICE")).json()["user_id"] == alice.pk
+    assert client.get(url("validate", "Bob")).json()["user_id"] == upper_bob.pk
+    assert client.get(url("validate", "bob")).json()["user_id"] == bob.pk
+    followed = client.post(url("follow", "Alice"))
+    assert followed.status_code == 201 and followed.json()["following"]["username"] == "alice"
 
 
 def test_an_inactive_user_is_404(make_user):

@@ -1,0 +1,46 @@
+"""Reads of accounts."""
+
+from django.db import connections, router
+
+from rr.accounts.models import User
+from rr.common.errors import NotFound
+
+# What callers of user_by_username read; the other columns load on first access. In the
+# model's column order (Model.from_db takes the values in that order). Hand-written SQL:
+# every follow and unfollow starts with this look-up, and building the ORM query cost
+# twice what running it does (docs/BENCHMARKS.md, benchmark 3).
+_FIELDS = [
+    field.attname
+    for field in User._meta.concrete_fields
+    if field.attname in {"id", "username", "is_active", "allow_networking"}
+]
+_COLUMNS = ", ".join(_FIELDS)
+_EXACT_SQL = f"SELECT {_COLUMNS} FROM rr_user WHERE username = %s"
+# UPPER(username) is indexed (migration 0006) and is what sign-up compares (iexact).
+# Two rows are enough to know the match is not unique.
+_FOLDED_SQL = f"SELECT {_COLUMNS} FROM rr_user WHERE UPPER(username) = UPPER(%s)"
+
+
+def user_by_username(*, username, active_only=False):
+    """The user called `username`, looked up the way sign-up compares names.
+
+    An exact match first; else a case-insensitive match when exactly one user has it.
+    Legacy `Bob` beside `bob` stay reachable by their exact names only: `BOB` names
+    neither. The name is resolved first and `active_only` applied after, so an
+    inactive `Bob` is not swapped for an active `bob`. One query when the exact name
+    exists (the common case), two otherwise. Raises NotFound (`user_not_found`).
+    """
+    # Raw SQL bypasses the database router: ask it (validate may read from the replica).
+    alias = router.db_for_read(User)
+    with connections[alias].cursor() as cursor:
+        cursor.execute(_EXACT_SQL, [username])
+        rows = cursor.fetchall()
+        if not rows:
+            cursor.execute(_FOLDED_SQL + " LIMIT 2", [username])
+            rows = cursor.fetchall()
+    if len(rows) != 1:
+        raise NotFound("No such user.", code="user_not_found")
+    user = User.from_db(alias, _FIELDS, rows[0])
+    if active_only and not user.is_active:
+        raise NotFound("No such user.", code="user_not_found")
+    return user
