@@ -15,3 +15,7 @@ os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
 # a prefix of its own, which the tests delete and nothing else (tests/support/cache.py).
 # Processes the tests start inherit it through the environment.
 os.environ["CACHE_KEY_PREFIX"] = f"rr_test_{uuid.uuid4().hex[:12]}"
+# Fixtures build checklists on fixed past days (2025-06-19, ...) and tick them, as a user
+# does on the day itself: days close in tests only where a test sets the grace itself
+# (tests/checklists/test_day_close.py uses the production default). A century of grace.
+os.environ.setdefault("DAY_CLOSE_GRACE_HOURS", str(24 * 365 * 100))

@@ -158,6 +158,10 @@ STORAGES = {
     },
 }
 
+# A checklist's day closes this long after its local midnight (docs/API.md, "Day close"):
+# yesterday's list can still be ticked just after midnight; then it is frozen.
+DAY_CLOSE_GRACE_HOURS = int(os.environ.get("DAY_CLOSE_GRACE_HOURS", "6"))
+
 # Request bodies beyond this are refused before any view runs.
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("MAX_BODY_BYTES", str(64 * 1024)))
 
@@ -216,6 +220,8 @@ SPECTACULAR_SETTINGS = {
     # Swagger UI's assets are served from our own static files, not from a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # Tags in the order a client meets them, /health/, error examples: rr/common/openapi.py.
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "rr.common.openapi.postprocess"],
 }
 
 # Production hardening; `manage.py check --deploy` is clean when DEBUG is off.

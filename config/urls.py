@@ -1,10 +1,11 @@
 from django.contrib import admin
 from django.urls import include, path, re_path, register_converter
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularSwaggerView
 
 from rr.accounts import api as accounts_api
 from rr.checklists import api as checklists_api
 from rr.common.converters import IdConverter
+from rr.common.openapi import SchemaView
 from rr.common.routing import NOT_FOUND_NAME, json_not_found
 from rr.network import api as network_api
 
@@ -24,6 +25,7 @@ auth_urls = [
 
 api_urls = [
     path("checklists/", checklists_api.ChecklistsView.as_view(), name="checklists"),
+    path("checklists/<id:checklist_id>/", checklists_api.ChecklistView.as_view(), name="checklist"),
     path("checklists/<id:checklist_id>/regrets/", checklists_api.RegretsView.as_view(), name="regrets"),
     path(
         "checklists/<id:checklist_id>/regrets/<id:regret_id>/",
@@ -45,7 +47,7 @@ api_urls = [
 urlpatterns = [
     path("auth/", include(auth_urls)),
     path("api/", include(api_urls)),
-    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("schema/", SchemaView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("admin/", admin.site.urls),
     # After every API route: anything else under the API prefixes is a JSON 404, with DEBUG on too.

@@ -1,11 +1,18 @@
-from drf_spectacular.utils import extend_schema
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
 from rr.checklists import selectors, services
 from rr.checklists.models import Checklist, Regret
-from rr.common.api import AuthenticatedAPIView, error_responses, validated
+from rr.common.api import AuthenticatedAPIView, error_example, error_responses, validated
 from rr.common.fields import OffsetDateTimeField, StrictBooleanField, StrictCharField
+
+SCORE_HELP = (
+    "The share of this checklist's regrets still unresolved, 0..1 (1 with no regrets). The same number"
+    " is shown to followers as `regret_index` (of the latest checklist)."
+)
 
 
 class RegretSerializer(serializers.ModelSerializer):
@@ -14,12 +21,35 @@ class RegretSerializer(serializers.ModelSerializer):
         fields = ["id", "description", "created_at", "success", "checklist"]
 
 
+class RegretResolvedSerializer(RegretSerializer):
+    score = serializers.DecimalField(
+        max_digits=5, decimal_places=4, coerce_to_string=False, help_text="The checklist's score after the tick."
+    )
+
+    class Meta(RegretSerializer.Meta):
+        fields = RegretSerializer.Meta.fields + ["score"]
+
+
 class ChecklistFieldsSerializer(serializers.ModelSerializer):
-    score = serializers.DecimalField(max_digits=5, decimal_places=4, coerce_to_string=False)
+    score = serializers.DecimalField(max_digits=5, decimal_places=4, coerce_to_string=False, help_text=SCORE_HELP)
+    completed = serializers.SerializerMethodField(
+        help_text="True once the checklist's local day is over plus the grace period: regrets and score are frozen."
+    )
+    local_date = serializers.SerializerMethodField(
+        help_text="The local day the checklist belongs to (for checklists made before it was recorded: the UTC date)."
+    )
 
     class Meta:
         model = Checklist
-        fields = ["id", "created_at", "score", "completed"]
+        fields = ["id", "created_at", "score", "completed", "local_date"]
+
+    @extend_schema_field(OpenApiTypes.BOOL)
+    def get_completed(self, checklist):
+        return selectors.checklist_is_completed(checklist, at=self.context.get("now") or timezone.now())
+
+    @extend_schema_field(OpenApiTypes.DATE)
+    def get_local_date(self, checklist):
+        return selectors.checklist_local_date(checklist).isoformat()
 
 
 class ChecklistSerializer(ChecklistFieldsSerializer):
@@ -30,7 +60,9 @@ class ChecklistSerializer(ChecklistFieldsSerializer):
 
 
 class ChecklistForDayInput(serializers.Serializer):
-    local_datetime = OffsetDateTimeField(help_text="The client's local time with its UTC offset.")
+    local_datetime = OffsetDateTimeField(
+        help_text="The client's local time with its UTC offset (ISO 8601); the checklist is that local date's."
+    )
 
 
 class RegretInput(serializers.Serializer):
@@ -41,11 +73,39 @@ class RegretResolveInput(serializers.Serializer):
     success = StrictBooleanField(help_text="Only true is accepted: a regret can only be resolved.")
 
 
+CHECKLIST_EXAMPLE = {
+    "id": 4512,
+    "created_at": "2025-06-18T17:00:00Z",
+    "score": 0.5,
+    "completed": False,
+    "local_date": "2025-06-19",
+    "regrets": [
+        {
+            "id": 9001,
+            "description": "Call my mother",
+            "created_at": "2025-06-18T17:01:12Z",
+            "success": True,
+            "checklist": 4512,
+        },
+        {
+            "id": 9002,
+            "description": "Go for a run",
+            "created_at": "2025-06-18T17:01:30Z",
+            "success": False,
+            "checklist": 4512,
+        },
+    ],
+}
+DAY_CLOSED = error_example("day_closed", 409, services.DAY_CLOSED)
+CHECKLIST_NOT_FOUND = error_example("checklist_not_found", 404, "Checklist not found.")
+
+
 class ChecklistsView(AuthenticatedAPIView):
     @extend_schema(
         operation_id="checklist_list",
         summary="The user's checklists, newest first",
         responses={200: ChecklistSerializer(many=True), **error_responses(401)},
+        examples=[OpenApiExample("checklists", value=[CHECKLIST_EXAMPLE], response_only=True)],
         tags=["checklists"],
     )
     def get(self, request):
@@ -60,6 +120,26 @@ class ChecklistsView(AuthenticatedAPIView):
             201: ChecklistSerializer,
             **error_responses(400, 401),
         },
+        examples=[
+            OpenApiExample(
+                "Singapore, 1 a.m. on 19 June", value={"local_datetime": "2025-06-19T01:00:00+08:00"}, request_only=True
+            ),
+            OpenApiExample("the day's checklist", value=CHECKLIST_EXAMPLE, response_only=True, status_codes=["200"]),
+            OpenApiExample(
+                "a new checklist",
+                value={**CHECKLIST_EXAMPLE, "score": 1, "regrets": []},
+                response_only=True,
+                status_codes=["201"],
+            ),
+            error_example(
+                "invalid_field",
+                400,
+                "local_datetime must include a UTC offset, e.g. 2025-06-19T01:00:00+08:00.",
+                fields={
+                    "local_datetime": ["local_datetime must include a UTC offset, e.g. 2025-06-19T01:00:00+08:00."]
+                },
+            ),
+        ],
         tags=["checklists"],
     )
     def post(self, request):
@@ -71,11 +151,25 @@ class ChecklistsView(AuthenticatedAPIView):
         return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
+class ChecklistView(AuthenticatedAPIView):
+    @extend_schema(
+        operation_id="checklist_get",
+        summary="One of the user's checklists, with its regrets",
+        responses={200: ChecklistSerializer, **error_responses(401, 404)},
+        examples=[OpenApiExample("a checklist", value=CHECKLIST_EXAMPLE, response_only=True), CHECKLIST_NOT_FOUND],
+        tags=["checklists"],
+    )
+    def get(self, request, checklist_id):
+        checklist = selectors.checklist_get(user=request.user, checklist_id=checklist_id, with_regrets=True)
+        return Response(ChecklistSerializer(checklist).data)
+
+
 class RegretsView(AuthenticatedAPIView):
     @extend_schema(
         operation_id="regret_list",
         summary="The regrets of one of the user's checklists",
         responses={200: RegretSerializer(many=True), **error_responses(401, 404)},
+        examples=[CHECKLIST_NOT_FOUND],
         tags=["checklists"],
     )
     def get(self, request, checklist_id):
@@ -87,6 +181,12 @@ class RegretsView(AuthenticatedAPIView):
         summary="Add a regret to one of the user's checklists",
         request=RegretInput,
         responses={201: RegretSerializer, **error_responses(400, 401, 404, 409)},
+        examples=[
+            OpenApiExample("a regret", value={"description": "Go for a run"}, request_only=True),
+            OpenApiExample("added", value=CHECKLIST_EXAMPLE["regrets"][1], response_only=True, status_codes=["201"]),
+            DAY_CLOSED,
+            CHECKLIST_NOT_FOUND,
+        ],
         tags=["checklists"],
     )
     def post(self, request, checklist_id):
@@ -95,27 +195,44 @@ class RegretsView(AuthenticatedAPIView):
         return Response(RegretSerializer(regret).data, status=status.HTTP_201_CREATED)
 
 
+RESOLVE_SCHEMA = {
+    "request": RegretResolveInput,
+    "responses": {200: RegretResolvedSerializer, **error_responses(400, 401, 404, 409)},
+    "examples": [
+        OpenApiExample("resolve", value={"success": True}, request_only=True),
+        OpenApiExample(
+            "resolved (also the answer to a repeated tick)",
+            value={**CHECKLIST_EXAMPLE["regrets"][1], "success": True, "score": 0},
+            response_only=True,
+            status_codes=["200"],
+        ),
+        error_example(
+            "invalid_field",
+            400,
+            "success can only be set to true: a resolved regret stays resolved.",
+            fields={"success": ["success can only be set to true: a resolved regret stays resolved."]},
+        ),
+        DAY_CLOSED,
+        error_example("regret_not_found", 404, "Regret not found."),
+    ],
+    "tags": ["checklists"],
+}
+
+
 class RegretView(AuthenticatedAPIView):
     @extend_schema(
         operation_id="regret_resolve",
-        summary="Resolve a regret (success: true); the checklist score follows",
-        request=RegretResolveInput,
-        responses={200: RegretSerializer, **error_responses(400, 401, 404, 409)},
-        tags=["checklists"],
+        summary="Resolve a regret (success: true); answers with the checklist's new score. Safe to repeat.",
+        **RESOLVE_SCHEMA,
     )
     def patch(self, request, checklist_id, regret_id):
         data = validated(RegretResolveInput, request.data)
-        regret, _ = services.regret_resolve(
+        regret, checklist = services.regret_resolve(
             user=request.user, checklist_id=checklist_id, regret_id=regret_id, success=data["success"]
         )
-        return Response(RegretSerializer(regret).data)
+        regret.score = checklist.score
+        return Response(RegretResolvedSerializer(regret).data)
 
-    @extend_schema(
-        operation_id="regret_resolve_put",
-        summary="Same as PATCH",
-        request=RegretResolveInput,
-        responses={200: RegretSerializer, **error_responses(400, 401, 404, 409)},
-        tags=["checklists"],
-    )
+    @extend_schema(operation_id="regret_resolve_put", summary="Same as PATCH", **RESOLVE_SCHEMA)
     def put(self, request, checklist_id, regret_id):
         return self.patch(request, checklist_id, regret_id)

@@ -1,5 +1,6 @@
-from datetime import UTC
+from datetime import UTC, datetime, time, timedelta, timezone
 
+from django.conf import settings
 from django.db.models import Prefetch
 from django.db.models.functions import Coalesce, TruncDate
 
@@ -18,6 +19,27 @@ def checklist_local_date(checklist):
     return checklist.local_date or checklist.created_at.astimezone(UTC).date()
 
 
+def day_close_grace():
+    return timedelta(hours=settings.DAY_CLOSE_GRACE_HOURS)
+
+
+def checklist_closes_at(checklist):
+    """When the checklist's day closes: the end of its local day, plus the grace period.
+
+    The local day ends at midnight at the UTC offset the client sent (a later change of
+    time zone does not move it). Legacy checklists, whose offset is unknown, end at UTC
+    midnight of their UTC date (see LOCAL_DATE).
+    """
+    offset = timezone(timedelta(minutes=checklist.utc_offset_minutes or 0))
+    day_after = checklist_local_date(checklist) + timedelta(days=1)
+    return datetime.combine(day_after, time.min, tzinfo=offset) + day_close_grace()
+
+
+def checklist_is_completed(checklist, *, at):
+    """Completed as the client sees it: marked so, or its day closed by `at` (not yet marked)."""
+    return checklist.completed or checklist_closes_at(checklist) <= at
+
+
 def checklist_list(*, user):
     """The user's checklists, newest first, with their regrets (two queries)."""
     return (
@@ -27,9 +49,15 @@ def checklist_list(*, user):
     )
 
 
-def checklist_get(*, user, checklist_id):
-    """One of the user's own checklists; anybody else's is indistinguishable from none."""
-    checklist = Checklist.objects.filter(pk=checklist_id, user=user).first()
+def checklist_get(*, user, checklist_id, with_regrets=False):
+    """One of the user's own checklists; anybody else's is indistinguishable from none.
+
+    `with_regrets` prefetches them, ordered as checklist_list does (one more query).
+    """
+    checklists = Checklist.objects.filter(pk=checklist_id, user=user)
+    if with_regrets:
+        checklists = checklists.prefetch_related(Prefetch("regrets", queryset=Regret.objects.order_by("id")))
+    checklist = checklists.first()
     if checklist is None:
         raise NotFound("Checklist not found.", code="checklist_not_found")
     return checklist

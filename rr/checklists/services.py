@@ -1,4 +1,4 @@
-"""Checklist actions: the checklist of a local day, adding and resolving regrets."""
+"""Checklist actions: the checklist of a local day, adding and resolving regrets, closing days."""
 
 from datetime import UTC, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -8,6 +8,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from rr.checklists.models import Checklist, Regret
+from rr.checklists.selectors import checklist_closes_at, day_close_grace
 from rr.common.db import LOCK_CHECKLIST_DAY, advisory_xact_lock
 from rr.common.errors import Conflict, NotFound, ServiceError
 
@@ -60,6 +61,9 @@ def checklist_for_day(*, user, local_datetime):
     start, end = local_day_bounds(local_datetime)
     with transaction.atomic():
         advisory_xact_lock(LOCK_CHECKLIST_DAY, user.pk)
+        # The app asks for the day's checklist first thing: the first request after a
+        # day closed is where that day's checklist completes (checklists_complete).
+        checklists_complete(user=user)
         existing = (
             Checklist.objects.filter(user=user, created_at__gte=start, created_at__lt=end)
             .order_by("created_at", "id")
@@ -76,14 +80,60 @@ def checklist_for_day(*, user, local_datetime):
         return checklist, True
 
 
-def _checklist_lock(*, user, checklist_id):
-    """The user's own checklist, row-locked for the rest of the transaction (404 otherwise)."""
+# How far back the per-user sweep looks, before the grace window: a day closes at most
+# 24 h (+ grace) after its checklist was made, so two days cover the latest closings.
+USER_SWEEP = timedelta(days=2)
+
+DAY_CLOSED = "This checklist is completed: its day is over, its regrets and score are frozen."
+
+
+def _checklist_lock(*, user, checklist_id, at):
+    """The user's own checklist, row-locked for the rest of the transaction (404 otherwise).
+
+    Returns (checklist, open): `open` is False when its day closed by `at`; the caller
+    then marks it completed (commits that) and answers 409 `day_closed`.
+    """
     checklist = Checklist.objects.select_for_update(no_key=True).filter(pk=checklist_id, user=user).first()
     if checklist is None:
         raise NotFound("Checklist not found.", code="checklist_not_found")
     if checklist.completed:
-        raise Conflict("This checklist is completed; its regrets and score are frozen.", code="day_closed")
-    return checklist
+        raise Conflict(DAY_CLOSED, code="day_closed")
+    if checklist_closes_at(checklist) <= at:
+        Checklist.objects.filter(pk=checklist.pk).update(completed=True)
+        checklist.completed = True
+        return checklist, False
+    return checklist, True
+
+
+def checklists_complete(*, user=None, at=None, batch_size=1000):
+    """Mark completed every checklist whose local day closed by `at` (default now): frozen.
+
+    A day closes when it is over where the user was, plus DAY_CLOSE_GRACE_HOURS
+    (selectors.checklist_closes_at), so yesterday's list can still be ticked just after
+    midnight. A checklist made less than the grace period ago cannot have closed.
+
+    With `user`: the first request after a day closed. Only that user's last two days
+    before the grace window are looked at (a range of the (user, created_at) index, a
+    handful of rows whatever the history); older ones are the periodic command's.
+    Without: every user (`manage.py complete_checklists`), `batch_size` rows a
+    transaction in id order. Returns how many checklists completed.
+    """
+    at = at or timezone.now()
+    newest = at - day_close_grace()
+    candidates = Checklist.objects.filter(completed=False, created_at__lte=newest)
+    if user is not None:
+        candidates = candidates.filter(user=user, created_at__gt=newest - USER_SWEEP)
+    fields = ("id", "created_at", "local_date", "utc_offset_minutes")
+    done = 0
+    last_id = 0
+    while True:
+        page = list(candidates.filter(pk__gt=last_id).order_by("pk").only(*fields)[:batch_size])
+        closed = [checklist.pk for checklist in page if checklist_closes_at(checklist) <= at]
+        if closed:
+            done += Checklist.objects.filter(pk__in=closed, completed=False).update(completed=True)
+        if len(page) < batch_size:
+            return done
+        last_id = page[-1].pk
 
 
 def checklist_score_refresh(*, checklist):
@@ -106,28 +156,44 @@ def checklist_score_refresh(*, checklist):
     return score
 
 
-def regret_add(*, user, checklist_id, description):
-    """Add an unresolved regret to one of the user's checklists; the score follows."""
+def regret_add(*, user, checklist_id, description, at=None):
+    """Add an unresolved regret to one of the user's checklists; the score follows.
+
+    `at` is when the user acts (default now; the demo data replays past days).
+    A checklist whose day closed is completed instead, and the answer is 409 `day_closed`.
+    """
     with transaction.atomic():
-        checklist = _checklist_lock(user=user, checklist_id=checklist_id)
-        regret = Regret.objects.create(checklist=checklist, description=description)
-        checklist_score_refresh(checklist=checklist)
+        checklist, open_ = _checklist_lock(user=user, checklist_id=checklist_id, at=at or timezone.now())
+        if open_:
+            regret = Regret.objects.create(checklist=checklist, description=description)
+            checklist_score_refresh(checklist=checklist)
+    if not open_:
+        raise Conflict(DAY_CLOSED, code="day_closed")
     return regret, checklist
 
 
-def regret_resolve(*, user, checklist_id, regret_id, success):
-    """Mark a regret done. Only false -> true; the score is updated in the same transaction."""
+def regret_resolve(*, user, checklist_id, regret_id, success, at=None):
+    """Mark a regret done; returns (regret, checklist) with the checklist's new score.
+
+    Only false -> true (400 otherwise). Idempotent: resolving a resolved regret again
+    (a retry on a bad connection) changes nothing and answers like the first time.
+    The score is updated in the same transaction, under the checklist's row lock.
+    `at` and a closed day as in regret_add.
+    """
     if success is not True:
         raise ServiceError("success can only be set to true: a resolved regret stays resolved.", field="success")
     with transaction.atomic():
-        checklist = _checklist_lock(user=user, checklist_id=checklist_id)
-        updated = Regret.objects.filter(pk=regret_id, checklist=checklist, success=False).update(success=True)
-        if not updated:
-            if not Regret.objects.filter(pk=regret_id, checklist=checklist).exists():
+        checklist, open_ = _checklist_lock(user=user, checklist_id=checklist_id, at=at or timezone.now())
+        if open_:
+            regret = Regret.objects.filter(pk=regret_id, checklist=checklist).first()
+            if regret is None:
                 raise NotFound("Regret not found.", code="regret_not_found")
-            raise ServiceError("This regret is already resolved.", code="already_resolved")
-        checklist_score_refresh(checklist=checklist)
-        regret = Regret.objects.get(pk=regret_id)
+            if not regret.success:
+                Regret.objects.filter(pk=regret.pk).update(success=True)
+                regret.success = True
+                checklist_score_refresh(checklist=checklist)
+    if not open_:
+        raise Conflict(DAY_CLOSED, code="day_closed")
     return regret, checklist
 
 

@@ -1,6 +1,6 @@
 """Shared pieces of the HTTP layer: base views, error documentation, pagination."""
 
-from drf_spectacular.utils import OpenApiResponse, inline_serializer
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, inline_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.views import APIView
@@ -43,6 +43,14 @@ def error_responses(*codes):
         code: OpenApiResponse(ErrorSerializer, description=descriptions[code])
         for code in sorted(set(codes) | set(ALWAYS))
     }
+
+
+def error_example(code, status, message, *, fields=None):
+    """An OpenAPI example of an error response: its real body, with its code."""
+    body = {"error": message, "code": code}
+    if status == 400:
+        body["fields"] = fields or {}
+    return OpenApiExample(code, value=body, response_only=True, status_codes=[str(status)])
 
 
 class BodyCheckedAPIView(APIView):

@@ -51,13 +51,14 @@ def demo_seed():
             todo = regrets if days_ago == 0 else regrets[:2]
             finished = done if days_ago == 0 else len(todo)
             for index, description in enumerate(todo):
+                # As if done on the day itself: past days are closed today.
                 regret, _ = checklist_services.regret_add(
-                    user=users[username], checklist_id=checklist.pk, description=description
+                    user=users[username], checklist_id=checklist.pk, description=description, at=day
                 )
                 made["regrets"] += 1
                 if index < finished:
                     checklist_services.regret_resolve(
-                        user=users[username], checklist_id=checklist.pk, regret_id=regret.pk, success=True
+                        user=users[username], checklist_id=checklist.pk, regret_id=regret.pk, success=True, at=day
                     )
 
     for follower, target in DEMO_FOLLOWS:

@@ -18,6 +18,7 @@ ENDPOINTS = {
     ("POST", "/auth/logout/"): {"token": False, "body": True},
     ("GET", "/api/checklists/"): {"token": True, "body": False},
     ("POST", "/api/checklists/"): {"token": True, "body": True},
+    ("GET", "/api/checklists/{checklist_id}/"): {"token": True, "body": False},
     ("GET", "/api/checklists/{checklist_id}/regrets/"): {"token": True, "body": False},
     ("POST", "/api/checklists/{checklist_id}/regrets/"): {"token": True, "body": True},
     ("PATCH", "/api/checklists/{checklist_id}/regrets/{regret_id}/"): {"token": True, "body": True},

@@ -211,6 +211,10 @@ CASES = [
     Case("GET", "/api/checklists/{theirs}/regrets/", status=404),
     Case("GET", f"/api/checklists/{UNKNOWN_ID}/regrets/", status=404),
     Case("GET", f"/api/checklists/{HUGE_ID}/regrets/", status=404),
+    Case("GET", "/api/checklists/{mine}/", MALFORMED),
+    Case("GET", "/api/checklists/{theirs}/", status=404),
+    Case("GET", f"/api/checklists/{UNKNOWN_ID}/", status=404),
+    Case("GET", f"/api/checklists/{HUGE_ID}/", status=404),
     *_body_cases(
         "POST",
         REGRETS,

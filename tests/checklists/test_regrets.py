@@ -1,6 +1,7 @@
 """Regrets: regret_add, regret_resolve and regret_list, on one's own checklists only."""
 
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import pytest
 
@@ -122,17 +123,37 @@ def test_only_success_true_is_accepted(client, user, body):
     assert Regret.objects.get(pk=regret.pk).success is False
 
 
-def test_a_resolved_regret_cannot_be_resolved_again_or_unresolved(client, user):
+def test_a_repeated_tick_answers_200_with_the_score_and_unresolving_stays_a_400(client, user):
+    # A phone on a bad connection resends the tick it got no answer for.
     checklist = _checklist(user)
-    regret = _regret(user, checklist)
-    client.patch(regret_url(checklist.pk, regret.pk), {"success": True}, format="json")
+    regret, _other = _regret(user, checklist), _regret(user, checklist)
+    first = client.patch(regret_url(checklist.pk, regret.pk), {"success": True}, format="json")
 
-    again = client.patch(regret_url(checklist.pk, regret.pk), {"success": True}, format="json")
+    again = client.put(regret_url(checklist.pk, regret.pk), {"success": True}, format="json")
     undo = client.patch(regret_url(checklist.pk, regret.pk), {"success": False}, format="json")
 
-    assert again.status_code == 400 and "already resolved" in again.json()["error"]
-    assert undo.status_code == 400
+    assert first.status_code == 200 and first.json()["score"] == 0.5
+    assert again.status_code == 200 and again.json() == first.json()
+    assert (
+        undo.status_code == 400
+        and undo.json()["code"] == "invalid_field"
+        and list(undo.json()["fields"]) == ["success"]
+    )
     assert Regret.objects.get(pk=regret.pk).success is True
+    checklist.refresh_from_db()
+    assert checklist.score == Decimal("0.5")
+
+
+def test_a_tick_answers_with_the_checklists_new_score(client, user):
+    checklist = _checklist(user)
+    regrets = [_regret(user, checklist) for _ in range(3)]
+
+    scores = [
+        client.patch(regret_url(checklist.pk, regret.pk), {"success": True}, format="json").json()["score"]
+        for regret in regrets
+    ]
+
+    assert scores == [0.6667, 0.3333, 0.0]
 
 
 def test_another_users_checklist_and_regrets_are_404(client, make_user):

@@ -1,0 +1,120 @@
+"""A checklist completes when its local day is over plus DAY_CLOSE_GRACE_HOURS; then it is frozen."""
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from django.core.management import call_command
+
+from rr.checklists import selectors, services
+from rr.checklists.models import Checklist, Regret
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/checklists/"
+
+
+@pytest.fixture(autouse=True)
+def production_grace(settings):
+    # testing_env keeps fixtures' past days open; here days close as in production.
+    settings.DAY_CLOSE_GRACE_HOURS = 6
+
+
+def _local(text):
+    return datetime.fromisoformat(text)
+
+
+def _checklist(user, local):
+    return services.checklist_for_day(user=user, local_datetime=_local(local))[0]
+
+
+def test_a_day_closes_at_local_midnight_plus_the_grace():
+    made = Checklist(
+        local_date=date(2025, 6, 19), utc_offset_minutes=480, created_at=_local("2025-06-19T01:00:00+08:00")
+    )
+
+    # Midnight after 19 June in +08:00 is 16:00 UTC on the 19th; six hours later, 22:00 UTC.
+    assert selectors.checklist_closes_at(made) == datetime(2025, 6, 19, 22, tzinfo=UTC)
+
+
+def test_a_legacy_checklist_closes_after_its_utc_date():
+    legacy = Checklist(created_at=datetime(2025, 6, 19, 23, 30, tzinfo=UTC))
+
+    assert selectors.checklist_closes_at(legacy) == datetime(2025, 6, 20, 6, tzinfo=UTC)
+
+
+def test_yesterday_can_be_ticked_at_half_past_midnight_but_not_after_the_grace(user):
+    yesterday = _checklist(user, "2025-06-19T20:00:00+02:00")
+    regret, _ = services.regret_add(
+        user=user, checklist_id=yesterday.pk, description="Go for a run", at=_local("2025-06-19T20:01:00+02:00")
+    )
+
+    _, ticked = services.regret_resolve(
+        user=user, checklist_id=yesterday.pk, regret_id=regret.pk, success=True, at=_local("2025-06-20T00:30:00+02:00")
+    )
+    assert ticked.score == 0
+    with pytest.raises(services.Conflict) as refusal:
+        services.regret_add(
+            user=user, checklist_id=yesterday.pk, description="late", at=_local("2025-06-20T06:00:00+02:00")
+        )
+
+    assert refusal.value.code == "day_closed" and refusal.value.status_code == 409
+    yesterday.refresh_from_db()
+    assert yesterday.completed is True  # stored by the refused request itself
+    assert Regret.objects.filter(checklist=yesterday).count() == 1
+
+
+def test_ticking_a_closed_day_through_the_api_is_409_day_closed_and_freezes_the_score(client, user):
+    closed = _checklist(user, "2025-06-19T08:00:00+02:00")
+    regret = Regret.objects.create(checklist=closed, description="Call my mother")
+
+    response = client.patch(f"{URL}{closed.pk}/regrets/{regret.pk}/", {"success": True}, format="json")
+
+    assert response.status_code == 409 and response.json()["code"] == "day_closed"
+    closed.refresh_from_db()
+    assert closed.completed is True and closed.score == 1
+    assert not Regret.objects.get(pk=regret.pk).success
+
+
+def test_completed_is_reported_once_the_day_closed_even_before_it_is_stored(client, user):
+    closed = _checklist(user, "2025-06-19T08:00:00+02:00")
+
+    body = client.get(f"{URL}{closed.pk}/").json()
+
+    assert body["completed"] is True and body["local_date"] == "2025-06-19"
+    assert Checklist.objects.get(pk=closed.pk).completed is False
+
+
+def test_todays_checklist_is_open(client, user):
+    now = datetime.now(UTC)
+    body = client.post(URL, {"local_datetime": now.isoformat()}, format="json").json()
+
+    assert body["completed"] is False
+
+
+def test_the_first_request_of_a_day_completes_the_days_that_closed(client, user):
+    now = datetime.now(UTC)
+    yesterday = _checklist(user, (now - timedelta(days=1, hours=7)).isoformat())
+    ancient = _checklist(user, "2025-06-19T08:00:00+02:00")  # beyond the sweep: the command's job
+
+    client.post(URL, {"local_datetime": now.isoformat()}, format="json")
+
+    assert Checklist.objects.get(pk=yesterday.pk).completed is True
+    assert Checklist.objects.get(pk=ancient.pk).completed is False
+
+
+def test_the_periodic_command_completes_every_closed_day_in_batches(user, make_user):
+    now = datetime.now(UTC)
+    other = make_user()
+    closed = [_checklist(person, f"2025-06-{day}T08:00:00+02:00") for person in (user, other) for day in (17, 18, 19)]
+    today = _checklist(user, now.isoformat())
+    legacy = Checklist.objects.create(user=other, created_at=now - timedelta(days=3))
+
+    call_command("complete_checklists", "--batch-size", "2")
+
+    assert set(Checklist.objects.filter(completed=True).values_list("pk", flat=True)) == {
+        *(checklist.pk for checklist in closed),
+        legacy.pk,
+    }
+    assert Checklist.objects.get(pk=today.pk).completed is False
+    call_command("complete_checklists")  # a second run finds nothing more
+    assert Checklist.objects.filter(completed=True).count() == len(closed) + 1
