@@ -35,6 +35,7 @@ def health(request):
     if checks["database"] != "ok":
         body = {"status": "unavailable", "checks": checks}
         body["error"] = "A dependency is unavailable: " + ", ".join(failed)
+        body["code"] = "service_unavailable"
         status = 503
     elif failed:
         body = {"status": "degraded", "checks": checks, "degraded": failed}

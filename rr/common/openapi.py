@@ -1,0 +1,216 @@
+"""How the OpenAPI schema reads: tags in the order a client meets them, /health/, and
+realistic error examples (a body with its code) on every error response.
+
+Endpoint-specific examples live with each endpoint (extend_schema); this hook adds what
+every operation shares, so that no error response shows "string" / "additionalProp1".
+"""
+
+from drf_spectacular.renderers import (
+    OpenApiJsonRenderer,
+    OpenApiJsonRenderer2,
+    OpenApiYamlRenderer,
+    OpenApiYamlRenderer2,
+)
+from drf_spectacular.views import SpectacularAPIView
+
+TAGS = [
+    {"name": "accounts", "description": "Sign up or log in, tokens, password. Start here."},
+    {"name": "checklists", "description": "The day's checklist, its regrets, ticks and score."},
+    {"name": "network", "description": "Follow people and see their regret index."},
+    {"name": "health", "description": "Is the service up? (no token)"},
+]
+TAG_ORDER = {tag["name"]: index for index, tag in enumerate(TAGS)}
+# Within a tag, these come first (the rest by path): a client signs up before anything else.
+FIRST_PATHS = ["/auth/user/", "/auth/jwt/refresh/", "/api/checklists/"]
+
+# The error each status answers when nothing more specific applies.
+GENERIC_ERRORS = {
+    400: ("invalid_field", "description: This field is required.", {"description": ["This field is required."]}),
+    401: ("not_authenticated", "Authentication credentials were not provided.", None),
+    403: ("forbidden", "You do not have permission to perform this action.", None),
+    404: ("not_found", "Not found.", None),
+    409: ("conflict", "Conflicts with the current state.", None),
+    413: ("body_too_large", "Request body too large: at most 65536 bytes.", None),
+    429: ("rate_limited", "Too many requests: try again later.", None),
+    503: ("service_unavailable", "The service is temporarily unavailable; please retry.", None),
+}
+
+# Specific errors by operation and status (the generic one otherwise).
+SPECIFIC_ERRORS = {
+    ("account_create_or_login", 401): ("invalid_credentials", "Invalid username or password."),
+    ("account_create_or_login", 409): ("username_taken", "Username taken. Send its password to log in."),
+    ("account_password_set", 401): ("wrong_current_password", "Current password is wrong."),
+    ("token_refresh", 401): ("token_invalid", "Refresh token is invalid, expired or revoked."),
+    ("token_revoke", 401): ("token_invalid", "Refresh token is invalid, expired or revoked."),
+    ("network_validate", 403): ("networking_disabled", "alice does not allow networking."),
+    ("network_validate", 404): ("user_not_found", "No such user."),
+    ("network_validate", 409): ("already_following", "You already follow alice."),
+    ("network_follow", 403): ("networking_disabled", "alice does not allow networking."),
+    ("network_follow", 404): ("user_not_found", "No such user."),
+    ("network_follow", 409): ("already_following", "You already follow alice."),
+    ("network_unfollow", 404): ("not_following", "You do not follow alice."),
+    ("network_follower_remove", 404): ("not_a_follower", "alice does not follow you."),
+}
+
+# Request and success examples of the operations defined outside rr/checklists (whose
+# examples sit with their views).
+REQUEST_EXAMPLES = {
+    "account_create_or_login": {"username": "mobiledev", "password": "correct horse battery"},
+    "account_password_set": {"password": "a new sturdy passphrase", "current_password": "correct horse battery"},
+    "network_settings_set": {"allow_networking": False},
+}
+ENTRY = {
+    "id": 42,
+    "username": "alice",
+    "regret_index": 0.25,
+    "checklist_created_at": "2025-06-18T17:00:00Z",
+    "allow_networking": True,
+    "followers_count": 12,
+    "following_count": 7,
+    "date_joined": "2025-01-03T09:12:44Z",
+    "you_follow": True,
+    "follows_you": False,
+}
+ACCOUNT = {
+    "id": 7,
+    "username": "mobiledev",
+    "is_active": True,
+    "allow_networking": True,
+    "followers_count": 0,
+    "following_count": 0,
+    "tokens": {"refresh": "eyJhbGciOiJIUzI1NiIs…", "access": "eyJhbGciOiJIUzI1NiIs…"},
+}
+RESPONSE_EXAMPLES = {
+    ("account_create_or_login", 201): ACCOUNT,
+    ("account_create_or_login", 200): ACCOUNT,
+    ("network_validate", 200): {"username": "alice", "user_id": 42, "allow_networking": True},
+    ("network_follow", 201): {"message": "You now follow alice.", "network_id": 1234, "following": ENTRY},
+    ("network_unfollow", 200): {"message": "You no longer follow alice."},
+    ("network_list", 200): {"list_type": "following", "count": 1, "users": [ENTRY], "next_cursor": None},
+}
+
+HEALTH = {
+    "get": {
+        "operationId": "health",
+        "summary": "200 when the database answers (status `degraded` when Redis does not), else 503",
+        "tags": ["health"],
+        "security": [],
+        "responses": {
+            "200": {
+                "description": "Healthy.",
+                "content": {
+                    "application/json": {
+                        "schema": {"$ref": "#/components/schemas/Health"},
+                        "example": {"status": "ok", "checks": {"database": "ok", "redis": "ok"}},
+                    }
+                },
+            },
+            "503": {
+                "description": "The database is unavailable.",
+                "content": {
+                    "application/json": {
+                        "schema": {"$ref": "#/components/schemas/Health"},
+                        "example": {
+                            "status": "unavailable",
+                            "checks": {"database": "ok", "redis": "unavailable"},
+                            "error": "A dependency is unavailable: redis",
+                        },
+                    }
+                },
+            },
+        },
+    }
+}
+HEALTH_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "status": {"type": "string", "enum": ["ok", "degraded", "unavailable"]},
+        "checks": {"type": "object", "additionalProperties": {"type": "string"}},
+        "degraded": {"type": "array", "items": {"type": "string"}},
+        "replica_lag_seconds": {"type": "number", "nullable": True},
+        "error": {"type": "string"},
+        "code": {"type": "string", "enum": ["service_unavailable"]},
+    },
+    "required": ["status", "checks"],
+}
+
+
+def error_body(code, message, fields=None, status=None):
+    body = {"error": message, "code": code}
+    if status == 400:
+        body["fields"] = fields or {}
+    return body
+
+
+def _json_content(response):
+    return response.get("content", {}).get("application/json")
+
+
+def postprocess(result, generator, request, public):
+    """drf-spectacular postprocessing hook (SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"])."""
+    result["tags"] = TAGS
+    result["components"]["schemas"]["Health"] = HEALTH_SCHEMA
+    paths = dict(result["paths"])
+    paths["/health/"] = HEALTH
+    for item in paths.values():
+        for operation in item.values():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            _examples(operation)
+    # Operations in tag order (accounts first), then by path, for Swagger UI and readers.
+    result["paths"] = dict(sorted(paths.items(), key=_path_order))
+    return result
+
+
+def _path_order(entry):
+    path, item = entry
+    first = FIRST_PATHS.index(path) if path in FIRST_PATHS else len(FIRST_PATHS)
+    return (_first_tag_index(item), first, path)
+
+
+def _first_tag_index(item):
+    tags = [tag for operation in item.values() if isinstance(operation, dict) for tag in operation.get("tags", [])]
+    return min((TAG_ORDER.get(tag, len(TAGS)) for tag in tags), default=len(TAGS))
+
+
+def _examples(operation):
+    operation_id = operation.get("operationId")
+    body = operation.get("requestBody")
+    if body and operation_id in REQUEST_EXAMPLES:
+        content = _json_content(body)
+        if content is not None and "examples" not in content:
+            content["example"] = REQUEST_EXAMPLES[operation_id]
+    for status, response in operation["responses"].items():
+        content = _json_content(response)
+        if content is None or "examples" in content or "example" in content:
+            continue
+        status = int(status)
+        if (operation_id, status) in RESPONSE_EXAMPLES:
+            content["example"] = RESPONSE_EXAMPLES[(operation_id, status)]
+        elif (operation_id, status) in SPECIFIC_ERRORS:
+            code, message = SPECIFIC_ERRORS[(operation_id, status)]
+            content["example"] = error_body(code, message, status=status)
+        elif status in GENERIC_ERRORS:
+            code, message, fields = GENERIC_ERRORS[status]
+            content["example"] = error_body(code, message, fields, status=status)
+
+
+class _PlainYamlRenderer(OpenApiYamlRenderer):
+    # The YAML as text/plain: a browser shows it instead of downloading a file.
+    media_type = "text/plain"
+    charset = "utf-8"
+
+
+class SchemaView(SpectacularAPIView):
+    """/schema/: YAML a browser shows (text/plain); `?format=json` for JSON (application/json).
+
+    A client asking for application/vnd.oai.openapi(+json) or application/yaml still gets it.
+    """
+
+    renderer_classes = [
+        _PlainYamlRenderer,
+        OpenApiYamlRenderer,
+        OpenApiYamlRenderer2,
+        OpenApiJsonRenderer2,
+        OpenApiJsonRenderer,
+    ]
