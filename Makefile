@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 TEST_DATABASE_URL := $${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/rr}
 TEST_REDIS_URL := $${REDIS_URL:-redis://127.0.0.1:6379/0}
 
-.PHONY: venv run test openapi bench bench-full bench-cluster browser pgbouncer screenshots
+.PHONY: venv run test openapi client bench bench-full bench-cluster browser pgbouncer screenshots
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -52,8 +52,19 @@ pgbouncer:
 	  fi; \
 	fi
 
+# The typed TypeScript client (clients/typescript): npm ci from the lock file, types
+# generated from docs/openapi.yaml, compiled by tsc. Its node_modules also hold openapi-diff,
+# the breaking-change check of tests/contract.
+CLIENT := clients/typescript
+$(CLIENT)/node_modules/.installed: $(CLIENT)/package.json $(CLIENT)/package-lock.json
+	cd $(CLIENT) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+client: $(CLIENT)/node_modules/.installed
+	cd $(CLIENT) && npm run --silent generate && npm run --silent build
+
 # Every check, against PostgreSQL (and Redis for the cross-process rate limits).
-test: venv browser pgbouncer
+test: venv browser pgbouncer client
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	RR_ALLOW_INSECURE_KEY=1 DATABASE_URL=$(TEST_DATABASE_URL) $(PY) manage.py makemigrations --check --dry-run

@@ -1,0 +1,107 @@
+"""No breaking change against the schema of the release in users' hands (docs/openapi-baseline.yaml).
+
+openapi-diff (pinned in clients/typescript/package.json) classifies every difference
+between two OpenAPI documents; it exits 1 when any is breaking: a removed path or method,
+a request that used to be valid and is not any more (a new required field, a narrowed
+type or enum), a response that may now hold what it could not (a removed or retyped field).
+openapi-diff does not compare path parameters' schemas, so removed enum values are
+checked here too (`removed_enum_values`): a client may send or expect any value it was given.
+The mutations below show each kind is caught, so the real check cannot pass vacuously.
+"""
+
+import copy
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+BASELINE = ROOT / "docs" / "openapi-baseline.yaml"
+CURRENT = ROOT / "docs" / "openapi.yaml"
+
+
+def _diff(client_dir, old, new):
+    """openapi-diff's verdict: (exit status, its report's text; long reports come cut)."""
+    result = subprocess.run(
+        [str(client_dir / "node_modules" / ".bin" / "openapi-diff"), str(old), str(new)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    return result.returncode, result.stdout + result.stderr
+
+
+def removed_enum_values(old, new, where=""):
+    """Every enum value of `old` missing at the same place in `new`, as (where, values)."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        found = []
+        if isinstance(old.get("enum"), list) and isinstance(new.get("enum"), list):
+            missing = [value for value in old["enum"] if value not in new["enum"]]
+            found += [(where, missing)] if missing else []
+        for key in old.keys() & new.keys():
+            found += removed_enum_values(old[key], new[key], f"{where}/{key}")
+        return found
+    if isinstance(old, list) and isinstance(new, list):
+        return [item for pair in zip(old, new, strict=False) for item in removed_enum_values(*pair, where)]
+    return []
+
+
+def _breaking(client_dir, old_path, new_path):
+    status, text = _diff(client_dir, old_path, new_path)
+    enums = removed_enum_values(yaml.safe_load(old_path.read_text()), yaml.safe_load(new_path.read_text()))
+    return status != 0 or bool(enums), text, enums
+
+
+def test_the_current_schema_does_not_break_the_released_one(client_dir):
+    broken, text, enums = _breaking(client_dir, BASELINE, CURRENT)
+
+    assert not broken, f"Breaking change(s) against docs/openapi-baseline.yaml: {enums} {text[:5000]}"
+    assert '"breakingDifferencesFound": false' in text
+
+
+def _remove_path(schema):
+    del schema["paths"]["/api/network/settings/"]
+
+
+def _require_new_request_field(schema):
+    body = schema["components"]["schemas"]["ChecklistForDayInputRequest"]
+    body["properties"]["time_zone"] = {"type": "string"}
+    body["required"].append("time_zone")
+
+
+def _retype_response_field(schema):
+    schema["components"]["schemas"]["Checklist"]["properties"]["score"] = {"type": "string"}
+
+
+def _remove_response_field(schema):
+    schema["components"]["schemas"]["NetworkList"]["properties"].pop("count")
+    schema["components"]["schemas"]["NetworkList"]["required"].remove("count")
+
+
+def _remove_enum_value(schema):
+    schema["components"]["schemas"]["ListTypeEnum"]["enum"].remove("followers")
+
+
+def _remove_method(schema):
+    del schema["paths"]["/api/checklists/{checklist_id}/regrets/{regret_id}/"]["put"]
+
+
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        _remove_path,
+        _remove_method,
+        _require_new_request_field,
+        _retype_response_field,
+        _remove_response_field,
+        _remove_enum_value,
+    ],
+)
+def test_the_check_catches_each_kind_of_breaking_change(client_dir, tmp_path, mutate):
+    broken = copy.deepcopy(yaml.safe_load(CURRENT.read_text()))
+    mutate(broken)
+    path = tmp_path / "broken.yaml"
+    path.write_text(yaml.safe_dump(broken))
+
+    assert _breaking(client_dir, CURRENT, path)[0]
