@@ -114,6 +114,7 @@ HEALTH = {
                             "status": "unavailable",
                             "checks": {"database": "ok", "redis": "unavailable"},
                             "error": "A dependency is unavailable: redis",
+                            "code": "service_unavailable",
                         },
                     }
                 },

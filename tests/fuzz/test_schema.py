@@ -118,10 +118,9 @@ def test_every_operation_answers_as_documented(app, world):
     statuses = Counter()
 
     for operation in operations:
-        passes = [
-            operation.as_strategy(generation_mode=GenerationMode.POSITIVE),
-            operation.as_strategy(generation_mode=GenerationMode.NEGATIVE),
-        ]
+        passes = [operation.as_strategy(generation_mode=GenerationMode.POSITIVE)]
+        if operation.path != "/health/":  # no parameter, body or token: nothing to make invalid
+            passes.append(operation.as_strategy(generation_mode=GenerationMode.NEGATIVE))
         real = _real_paths(operation, world)
         if real != [{}]:
             passes.append(st.one_of([operation.as_strategy(path_parameters=values) for values in real]))
@@ -143,7 +142,8 @@ def test_every_operation_answers_as_documented(app, world):
             run()
 
     print(f"schemathesis: {sum(examples.values())} examples, {len(examples)} operations, {dict(statuses)}")
-    assert {operation.label for operation in operations} == {f"{method} {path}" for method, path in ENDPOINTS}
+    documented = {f"{method} {path}" for method, path in ENDPOINTS} | {"GET /health/"}
+    assert {operation.label for operation in operations} == documented
     assert set(examples) == {operation.label for operation in operations}
     # The run reached past the front door: successes, refusals and conflicts alike.
     assert {200, 201, 400, 403, 404, 409} <= set(statuses)

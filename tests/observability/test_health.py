@@ -66,4 +66,5 @@ def test_503_when_the_database_does_not_answer(settings, closed_port):
         "status": "unavailable",
         "checks": {"database": "unavailable"},
         "error": "A dependency is unavailable: database",
+        "code": "service_unavailable",
     }
