@@ -1,0 +1,6 @@
+BEGIN;
+--
+-- Alter field score on checklist
+--
+-- (no-op)
+COMMIT;
