@@ -1,84 +1,19 @@
-"""Migration operations for changing a large, live PostgreSQL table without long locks."""
+"""What our migrations need beyond Django's own operations.
 
-from django.db import migrations, models
+Django provides the rest (django.contrib.postgres.operations): AddConstraintNotValid
+and ValidateConstraint for CHECKs on a large table, AddIndexConcurrently for indexes.
+Two things it lacks are added here:
 
+- RunInOneRoundTrip: several operations whose SQL PostgreSQL receives as one batch, so
+  an ACCESS EXCLUSIVE lock taken by the first is not held across Django's Python work
+  between them (0004);
+- AddIndexConcurrentlyRetryable: AddIndexConcurrently that bounds its lock wait and
+  drops the INVALID leftover of an earlier failed build first, so that running
+  `migrate` again is the fix.
+"""
 
-class AddCheckConstraintNotValid(migrations.AddConstraint):
-    """AddConstraint that, on PostgreSQL, skips the full-table scan under ACCESS EXCLUSIVE.
-
-    The constraint is added NOT VALID (it binds new rows at once) and must be
-    followed by ValidateConstraint, which scans under SHARE UPDATE EXCLUSIVE and
-    so blocks neither reads nor writes. Elsewhere (SQLite) it is a plain AddConstraint.
-    """
-
-    def __init__(self, model_name, constraint):
-        # Only CHECK constraints take NOT VALID; a UNIQUE one would get invalid SQL.
-        if not isinstance(constraint, models.CheckConstraint):
-            raise TypeError(f"{type(self).__name__} takes a CheckConstraint, not {constraint!r}")
-        super().__init__(model_name, constraint)
-
-    def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor != "postgresql":
-            return super().database_forwards(app_label, schema_editor, from_state, to_state)
-        model = to_state.apps.get_model(app_label, self.model_name)
-        if self.allow_migrate_model(schema_editor.connection.alias, model):
-            statement = self.constraint.create_sql(model, schema_editor)
-            schema_editor.execute(f"{statement} NOT VALID")
-
-    def describe(self):
-        return f"{super().describe()} (NOT VALID)"
-
-
-class ValidateConstraint(migrations.operations.base.Operation):
-    """Validate a NOT VALID constraint on PostgreSQL; nothing to do elsewhere."""
-
-    reduces_to_sql = True
-    reversible = True
-
-    def __init__(self, model_name, name):
-        self.model_name = model_name
-        self.name = name
-
-    def state_forwards(self, app_label, state):
-        pass
-
-    def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor != "postgresql":
-            return
-        model = to_state.apps.get_model(app_label, self.model_name)
-        if self.allow_migrate_model(schema_editor.connection.alias, model):
-            quote = schema_editor.quote_name
-            schema_editor.execute(f"ALTER TABLE {quote(model._meta.db_table)} VALIDATE CONSTRAINT {quote(self.name)}")
-
-    def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        pass
-
-    def describe(self):
-        return f"Validate constraint {self.name} on {self.model_name}"
-
-    def deconstruct(self):
-        return (self.__class__.__qualname__, [], {"model_name": self.model_name, "name": self.name})
-
-
-class VendorSQL(migrations.RunSQL):
-    """RunSQL that runs only on one database vendor (triggers differ per dialect)."""
-
-    def __init__(self, vendor, sql, reverse_sql=None, **kwargs):
-        self.vendor = vendor
-        super().__init__(sql, reverse_sql, **kwargs)
-
-    def deconstruct(self):
-        name, args, kwargs = super().deconstruct()
-        kwargs["vendor"] = self.vendor
-        return name, args, kwargs
-
-    def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == self.vendor:
-            super().database_forwards(app_label, schema_editor, from_state, to_state)
-
-    def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == self.vendor:
-            super().database_backwards(app_label, schema_editor, from_state, to_state)
+from django.contrib.postgres.operations import AddIndexConcurrently
+from django.db import migrations
 
 
 class RunInOneRoundTrip(migrations.operations.base.Operation):
@@ -89,7 +24,7 @@ class RunInOneRoundTrip(migrations.operations.base.Operation):
     EXCLUSIVE on a busy table, all that work is done with the table locked. Here the
     SQL of every operation is generated first, with no lock held, then sent at once, so
     the lock lasts only as long as the statements themselves. sqlmigrate prints the
-    same SQL; elsewhere (SQLite) the operations simply run one after the other.
+    same SQL.
     """
 
     reduces_to_sql = True
@@ -126,7 +61,7 @@ class RunInOneRoundTrip(migrations.operations.base.Operation):
             self.operations[index].database_backwards(app_label, schema_editor, states[index + 1], states[index])
 
     def _batched(self, schema_editor, generate):
-        if schema_editor.connection.vendor != "postgresql" or schema_editor.collect_sql:
+        if schema_editor.collect_sql:  # sqlmigrate: the statements are printed, not run
             return generate()
         schema_editor.collect_sql, schema_editor.collected_sql = True, []
         try:
@@ -146,3 +81,37 @@ class RunInOneRoundTrip(migrations.operations.base.Operation):
 
     def describe(self):
         return "; ".join(operation.describe() for operation in self.operations) + " (one round trip)"
+
+
+class AddIndexConcurrentlyRetryable(AddIndexConcurrently):
+    """AddIndexConcurrently (SHARE UPDATE EXCLUSIVE: reads and writes go on) that can be rerun.
+
+    A CONCURRENTLY build that fails (lock timeout, a cancelled statement, a duplicate in
+    a unique index) leaves an INVALID index of that name behind, which would make the
+    next attempt fail too; it is dropped first. `lock_timeout` bounds the waits for the
+    table's lock at the start and end of the build, so a long transaction makes the
+    migration fail (and be run again) instead of stalling the writes queued behind it.
+    (0006, applied before this existed, writes the same steps as raw SQL.)
+    """
+
+    def __init__(self, model_name, index, lock_timeout="3s"):
+        super().__init__(model_name, index)
+        self.lock_timeout = lock_timeout
+
+    def deconstruct(self):
+        name, args, kwargs = super().deconstruct()
+        kwargs["lock_timeout"] = self.lock_timeout
+        return name, args, kwargs
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        self._ensure_not_in_transaction(schema_editor)
+        model = to_state.apps.get_model(app_label, self.model_name)
+        if not self.allow_migrate_model(schema_editor.connection.alias, model):
+            return
+        schema_editor.execute(f"SET lock_timeout = {schema_editor.quote_value(self.lock_timeout)}")
+        schema_editor.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {schema_editor.quote_name(self.index.name)}")
+        super().database_forwards(app_label, schema_editor, from_state, to_state)
+        schema_editor.execute("RESET lock_timeout")
+
+    def describe(self):
+        return f"{super().describe()} (lock_timeout {self.lock_timeout}, replacing an INVALID leftover)"

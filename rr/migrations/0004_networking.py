@@ -43,14 +43,15 @@ blocks neither reads nor writes.
 import django.db.models.deletion
 import django.utils.timezone
 from django.conf import settings
+from django.contrib.postgres.operations import AddConstraintNotValid
 from django.db import migrations, models
 
-from rr.common.migration_ops import AddCheckConstraintNotValid, RunInOneRoundTrip, VendorSQL
+from rr.common.migration_ops import RunInOneRoundTrip
 
 # First and last operation: the first bounds the forward run, the last (run first when
 # reversing) the backward run. statement_timeout counts lock waits too, so it is longer.
 _SET_TIMEOUTS = "SET LOCAL lock_timeout = '3s'; SET LOCAL statement_timeout = '5s'"
-TIMEOUTS = VendorSQL("postgresql", _SET_TIMEOUTS, reverse_sql=_SET_TIMEOUTS)
+TIMEOUTS = migrations.RunSQL(_SET_TIMEOUTS, reverse_sql=_SET_TIMEOUTS)
 
 # One function keeps the counter rule for every path that writes rr_network (API,
 # admin, cascades, raw SQL). Both user rows are locked in id order first, so that
@@ -99,29 +100,6 @@ DROP FUNCTION IF EXISTS rr_network_counts();
 DROP FUNCTION IF EXISTS rr_network_apply_counts(bigint, bigint, integer);
 """
 
-# The embedded SQLite database of `make run` gets the same rule in its own dialect.
-SQLITE_TRIGGERS = [
-    """CREATE TRIGGER rr_network_counts_insert AFTER INSERT ON rr_network BEGIN
-        UPDATE rr_user SET following_count = following_count + 1 WHERE id = NEW.follower_id;
-        UPDATE rr_user SET followers_count = followers_count + 1 WHERE id = NEW.following_id;
-    END""",
-    """CREATE TRIGGER rr_network_counts_delete AFTER DELETE ON rr_network BEGIN
-        UPDATE rr_user SET following_count = MAX(following_count - 1, 0) WHERE id = OLD.follower_id;
-        UPDATE rr_user SET followers_count = MAX(followers_count - 1, 0) WHERE id = OLD.following_id;
-    END""",
-    """CREATE TRIGGER rr_network_counts_update AFTER UPDATE OF follower_id, following_id ON rr_network BEGIN
-        UPDATE rr_user SET following_count = MAX(following_count - 1, 0) WHERE id = OLD.follower_id;
-        UPDATE rr_user SET followers_count = MAX(followers_count - 1, 0) WHERE id = OLD.following_id;
-        UPDATE rr_user SET following_count = following_count + 1 WHERE id = NEW.follower_id;
-        UPDATE rr_user SET followers_count = followers_count + 1 WHERE id = NEW.following_id;
-    END""",
-]
-SQLITE_TRIGGERS_REVERSE = [
-    "DROP TRIGGER IF EXISTS rr_network_counts_update",
-    "DROP TRIGGER IF EXISTS rr_network_counts_delete",
-    "DROP TRIGGER IF EXISTS rr_network_counts_insert",
-]
-
 
 class Migration(migrations.Migration):
     dependencies = [
@@ -169,7 +147,7 @@ class Migration(migrations.Migration):
                 ],
             },
         ),
-        VendorSQL("postgresql", PG_TRIGGERS, reverse_sql=PG_TRIGGERS_REVERSE),
+        migrations.RunSQL(PG_TRIGGERS, reverse_sql=PG_TRIGGERS_REVERSE),
         # Last, and in one round trip, so that the ACCESS EXCLUSIVE lock they take on
         # rr_user is held only for the statements themselves and until COMMIT.
         RunInOneRoundTrip(
@@ -189,13 +167,13 @@ class Migration(migrations.Migration):
                     name="following_count",
                     field=models.IntegerField(db_default=0, default=0),
                 ),
-                AddCheckConstraintNotValid(
+                AddConstraintNotValid(
                     model_name="user",
                     constraint=models.CheckConstraint(
                         condition=models.Q(("followers_count__gte", 0)), name="rr_user_followers_count_gte_0"
                     ),
                 ),
-                AddCheckConstraintNotValid(
+                AddConstraintNotValid(
                     model_name="user",
                     constraint=models.CheckConstraint(
                         condition=models.Q(("following_count__gte", 0)), name="rr_user_following_count_gte_0"
@@ -203,7 +181,5 @@ class Migration(migrations.Migration):
                 ),
             ]
         ),
-        # After the columns: SQLite checks trigger bodies when it rebuilds rr_user.
-        VendorSQL("sqlite", SQLITE_TRIGGERS, reverse_sql=SQLITE_TRIGGERS_REVERSE),
         TIMEOUTS,
     ]

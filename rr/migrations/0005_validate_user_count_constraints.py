@@ -9,16 +9,15 @@ migration fail (and be run again later) rather than wait behind a long manual VA
 No statement_timeout: the scan blocks no traffic, so there is nothing to bound.
 """
 
+from django.contrib.postgres.operations import ValidateConstraint
 from django.db import migrations
-
-from rr.common.migration_ops import ValidateConstraint, VendorSQL
 
 
 class Migration(migrations.Migration):
     dependencies = [("rr", "0004_networking")]
 
     operations = [
-        VendorSQL("postgresql", "SET LOCAL lock_timeout = '3s'", reverse_sql=migrations.RunSQL.noop),
+        migrations.RunSQL("SET LOCAL lock_timeout = '3s'", reverse_sql=migrations.RunSQL.noop),
         ValidateConstraint(model_name="user", name="rr_user_followers_count_gte_0"),
         ValidateConstraint(model_name="user", name="rr_user_following_count_gte_0"),
     ]

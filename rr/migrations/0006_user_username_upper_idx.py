@@ -9,8 +9,6 @@ Not unique: the legacy data holds `Bob` beside `bob`.
 from django.db import migrations, models
 from django.db.models.functions import Upper
 
-from rr.common.migration_ops import VendorSQL
-
 INDEX = "rr_user_username_upper_idx"
 
 
@@ -25,8 +23,10 @@ class Migration(migrations.Migration):
                 migrations.AddIndex(model_name="user", index=models.Index(Upper("username"), name=INDEX)),
             ],
             database_operations=[
-                VendorSQL(
-                    "postgresql",
+                # Django's AddIndexConcurrently would send other SQL (no lock_timeout, no
+                # leftover drop, no IF NOT EXISTS) than production ran: kept as written.
+                # New migrations use rr.common.migration_ops.AddIndexConcurrentlyRetryable.
+                migrations.RunSQL(
                     [
                         "SET lock_timeout = '3s'",
                         f'DROP INDEX CONCURRENTLY IF EXISTS "{INDEX}"',
@@ -34,11 +34,6 @@ class Migration(migrations.Migration):
                         "RESET lock_timeout",
                     ],
                     reverse_sql=[f'DROP INDEX CONCURRENTLY IF EXISTS "{INDEX}"'],
-                ),
-                VendorSQL(
-                    "sqlite",
-                    [f'CREATE INDEX "{INDEX}" ON "rr_user" (UPPER("username"))'],
-                    reverse_sql=[f'DROP INDEX IF EXISTS "{INDEX}"'],
                 ),
             ],
         ),

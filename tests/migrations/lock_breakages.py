@@ -5,11 +5,10 @@ test_big_table_lock.py shows its assertion catches them."""
 
 def checks_validated():
     """0004's count CHECKs added validated: a full scan of rr_user under ACCESS EXCLUSIVE."""
+    from django.contrib.postgres import operations
     from django.db import migrations
 
-    from rr.common import migration_ops
-
-    migration_ops.AddCheckConstraintNotValid.database_forwards = migrations.AddConstraint.database_forwards
+    operations.AddConstraintNotValid.database_forwards = migrations.AddConstraint.database_forwards
 
 
 def batching_off():
