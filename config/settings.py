@@ -88,19 +88,20 @@ TEMPLATES = [
     },
 ]
 
-# Database: PostgreSQL in production and tests, an embedded SQLite file otherwise.
-(BASE_DIR / "var").mkdir(exist_ok=True)
+# Database: PostgreSQL everywhere (`make run` starts an embedded one and sets DATABASE_URL).
+if not os.environ.get("DATABASE_URL"):
+    raise ImproperlyConfigured("DATABASE_URL must name a PostgreSQL database (make run starts an embedded one).")
 DATABASES = {
     "default": dj_database_url.config(
-        default=f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}",
         conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
         conn_health_checks=True,
     )
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    DATABASES["default"].setdefault("OPTIONS", {})
-    # Fail fast (503) instead of hanging when the database is unreachable.
-    DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", int(os.environ.get("DB_CONNECT_TIMEOUT", "3")))
+if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    raise ImproperlyConfigured("DATABASE_URL must name a PostgreSQL database: the product runs on PostgreSQL only.")
+DATABASES["default"].setdefault("OPTIONS", {})
+# Fail fast (503) instead of hanging when the database is unreachable.
+DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", int(os.environ.get("DB_CONNECT_TIMEOUT", "3")))
 # PgBouncer, the direct server and a read replica (config/databases.py, docs/SCALING.md).
 configure_databases(
     DATABASES,

@@ -7,9 +7,7 @@ LOCK_CHECKLIST_DAY = 2
 
 
 def advisory_xact_lock(namespace, key):
-    """Hold a PostgreSQL advisory lock until the transaction ends (SQLite serialises writers anyway)."""
-    if connection.vendor != "postgresql":
-        return
+    """Hold a PostgreSQL advisory lock until the transaction ends."""
     with connection.cursor() as cursor:
         if isinstance(key, str):
             cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [namespace, key])

@@ -1,0 +1,94 @@
+"""`make run`'s path: an embedded PostgreSQL from the pip wheel, migrated, seeded (DEMO=1),
+serving the API; stopped with the command (Ctrl-C)."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+
+from rr.ops.demo import DEMO_PASSWORD
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_for(url, process, limit=120):
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"make run's command exited {process.returncode}")
+        try:
+            return httpx.get(url, timeout=2)
+        except httpx.TransportError:
+            time.sleep(0.25)
+    raise AssertionError(f"nothing answered at {url} within {limit} s")
+
+
+def _postmaster_pid(data_dir):
+    pid_file = data_dir / "postmaster.pid"
+    return int(pid_file.read_text().split()[0]) if pid_file.exists() else None
+
+
+@pytest.mark.slow
+def test_make_run_serves_the_demo_on_an_embedded_postgresql(tmp_path):
+    data_dir = tmp_path / "postgres"
+    address = f"127.0.0.1:{_free_port()}"
+    env = {key: value for key, value in os.environ.items() if key not in {"DATABASE_URL", "REDIS_URL"}}
+    env["DEMO"] = "1"
+    log = (tmp_path / "run.log").open("w+")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tools.run", "--data-dir", str(data_dir), "--address", address],
+        cwd=REPO,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        health = _wait_for(f"http://{address}/health/", process)
+        assert health.status_code == 200, health.text
+
+        login = httpx.post(f"http://{address}/auth/user/", json={"username": "alice", "password": DEMO_PASSWORD})
+        assert login.status_code == 200, login.text
+        headers = {"Authorization": f"Bearer {login.json()['tokens']['access']}"}
+        following = httpx.get(f"http://{address}/api/network/list/following/", headers=headers)
+        assert following.status_code == 200, following.text
+        assert {user["username"] for user in following.json()["users"]} == {"bob", "carol"}
+        # dave keeps networking off; carol (followed by alice and dave) gains a follower
+        # through the migration's count trigger, in PostgreSQL's dialect.
+        assert httpx.post(f"http://{address}/api/network/follow/dave/", headers=headers).status_code == 403
+        bob = httpx.post(f"http://{address}/auth/user/", json={"username": "bob", "password": DEMO_PASSWORD})
+        bob_headers = {"Authorization": f"Bearer {bob.json()['tokens']['access']}"}
+        followed = httpx.post(f"http://{address}/api/network/follow/carol/", headers=bob_headers)
+        assert followed.status_code == 201, followed.text
+        assert followed.json()["following"]["followers_count"] == 3
+
+        postmaster = _postmaster_pid(data_dir)
+        assert postmaster and psutil.pid_exists(postmaster)
+        assert (data_dir / "PG_VERSION").read_text().strip() == "18"
+    finally:
+        os.killpg(process.pid, signal.SIGINT)  # Ctrl-C in the terminal
+        try:
+            process.wait(60)
+        finally:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+            log.seek(0)
+            output = log.read()
+            log.close()
+    assert process.returncode == 0, output
+    assert "Serving on http://" in output
+    # The embedded server stopped with the command.
+    assert not psutil.pid_exists(postmaster) or psutil.Process(postmaster).status() == psutil.STATUS_ZOMBIE

