@@ -61,10 +61,7 @@ def serve(database_url, *, demo=False, address=ADDRESS):
     if demo:
         _manage(env, "seed_demo")
     print(f"Serving on http://{address}/ (database {database_url})", flush=True)
-    try:
-        _manage(env, "runserver", address)
-    except KeyboardInterrupt:
-        pass
+    _manage(env, "runserver", address)
 
 
 def main(argv=None):
@@ -74,10 +71,16 @@ def main(argv=None):
     args = parser.parse_args(argv)
     demo = bool(os.environ.get("DEMO"))
     if os.environ.get("DATABASE_URL"):
-        serve(os.environ["DATABASE_URL"], demo=demo, address=args.address)
+        try:
+            serve(os.environ["DATABASE_URL"], demo=demo, address=args.address)
+        except KeyboardInterrupt:
+            pass
         return
     with embedded_postgres(args.data_dir) as url:
-        serve(url, demo=demo, address=args.address)
+        try:
+            serve(url, demo=demo, address=args.address)
+        except KeyboardInterrupt:  # Ctrl-C, at any step: the server stops on leaving the block
+            pass
 
 
 if __name__ == "__main__":

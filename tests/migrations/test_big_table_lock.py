@@ -36,14 +36,16 @@ def excess(measurement):
     return measurement.longest_block - measurement.baseline
 
 
-def trials(template, count, patch=None):
-    """Migrate `count` fresh copies of `template` under traffic; (measurement, facts) of each."""
+def trials(template, count, patch=None, target="rr"):
+    """Migrate `count` fresh copies of `template` (to `target`: `rr` is the latest) under
+    traffic; (measurement, facts) of each."""
     results = []
     for _ in range(count):
         with pg.scratch_database("big_trial", template=template) as name:
             with pg.connect(name) as conn:
                 storage_before = conn.execute("SELECT pg_relation_filenode('rr_user')").fetchone()
-            measurement = measure_migration_lock(name, "migrate", "rr", "--noinput", warmup=1.5, patch=patch)
+            migrate = ["migrate", *target.split(), "--noinput"]
+            measurement = measure_migration_lock(name, *migrate, warmup=1.5, patch=patch)
             with pg.connect(name) as conn:
                 facts = {
                     "rewritten": conn.execute("SELECT pg_relation_filenode('rr_user')").fetchone() != storage_before,
@@ -82,7 +84,9 @@ def test_networking_migration_barely_blocks_a_busy_million_row_rr_user(filled):
 @pytest.mark.slow
 @pytest.mark.parametrize("breakage", BREAKAGES)
 def test_the_target_catches_a_broken_lock_discipline(filled, breakage):
-    results = trials(filled, 2, patch=f"tests.migrations.lock_breakages:{breakage}")
+    # Both breakages are in 0004: only it runs, so that 0005's and 0006's scans (which
+    # block nothing) add no spikes of their own to the window searched for the block.
+    results = trials(filled, 2, patch=f"tests.migrations.lock_breakages:{breakage}", target="rr 0004")
 
     assert all("Applying rr.0004_networking... OK" in m.migration_output for m, _ in results)
     assert best_excess(results) >= TARGET, [measurement.summary() for measurement, _ in results]
