@@ -1,10 +1,7 @@
 """Reads of the follow graph: the lists, in a fixed number of queries whatever their length."""
 
-from datetime import UTC
-
 from django.db import connection
 from django.db.models import Exists, F, OuterRef, Subquery
-from django.utils import timezone
 
 from rr.accounts.selectors import user_by_username
 from rr.checklists.models import Checklist
@@ -75,7 +72,7 @@ def network_links(*, user, kind):
 
 # network_user_annotated as one hand-written statement: building the ORM version, with its
 # four subqueries, costs about 1 ms a call, five times what running it does (the follow's
-# response). Portable to SQLite (`make run`): correlated subqueries, no LATERAL.
+# response).
 _USER_ENTRY_SQL = """
     SELECT u.username, u.allow_networking, u.followers_count, u.following_count, u.date_joined,
         (SELECT c.score FROM rr_checklist c WHERE c.user_id = u.id AND c.created_at <= %s
@@ -87,13 +84,6 @@ _USER_ENTRY_SQL = """
     FROM rr_user u
     WHERE u.id = %s
 """
-
-
-def _timestamp(value):
-    # PostgreSQL returns aware datetimes, SQLite naive ones in UTC; the ORM makes those aware.
-    if value is not None and timezone.is_naive(value):
-        value = timezone.make_aware(value, UTC)
-    return value
 
 
 def network_user_annotated(*, user, target_id):
@@ -110,9 +100,9 @@ def network_user_annotated(*, user, target_id):
         "allow_networking": bool(allow),
         "followers_count": followers,
         "following_count": following,
-        "date_joined": _timestamp(joined),
+        "date_joined": joined,
         "latest_score": score,
-        "latest_created_at": _timestamp(created_at),
+        "latest_created_at": created_at,
         "you_follow": bool(you_follow),
         "follows_you": bool(follows_you),
         "user_id": target_id,
