@@ -13,6 +13,7 @@ PostgreSQL's, everywhere: here, in the tests and in production.
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
 import warnings
@@ -51,8 +52,33 @@ def embedded_postgres(data_dir=DATA_DIR, database=DATABASE):
         server.cleanup()
 
 
+def _child_setup():
+    # A session of its own, so that stopping it reaches runserver's reloader child too, and
+    # Ctrl-C's default action: a shell's background job inherits SIGINT ignored.
+    os.setsid()
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _manage(env, *args):
-    return subprocess.run([sys.executable, str(REPO / "manage.py"), *args], cwd=REPO, env=env, check=True)
+    """`manage.py <args>` in a child; on Ctrl-C (or SIGTERM) here, the child is stopped the same way."""
+    command = [sys.executable, str(REPO / "manage.py"), *args]
+    process = subprocess.Popen(command, cwd=REPO, env=env, preexec_fn=_child_setup)
+    try:
+        returncode = process.wait()
+    except KeyboardInterrupt:
+        os.killpg(process.pid, signal.SIGINT)
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        raise
+    if returncode:
+        raise subprocess.CalledProcessError(returncode, command)
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
 
 
 def serve(database_url, *, demo=False, address=ADDRESS):
@@ -69,6 +95,9 @@ def main(argv=None):
     parser.add_argument("--data-dir", type=Path, default=DATA_DIR, help="the embedded server's data folder")
     parser.add_argument("--address", default=ADDRESS, help="where to serve, HOST:PORT")
     args = parser.parse_args(argv)
+    # Ctrl-C and SIGTERM stop everything this started, even when SIGINT came in ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _interrupt)
     demo = bool(os.environ.get("DEMO"))
     if os.environ.get("DATABASE_URL"):
         try:

@@ -79,7 +79,7 @@ def test_make_run_serves_the_demo_on_an_embedded_postgresql(tmp_path):
         assert postmaster and psutil.pid_exists(postmaster)
         assert (data_dir / "PG_VERSION").read_text().strip() == "18"
     finally:
-        os.killpg(process.pid, signal.SIGINT)  # Ctrl-C in the terminal
+        process.send_signal(signal.SIGINT)  # Ctrl-C in the terminal
         try:
             process.wait(120)
         except subprocess.TimeoutExpired:
