@@ -2,10 +2,12 @@
 serving the API; stopped with the command (Ctrl-C)."""
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -41,9 +43,18 @@ def _postmaster_pid(data_dir):
     return int(pid_file.read_text().split()[0]) if pid_file.exists() else None
 
 
+@pytest.fixture
+def data_dir():
+    """The embedded server's data folder. Not under pytest's tmp_path: the server runs as
+    its own system user, which must traverse the folder's parents, and every pytest session
+    on the machine resets /tmp/pytest-of-<user> to mode 0700."""
+    parent = Path(tempfile.mkdtemp(prefix="rr_make_run_"))
+    yield parent / "postgres"
+    shutil.rmtree(parent, ignore_errors=True)
+
+
 @pytest.mark.slow
-def test_make_run_serves_the_demo_on_an_embedded_postgresql(tmp_path):
-    data_dir = tmp_path / "postgres"
+def test_make_run_serves_the_demo_on_an_embedded_postgresql(tmp_path, data_dir):
     address = f"127.0.0.1:{_free_port()}"
     env = {key: value for key, value in os.environ.items() if key not in {"DATABASE_URL", "REDIS_URL"}}
     env["DEMO"] = "1"
