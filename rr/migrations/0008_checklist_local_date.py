@@ -23,8 +23,6 @@ neither column and keep working (NULL). Reverse: DROP COLUMN, also catalog only.
 
 from django.db import migrations, models
 
-from rr.common.migration_ops import VendorSQL
-
 _TIMEOUTS = ["SET LOCAL lock_timeout = '3s'", "SET LOCAL statement_timeout = '5s'"]
 
 
@@ -44,8 +42,7 @@ class Migration(migrations.Migration):
                 ),
             ],
             database_operations=[
-                VendorSQL(
-                    "postgresql",
+                migrations.RunSQL(
                     [
                         *_TIMEOUTS,
                         'ALTER TABLE "rr_checklist" ADD COLUMN "local_date" date NULL,'
@@ -54,17 +51,6 @@ class Migration(migrations.Migration):
                     reverse_sql=[
                         *_TIMEOUTS,
                         'ALTER TABLE "rr_checklist" DROP COLUMN "utc_offset_minutes", DROP COLUMN "local_date"',
-                    ],
-                ),
-                VendorSQL(
-                    "sqlite",
-                    [
-                        'ALTER TABLE "rr_checklist" ADD COLUMN "local_date" date NULL',
-                        'ALTER TABLE "rr_checklist" ADD COLUMN "utc_offset_minutes" smallint NULL',
-                    ],
-                    reverse_sql=[
-                        'ALTER TABLE "rr_checklist" DROP COLUMN "utc_offset_minutes"',
-                        'ALTER TABLE "rr_checklist" DROP COLUMN "local_date"',
                     ],
                 ),
             ],
