@@ -34,10 +34,8 @@ stay scrubbed (nothing reads them).
 from django.conf import settings
 from django.db import migrations, models
 
-from rr.common.migration_ops import VendorSQL
-
 _SET_TIMEOUTS = "SET LOCAL lock_timeout = '3s'; SET LOCAL statement_timeout = '5s'"
-TIMEOUTS = VendorSQL("postgresql", _SET_TIMEOUTS, reverse_sql=_SET_TIMEOUTS)
+TIMEOUTS = migrations.RunSQL(_SET_TIMEOUTS, reverse_sql=_SET_TIMEOUTS)
 
 SCRUB_TOKEN_TEXTS = migrations.RunSQL(
     "UPDATE token_blacklist_outstandingtoken SET token = '' WHERE token <> ''",
@@ -95,7 +93,7 @@ class Migration(migrations.Migration):
                 "indexes": [models.Index(fields=["user", "-last_used_at"], name="rr_session_user_used_idx")],
             },
         ),
-        VendorSQL("postgresql", "SET LOCAL statement_timeout = 0", reverse_sql=migrations.RunSQL.noop),
+        migrations.RunSQL("SET LOCAL statement_timeout = 0", reverse_sql=migrations.RunSQL.noop),
         SCRUB_TOKEN_TEXTS,
         TIMEOUTS,
         migrations.AddField(
