@@ -6,9 +6,9 @@ longest wait during the migration beyond that trial's noise floor (the longest w
 the second and a half before it: `LockMeasurement.baseline`). Noise only ever adds to a
 wait, so the best of a few trials is compared with the target: a loaded machine's
 spikes cannot fail it, while the lock discipline's two failure modes (0004's CHECKs
-validated, a scan under ACCESS EXCLUSIVE; its rr_user statements sent one by one,
-Django's Python work between them under the lock) fail it in every trial, which the
-breakage test below proves. Figures are printed (run with -s).
+validated, a scan under ACCESS EXCLUSIVE) fails it in every trial, which the breakage
+test below proves (its other one, the rr_user statements sent one by one, is too close
+to the target to assert: see BREAKAGES). Figures are printed (run with -s).
 """
 
 import pytest
@@ -19,7 +19,10 @@ from tests.support.locks import fill_users, measure_migration_lock
 USERS = 1_000_000
 TARGET = 0.050  # seconds beyond the noise floor
 TRIALS = 3
-BREAKAGES = ["checks_validated", "batching_off"]  # tests/migrations/lock_breakages.py
+# tests/migrations/lock_breakages.py. Its `batching_off` is not asserted here: it blocks
+# 56 ms on a quiet machine against the 50 ms target, too close for any noise floor to tell
+# apart reliably on a shared or loaded machine (it slipped under the target at load 12).
+BREAKAGES = ["checks_validated"]
 
 
 @pytest.fixture(scope="module")
