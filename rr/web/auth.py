@@ -1,17 +1,14 @@
 """Signing in from the browser: the API's accounts services and rate limits, a session cookie."""
 
-from django.contrib.auth import login as session_login
-from django.contrib.auth import logout as session_logout
+from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from rr.accounts import services as account_services
 from rr.common.errors import ServiceError
 from rr.common.throttling import LoginThrottle, SignupThrottle
-from rr.web import forms
-from rr.web.common import Refused, rate_limit
-
-SESSION_BACKEND = "django.contrib.auth.backends.ModelBackend"
+from rr.web import forms, sessions
+from rr.web.common import Refused, guess, rate_limit
 
 
 def welcome(request):
@@ -27,7 +24,7 @@ def welcome(request):
             form.add_error(refusal.field, refusal.message)
             status = refusal.status_code
         else:
-            session_login(request, user, backend=SESSION_BACKEND)
+            sessions.begin(request, user)
             return redirect("web:today")
     elif request.method == "POST":
         status = 400
@@ -37,8 +34,9 @@ def welcome(request):
 def _sign_in(request, data):
     """The user the form signs in: a new account ("Sign up") or an existing one ("Log in").
 
-    The same rate limits as POST /auth/user/: every attempt counts against the login
-    window of the client's address, a sign-up also against the sign-up window.
+    The same limits as POST /auth/user/: every attempt counts against the login window
+    of the client's address, a password against the guessing limits (per address and
+    per name), a sign-up also against the sign-up window.
     """
     username, password = data["username"], data["password"]
     rate_limit(request, LoginThrottle)
@@ -49,13 +47,45 @@ def _sign_in(request, data):
         except ServiceError as exc:
             field = "password" if exc.message.startswith("Invalid password") else "username"
             raise Refused(exc.message, field=field, status_code=exc.status_code) from exc
+    guess(request, "login_name", username, field="password")
     try:
         return account_services.account_login(username=username, password=password)
     except ServiceError as exc:
         raise Refused(exc.message, field="password", status_code=exc.status_code) from exc
 
 
+def recover(request):
+    """A new password with a one-time recovery code from support (claims a legacy account too)."""
+    if request.user.is_authenticated:
+        return redirect("web:settings")
+    form = forms.RecoverForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            guess(request, "recovery", data["username"], field="code")
+            user, session_tokens = account_services.account_recover(
+                username=data["username"],
+                code=data["code"],
+                password=data["password"],
+                user_agent=request.headers.get("User-Agent", ""),
+            )
+        except Refused as refusal:
+            form.add_error(refusal.field, refusal.message)
+            status = refusal.status_code
+        except ServiceError as exc:
+            form.add_error("password" if exc.message.startswith("Invalid password") else "code", exc.message)
+            status = exc.status_code
+        else:
+            sessions.begin(request, user, session_tokens)
+            messages.success(request, "Your account is yours again: your new password is set.")
+            return redirect("web:today")
+    elif request.method == "POST":
+        status = 400
+    return render(request, "web/recover.html", {"form": form}, status=status)
+
+
 @require_POST
 def logout(request):
-    session_logout(request)
+    sessions.end(request)
     return redirect("web:welcome")

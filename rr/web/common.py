@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.shortcuts import redirect
 
 from rr.common.errors import ServiceError
+from rr.common.throttling import guess_allowed
 
 # Set by static/web/app.js on every page load: minutes east of UTC (-new Date().getTimezoneOffset()).
 TZ_COOKIE = "rr_tz"
@@ -32,12 +33,26 @@ def rate_limit(request, *throttle_classes):
             raise Refused(f"Too many attempts: try again in {seconds} seconds.", status_code=429)
 
 
+def guess(request, scope, username, *, field=None):
+    """Count one guess at a secret against the accounts issue's limits (per address and name)."""
+    allowed, wait = guess_allowed(request, scope, username=username)
+    if not allowed:
+        seconds = max(1, int(wait + 0.999))
+        raise Refused(f"Too many attempts: try again in {seconds} seconds.", field=field, status_code=429)
+
+
 def signed_in(view):
-    """The page needs a session; without one the browser goes to the welcome page."""
+    """The page needs a live session; without one the browser goes to the welcome page."""
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
+        from rr.web import sessions  # sessions imports the accounts services, which import much
+
         if not request.user.is_authenticated:
+            return redirect("web:welcome")
+        if not sessions.live(request):
+            sessions.end(request)
+            messages.info(request, "This session has ended: log in again.")
             return redirect("web:welcome")
         return view(request, *args, **kwargs)
 

@@ -57,3 +57,17 @@ class PasswordForm(forms.Form):
         label="Current password", max_length=128, strip=False, required=False, widget=forms.PasswordInput
     )
     password = forms.CharField(label="New password", max_length=128, strip=False, widget=forms.PasswordInput)
+
+
+class RecoverForm(forms.Form):
+    username = forms.CharField(label="Username", max_length=255, strip=False)
+    code = forms.CharField(label="Recovery code", max_length=64)
+    password = forms.CharField(label="New password", max_length=128, strip=False, widget=forms.PasswordInput)
+
+
+class DeleteForm(forms.Form):
+    # The password, or for an account without one its username (the accounts rule decides).
+    password = forms.CharField(
+        label="Password", max_length=128, strip=False, required=False, widget=forms.PasswordInput
+    )
+    confirm = forms.CharField(label="Type your username", max_length=255, strip=False, required=False)

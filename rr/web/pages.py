@@ -8,10 +8,12 @@ only its checklist, and every other page is swapped in place (hx-boost).
 from datetime import UTC
 
 from django.contrib import messages
-from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth import logout, update_session_auth_hash
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from rr.accounts import export as account_export
 from rr.accounts import services as account_services
 from rr.checklists import selectors as checklist_selectors
 from rr.checklists import services as checklist_services
@@ -23,7 +25,8 @@ from rr.network.api import NetworkUserSerializer
 from rr.network.api import _settings_body as network_settings_body
 from rr.network.selectors import LIST_KINDS
 from rr.web import forms
-from rr.web.common import Refused, local_now, rate_limit, report, signed_in
+from rr.web import sessions as web_sessions
+from rr.web.common import Refused, guess, local_now, rate_limit, report, signed_in
 
 FRIENDS_PAGE_SIZE = 50
 
@@ -217,9 +220,15 @@ def follower_remove(request):
 # Settings ----------------------------------------------------------------------------
 
 
-def _settings(request, *, networking_form=None, password_form=None, status=200):
+def _settings(request, *, networking_form=None, password_form=None, delete_form=None, status=200):
     user = request.user
+    current = web_sessions.current_id(request)
     context = {
+        "sessions": [
+            {"session": session, "current": session.pk == current}
+            for session in account_services.session_list(user=user)
+        ],
+        "delete_form": delete_form or forms.DeleteForm(prefix="delete"),
         "networking_form": networking_form or forms.NetworkingForm(initial={"allow_networking": user.allow_networking}),
         "password_form": password_form or forms.PasswordForm(),
         "has_password": user.has_usable_password(),
@@ -249,18 +258,60 @@ def password(request):
     form = forms.PasswordForm(request.POST)
     if not form.is_valid():
         return _settings(request, password_form=form, status=400)
-    user = request.user
+    user, current = request.user, form.cleaned_data["current_password"]
     try:
+        if current:
+            guess(request, "password_guess", user.username, field="current_password")
         account_services.account_password_set(
-            user=user, password=form.cleaned_data["password"], current_password=form.cleaned_data["current_password"]
+            user=user, password=form.cleaned_data["password"], current_password=current
         )
-    except Unauthorized as exc:
-        form.add_error("current_password", exc.message)
+    except Refused as exc:
+        form.add_error(exc.field, exc.message)
         return _settings(request, password_form=form, status=exc.status_code)
     except ServiceError as exc:
-        form.add_error("password", exc.message)
+        wrong_current = isinstance(exc, Unauthorized) or exc.message.startswith("current_password")
+        form.add_error("current_password" if wrong_current else "password", exc.message)
         return _settings(request, password_form=form, status=exc.status_code)
-    # This browser stays signed in; every other session of the account ends (its hash changed).
+    # Every session of the account ended (API and browsers); this browser goes on as a new one.
     update_session_auth_hash(request, user)
-    messages.success(request, "Password saved. Your other browsers are signed out.")
+    web_sessions.renew(request, user)
+    messages.success(request, "Password saved. Your other browsers and devices are signed out.")
     return redirect("web:settings")
+
+
+@signed_in
+@require_POST
+def sessions_end_others(request):
+    ended = account_services.sessions_end_others(user=request.user, current_session_id=web_sessions.current_id(request))
+    messages.success(request, f"Logged out everywhere else ({ended} session{'s' if ended != 1 else ''} ended).")
+    return redirect("web:settings")
+
+
+@signed_in
+def export(request):
+    """Everything stored about the account, as the JSON GET /api/account/export/ answers."""
+    response = JsonResponse(account_export.account_export(user=request.user), json_dumps_params={"indent": 2})
+    response["Content-Disposition"] = f'attachment; filename="regret-regret-{request.user.pk}.json"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@signed_in
+@require_POST
+def delete_account(request):
+    """Delete the account after the accounts rule's proof: the password, or without one the username."""
+    form = forms.DeleteForm(request.POST, prefix="delete")
+    form.is_valid()
+    user = request.user
+    try:
+        guess(request, "password_guess", user.username, field="password")
+        account_services.account_delete(
+            user=user, password=form.cleaned_data.get("password") or None, confirm=form.cleaned_data.get("confirm")
+        )
+    except (Refused, ServiceError) as exc:
+        field = getattr(exc, "field", None) or ("password" if user.has_usable_password() else "confirm")
+        form.add_error(field, exc.message)
+        return _settings(request, delete_form=form, status=exc.status_code)
+    logout(request)
+    messages.success(request, "Your account and everything in it were deleted.")
+    return redirect("web:welcome")

@@ -9,6 +9,7 @@ app_name = "web"
 urlpatterns = [
     path("", auth.welcome, name="welcome"),
     path("logout/", auth.logout, name="logout"),
+    path("recover/", auth.recover, name="recover"),
     path("today/", pages.today, name="today"),
     path("today/regrets/", pages.regret_add, name="regret-add"),
     path("today/tick/", pages.regrets_tick, name="regrets-tick"),
@@ -19,4 +20,7 @@ urlpatterns = [
     path("settings/", pages.settings_page, name="settings"),
     path("settings/networking/", pages.networking, name="networking"),
     path("settings/password/", pages.password, name="password"),
+    path("settings/sessions/end-others/", pages.sessions_end_others, name="sessions-end-others"),
+    path("settings/export/", pages.export, name="export"),
+    path("settings/delete/", pages.delete_account, name="delete"),
 ]
