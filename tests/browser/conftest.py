@@ -11,6 +11,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from rr.accounts import services as account_services
 
@@ -22,6 +23,9 @@ DESKTOP = {"width": 1280, "height": 900}
 
 _names = itertools.count(1)
 HERE = Path(__file__).parent
+
+# CI's machine is shared (2 cores): wait up to 15 s for what a page shows, not Playwright's 5.
+expect.set_options(timeout=15_000)
 
 
 def pytest_collection_modifyitems(config, items):
