@@ -3,5 +3,6 @@
 from rr.accounts.models import RecoveryCode, Session, User
 from rr.checklists.models import Checklist, Regret
 from rr.network.models import Network
+from rr.social.models import Block, FollowRequest, Nudge
 
-__all__ = ["User", "Session", "RecoveryCode", "Checklist", "Regret", "Network"]
+__all__ = ["User", "Session", "RecoveryCode", "Checklist", "Regret", "Network", "FollowRequest", "Block", "Nudge"]

@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
@@ -49,6 +51,12 @@ class User(AbstractBaseUser, PermissionsMixin):
     allow_networking = models.BooleanField(default=True, db_default=True)
     followers_count = models.IntegerField(default=0, db_default=0)
     following_count = models.IntegerField(default=0, db_default=0)
+    # Issue 12: follows need the user's approval (pending requests, rr_follow_request);
+    # a day is kept when its regret index is at or below daily_goal (0: everything done).
+    follow_approval = models.BooleanField(default=False, db_default=False)
+    daily_goal = models.DecimalField(
+        max_digits=5, decimal_places=4, default=Decimal("0"), db_default=Decimal("0")
+    )
 
     # Every token issued before this instant is refused (access and refresh, legacy ones
     # included): set when the password is set or changed and by account recovery.
@@ -67,6 +75,9 @@ class User(AbstractBaseUser, PermissionsMixin):
         constraints = [
             models.CheckConstraint(condition=models.Q(followers_count__gte=0), name="rr_user_followers_count_gte_0"),
             models.CheckConstraint(condition=models.Q(following_count__gte=0), name="rr_user_following_count_gte_0"),
+            models.CheckConstraint(
+                condition=models.Q(daily_goal__gte=0, daily_goal__lte=1), name="rr_user_daily_goal_0_1"
+            ),
         ]
 
     def __str__(self):

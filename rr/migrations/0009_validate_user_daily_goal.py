@@ -1,0 +1,19 @@
+"""Validate the daily_goal range CHECK added NOT VALID by 0008.
+
+As 0005: VALIDATE CONSTRAINT scans `rr_user` under SHARE UPDATE EXCLUSIVE, which
+blocks neither reads nor writes, and is kept apart from 0008 so that 0008's ACCESS
+EXCLUSIVE lock is released before the scan starts.
+"""
+
+from django.db import migrations
+
+from rr.common.migration_ops import ValidateConstraint, VendorSQL
+
+
+class Migration(migrations.Migration):
+    dependencies = [("rr", "0008_social")]
+
+    operations = [
+        VendorSQL("postgresql", "SET LOCAL lock_timeout = '3s'", reverse_sql=migrations.RunSQL.noop),
+        ValidateConstraint(model_name="user", name="rr_user_daily_goal_0_1"),
+    ]
