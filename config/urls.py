@@ -8,6 +8,7 @@ from rr.common.converters import IdConverter
 from rr.common.openapi import SchemaView
 from rr.common.routing import NOT_FOUND_NAME, json_not_found
 from rr.network import api as network_api
+from rr.social import api as social_api
 
 register_converter(IdConverter, "id")
 
@@ -25,6 +26,7 @@ auth_urls = [
 
 api_urls = [
     path("checklists/", checklists_api.ChecklistsView.as_view(), name="checklists"),
+    path("checklists/history/", social_api.ChecklistHistoryView.as_view(), name="checklist-history"),
     path("checklists/<id:checklist_id>/", checklists_api.ChecklistView.as_view(), name="checklist"),
     path("checklists/<id:checklist_id>/regrets/", checklists_api.RegretsView.as_view(), name="regrets"),
     path(
@@ -42,6 +44,9 @@ api_urls = [
     ),
     path("network/list/<str:list_type>/", network_api.NetworkListView.as_view(), name="network-list"),
     path("network/settings/", network_api.NetworkSettingsView.as_view(), name="network-settings"),
+    path("network/nudges/<str:username>/", social_api.NudgeView.as_view(), name="nudge-send"),
+    path("nudges/", social_api.NudgeInboxView.as_view(), name="nudge-inbox"),
+    path("nudges/read/", social_api.NudgeReadView.as_view(), name="nudge-read"),
 ]
 
 urlpatterns = [

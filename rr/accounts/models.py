@@ -54,9 +54,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     # Issue 12: follows need the user's approval (pending requests, rr_follow_request);
     # a day is kept when its regret index is at or below daily_goal (0: everything done).
     follow_approval = models.BooleanField(default=False, db_default=False)
-    daily_goal = models.DecimalField(
-        max_digits=5, decimal_places=4, default=Decimal("0"), db_default=Decimal("0")
-    )
+    daily_goal = models.DecimalField(max_digits=5, decimal_places=4, default=Decimal("0"), db_default=Decimal("0"))
 
     # Every token issued before this instant is refused (access and refresh, legacy ones
     # included): set when the password is set or changed and by account recovery.

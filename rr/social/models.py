@@ -28,9 +28,7 @@ class FollowRequest(models.Model):
         db_table = "rr_follow_request"
         constraints = [
             models.UniqueConstraint(fields=["requester", "target"], name="rr_follow_request_unique_pair"),
-            models.CheckConstraint(
-                condition=~models.Q(requester=models.F("target")), name="rr_follow_request_no_self"
-            ),
+            models.CheckConstraint(condition=~models.Q(requester=models.F("target")), name="rr_follow_request_no_self"),
         ]
         # The unique pair serves "outgoing" (requester first); this one serves "incoming".
         indexes = [models.Index(fields=["target", "id"], name="rr_follow_request_target_idx")]

@@ -30,6 +30,11 @@ ENDPOINTS = {
     ("GET", "/api/network/list/{list_type}/"): {"token": True, "body": False},
     ("GET", "/api/network/settings/"): {"token": True, "body": False},
     ("PATCH", "/api/network/settings/"): {"token": True, "body": True},
+    # Issue 12
+    ("GET", "/api/checklists/history/"): {"token": True, "body": False},
+    ("POST", "/api/network/nudges/{username}/"): {"token": True, "body": False},
+    ("GET", "/api/nudges/"): {"token": True, "body": False},
+    ("POST", "/api/nudges/read/"): {"token": True, "body": False},
 }
 
 # Placeholder values that reach a real view (the resources need not exist).

@@ -24,6 +24,7 @@ from rr.checklists import services as checklist_services
 from rr.checklists.models import Checklist, Regret
 from rr.network import services as network_services
 from rr.network.models import Network
+from rr.social.models import Block, FollowRequest, Nudge
 
 from .endpoints import ENDPOINTS, assert_json_error
 
@@ -105,6 +106,7 @@ REGRET = "/api/checklists/{mine}/regrets/{my_regret}/"
 VALIDATE, FOLLOW = "/api/network/validate/{}/", "/api/network/follow/{}/"
 UNFOLLOW, FOLLOWER = "/api/network/unfollow/{}/", "/api/network/followers/{}/"
 LIST, SETTINGS = "/api/network/list/{}/", "/api/network/settings/"
+HISTORY, NUDGE = "/api/checklists/history/", "/api/network/nudges/{}/"
 
 
 def _username_cases(method, template, *own):
@@ -284,6 +286,22 @@ CASES = [
         Case("PATCH", SETTINGS, {"allow_networking": None}),
         Case("PATCH", SETTINGS, {"allow_networking": [False]}),
     ),
+    # Issue 12
+    Case("GET", HISTORY + "?days=0"),
+    Case("GET", HISTORY + "?days=367"),
+    Case("GET", HISTORY + "?days=%C2%B2"),
+    Case("GET", HISTORY + "?days=1.5"),
+    Case("GET", HISTORY, MALFORMED),
+    *_username_cases(
+        "POST",
+        NUDGE,
+        Case("POST", NUDGE.format("me_user")),
+        Case("POST", NUDGE.format("target_user"), status=403),
+        Case("POST", NUDGE.format("private_user"), status=403),
+        Case("POST", NUDGE.format("friend_user"), MALFORMED),
+    ),
+    Case("GET", "/api/nudges/", MALFORMED),
+    Case("POST", "/api/nudges/read/", MALFORMED),
 ]
 
 
@@ -296,6 +314,9 @@ def _snapshot():
         "rr_network": list(Network.objects.order_by("pk").values_list()),
         "rr_session": list(Session.objects.order_by("pk").values_list()),
         "rr_recovery_code": list(RecoveryCode.objects.order_by("pk").values_list()),
+        "rr_follow_request": list(FollowRequest.objects.order_by("pk").values_list()),
+        "rr_block": list(Block.objects.order_by("pk").values_list()),
+        "rr_nudge": list(Nudge.objects.order_by("pk").values_list()),
         "outstanding tokens": OutstandingToken.objects.count(),
         "blacklisted tokens": BlacklistedToken.objects.count(),
     }

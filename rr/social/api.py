@@ -1,0 +1,169 @@
+"""HTTP endpoints of issue 12: history, nudges, follow requests, blocks."""
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from rr.common.api import AuthenticatedAPIView, error_responses
+from rr.common.throttling import FollowThrottle
+from rr.network import selectors as network_selectors
+from rr.network.api import _username
+from rr.social import days as day_stats
+from rr.social import selectors, services
+
+HISTORY_DAYS_DEFAULT = 30
+HISTORY_DAYS_MAX = 366
+
+
+def _score(value):
+    return None if value is None else float(value)
+
+
+def _timestamp(value):
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value is not None else None
+
+
+class HistoryDaySerializer(serializers.Serializer):
+    date = serializers.DateField(help_text="The local day, YYYY-MM-DD.")
+    regret_index = serializers.FloatField(allow_null=True, help_text="The day's regret index; null without checklist.")
+    regrets = serializers.IntegerField()
+    resolved = serializers.IntegerField()
+    kept = serializers.BooleanField(help_text="At least one regret and regret_index <= daily_goal.")
+
+
+class HistorySerializer(serializers.Serializer):
+    days = HistoryDaySerializer(many=True, help_text="One per local day, newest (today) first.")
+    current_streak = serializers.IntegerField()
+    longest_streak = serializers.IntegerField()
+    strength = serializers.FloatField(help_text="0..1, an exponential average of kept days (docs/API.md).")
+    daily_goal = serializers.FloatField()
+
+
+class ChecklistHistoryView(AuthenticatedAPIView):
+    @extend_schema(
+        operation_id="checklist_history",
+        summary="Your last `days` local days, streaks and habit strength",
+        parameters=[
+            OpenApiParameter(
+                "days",
+                {"type": "integer", "minimum": 1, "maximum": HISTORY_DAYS_MAX},
+                description=f"default {HISTORY_DAYS_DEFAULT}",
+            )
+        ],
+        responses={200: HistorySerializer, **error_responses(401)},
+        tags=["checklists"],
+    )
+    def get(self, request):
+        raw = request.query_params.get("days")
+        days = HISTORY_DAYS_DEFAULT
+        if raw is not None:
+            if not (raw.isascii() and raw.isdigit() and len(raw) <= 3 and 1 <= int(raw) <= HISTORY_DAYS_MAX):
+                raise ValidationError({"days": [f"Must be an integer from 1 to {HISTORY_DAYS_MAX}."]})
+            days = int(raw)
+        found = day_stats.history(user=request.user, days=days)
+        goal = request.user.daily_goal
+        return Response(
+            {
+                "days": [
+                    {
+                        "date": day.date.isoformat(),
+                        "regret_index": _score(day.score),
+                        "regrets": day.regrets,
+                        "resolved": day.resolved,
+                        "kept": day.kept(goal),
+                    }
+                    for day in found.days
+                ],
+                "current_streak": found.current_streak,
+                "longest_streak": found.longest_streak,
+                "strength": float(found.strength),
+                "daily_goal": float(goal),
+            }
+        )
+
+
+class NudgeSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField(help_text="Who nudged you.")
+    local_date = serializers.DateField(help_text="Your local day the nudge was for.")
+    created_at = serializers.CharField(help_text="YYYY-MM-DDTHH:MM:SSZ")
+    read = serializers.BooleanField()
+
+
+class NudgeInboxSerializer(serializers.Serializer):
+    unread = serializers.IntegerField()
+    nudges = NudgeSerializer(many=True)
+
+
+class NudgeView(AuthenticatedAPIView):
+    throttle_classes = [FollowThrottle]
+
+    @extend_schema(
+        operation_id="nudge_send",
+        summary="Nudge `username`, whom you follow and who has not kept today",
+        request=None,
+        responses={
+            201: inline_serializer(
+                "NudgeSent",
+                {
+                    "message": serializers.CharField(),
+                    "nudge_id": serializers.IntegerField(),
+                    "local_date": serializers.DateField(),
+                },
+            ),
+            **error_responses(400, 401, 403, 404, 409, 429),
+        },
+        tags=["nudges"],
+    )
+    def post(self, request, username):
+        recipient = network_selectors.user_get_active(username=_username(username))
+        nudge = services.nudge_send(sender=request.user, recipient=recipient)
+        return Response(
+            {
+                "message": f"You nudged {recipient.username}.",
+                "nudge_id": nudge.pk,
+                "local_date": nudge.local_date.isoformat(),
+            },
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class NudgeInboxView(AuthenticatedAPIView):
+    @extend_schema(
+        operation_id="nudge_inbox",
+        summary="Nudges you received: unread first, then newest first (at most 200)",
+        responses={200: NudgeInboxSerializer, **error_responses(401)},
+        tags=["nudges"],
+    )
+    def get(self, request):
+        rows = list(selectors.nudge_inbox(user=request.user))
+        nudges = [
+            {
+                "id": row["id"],
+                "username": row["username"],
+                "local_date": row["local_date"].isoformat(),
+                "created_at": _timestamp(row["created_at"]),
+                "read": row["read_at"] is not None,
+            }
+            for row in rows
+        ]
+        return Response({"unread": sum(not n["read"] for n in nudges), "nudges": nudges})
+
+
+class NudgeReadView(AuthenticatedAPIView):
+    @extend_schema(
+        operation_id="nudge_read_all",
+        summary="Mark every nudge you received read",
+        request=None,
+        responses={
+            200: inline_serializer(
+                "NudgesRead", {"message": serializers.CharField(), "marked": serializers.IntegerField()}
+            ),
+            **error_responses(401),
+        },
+        tags=["nudges"],
+    )
+    def post(self, request):
+        marked = services.nudges_read(user=request.user)
+        return Response({"message": f"{marked} nudge(s) marked read.", "marked": marked})

@@ -1,0 +1,224 @@
+"""A user's days: history, streaks and strength (issue 12), read in a fixed number of queries.
+
+A **local day** is the calendar day of the user's checklist in the user's own time
+zone. A day is **kept** when its checklist has at least one regret and its regret
+index (the share left undone) is at or below the user's `daily_goal`. A day without
+a checklist is not kept.
+
+- `current_streak`: consecutive kept days ending today, or yesterday while today is
+  not yet kept (today does not break a streak until it is over).
+- `longest_streak`: the longest run of consecutive kept days ever.
+- `strength` (0..1): Loop Habit Tracker's habit score for a daily habit, an
+  exponential moving average of kept days. From the user's first checklist day
+  s = 0, then for every day d up to today
+
+      s = s * m + (1 - m) * kept(d),    m = 0.5 ** (1 / 13)  (≈ 0.9481)
+
+  so a day's weight halves every 13 days. Today enters only once it is kept (it is
+  not over yet). Rounded half-up to 4 places. One missed day after a long run of
+  kept ones costs 1 - m ≈ 5.2 % of the score; 13 missed days halve it.
+
+Local dates. The local date of a checklist is the date of its `created_at` (the
+client's `local_datetime` as an instant) in the client's UTC offset. The previous
+release stored no offset, so for its rows (and until every row carries one) the
+date is derived at read time as the UTC date of `created_at` (LOCAL_DATE_SQL). A
+user's **today** is the current date at the UTC offset of their latest checklist
+(UTC when it has none). Legacy duplicates of one day count once: the earliest
+(then lowest id) checklist of the day, as checklist_for_day picks.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db import connection
+from django.utils import timezone
+
+STRENGTH_MULTIPLIER = 0.5 ** (1 / 13)
+STRENGTH_PLACES = Decimal("0.0001")
+# How far back the list entries read (a year and a day); a streak reaching further
+# is completed by one more query (entries_stats), and strength's error from
+# starting there is below m ** 366 < 1e-8.
+WINDOW_DAYS = 366
+
+# The local date of checklist `c` and the UTC offset (minutes) it was made at: see the
+# module docstring. One expression, used by every query below.
+LOCAL_DATE_SQL = "(c.created_at AT TIME ZONE 'UTC')::date"
+OFFSET_MINUTES_SQL = "0"
+
+
+@dataclass(frozen=True)
+class Day:
+    date: date
+    score: Decimal | None  # None: no checklist that day
+    regrets: int
+    resolved: int
+
+    def kept(self, goal):
+        return self.score is not None and self.regrets > 0 and self.score <= goal
+
+
+def today_at(offset_minutes, now=None):
+    """The current date at a UTC offset of `offset_minutes`."""
+    now = now or timezone.now()
+    return (now.astimezone(UTC) + timedelta(minutes=offset_minutes or 0)).date()
+
+
+def streaks(kept_dates, today):
+    """(current_streak, longest_streak) of a set of kept dates, as of `today`."""
+    day = today if today in kept_dates else today - timedelta(days=1)
+    current = 0
+    while day in kept_dates:
+        current += 1
+        day -= timedelta(days=1)
+    longest = run = 0
+    previous = None
+    for day in sorted(kept_dates):
+        run = run + 1 if previous is not None and day - previous == timedelta(days=1) else 1
+        longest = max(longest, run)
+        previous = day
+    return current, longest
+
+
+def strength(kept_dates, first_date, today):
+    """Loop's habit score of the kept dates from `first_date` to `today` (see the module docstring)."""
+    if first_date is None or first_date > today:
+        return Decimal("0")
+    value = 0.0
+    day = first_date
+    while day < today:
+        value = value * STRENGTH_MULTIPLIER + (1 - STRENGTH_MULTIPLIER) * (day in kept_dates)
+        day += timedelta(days=1)
+    if today in kept_dates:
+        value = value * STRENGTH_MULTIPLIER + (1 - STRENGTH_MULTIPLIER)
+    return Decimal(repr(min(max(value, 0.0), 1.0))).quantize(STRENGTH_PLACES, rounding=ROUND_HALF_UP)
+
+
+# Every day of one user with a checklist, oldest first: the day's checklist (earliest,
+# then lowest id) and its regret counts. One statement whatever the history's length:
+# a range scan of the (user_id, created_at) index and the regrets by checklist_id.
+_DAYS_SQL = f"""
+    SELECT d.local_date, d.score, d.offset_minutes,
+        COUNT(r.id), COUNT(r.id) FILTER (WHERE r.success)
+    FROM (
+        SELECT DISTINCT ON (local_date) {LOCAL_DATE_SQL} AS local_date, c.id, c.score, c.created_at,
+            {OFFSET_MINUTES_SQL} AS offset_minutes
+        FROM rr_checklist c
+        WHERE c.user_id = %s
+        ORDER BY local_date, c.created_at, c.id
+    ) d
+    LEFT JOIN rr_regret r ON r.checklist_id = d.id
+    GROUP BY d.local_date, d.id, d.score, d.created_at, d.offset_minutes
+    ORDER BY d.local_date
+"""
+
+
+@dataclass(frozen=True)
+class History:
+    today: date
+    days: list  # of Day, newest first, one per local day of the window
+    current_streak: int
+    longest_streak: int
+    strength: Decimal
+
+
+def history(*, user, days, now=None):
+    """The user's last `days` local days (newest first) with their streaks and strength; one query."""
+    with connection.cursor() as cursor:
+        cursor.execute(_DAYS_SQL, [user.pk])
+        rows = cursor.fetchall()
+    by_date = {
+        local_date: Day(local_date, score, regrets, resolved) for local_date, score, _, regrets, resolved in rows
+    }
+    today = today_at(rows[-1][2] if rows else 0, now)
+    # A checklist for a later local date than "today" (a client ahead of UTC) makes that day today.
+    if rows and rows[-1][0] > today:
+        today = rows[-1][0]
+    goal = user.daily_goal
+    kept_dates = {day.date for day in by_date.values() if day.kept(goal)}
+    current, longest = streaks(kept_dates, today)
+    window = [today - timedelta(days=back) for back in range(days)]
+    return History(
+        today=today,
+        days=[by_date.get(day, Day(day, None, 0, 0)) for day in window],
+        current_streak=current,
+        longest_streak=longest,
+        strength=strength(kept_dates, rows[0][0] if rows else None, today),
+    )
+
+
+# For a page of list entries: per user, the kept local dates since a start date, the first
+# local date in that window, the latest checklist's local date and offset. One statement
+# for the whole page. Kept: score <= goal and at least one regret (score < 1 implies one;
+# a score of 1 with goal 1 needs the EXISTS).
+_KEPT_SQL = f"""
+    SELECT d.user_id, d.local_date, d.offset_minutes,
+        d.score <= u.daily_goal AND (d.score < 1 OR EXISTS (SELECT 1 FROM rr_regret r WHERE r.checklist_id = d.id))
+    FROM (
+        SELECT DISTINCT ON (c.user_id, local_date) c.user_id, {LOCAL_DATE_SQL} AS local_date, c.id, c.score,
+            {OFFSET_MINUTES_SQL} AS offset_minutes
+        FROM rr_checklist c
+        WHERE c.user_id = ANY(%s) AND c.created_at >= %s
+        ORDER BY c.user_id, local_date, c.created_at, c.id
+    ) d
+    JOIN rr_user u ON u.id = d.user_id
+    ORDER BY d.user_id, d.local_date
+"""
+
+
+@dataclass(frozen=True)
+class Stats:
+    today: date
+    current_streak: int
+    strength: Decimal
+
+
+def _kept_since(user_ids, since):
+    per_user = {}
+    with connection.cursor() as cursor:
+        cursor.execute(_KEPT_SQL, [list(user_ids), since])
+        for user_id, local_date, offset, kept in cursor.fetchall():
+            entry = per_user.setdefault(user_id, {"kept": set(), "first": local_date, "last": (local_date, offset)})
+            if kept:
+                entry["kept"].add(local_date)
+            entry["last"] = (local_date, offset)
+    return per_user
+
+
+def users_stats(user_ids, *, now=None):
+    """{user id: Stats} for many users at once: at most two queries whatever their number.
+
+    The first reads the last WINDOW_DAYS (+1 for time zones) of every user; only the
+    users whose current streak reaches the window's start are read again over their
+    whole history. Users without checklists get a zero streak and strength.
+    """
+    now = now or timezone.now()
+    user_ids = sorted(set(user_ids))
+    if not user_ids:
+        return {}
+    since = now - timedelta(days=WINDOW_DAYS + 1)
+    per_user = _kept_since(user_ids, since)
+
+    def stats_of(entry, start):
+        last_date, offset = entry["last"]
+        today = max(today_at(offset, now), last_date)
+        first = max(entry["first"], start) if start is not None else entry["first"]
+        current, _ = streaks(entry["kept"], today)
+        return today, current, strength(entry["kept"], first, today)
+
+    result, longer = {}, []
+    window_start = (since + timedelta(days=1)).date()
+    for user_id in user_ids:
+        entry = per_user.get(user_id)
+        if entry is None:
+            result[user_id] = Stats(today_at(0, now), 0, Decimal("0"))
+            continue
+        today, current, value = stats_of(entry, window_start)
+        if today - timedelta(days=current) < window_start + timedelta(days=1):
+            longer.append(user_id)
+        result[user_id] = Stats(today, current, value)
+    if longer:
+        for user_id, entry in _kept_since(longer, datetime(1, 1, 2, tzinfo=UTC)).items():
+            today, current, _ = stats_of(entry, None)
+            result[user_id] = Stats(today, current, result[user_id].strength)
+    return result

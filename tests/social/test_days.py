@@ -1,0 +1,51 @@
+"""Streaks and strength as pure functions (rr.social.days), on hand-made calendars."""
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+from rr.social import days
+
+TODAY = date(2026, 6, 30)
+
+
+def run(length, *, ending=TODAY):
+    return {ending - timedelta(days=i) for i in range(length)}
+
+
+def test_today_not_yet_kept_does_not_break_the_streak():
+    kept = run(5, ending=TODAY - timedelta(days=1))
+    assert days.streaks(kept, TODAY) == (5, 5)
+    assert days.streaks(kept | {TODAY}, TODAY) == (6, 6)
+
+
+def test_a_missed_yesterday_ends_the_current_streak_but_not_the_longest():
+    kept = run(7, ending=TODAY - timedelta(days=3)) | {TODAY}
+    assert days.streaks(kept, TODAY) == (1, 7)
+    assert days.streaks(set(), TODAY) == (0, 0)
+
+
+def test_strength_follows_loops_formula():
+    m = 0.5 ** (1 / 13)
+    assert days.strength({TODAY}, TODAY, TODAY) == Decimal(str(round(1 - m, 4)))
+    # 13 kept days from nothing: 1 - m**13 = 0.5.
+    assert days.strength(run(13), TODAY - timedelta(days=12), TODAY) == Decimal("0.5000")
+    assert days.strength(set(), TODAY - timedelta(days=100), TODAY) == Decimal("0")
+    assert days.strength(set(), None, TODAY) == Decimal("0")
+
+
+def test_one_missed_day_after_a_long_run_costs_little():
+    start = TODAY - timedelta(days=364)
+    full = days.strength(run(365), start, TODAY)
+    one_missed = days.strength(run(365) - {TODAY - timedelta(days=1)}, start, TODAY)
+    assert full == Decimal("1.0000")
+    assert Decimal("0.94") < one_missed < full  # costs 1 - m, then recovers
+    # whereas the streak falls to 1
+    assert days.streaks(run(365) - {TODAY - timedelta(days=1)}, TODAY)[0] == 1
+
+
+def test_today_counts_for_strength_only_once_kept():
+    start = TODAY - timedelta(days=9)
+    kept_before = run(9, ending=TODAY - timedelta(days=1))
+    assert days.strength(kept_before, start, TODAY) < days.strength(kept_before | {TODAY}, start, TODAY)
+    # not kept today is not a miss yet: same as the score as of yesterday
+    assert days.strength(kept_before, start, TODAY) == days.strength(kept_before, start, TODAY - timedelta(days=1))
