@@ -45,6 +45,15 @@ api_urls = [
     path("network/list/<str:list_type>/", network_api.NetworkListView.as_view(), name="network-list"),
     path("network/settings/", network_api.NetworkSettingsView.as_view(), name="network-settings"),
     path("network/nudges/<str:username>/", social_api.NudgeView.as_view(), name="nudge-send"),
+    path("network/requests/<id:request_id>/", social_api.FollowRequestView.as_view(), name="follow-request"),
+    path(
+        "network/requests/<id:request_id>/accept/",
+        social_api.FollowRequestAcceptView.as_view(),
+        name="follow-request-accept",
+    ),
+    path("network/requests/<str:direction>/", social_api.FollowRequestListView.as_view(), name="follow-requests"),
+    path("network/blocks/", social_api.BlockListView.as_view(), name="blocks"),
+    path("network/blocks/<str:username>/", social_api.BlockView.as_view(), name="block"),
     path("nudges/", social_api.NudgeInboxView.as_view(), name="nudge-inbox"),
     path("nudges/read/", social_api.NudgeReadView.as_view(), name="nudge-read"),
 ]

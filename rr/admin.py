@@ -12,6 +12,7 @@ from rr.accounts.models import User
 from rr.checklists import services as checklist_services
 from rr.checklists.models import Checklist, Regret
 from rr.network.models import Network
+from rr.social.models import Block, FollowRequest, Nudge
 
 
 @admin.register(User)
@@ -20,10 +21,14 @@ class UserAdmin(BaseUserAdmin):
     list_filter = ["is_active", "is_staff", "allow_networking"]
     search_fields = ["username"]
     ordering = ["username"]
-    readonly_fields = ["followers_count", "following_count", "date_joined", "last_login"]
+    # follow_approval only through the API: switching it off must accept what is pending.
+    readonly_fields = ["followers_count", "following_count", "follow_approval", "date_joined", "last_login"]
     fieldsets = [
         (None, {"fields": ["username", "password"]}),
-        ("Networking", {"fields": ["allow_networking", "followers_count", "following_count"]}),
+        (
+            "Networking",
+            {"fields": ["allow_networking", "follow_approval", "daily_goal", "followers_count", "following_count"]},
+        ),
         ("Permissions", {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]}),
         ("Dates", {"fields": ["last_login", "date_joined"]}),
     ]
@@ -95,3 +100,41 @@ class NetworkAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+class BrowseAndDeleteAdmin(admin.ModelAdmin):
+    """Made through the API only (its refusals and lock order); here browsed and deleted.
+
+    Deleting a request rejects it, deleting a block unblocks (ended links stay ended);
+    neither is a link, so no count moves.
+    """
+
+    list_select_related = True
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(FollowRequest)
+class FollowRequestAdmin(BrowseAndDeleteAdmin):
+    list_display = ["id", "requester", "target", "created_at"]
+    search_fields = ["requester__username", "target__username"]
+    list_select_related = ["requester", "target"]
+
+
+@admin.register(Block)
+class BlockAdmin(BrowseAndDeleteAdmin):
+    list_display = ["id", "blocker", "blocked", "created_at"]
+    search_fields = ["blocker__username", "blocked__username"]
+    list_select_related = ["blocker", "blocked"]
+
+
+@admin.register(Nudge)
+class NudgeAdmin(BrowseAndDeleteAdmin):
+    list_display = ["id", "sender", "recipient", "local_date", "created_at", "read_at"]
+    search_fields = ["sender__username", "recipient__username"]
+    list_select_related = ["sender", "recipient"]
+    list_filter = ["local_date"]

@@ -1,5 +1,6 @@
 import re
 from datetime import UTC
+from decimal import Decimal
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status
@@ -12,6 +13,8 @@ from rr.common.fields import StrictBooleanField
 from rr.common.throttling import FollowThrottle, NetworkListThrottle
 from rr.network import selectors, services
 from rr.network.selectors import LIST_KINDS
+from rr.social import selectors as social_selectors
+from rr.social import services as social_services
 
 PAGE_SIZE = 500
 MAX_PAGE_SIZE = 1000
@@ -35,9 +38,19 @@ class TimestampField(serializers.DateTimeField):
 _TIMESTAMP = TimestampField()
 
 
+def index_withheld(row):
+    """Whether the viewer may not see this entry's regret index, streak and strength.
+
+    The one rule: withheld when networking is off, and when the user approves their
+    followers (follow_approval) and the viewer does not follow them. Every follower of
+    such a user was accepted, or followed before approval was on, which counts alike.
+    """
+    return not row["allow_networking"] or (row["follow_approval"] and not row["you_follow"])
+
+
 @extend_schema_field(serializers.FloatField(allow_null=True))
 class RegretIndexField(serializers.Field):
-    """Score of the latest checklist, -1 without one, null when networking is off.
+    """Score of the latest checklist, -1 without one, null when withheld (index_withheld).
 
     The regret index of a user with networking off never leaves the server.
     """
@@ -46,7 +59,7 @@ class RegretIndexField(serializers.Field):
         super().__init__(source="*", **kwargs)
 
     def to_representation(self, row):
-        if not row["allow_networking"]:
+        if index_withheld(row):
             return None
         if row["latest_created_at"] is None:
             return -1
@@ -61,9 +74,28 @@ class ChecklistCreatedAtField(serializers.Field):
         super().__init__(source="*", **kwargs)
 
     def to_representation(self, row):
-        if not row["allow_networking"] or row["latest_created_at"] is None:
+        if index_withheld(row) or row["latest_created_at"] is None:
             return None
         return _TIMESTAMP.to_representation(row["latest_created_at"])
+
+
+@extend_schema_field(serializers.IntegerField(allow_null=True))
+class CurrentStreakField(serializers.Field):
+    """The entry's user's current streak (row["stats"], rr.social.days), withheld exactly where the index is."""
+
+    def __init__(self, **kwargs):
+        super().__init__(source="*", **kwargs)
+
+    def to_representation(self, row):
+        return None if index_withheld(row) else row["stats"].current_streak
+
+
+@extend_schema_field(serializers.FloatField(allow_null=True))
+class StrengthField(CurrentStreakField):
+    """The entry's user's habit strength (row["stats"], rr.social.days), withheld exactly where the index is."""
+
+    def to_representation(self, row):
+        return None if index_withheld(row) else float(row["stats"].strength)
 
 
 # The one shape of a list entry, produced from a row of the network selectors; rr.ops.verify
@@ -82,6 +114,10 @@ class NetworkUserSerializer(serializers.Serializer):
     date_joined = TimestampField()
     you_follow = serializers.BooleanField()
     follows_you = serializers.BooleanField()
+    # Issue 12: rows passed through rr.social.selectors.entries_stats.
+    current_streak = CurrentStreakField(help_text="Consecutive kept days; null where regret_index is.")
+    strength = StrengthField(help_text="0..1 habit strength (docs/API.md); null where regret_index is.")
+    nudged_today = serializers.BooleanField(help_text="You nudged them on their current local day.")
 
     def to_representation(self, row):
         # The fields above, their sources and conversions, in a plain loop: DRF's own
@@ -126,6 +162,7 @@ class ValidateSerializer(serializers.Serializer):
     username = serializers.CharField()
     user_id = serializers.IntegerField()
     allow_networking = serializers.BooleanField()
+    requires_approval = serializers.BooleanField(help_text="A follow would be a request the user must accept (202).")
 
 
 class FollowSerializer(serializers.Serializer):
@@ -134,13 +171,47 @@ class FollowSerializer(serializers.Serializer):
     following = NetworkUserSerializer()
 
 
+class FollowRequestedSerializer(serializers.Serializer):
+    message = serializers.CharField()
+    request_id = serializers.IntegerField(help_text="The pending request (DELETE /api/network/requests/{id}/ cancels).")
+
+
 class SettingsSerializer(serializers.Serializer):
     allow_networking = serializers.BooleanField()
+    follow_approval = serializers.BooleanField(
+        help_text="Follows are requests you accept; followers only see your index."
+    )
+    daily_goal = serializers.FloatField(help_text="0..1: a day is kept when its regret index is at or below it.")
     message = serializers.CharField()
 
 
 class SettingsInput(serializers.Serializer):
-    allow_networking = StrictBooleanField()
+    # Each optional; at least one. The previous release's body {allow_networking} keeps working.
+    allow_networking = StrictBooleanField(required=False)
+    follow_approval = StrictBooleanField(
+        required=False, help_text="Turning it off accepts every pending request (their counts move)."
+    )
+    daily_goal = serializers.DecimalField(
+        required=False,
+        max_digits=5,
+        decimal_places=4,
+        min_value=Decimal("0"),
+        max_value=Decimal("1"),
+        coerce_to_string=False,
+    )
+
+    def validate_daily_goal(self, value):
+        # A JSON number only: DecimalField would also take "0.5" or true.
+        if isinstance(self.initial_data.get("daily_goal"), bool) or not isinstance(
+            self.initial_data.get("daily_goal"), int | float
+        ):
+            raise ValidationError("Must be a number from 0 to 1.")
+        return value
+
+    def validate(self, attrs):
+        if not attrs:
+            raise ValidationError("Send at least one of allow_networking, follow_approval, daily_goal.")
+        return attrs
 
 
 MessageSerializer = inline_serializer("Message", {"message": serializers.CharField()})
@@ -177,7 +248,12 @@ class NetworkValidateView(AuthenticatedAPIView):
         if error is not None:
             raise error
         return Response(
-            {"username": target.username, "user_id": target.pk, "allow_networking": target.allow_networking}
+            {
+                "username": target.username,
+                "user_id": target.pk,
+                "allow_networking": target.allow_networking,
+                "requires_approval": target.follow_approval,
+            }
         )
 
 
@@ -186,19 +262,33 @@ class NetworkFollowView(AuthenticatedAPIView):
 
     @extend_schema(
         operation_id="network_follow",
-        summary="Follow `username`",
+        summary="Follow `username` (201), or ask to (202) when they approve their followers",
         request=None,
-        responses={201: FollowSerializer, **error_responses(400, 401, 403, 404, 409, 429)},
+        responses={
+            201: FollowSerializer,
+            202: FollowRequestedSerializer,
+            **error_responses(400, 401, 403, 404, 409, 429),
+        },
         tags=["network"],
     )
     def post(self, request, username):
         target = selectors.user_get_active(username=_username(username))
-        link, shown = services.network_follow_shown(follower=request.user, target=target)
+        link, shown = services.network_follow_or_request(follower=request.user, target=target)
+        if link is None:
+            return Response(
+                {
+                    "message": f"You asked to follow {target.username}; they will see your request.",
+                    "request_id": shown.pk,
+                },
+                status=status.HTTP_202_ACCEPTED,
+            )
         return Response(
             {
                 "message": f"You now follow {target.username}.",
                 "network_id": link.pk,
-                "following": NetworkUserSerializer(shown).data,
+                "following": NetworkUserSerializer(
+                    social_selectors.entries_stats(viewer=request.user, rows=[shown])[0]
+                ).data,
             },
             status=status.HTTP_201_CREATED,
         )
@@ -265,7 +355,7 @@ class NetworkListView(AuthenticatedAPIView):
         page = list((links.filter(id__lt=cursor) if cursor else links)[: page_size + 1])
         has_more = len(page) > page_size
         page = page[:page_size]
-        users = NetworkUserSerializer(page, many=True).data
+        users = NetworkUserSerializer(social_selectors.entries_stats(viewer=request.user, rows=page), many=True).data
         return Response(
             {
                 "list_type": list_type,
@@ -284,25 +374,37 @@ class NetworkSettingsView(AuthenticatedAPIView):
         tags=["network"],
     )
     def get(self, request):
-        return Response(_settings_body(request.user.allow_networking))
+        return Response(_settings_body(request.user))
 
     @extend_schema(
         operation_id="network_settings_set",
-        summary="Switch networking on or off",
+        summary="Switch networking or follow approval, or set the daily goal (any of them)",
         request=SettingsInput,
         responses={200: SettingsSerializer, **error_responses(400, 401)},
         tags=["network"],
     )
     def patch(self, request):
         data = validated(SettingsInput, request.data)
-        user = services.networking_set(user=request.user, allow=data["allow_networking"])
-        return Response(_settings_body(user.allow_networking))
+        user = request.user
+        if "daily_goal" in data:
+            social_services.daily_goal_set(user=user, goal=data["daily_goal"])
+        if "allow_networking" in data:
+            services.networking_set(user=user, allow=data["allow_networking"])
+        if "follow_approval" in data:
+            social_services.follow_approval_set(user=user, on=data["follow_approval"])
+        return Response(_settings_body(user))
 
 
-def _settings_body(allow):
-    message = (
-        "Networking is on: others can follow you and see your regret index."
-        if allow
-        else "Networking is off: nobody can start following you and your regret index is hidden."
-    )
-    return {"allow_networking": allow, "message": message}
+def _settings_body(user):
+    if not user.allow_networking:
+        message = "Networking is off: nobody can start following you and your regret index is hidden."
+    elif user.follow_approval:
+        message = "Networking is on with approval: follows are requests you accept; only followers see your index."
+    else:
+        message = "Networking is on: others can follow you and see your regret index."
+    return {
+        "allow_networking": user.allow_networking,
+        "follow_approval": user.follow_approval,
+        "daily_goal": float(user.daily_goal),
+        "message": message,
+    }

@@ -59,7 +59,8 @@ UPDATE = "UPDATE"  # deletion of users: also blocks the foreign-key checks of ne
 # cost 0.94-1.00 ms of client CPU a transaction against 0.42-0.56 ms (in process, 3
 # alternating rounds of 1,000, load average 8-9), and every follow takes it.
 USERS_LOCK_SQL = (
-    "SELECT id, is_active, allow_networking FROM rr_user WHERE id = ANY(%s) ORDER BY id FOR {strength}{nowait}"
+    "SELECT id, is_active, allow_networking, follow_approval FROM rr_user"
+    " WHERE id = ANY(%s) ORDER BY id FOR {strength}{nowait}"
 )
 
 
@@ -69,6 +70,7 @@ class UserState:
 
     is_active: bool
     allow_networking: bool
+    follow_approval: bool = False  # issue 12: follows of this user are requests
 
 
 def _lock_sql(strength, nowait):
@@ -89,7 +91,7 @@ def users_lock(ids, *, strength=NO_KEY_UPDATE, nowait=False):
         return {}
     with connection.cursor() as cursor:
         cursor.execute(_lock_sql(strength, nowait), [sorted(set(ids))])
-        return {user_id: UserState(is_active, allow) for user_id, is_active, allow in cursor.fetchall()}
+        return {row[0]: UserState(*row[1:]) for row in cursor.fetchall()}
 
 
 def _lost_race(exc):
@@ -126,12 +128,13 @@ def write(action, *, attempts=WRITE_ATTEMPTS, own_transaction=True):
     return once()
 
 
-def follow_refusal(*, follower, target, users, linked=False):
+def follow_refusal(*, follower, target, users, linked=False, blocked=False):
     """The refusal of `follower` following `target`, first rung first; None if the follow may go on.
 
     The one ladder of the follow and of its preview (rr.network.services.network_target_check):
     `users` is {id: UserState} as read (under users_lock when following; a user
-    missing is gone), `linked` whether the link exists.
+    missing is gone), `linked` whether the link exists, `blocked` whether either
+    blocks the other (block_between).
     """
     if target.pk == follower.pk:
         return Conflict("You cannot follow yourself.", code="cannot_follow_self")
@@ -139,7 +142,8 @@ def follow_refusal(*, follower, target, users, linked=False):
     if me is None or not me.is_active:
         return Unauthorized("Your account is inactive or deleted.", code="account_inactive")
     them = users.get(target.pk)
-    if them is None or not them.is_active:
+    # A block either way (rr_block) is never announced: as if the user did not exist.
+    if them is None or not them.is_active or blocked:
         return NotFound("No such user.", code="user_not_found")
     if not them.allow_networking:
         return Forbidden(f"{target.username} does not allow networking.", code="networking_disabled")
@@ -168,7 +172,65 @@ class NewLink:
     read: object  # what link_create's `read` returned
 
 
-def link_create(*, follower, target, read=None):
+_BLOCK_BETWEEN_SQL = (
+    "SELECT EXISTS (SELECT 1 FROM rr_block WHERE (blocker_id = %s AND blocked_id = %s)"
+    " OR (blocker_id = %s AND blocked_id = %s))"
+)
+
+
+def link_exists(follower_id, following_id):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT EXISTS (SELECT 1 FROM rr_network WHERE follower_id = %s AND following_id = %s)",
+            [follower_id, following_id],
+        )
+        return cursor.fetchone()[0]
+
+
+def block_between(a_id, b_id):
+    """Whether either user blocks the other. Read under both users' lock, it stays true
+    until the transaction ends: blocking and unblocking take the same lock."""
+    with connection.cursor() as cursor:
+        cursor.execute(_BLOCK_BETWEEN_SQL, [a_id, b_id, b_id, a_id])
+        return cursor.fetchone()[0]
+
+
+_LINKS_INSERT_SQL = """
+    INSERT INTO rr_network (follower_id, following_id, created_at)
+    SELECT pair.follower, pair.following, %s FROM unnest(%s::bigint[], %s::bigint[]) AS pair(follower, following)
+    WHERE NOT EXISTS (SELECT 1 FROM rr_network n WHERE n.follower_id = pair.follower AND n.following_id = pair.following)
+    ON CONFLICT DO NOTHING
+"""
+
+
+def links_insert(pairs, *, created_at=None):
+    """Insert the links (follower id, following id) that do not exist yet, in one statement; how many.
+
+    For writers that already hold users_lock on every user of `pairs` inside write()
+    (accepting follow requests): the lock order is theirs to keep.
+    """
+    if not pairs:
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _LINKS_INSERT_SQL,
+            [created_at or timezone.now(), [a for a, _ in pairs], [b for _, b in pairs]],
+        )
+        return cursor.rowcount
+
+
+def pair_unlink(a_id, b_id):
+    """Delete the links between two users in both directions; how many. Callers hold users_lock on both."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "DELETE FROM rr_network WHERE (follower_id = %s AND following_id = %s)"
+            " OR (follower_id = %s AND following_id = %s)",
+            [a_id, b_id, b_id, a_id],
+        )
+        return cursor.rowcount
+
+
+def link_create(*, follower, target, read=None, request=None):
     """Make `follower` follow `target`; a NewLink, or the ladder's refusal raised.
 
     Locks both users, reads their state under the lock, climbs follow_refusal, then
@@ -178,12 +240,22 @@ def link_create(*, follower, target, read=None):
     "unless it exists" and would need a savepoint to survive the duplicate.
     `read()`, if given, runs after the insert under the same locks (a response that
     a deletion of either user must wait for).
+
+    Issue 12: a block either way is a refusal (404, not announced). When the target
+    has `follow_approval` on and `request` is given, `request()` runs under the same
+    locks instead of the insert (it records a pending request; no link, no count) and
+    its result is returned; "already following" is still refused first.
     """
     created_at = timezone.now()
 
     def attempt():
         users = users_lock([follower.pk, target.pk])
-        error = follow_refusal(follower=follower, target=target, users=users)
+        blocked = block_between(follower.pk, target.pk)
+        error = follow_refusal(follower=follower, target=target, users=users, blocked=blocked)
+        if error is None and request is not None and users[target.pk].follow_approval:
+            if not link_exists(follower.pk, target.pk):
+                return request()
+            error = follow_refusal(follower=follower, target=target, users=users, linked=True)
         if error is None:
             with connection.cursor() as cursor:
                 cursor.execute(_LINK_INSERT_SQL, {"follower": follower.pk, "following": target.pk, "at": created_at})

@@ -31,7 +31,14 @@ def _latest_checklist(field, user_ref):
 # What an entry shows of the other user. The selectors return values() rows, not
 # model instances: a page of 1,000 entries would otherwise build 2,000 of them (links
 # and users, every column included) only to read these five fields.
-ENTRY_USER_FIELDS = ("username", "allow_networking", "followers_count", "following_count", "date_joined")
+ENTRY_USER_FIELDS = (
+    "username",
+    "allow_networking",
+    "follow_approval",
+    "followers_count",
+    "following_count",
+    "date_joined",
+)
 
 
 def _entry_annotations(user, user_ref):
@@ -74,7 +81,7 @@ def network_links(*, user, kind):
 # four subqueries, costs about 1 ms a call, five times what running it does (the follow's
 # response).
 _USER_ENTRY_SQL = """
-    SELECT u.username, u.allow_networking, u.followers_count, u.following_count, u.date_joined,
+    SELECT u.username, u.allow_networking, u.follow_approval, u.followers_count, u.following_count, u.date_joined,
         (SELECT c.score FROM rr_checklist c WHERE c.user_id = u.id AND c.created_at <= %s
          ORDER BY c.created_at DESC, c.id DESC LIMIT 1),
         (SELECT c.created_at FROM rr_checklist c WHERE c.user_id = u.id AND c.created_at <= %s
@@ -94,10 +101,11 @@ def network_user_annotated(*, user, target_id):
         row = cursor.fetchone()
     if row is None:  # deleted since the caller looked it up
         raise NotFound("No such user.", code="user_not_found")
-    username, allow, followers, following, joined, score, created_at, you_follow, follows_you = row
+    username, allow, approval, followers, following, joined, score, created_at, you_follow, follows_you = row
     return {
         "username": username,
         "allow_networking": bool(allow),
+        "follow_approval": bool(approval),
         "followers_count": followers,
         "following_count": following,
         "date_joined": joined,

@@ -6,7 +6,7 @@ open none. Counts move by migration 0004's trigger, in the same transaction.
 
 import logging
 
-from django.db import connection
+from django.db import connection, transaction
 
 from rr.accounts.models import User
 from rr.common.errors import NotFound
@@ -22,9 +22,13 @@ def network_target_check(*, user, target):
     A preview of network_follow: the same ladder (graph.follow_refusal), on the users
     as the request loaded them and on whether the link exists now.
     """
-    users = {person.pk: graph.UserState(person.is_active, person.allow_networking) for person in (user, target)}
+    users = {
+        person.pk: graph.UserState(person.is_active, person.allow_networking, person.follow_approval)
+        for person in (user, target)
+    }
     linked = Network.objects.filter(follower=user, following=target).exists()
-    return graph.follow_refusal(follower=user, target=target, users=users, linked=linked)
+    blocked = graph.block_between(user.pk, target.pk)
+    return graph.follow_refusal(follower=user, target=target, users=users, linked=linked, blocked=blocked)
 
 
 def network_follow(*, follower, target):
@@ -51,8 +55,32 @@ def network_follow_shown(*, follower, target):
     )
 
 
+def network_follow_or_request(*, follower, target):
+    """The API's follow: (link, shown) as network_follow_shown, or (None, request) when
+    `target` has follow_approval on: a pending FollowRequest instead of a link (no
+    count moves), decided under the same locks as the follow. A second request
+    while one is pending is a 409.
+    """
+    from rr.social.services import follow_request_insert  # rr.social builds on this module
+
+    new = graph.link_create(
+        follower=follower,
+        target=target,
+        read=lambda: selectors.network_user_annotated(user=follower, target_id=target.pk),
+        request=lambda: follow_request_insert(requester=follower, target=target),
+    )
+    if not isinstance(new, graph.NewLink):
+        logger.info("follow requested", extra={"follower_id": follower.pk, "following_id": target.pk})
+        return None, new
+    return _link_made(follower=follower, target=target, new=new)
+
+
 def _follow(*, follower, target, read):
     new = graph.link_create(follower=follower, target=target, read=read)
+    return _link_made(follower=follower, target=target, new=new)
+
+
+def _link_made(*, follower, target, new):
     logger.info("follow", extra={"follower_id": follower.pk, "following_id": target.pk})
     link = Network(id=new.id, follower=follower, following=target, created_at=new.created_at)
     link._state.adding, link._state.db = False, connection.alias
@@ -82,9 +110,17 @@ def network_links_delete(*, links):
 def networking_set(*, user, allow):
     """Switch networking on or off. Existing links stay; the index is hidden while off.
 
-    One UPDATE: it row-locks the user like graph.users_lock, so a follow reads the
+    The UPDATE row-locks the user like graph.users_lock, so a follow reads the
     value before or after it, never in between.
+    Off also rejects every pending follow request to the user, in the same transaction
+    (a request being made meanwhile holds the user's lock, so it is either made before
+    and rejected here, or reads networking off and is refused).
     """
-    User.objects.filter(pk=user.pk).update(allow_networking=allow)
+    from rr.social.services import pending_reject_all  # rr.social builds on this module
+
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).update(allow_networking=allow)
+        if not allow:
+            pending_reject_all(user=user)
     user.allow_networking = allow
     return user

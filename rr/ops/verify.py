@@ -19,17 +19,37 @@ from rr.accounts import services as account_services
 from rr.network import services as network_services
 from rr.network.api import ENTRY_FIELDS
 from rr.ops.counts import network_counts_drifting
+from rr.social import selectors as social_selectors
 
 USER_COLUMNS = {
     # column: (type, default expression)
     "allow_networking": ("boolean", "true"),
     "followers_count": ("integer", "0"),
     "following_count": ("integer", "0"),
+    "follow_approval": ("boolean", "false"),
+    "daily_goal": ("numeric(5,4)", "0"),
 }
 USER_CHECKS = {
     "rr_user_followers_count_gte_0": "CHECK ((followers_count >= 0))",
     "rr_user_following_count_gte_0": "CHECK ((following_count >= 0))",
+    "rr_user_daily_goal_0_1": "CHECK (((daily_goal >= (0)::numeric) AND (daily_goal <= (1)::numeric)))",
 }
+# Issue 12's tables: table -> {constraint: (contype, definition)}.
+SOCIAL_CONSTRAINTS = {
+    "rr_follow_request": {
+        "rr_follow_request_unique_pair": ("u", "UNIQUE (requester_id, target_id)"),
+        "rr_follow_request_no_self": ("c", "CHECK ((NOT (requester_id = target_id)))"),
+    },
+    "rr_block": {
+        "rr_block_unique_pair": ("u", "UNIQUE (blocker_id, blocked_id)"),
+        "rr_block_no_self": ("c", "CHECK ((NOT (blocker_id = blocked_id)))"),
+    },
+    "rr_nudge": {
+        "rr_nudge_once_a_day": ("u", "UNIQUE (sender_id, recipient_id, local_date)"),
+        "rr_nudge_no_self": ("c", "CHECK ((NOT (sender_id = recipient_id)))"),
+    },
+}
+
 NETWORK_CONSTRAINTS = {
     "rr_network_unique_pair": ("u", "UNIQUE (follower_id, following_id)"),
     "rr_network_no_self_follow": ("c", "CHECK ((NOT (follower_id = following_id)))"),
@@ -106,7 +126,7 @@ def check_user_columns():
             problems.append(f"{column} defaults to {actual_default}, expected {default}")
     if problems:
         raise CheckFailed("; ".join(problems))
-    return "allow_networking, followers_count, following_count: NOT NULL with database defaults"
+    return ", ".join(USER_COLUMNS) + ": NOT NULL with database defaults"
 
 
 def _constraint_problems(table, expected):
@@ -165,6 +185,26 @@ def check_network_table():
     if problems:
         raise CheckFailed("; ".join(problems))
     return "rr_network with its unique pair, no-self-follow and foreign keys (deferred, no cascade), validated"
+
+
+def check_social_tables():
+    """Issue 12: the request, block and nudge tables with their constraints, and no link or
+    pending request between two users while either blocks the other."""
+    problems = []
+    for table, expected in SOCIAL_CONSTRAINTS.items():
+        if not _table_exists(table):
+            problems.append(f"table {table} is missing")
+        else:
+            problems += _constraint_problems(table, expected)
+    if problems:
+        raise CheckFailed("; ".join(problems))
+    crossing = social_selectors.across_blocks()
+    found = [f"{n} {what}" for what, n in crossing.items() if n]
+    if found:
+        raise CheckFailed(
+            " and ".join(found) + " cross a block (list them by joining rr_block with rr_network / rr_follow_request)"
+        )
+    return "rr_follow_request, rr_block, rr_nudge with their constraints; no link or pending request crosses a block"
 
 
 def check_indexes():
@@ -385,6 +425,7 @@ def deployment_verify(*, sample=None):
         ("user columns", check_user_columns),
         ("user constraints", check_user_constraints),
         ("network table", check_network_table),
+        ("social tables", check_social_tables),
         ("indexes", check_indexes),
         ("network triggers", check_network_triggers),
         ("migrations", check_migrations),

@@ -6,9 +6,10 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from rr.common.api import AuthenticatedAPIView, error_responses
+from rr.common.errors import ServiceError
 from rr.common.throttling import FollowThrottle
 from rr.network import selectors as network_selectors
-from rr.network.api import _username
+from rr.network.api import MessageSerializer, _username
 from rr.social import days as day_stats
 from rr.social import selectors, services
 
@@ -167,3 +168,117 @@ class NudgeReadView(AuthenticatedAPIView):
     def post(self, request):
         marked = services.nudges_read(user=request.user)
         return Response({"message": f"{marked} nudge(s) marked read.", "marked": marked})
+
+
+REQUEST_DIRECTIONS = ("incoming", "outgoing")
+
+
+class FollowRequestEntrySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField(help_text="The requester (incoming) or the user asked (outgoing).")
+    since = serializers.CharField(help_text="YYYY-MM-DDTHH:MM:SSZ")
+
+
+class FollowRequestListSerializer(serializers.Serializer):
+    direction = serializers.ChoiceField(choices=REQUEST_DIRECTIONS)
+    requests = FollowRequestEntrySerializer(many=True)
+
+
+class FollowRequestListView(AuthenticatedAPIView):
+    @extend_schema(
+        operation_id="follow_request_list",
+        summary="Pending follow requests to you (incoming) or from you (outgoing), newest first",
+        responses={200: FollowRequestListSerializer, **error_responses(400, 401)},
+        tags=["network"],
+    )
+    def get(self, request, direction):
+        if direction not in REQUEST_DIRECTIONS:
+            raise ServiceError("direction must be 'incoming' or 'outgoing'.")
+        rows = selectors.follow_requests(user=request.user, direction=direction)
+        return Response(
+            {
+                "direction": direction,
+                "requests": [
+                    {"id": row["id"], "username": row["username"], "since": _timestamp(row["created_at"])}
+                    for row in rows
+                ],
+            }
+        )
+
+
+class FollowRequestView(AuthenticatedAPIView):
+    throttle_classes = [FollowThrottle]
+
+    @extend_schema(
+        operation_id="follow_request_delete",
+        summary="Reject a request made to you, or cancel one you made",
+        responses={200: MessageSerializer, **error_responses(401, 404, 429)},
+        tags=["network"],
+    )
+    def delete(self, request, request_id):
+        outcome, other = services.follow_request_delete(user=request.user, request_id=request_id)
+        if outcome == "cancelled":
+            return Response({"message": f"You no longer ask to follow {other}."})
+        return Response({"message": f"You rejected {other}'s request."})
+
+
+class FollowRequestAcceptView(AuthenticatedAPIView):
+    throttle_classes = [FollowThrottle]
+
+    @extend_schema(
+        operation_id="follow_request_accept",
+        summary="Accept a request made to you: the requester now follows you",
+        request=None,
+        responses={200: MessageSerializer, **error_responses(401, 404, 429)},
+        tags=["network"],
+    )
+    def post(self, request, request_id):
+        requester = services.follow_request_accept(user=request.user, request_id=request_id)
+        return Response({"message": f"{requester} now follows you."})
+
+
+class BlockEntrySerializer(serializers.Serializer):
+    username = serializers.CharField()
+    since = serializers.CharField(help_text="YYYY-MM-DDTHH:MM:SSZ")
+
+
+class BlockListView(AuthenticatedAPIView):
+    @extend_schema(
+        operation_id="block_list",
+        summary="The users you block, newest first",
+        responses={
+            200: inline_serializer("BlockList", {"blocks": BlockEntrySerializer(many=True)}),
+            **error_responses(401),
+        },
+        tags=["network"],
+    )
+    def get(self, request):
+        rows = selectors.blocks(user=request.user)
+        return Response({"blocks": [{"username": r["username"], "since": _timestamp(r["created_at"])} for r in rows]})
+
+
+class BlockView(AuthenticatedAPIView):
+    throttle_classes = [FollowThrottle]
+
+    @extend_schema(
+        operation_id="block_create",
+        summary="Block `username`: ends follows and requests both ways; neither can follow the other",
+        request=None,
+        responses={201: MessageSerializer, **error_responses(400, 401, 404, 409, 429)},
+        tags=["network"],
+    )
+    def post(self, request, username):
+        target = network_selectors.user_get_active(username=_username(username))
+        services.block_create(user=request.user, target=target)
+        return Response({"message": f"You block {target.username}."}, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        operation_id="block_delete",
+        summary="Unblock `username` (ended follows do not come back)",
+        responses={200: MessageSerializer, **error_responses(400, 401, 404, 429)},
+        tags=["network"],
+    )
+    def delete(self, request, username):
+        target = network_selectors.user_get_any(username=_username(username))
+        services.block_delete(user=request.user, target=target)
+        return Response({"message": f"You no longer block {target.username}."})

@@ -1,30 +1,36 @@
 """A storm on the follow graph: many threads, a dozen users, every kind of write at once.
 
-8 threads run 260 synchronised rounds (one operation each per round, 2,080 in all)
-on 12 users, so that operations collide: random follows, unfollows, follower
-removals, networking toggles and list reads; rounds where every thread follows the
-same pair, then unfollows it; rounds where half follow A->B and half B->A, then
-undo it crosswise. Meanwhile users are deactivated and deleted (users_delete) while
+8 threads run 400 synchronised rounds (one operation each per round, 3,200 in all)
+on 12 users, so that operations collide: random follows (requests when the target
+approves followers), unfollows, follower removals, accepting, rejecting and
+cancelling requests, blocks and unblocks, nudges, networking and approval toggles
+and list reads (issue 12); rounds where every thread follows the same pair, then
+unfollows it; rounds where half follow A->B and half B->A, then undo it crosswise;
+rounds where half follow A->B and B->A while the other half block the pair. Meanwhile users are deactivated and deleted (users_delete) while
 the other threads act on them. Everything but the deactivations and deletions goes
 through the HTTP API, so a 500 cannot hide.
 
-Afterwards: every user's counts equal rr_network's truth, none is negative, every
-response had a status its operation allows, no thread raised, and
-pg_stat_database.deadlocks did not move.
+Afterwards: every user's counts equal rr_network's truth, none is negative, no link
+or pending request crosses a block, every pending request is to a user who approves
+followers with networking on, every response had a status its operation allows, no
+thread raised, and pg_stat_database.deadlocks did not move.
 """
 
 import random
 import threading
 import time
 from collections import Counter
+from urllib.parse import quote
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from rr.accounts import services as account_services
 from rr.accounts.models import User
 from rr.network.models import Network
+from rr.social.models import Block, FollowRequest
 from tests.network.helpers import SETTINGS_URL, url
 from tests.support.counts import assert_counts_exact
 from tests.support.threads import pg_deadlocks, run_threads
@@ -32,16 +38,26 @@ from tests.support.threads import pg_deadlocks, run_threads
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 THREADS = 8
-ROUNDS = 260
+ROUNDS = 400
 USERS = 12
 SEED = 20250619
 # round -> (event, index of the user it strikes); thread 0 runs it while the others act on that user.
-EVENTS = {50: ("deactivate", 11), 90: ("delete", 10), 130: ("deactivate", 9), 170: ("delete", 8), 210: ("delete", 7)}
+EVENTS = {70: ("deactivate", 11), 140: ("delete", 10), 200: ("deactivate", 9), 260: ("delete", 8), 330: ("delete", 7)}
+APPROVING = {0, 1, 2, 3}  # start with follow approval on
 STRUCK = {index for _, index in EVENTS.values()}
 ALLOWED = {
-    "follow": {201, 403, 404, 409},
-    "duplicate follow": {201, 409, 403, 404},
-    "crosswise follow": {201, 409, 403, 404},
+    "follow": {201, 202, 403, 404, 409},
+    "duplicate follow": {201, 202, 409, 403, 404},
+    "crosswise follow": {201, 202, 409, 403, 404},
+    "blocking follow": {201, 202, 409, 403, 404},
+    "block": {201, 404, 409},
+    "crosswise block": {201, 404, 409},
+    "unblock": {200, 404},
+    "accept": {200, 404},
+    "reject": {200, 404},
+    "cancel": {200, 404},
+    "nudge": {201, 403, 404, 409, 429},
+    "toggle approval": {200},
     "unfollow": {200, 404},
     "duplicate unfollow": {200, 404},
     "crosswise unfollow": {200, 404},
@@ -73,6 +89,8 @@ def _plan(rng):
             (a, b), style = pending_pair
             if style == "duplicate":
                 ops = [("duplicate unfollow", a, b)] * THREADS
+            elif style == "block":
+                ops = [("unblock", a, b), ("unblock", b, a), ("accept", a, b), ("accept", b, a)] * (THREADS // 4)
             else:
                 ops = [("crosswise unfollow", a, b), ("crosswise remove follower", b, a)] * (THREADS // 2)
             pending_pair = None
@@ -86,11 +104,34 @@ def _plan(rng):
                 a, b = rng.sample(alive, 2)
                 ops = [("crosswise follow", a, b), ("crosswise follow", b, a)] * (THREADS // 2)
                 pending_pair = ((a, b), "crosswise")
+            elif roll < 0.28:
+                # Follows of the pair both ways against blocks of it both ways.
+                a, b = rng.sample(alive, 2)
+                ops = [
+                    ("blocking follow", a, b),
+                    ("crosswise block", a, b),
+                    ("blocking follow", b, a),
+                    ("crosswise block", b, a),
+                ] * (THREADS // 4)
+                pending_pair = ((a, b), "block")
             else:
                 for t in range(THREADS):
                     kind = rng.choices(
-                        ["follow", "unfollow", "remove follower", "toggle networking", "list"],
-                        weights=[40, 25, 15, 10, 10],
+                        [
+                            "follow",
+                            "unfollow",
+                            "remove follower",
+                            "toggle networking",
+                            "list",
+                            "accept",
+                            "reject",
+                            "cancel",
+                            "block",
+                            "unblock",
+                            "nudge",
+                            "toggle approval",
+                        ],
+                        weights=[40, 20, 10, 6, 8, 14, 5, 5, 4, 6, 6, 6],
                     )[0]
                     # Now and then somebody who has left acts or is acted on.
                     pool = alive if rng.random() < 0.95 else list(range(USERS))
@@ -100,7 +141,29 @@ def _plan(rng):
     return plan
 
 
+def _pending(client, direction, rng, other_name=None):
+    """A pending request id of the actor's incoming or outgoing list (one with `other_name` first), or None."""
+    rows = client.get(f"/api/network/requests/{direction}/").json()["requests"]
+    chosen = [r for r in rows if r["username"] == other_name] or rows
+    return rng.choice(chosen)["id"] if chosen else None
+
+
 def _request(client, kind, other_name, rng):
+    if kind in ("accept", "reject", "cancel"):
+        request_id = _pending(client, "outgoing" if kind == "cancel" else "incoming", rng, other_name)
+        if request_id is None:
+            return None
+        if kind == "accept":
+            return client.post(f"/api/network/requests/{request_id}/accept/")
+        return client.delete(f"/api/network/requests/{request_id}/")
+    if kind.endswith("block"):
+        return client.post(f"/api/network/blocks/{quote(other_name, safe='')}/")
+    if kind == "unblock":
+        return client.delete(f"/api/network/blocks/{quote(other_name, safe='')}/")
+    if kind == "nudge":
+        return client.post(f"/api/network/nudges/{quote(other_name, safe='')}/")
+    if kind == "toggle approval":
+        return client.patch(SETTINGS_URL, {"follow_approval": rng.random() < 0.5}, format="json")
     if kind.endswith("follow") and "unfollow" not in kind:
         return client.post(url("follow", other_name))
     if "unfollow" in kind:
@@ -122,6 +185,7 @@ def unthrottled(settings):
 
 def test_network_storm(unthrottled):
     users = [account_services.account_create(username=f"storm_{i:02d}") for i in range(USERS)]
+    User.objects.filter(pk__in=[users[i].pk for i in APPROVING]).update(follow_approval=True)
     tokens = [account_services.tokens_for(user)["access"] for user in users]
     names = [user.username for user in users]
     plan = _plan(random.Random(SEED))
@@ -149,6 +213,11 @@ def test_network_storm(unthrottled):
                 else:
                     client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens[actor]}")
                     response = _request(client, kind, names[other], rng)
+                    if response is None:  # nothing pending to accept, reject or cancel
+                        status = "nothing pending"
+                        with lock:
+                            outcomes[(kind, status)] += 1
+                        continue
                     status = response.status_code
                     # 401 only for an actor a deactivation or deletion strikes.
                     if status not in ALLOWED[kind] and not (status == 401 and actor in STRUCK):
@@ -179,9 +248,35 @@ def test_network_storm(unthrottled):
 
     assert errors == []
     assert unexpected == []
-    assert sum(by_kind.values()) == THREADS * ROUNDS >= 2000
+    assert sum(by_kind.values()) == THREADS * ROUNDS >= 3000
     assert deadlocks_after == deadlocks_before
     assert_counts_exact()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM rr_block b JOIN rr_network n ON (n.follower_id, n.following_id)"
+            " IN ((b.blocker_id, b.blocked_id), (b.blocked_id, b.blocker_id))"
+        )
+        assert cursor.fetchone()[0] == 0, "a link crosses a block"
+        cursor.execute(
+            "SELECT count(*) FROM rr_block b JOIN rr_follow_request r ON (r.requester_id, r.target_id)"
+            " IN ((b.blocker_id, b.blocked_id), (b.blocked_id, b.blocker_id))"
+        )
+        assert cursor.fetchone()[0] == 0, "a pending request crosses a block"
+    assert not FollowRequest.objects.exclude(target__follow_approval=True, target__allow_networking=True).exists()
+    print(f"blocks left: {Block.objects.count()}, pending requests left: {FollowRequest.objects.count()}")
+    # Issue 12's operations happened and collided too.
+    for kind, status in [
+        ("follow", 202),
+        ("accept", 200),
+        ("reject", 200),
+        ("cancel", 200),
+        ("block", 201),
+        ("crosswise block", 409),
+        ("unblock", 200),
+        ("nudge", 201),
+        ("toggle approval", 200),
+    ]:
+        assert outcomes[(kind, status)] >= 1, (kind, status)
     # Every kind of operation happened and the collisions really collided.
     assert outcomes[("duplicate follow", 201)] >= 1 and outcomes[("duplicate follow", 409)] >= 1
     assert outcomes[("duplicate unfollow", 200)] >= 1 and outcomes[("duplicate unfollow", 404)] >= 1

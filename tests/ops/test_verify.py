@@ -16,7 +16,7 @@ from rr.ops.verify import deployment_verify
 from tests.ops.helpers import follow, sql
 
 CHECKS = [
-    "user columns", "user constraints", "network table", "indexes",
+    "user columns", "user constraints", "network table", "social tables", "indexes",
     "network triggers", "migrations", "counts", "endpoints",
 ]  # fmt: skip
 
@@ -138,6 +138,31 @@ BREAKAGES = {
     "migration unknown": (
         "INSERT INTO django_migrations (app, name, applied) VALUES ('rr', '0099_from_the_future', now())",
         {"migrations": "applied but unknown to this release: rr.0099_from_the_future"},
+    ),
+    "link across a block": (
+        "INSERT INTO rr_block (blocker_id, blocked_id, created_at)"
+        " SELECT following_id, follower_id, now() FROM rr_network ORDER BY id LIMIT 1",
+        {"social tables": "1 links cross a block"},
+    ),
+    "pending request across a block": (
+        "INSERT INTO rr_follow_request (requester_id, target_id, created_at)"
+        " SELECT min(id), max(id), now() FROM rr_user;"
+        "INSERT INTO rr_block (blocker_id, blocked_id, created_at) SELECT max(id), min(id), now() FROM rr_user",
+        {"social tables": "1 pending requests cross a block"},
+    ),
+    "block pair not unique": (
+        "ALTER TABLE rr_block DROP CONSTRAINT rr_block_unique_pair",
+        {"social tables": "rr_block_unique_pair is missing"},
+    ),
+    "daily goal check NOT VALID": (
+        "ALTER TABLE rr_user DROP CONSTRAINT rr_user_daily_goal_0_1;"
+        "ALTER TABLE rr_user ADD CONSTRAINT rr_user_daily_goal_0_1"
+        " CHECK (daily_goal >= 0 AND daily_goal <= 1) NOT VALID",
+        {"user constraints": "rr_user_daily_goal_0_1 is NOT VALID"},
+    ),
+    "approval default dropped": (
+        "ALTER TABLE rr_user ALTER COLUMN follow_approval DROP DEFAULT",
+        {"user columns": "follow_approval defaults to None, expected false"},
     ),
     "count drifted": (
         "UPDATE rr_user SET followers_count = followers_count + 1 WHERE id = (SELECT min(id) FROM rr_user)",

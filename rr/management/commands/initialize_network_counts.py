@@ -6,6 +6,7 @@ from tqdm import tqdm
 
 from rr.common.db import use_direct_database
 from rr.ops import counts
+from rr.social import selectors as social_selectors
 
 logger = logging.getLogger("rr.ops.counts")
 
@@ -81,8 +82,17 @@ class Command(BaseCommand):
         finally:
             progress.close()
         self._print(report)
+        # Counts come from rr_network alone: pending requests (rr_follow_request) and blocks
+        # (rr_block) are not links. A link or request between two users while either blocks
+        # the other was written around the application: reported, never counted away.
+        crossing = social_selectors.across_blocks()
+        self.stdout.write(
+            f"Across a block (rr_block): {crossing['links']} link(s), {crossing['pending requests']} pending request(s)."
+        )
         if check and report.drift_found:
             raise CommandError(f"Count drift found: {report.differing} user(s) differ.", returncode=1)
+        if check and any(crossing.values()):
+            raise CommandError("Links or pending requests cross a block (verify_deployment).", returncode=1)
 
     def _print(self, report):
         write = self.stdout.write

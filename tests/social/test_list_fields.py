@@ -1,0 +1,81 @@
+"""The list entries' issue-12 fields: current_streak, strength, nudged_today, in a fixed number of queries."""
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from rr.accounts.models import User
+from rr.checklists.models import Checklist, Regret
+from rr.network.models import Network
+from rr.social import days, services
+from tests.conftest import client_for
+
+pytestmark = pytest.mark.django_db
+
+
+def _followed_with_history(viewer, n, *, kept_days):
+    """n users the viewer follows, each with `kept_days` kept days ending yesterday; a third private."""
+    users = User.objects.bulk_create(
+        User(username=f"{viewer.username}_f{i}", password="!", allow_networking=i % 3 != 0) for i in range(n)
+    )
+    Network.objects.bulk_create(Network(follower=viewer, following=u) for u in users)
+    now = datetime.now(UTC).replace(hour=12)
+    made = Checklist.objects.bulk_create(
+        Checklist(user=u, created_at=now - timedelta(days=back), score=Decimal("0"))
+        for u in users
+        for back in range(1, kept_days + 1)
+    )
+    Regret.objects.bulk_create(Regret(checklist=c, description="x", success=True) for c in made)
+    return users
+
+
+def _list(viewer):
+    client = client_for(viewer)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/api/network/list/following/", {"page_size": 1000})
+    assert response.status_code == 200
+    return len(queries), response.json()["users"]
+
+
+def test_streak_and_strength_add_no_query_per_entry(make_user):
+    small, large = make_user(password=None), make_user(password=None)
+    _followed_with_history(small, 10, kept_days=3)
+    _followed_with_history(large, 1000, kept_days=3)
+
+    small_queries, small_users = _list(small)
+    large_queries, large_users = _list(large)
+
+    assert len(small_users) == 10 and len(large_users) == 1000
+    assert small_queries == large_queries <= 5
+
+    for entry in large_users:
+        if entry["allow_networking"]:
+            assert entry["current_streak"] == 3 and 0.14 < entry["strength"] < 0.15
+        else:
+            assert entry["current_streak"] is None and entry["strength"] is None
+        assert entry["nudged_today"] is False
+    print(f"\nlist with streaks: {small_queries} queries for 10 entries, {large_queries} for 1,000")
+
+
+def test_a_streak_longer_than_the_window_is_read_in_full_with_one_more_query(make_user):
+    viewer = make_user()
+    long_run = days.WINDOW_DAYS + 20
+    _followed_with_history(viewer, 2, kept_days=long_run)
+    queries, users = _list(viewer)
+    visible = [u for u in users if u["allow_networking"]]
+    assert visible and all(u["current_streak"] == long_run for u in visible)
+    assert all(u["strength"] == 1.0 for u in visible)
+
+
+def test_nudged_today_says_whether_you_nudged_them_on_their_local_day(make_user, follow):
+    me, a, b = make_user(), make_user(), make_user()
+    follow(me, a)
+    follow(me, b)
+    services.nudge_send(sender=me, recipient=a)
+
+    _, users = _list(me)
+
+    assert {u["username"]: u["nudged_today"] for u in users} == {a.username: True, b.username: False}
