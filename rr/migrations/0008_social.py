@@ -30,7 +30,7 @@ Written like 0004 (read `manage.py sqlmigrate rr 0008`):
 | COMMIT                                            | all released                        |                 |
 
 Rollback (`migrate rr 0007...`): drops the three tables and the two columns; tested in
-tests/migrations/test_rollback.py and tests/social/test_migration.py.
+tests/migrations/test_rollback.py and tests/migrations/test_social_migrations.py.
 """
 
 from decimal import Decimal

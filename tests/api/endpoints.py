@@ -35,6 +35,12 @@ ENDPOINTS = {
     ("POST", "/api/network/nudges/{username}/"): {"token": True, "body": False},
     ("GET", "/api/nudges/"): {"token": True, "body": False},
     ("POST", "/api/nudges/read/"): {"token": True, "body": False},
+    ("GET", "/api/network/requests/{direction}/"): {"token": True, "body": False},
+    ("POST", "/api/network/requests/{request_id}/accept/"): {"token": True, "body": False},
+    ("DELETE", "/api/network/requests/{request_id}/"): {"token": True, "body": False},
+    ("GET", "/api/network/blocks/"): {"token": True, "body": False},
+    ("POST", "/api/network/blocks/{username}/"): {"token": True, "body": False},
+    ("DELETE", "/api/network/blocks/{username}/"): {"token": True, "body": False},
 }
 
 # Placeholder values that reach a real view (the resources need not exist).
@@ -44,6 +50,8 @@ SAMPLE_ARGS = {
     "regret_id": "1",
     "username": "somebody",
     "list_type": "following",
+    "direction": "incoming",
+    "request_id": "1",
 }
 
 

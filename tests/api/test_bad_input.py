@@ -107,6 +107,7 @@ VALIDATE, FOLLOW = "/api/network/validate/{}/", "/api/network/follow/{}/"
 UNFOLLOW, FOLLOWER = "/api/network/unfollow/{}/", "/api/network/followers/{}/"
 LIST, SETTINGS = "/api/network/list/{}/", "/api/network/settings/"
 HISTORY, NUDGE = "/api/checklists/history/", "/api/network/nudges/{}/"
+BLOCK = "/api/network/blocks/{}/"
 
 
 def _username_cases(method, template, *own):
@@ -302,6 +303,27 @@ CASES = [
     ),
     Case("GET", "/api/nudges/", MALFORMED),
     Case("POST", "/api/nudges/read/", MALFORMED),
+    Case("GET", "/api/network/requests/sideways/"),
+    Case("GET", "/api/network/requests/in%00coming/"),
+    Case("GET", "/api/network/requests/incoming/", MALFORMED),
+    Case("POST", f"/api/network/requests/{UNKNOWN_ID}/accept/", status=404),
+    Case("POST", f"/api/network/requests/{HUGE_ID}/accept/", status=404),
+    Case("POST", f"/api/network/requests/{UNKNOWN_ID}/accept/", MALFORMED),
+    Case("DELETE", f"/api/network/requests/{UNKNOWN_ID}/", status=404),
+    Case("DELETE", f"/api/network/requests/{UNKNOWN_ID}/", MALFORMED),
+    Case("GET", "/api/network/blocks/", MALFORMED),
+    *_username_cases(
+        "POST",
+        BLOCK,
+        Case("POST", BLOCK.format("me_user")),
+        Case("POST", BLOCK.format("friend_user"), MALFORMED),
+    ),
+    *_username_cases(
+        "DELETE",
+        BLOCK,
+        Case("DELETE", BLOCK.format("friend_user"), status=404),
+        Case("DELETE", BLOCK.format("friend_user"), MALFORMED),
+    ),
 ]
 
 

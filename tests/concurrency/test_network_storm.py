@@ -142,24 +142,30 @@ def _plan(rng):
 
 
 def _pending(client, direction, rng, other_name=None):
-    """A pending request id of the actor's incoming or outgoing list (one with `other_name` first), or None."""
-    rows = client.get(f"/api/network/requests/{direction}/").json()["requests"]
+    """(a pending request id of the actor's incoming or outgoing list, one with `other_name` first, or
+    None; the list's response)."""
+    response = client.get(f"/api/network/requests/{direction}/")
+    if response.status_code != 200:
+        return None, response
+    rows = response.json()["requests"]
     chosen = [r for r in rows if r["username"] == other_name] or rows
-    return rng.choice(chosen)["id"] if chosen else None
+    return (rng.choice(chosen)["id"] if chosen else None), response
 
 
 def _request(client, kind, other_name, rng):
     if kind in ("accept", "reject", "cancel"):
-        request_id = _pending(client, "outgoing" if kind == "cancel" else "incoming", rng, other_name)
+        request_id, listed = _pending(client, "outgoing" if kind == "cancel" else "incoming", rng, other_name)
+        if listed.status_code != 200:
+            return listed  # the actor was deactivated or deleted: 401
         if request_id is None:
             return None
         if kind == "accept":
             return client.post(f"/api/network/requests/{request_id}/accept/")
         return client.delete(f"/api/network/requests/{request_id}/")
-    if kind.endswith("block"):
-        return client.post(f"/api/network/blocks/{quote(other_name, safe='')}/")
     if kind == "unblock":
         return client.delete(f"/api/network/blocks/{quote(other_name, safe='')}/")
+    if kind.endswith("block"):
+        return client.post(f"/api/network/blocks/{quote(other_name, safe='')}/")
     if kind == "nudge":
         return client.post(f"/api/network/nudges/{quote(other_name, safe='')}/")
     if kind == "toggle approval":

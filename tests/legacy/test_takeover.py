@@ -21,6 +21,8 @@ NETWORKING_MIGRATIONS = {
     ("rr", "0006_user_username_upper_idx"),
     ("rr", "0007_accounts_sessions"),
     ("rr", "0008_checklist_local_date"),
+    ("rr", "0009_social"),
+    ("rr", "0010_validate_user_daily_goal"),
 }
 
 # Usernames today's rules reject but which must keep working (tests/legacy/snapshot/TABLES.md).
@@ -69,6 +71,8 @@ def test_migrate_applies_only_the_networking_migrations(takeover):
         "rr.0006_user_username_upper_idx...",
         "rr.0007_accounts_sessions...",
         "rr.0008_checklist_local_date...",
+        "rr.0009_social...",
+        "rr.0010_validate_user_daily_goal...",
     ]
     # token_blacklist 0009 is absent from the legacy table because simplejwt has none:
     # nothing to apply or fake.

@@ -90,7 +90,11 @@ def test_counts_cannot_go_negative(conn):
         "SELECT conname, convalidated FROM pg_constraint"
         " WHERE conrelid = 'rr_user'::regclass AND contype = 'c' ORDER BY conname"
     ).fetchall()
-    assert validated == [("rr_user_followers_count_gte_0", True), ("rr_user_following_count_gte_0", True)]
+    assert validated == [
+        ("rr_user_daily_goal_0_1", True),
+        ("rr_user_followers_count_gte_0", True),
+        ("rr_user_following_count_gte_0", True),
+    ]
 
     for column in ("followers_count", "following_count"):
         with pytest.raises(psycopg.errors.CheckViolation), conn.transaction():

@@ -10,6 +10,8 @@ NETWORKING_MIGRATIONS = {
     ("rr", "0006_user_username_upper_idx"),
     ("rr", "0007_accounts_sessions"),
     ("rr", "0008_checklist_local_date"),
+    ("rr", "0009_social"),
+    ("rr", "0010_validate_user_daily_goal"),
 }
 
 

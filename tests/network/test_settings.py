@@ -15,7 +15,7 @@ def test_networking_is_on_by_default(make_user):
     response = client_for(make_user(password=None)).get(SETTINGS_URL)
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == {"allow_networking", "message"}
+    assert set(body) == {"allow_networking", "follow_approval", "daily_goal", "message"}
     assert body["allow_networking"] is True
 
 

@@ -14,7 +14,12 @@ def test_a_followable_user_is_described(make_user):
     me, them = make_user(password=None), make_user(password=None)
     response = client_for(me).get(url("validate", them.username))
     assert response.status_code == 200
-    assert response.json() == {"username": them.username, "user_id": them.pk, "allow_networking": True}
+    assert response.json() == {
+        "username": them.username,
+        "user_id": them.pk,
+        "allow_networking": True,
+        "requires_approval": False,
+    }
 
 
 def test_validate_needs_a_token(api, make_user):
