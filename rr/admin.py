@@ -21,8 +21,16 @@ class UserAdmin(BaseUserAdmin):
     list_filter = ["is_active", "is_staff", "allow_networking"]
     search_fields = ["username"]
     ordering = ["username"]
-    # follow_approval only through the API: switching it off must accept what is pending.
-    readonly_fields = ["followers_count", "following_count", "follow_approval", "date_joined", "last_login"]
+    # The user's own settings of issue 12 change only through the API (switching
+    # follow_approval off must accept what is pending).
+    readonly_fields = [
+        "followers_count",
+        "following_count",
+        "follow_approval",
+        "daily_goal",
+        "date_joined",
+        "last_login",
+    ]
     fieldsets = [
         (None, {"fields": ["username", "password"]}),
         (

@@ -11,7 +11,7 @@ from rr.accounts.models import User
 from rr.checklists.models import Checklist, Regret
 from rr.network.models import Network
 from rr.social import days, services
-from tests.conftest import client_for
+from tests.support.clients import client_for
 
 pytestmark = pytest.mark.django_db
 

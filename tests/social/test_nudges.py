@@ -8,8 +8,8 @@ from django.utils import timezone
 
 from rr.social import services
 from rr.social.models import Block, Nudge
-from tests.conftest import client_for
 from tests.social.conftest import days_ago, utc_today
+from tests.support.clients import client_for
 
 pytestmark = pytest.mark.django_db
 

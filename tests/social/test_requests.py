@@ -7,8 +7,8 @@ import pytest
 from rr.network.models import Network
 from rr.social import services
 from rr.social.models import FollowRequest
-from tests.conftest import client_for
-from tests.network.helpers import assert_counts_exact, counts
+from tests.support.clients import client_for
+from tests.support.counts import assert_counts_exact, counts
 
 pytestmark = pytest.mark.django_db
 SETTINGS = "/api/network/settings/"
