@@ -51,7 +51,17 @@ api_urls = [
         social_api.FollowRequestAcceptView.as_view(),
         name="follow-request-accept",
     ),
-    path("network/requests/<str:direction>/", social_api.FollowRequestListView.as_view(), name="follow-requests"),
+    # Two fixed paths, not <str:direction>: /requests/<id>/ must not be mistaken for a list.
+    path(
+        "network/requests/incoming/",
+        social_api.FollowRequestListView.as_view(direction="incoming"),
+        name="follow-requests-incoming",
+    ),
+    path(
+        "network/requests/outgoing/",
+        social_api.FollowRequestListView.as_view(direction="outgoing"),
+        name="follow-requests-outgoing",
+    ),
     path("network/blocks/", social_api.BlockListView.as_view(), name="blocks"),
     path("network/blocks/<str:username>/", social_api.BlockView.as_view(), name="block"),
     path("nudges/", social_api.NudgeInboxView.as_view(), name="nudge-inbox"),

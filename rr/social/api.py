@@ -6,7 +6,6 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from rr.common.api import AuthenticatedAPIView, error_responses
-from rr.common.errors import ServiceError
 from rr.common.throttling import FollowThrottle
 from rr.network import selectors as network_selectors
 from rr.network.api import MessageSerializer, _username
@@ -185,15 +184,15 @@ class FollowRequestListSerializer(serializers.Serializer):
 
 
 class FollowRequestListView(AuthenticatedAPIView):
+    direction = None  # "incoming" or "outgoing", set in the URL conf
+
     @extend_schema(
-        operation_id="follow_request_list",
         summary="Pending follow requests to you (incoming) or from you (outgoing), newest first",
-        responses={200: FollowRequestListSerializer, **error_responses(400, 401)},
+        responses={200: FollowRequestListSerializer, **error_responses(401)},
         tags=["network"],
     )
-    def get(self, request, direction):
-        if direction not in REQUEST_DIRECTIONS:
-            raise ServiceError("direction must be 'incoming' or 'outgoing'.")
+    def get(self, request):
+        direction = self.direction
         rows = selectors.follow_requests(user=request.user, direction=direction)
         return Response(
             {

@@ -31,6 +31,7 @@ from rr.accounts.models import Session
 from rr.checklists import services as checklist_services
 from rr.checklists.models import Checklist
 from rr.network import services as network_services
+from rr.social import services as social_services
 from tests.api.endpoints import ENDPOINTS
 from tests.network.helpers import utc
 from tests.support.counts import assert_counts_exact
@@ -81,6 +82,7 @@ def world(transactional_db):
     friend, stranger, fan = user("friend"), user("stranger"), user("fan")
     user("hermit", allow_networking=False)
     user("gone", is_active=False)
+    locked = user("locked", follow_approval=True)
     network_services.network_follow(follower=me, target=friend)
     network_services.network_follow(follower=friend, target=me)
     network_services.network_follow(follower=fan, target=me)
@@ -88,10 +90,13 @@ def world(transactional_db):
     frozen, frozen_regrets = checklist_of(me, 18, 1)
     Checklist.objects.filter(pk=frozen.pk).update(completed=True)  # as legacy data can be
     theirs, their_regrets = checklist_of(stranger, 19, 1)
+    asked = social_services.follow_request_insert(requester=me, target=locked)
+    asking = social_services.follow_request_insert(requester=stranger, target=me)
     return {
         "user": me,
-        "username": ["fuzzer", "friend", "stranger", "fan", "hermit", "gone", "nobody", "bob smith"],
+        "username": ["fuzzer", "friend", "stranger", "fan", "hermit", "gone", "locked", "nobody", "bob smith"],
         "list_type": ["following", "followers"],
+        "request_id": [asked.pk, asking.pk],
         "checklist_id": [mine.pk, frozen.pk, theirs.pk],
         "regret_id": [r.pk for r in my_regrets + frozen_regrets + their_regrets],
         # A session of mine (another device) and one of someone else's.

@@ -26,6 +26,8 @@ from rr.accounts.models import RecoveryCode, Session, User
 from rr.checklists.models import Checklist, Regret
 from rr.network import services as network_services
 from rr.network.models import Network
+from rr.social import services as social_services
+from rr.social.models import Block, FollowRequest, Nudge
 from tests.api.endpoints import ENDPOINTS
 from tests.network.helpers import url
 from tests.support.clients import client_for
@@ -66,7 +68,19 @@ def _forged(user, kind):
 def _snapshot():
     return [
         model.objects.count()
-        for model in (User, Checklist, Regret, Network, OutstandingToken, BlacklistedToken, Session, RecoveryCode)
+        for model in (
+            User,
+            Checklist,
+            Regret,
+            Network,
+            OutstandingToken,
+            BlacklistedToken,
+            Session,
+            RecoveryCode,
+            FollowRequest,
+            Block,
+            Nudge,
+        )
     ] + [list(User.objects.order_by("pk").values_list("password", "is_active", "allow_networking"))]
 
 
@@ -81,8 +95,10 @@ def victim(make_user):
     regret = Regret.objects.create(checklist=checklist, description="kept")
     account_services.tokens_for(user)  # a session an endpoint could end
     session = Session.objects.filter(user=user).first()
+    asker = make_user()
+    pending = social_services.follow_request_insert(requester=asker, target=user)
     args = {"checklist_id": checklist.pk, "regret_id": regret.pk, "username": friend.username, "session_id": session.pk}
-    return user, {**args, "list_type": "following"}
+    return user, {**args, "list_type": "following", "request_id": pending.pk}
 
 
 KINDS = ["expired", "refresh_as_access", "tampered", "other_key", "alg_none", "unknown_user", "deactivated", "deleted"]

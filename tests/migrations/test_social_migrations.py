@@ -6,6 +6,7 @@ import psycopg
 import pytest
 
 from tests.support import pg
+from tests.support.locks import fill_users, measure_migration_lock
 
 FIRST, LAST = "0008_social", "0009_validate_user_daily_goal"
 # The migration before ours, whatever it is named once others land theirs: "today's schema".
@@ -62,3 +63,38 @@ def test_rollback_to_the_schema_before_and_forward_again(upgraded_legacy, upgrad
     assert pg.schema_dump(upgraded_legacy) == upgraded_template.schema
     with pg.connect(upgraded_legacy) as conn:
         assert conn.execute("SELECT count(*) FROM rr_user WHERE follow_approval OR daily_goal <> 0").fetchone() == (0,)
+
+
+USERS = 1_000_000
+TARGET = 0.050  # seconds beyond the noise floor (see test_big_table_lock.py for the method)
+TRIALS = 3
+
+
+@pytest.mark.slow
+def test_0008_0009_barely_block_a_busy_million_row_rr_user():
+    """Our migrations alone, from the one before them, on 1,000,000 users under reads and writes."""
+    with pg.scratch_database("social_big") as filled:
+        pg.manage(filled, "migrate", "rr", BEFORE, "--noinput")
+        fill_users(filled, USERS)
+        results = []
+        for _ in range(TRIALS):
+            with pg.scratch_database("social_big_trial", template=filled) as name:
+                with pg.connect(name) as conn:
+                    storage_before = conn.execute("SELECT pg_relation_filenode('rr_user')").fetchone()
+                measurement = measure_migration_lock(name, "migrate", "rr", "--noinput", warmup=1.5)
+                with pg.connect(name) as conn:
+                    rewritten = conn.execute("SELECT pg_relation_filenode('rr_user')").fetchone() != storage_before
+                    defaults = conn.execute(
+                        "SELECT count(*) FILTER (WHERE NOT follow_approval AND daily_goal = 0), count(*)"
+                        " FROM rr_user WHERE username LIKE 'traffic\\_%'"
+                    ).fetchone()
+            print(f"\n0008/0009 on {USERS:,} users: {measurement.summary()}")
+            assert f"Applying rr.{FIRST}... OK" in measurement.migration_output
+            assert f"Applying rr.{LAST}... OK" in measurement.migration_output
+            assert len(measurement.during) >= 20, "the traffic barely ran during the migration"
+            assert not rewritten, "rr_user was rewritten"
+            assert defaults[1] > 0 and defaults[0] == defaults[1]
+            results.append(measurement)
+    best = min(m.longest_block - m.baseline for m in results)
+    print(f"best excess over the noise floor: {best * 1000:.1f} ms")
+    assert best < TARGET, [m.summary() for m in results]

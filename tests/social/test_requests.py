@@ -76,7 +76,7 @@ def test_incoming_and_outgoing_lists(make_user, locked):
     assert [(r["id"], r["username"]) for r in incoming["requests"]] == [(second, other.username), (first, me.username)]
     assert [(r["id"], r["username"]) for r in outgoing["requests"]] == [(first, locked.username)]
     assert incoming["requests"][0]["since"].endswith("Z")
-    assert client_for(me).get("/api/network/requests/sideways/").status_code == 400
+    assert client_for(me).get("/api/network/requests/sideways/").status_code == 404
 
 
 def test_only_the_target_accepts_and_the_link_and_counts_follow(make_user, locked):
