@@ -62,7 +62,7 @@ SILENCED = {
         # only abort the build half-way and leave an INVALID index to clean up.
         "require-statement-timeout": "CONCURRENTLY blocks no reads or writes",
     },
-    "0009_validate_user_daily_goal": {
+    "0010_validate_user_daily_goal": {
         # As 0005: VALIDATE holds SHARE UPDATE EXCLUSIVE, which blocks no read or write.
         "require-statement-timeout": "VALIDATE blocks no reads or writes",
     },

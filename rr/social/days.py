@@ -18,12 +18,13 @@ a checklist is not kept.
   not over yet). Rounded half-up to 4 places. One missed day after a long run of
   kept ones costs 1 - m ≈ 5.2 % of the score; 13 missed days halve it.
 
-Local dates. The local date of a checklist is the date of its `created_at` (the
-client's `local_datetime` as an instant) in the client's UTC offset. The previous
-release stored no offset, so for its rows (and until every row carries one) the
-date is derived at read time as the UTC date of `created_at` (LOCAL_DATE_SQL). A
-user's **today** is the current date at the UTC offset of their latest checklist
-(UTC when it has none). Legacy duplicates of one day count once: the earliest
+Local dates. A checklist's local date is `rr_checklist.local_date`, recorded from the
+client's `local_datetime` since migration 0008 (with `utc_offset_minutes`). The previous
+release stored no offset, so for its rows the date is derived at read time as the UTC
+date of `created_at`: the derivation of rr.checklists.selectors.LOCAL_DATE, written
+here in SQL (LOCAL_DATE_SQL). A user's **today** is the current date at the UTC offset
+of their latest checklist (UTC when it has none or it is a legacy row), or that
+checklist's date if it is later. Legacy duplicates of one day count once: the earliest
 (then lowest id) checklist of the day, as checklist_for_day picks.
 """
 
@@ -43,8 +44,8 @@ WINDOW_DAYS = 366
 
 # The local date of checklist `c` and the UTC offset (minutes) it was made at: see the
 # module docstring. One expression, used by every query below.
-LOCAL_DATE_SQL = "(c.created_at AT TIME ZONE 'UTC')::date"
-OFFSET_MINUTES_SQL = "0"
+LOCAL_DATE_SQL = "COALESCE(c.local_date, (c.created_at AT TIME ZONE 'UTC')::date)"
+OFFSET_MINUTES_SQL = "COALESCE(c.utc_offset_minutes, 0)"
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ NUDGES_PER_DAY = 20
 
 class TooManyNudges(ServiceError):
     status_code = 429
+    default_code = "nudge_limit"
 
 
 def daily_goal_set(*, user, goal):
@@ -43,17 +44,20 @@ def nudge_send(*, sender, recipient, now=None):
     """
     now = now or timezone.now()
     if recipient.pk == sender.pk:
-        raise ServiceError("You cannot nudge yourself.")
+        raise ServiceError("You cannot nudge yourself.", code="cannot_nudge_self")
     if graph.block_between(sender.pk, recipient.pk):
-        raise NotFound("No such user.")
+        raise NotFound("No such user.", code="user_not_found")
     if not recipient.allow_networking:
-        raise Forbidden(f"{recipient.username} does not allow networking.")
+        raise Forbidden(f"{recipient.username} does not allow networking.", code="networking_disabled")
     if not Network.objects.filter(follower=sender, following=recipient).exists():
-        raise Forbidden(f"You can only nudge someone you follow, and you do not follow {recipient.username}.")
+        raise Forbidden(
+            f"You can only nudge someone you follow, and you do not follow {recipient.username}.",
+            code="not_following",
+        )
     stats = day_stats.history(user=recipient, days=1, now=now)
     today = stats.days[0]
     if today.kept(recipient.daily_goal):
-        raise Conflict(f"{recipient.username} has already kept today.")
+        raise Conflict(f"{recipient.username} has already kept today.", code="already_kept_today")
     error = None
     with transaction.atomic():
         advisory_xact_lock(LOCK_NUDGE_SENDER, sender.pk)
@@ -66,10 +70,10 @@ def nudge_send(*, sender, recipient, now=None):
                 [sorted([sender.pk, recipient.pk])],
             )
             if cursor.fetchone()[0] != 2:
-                raise NotFound("No such user.")
+                raise NotFound("No such user.", code="user_not_found")
         sent = Nudge.objects.filter(sender=sender, created_at__gt=now - timedelta(days=1)).count()
         if sent >= NUDGES_PER_DAY:
-            error = TooManyNudges(f"You can send at most {NUDGES_PER_DAY} nudges a day.")
+            error = TooManyNudges(f"You can send at most {NUDGES_PER_DAY} nudges a day.", code="nudge_limit")
         else:
             with connection.cursor() as cursor:
                 cursor.execute(
@@ -79,7 +83,7 @@ def nudge_send(*, sender, recipient, now=None):
                 )
                 row = cursor.fetchone()
             if row is None:
-                error = Conflict(f"You already nudged {recipient.username} today.")
+                error = Conflict(f"You already nudged {recipient.username} today.", code="already_nudged")
     if error is not None:
         raise error
     logger.info("nudge", extra={"sender_id": sender.pk, "recipient_id": recipient.pk})
@@ -108,7 +112,9 @@ def follow_request_insert(*, requester, target):
         )
         row = cursor.fetchone()
     if row is None:
-        raise Conflict(f"You already asked to follow {target.username}; the request is pending.")
+        raise Conflict(
+            f"You already asked to follow {target.username}; the request is pending.", code="request_pending"
+        )
     return FollowRequest(id=row[0], requester=requester, target=target, created_at=created_at)
 
 
@@ -122,19 +128,19 @@ def follow_request_accept(*, user, request_id):
         FollowRequest.objects.filter(pk=request_id, target=user).values_list("requester_id", flat=True).first()
     )
     if requester_id is None:
-        raise NotFound("No such follow request.")
+        raise NotFound("No such follow request.", code="request_not_found")
 
     def attempt():
         users = graph.users_lock([requester_id, user.pk])
         if user.pk not in users or not users[user.pk].is_active:
-            raise Unauthorized("Your account is inactive or deleted.")
+            raise Unauthorized("Your account is inactive or deleted.", code="account_inactive")
         with connection.cursor() as cursor:
             cursor.execute(
                 "DELETE FROM rr_follow_request WHERE id = %s AND target_id = %s RETURNING requester_id",
                 [request_id, user.pk],
             )
             if cursor.fetchone() is None:
-                raise NotFound("No such follow request.")
+                raise NotFound("No such follow request.", code="request_not_found")
         graph.links_insert([(requester_id, user.pk)])
         return requester_id
 
@@ -151,7 +157,7 @@ def follow_request_delete(*, user, request_id):
         .first()
     )
     if found is None or not FollowRequest.objects.filter(pk=request_id)._raw_delete(connection.alias):
-        raise NotFound("No such follow request.")
+        raise NotFound("No such follow request.", code="request_not_found")
     requester_id, requester_name, target_name = found
     if requester_id == user.pk:
         return "cancelled", target_name
@@ -214,14 +220,14 @@ def block_create(*, user, target):
     link, pending request and nudge between them, in both directions, goes (counts by the trigger).
     """
     if target.pk == user.pk:
-        raise ServiceError("You cannot block yourself.")
+        raise ServiceError("You cannot block yourself.", code="cannot_block_self")
 
     def attempt():
         users = graph.users_lock([user.pk, target.pk])
         if user.pk not in users or not users[user.pk].is_active:
-            raise Unauthorized("Your account is inactive or deleted.")
+            raise Unauthorized("Your account is inactive or deleted.", code="account_inactive")
         if target.pk not in users or not users[target.pk].is_active:
-            raise NotFound("No such user.")
+            raise NotFound("No such user.", code="user_not_found")
         with connection.cursor() as cursor:
             cursor.execute(
                 "INSERT INTO rr_block (blocker_id, blocked_id, created_at) VALUES (%s, %s, %s)"
@@ -230,7 +236,7 @@ def block_create(*, user, target):
             )
             row = cursor.fetchone()
             if row is None:
-                raise Conflict(f"You already block {target.username}.")
+                raise Conflict(f"You already block {target.username}.", code="already_blocking")
             unlinked = graph.pair_unlink(user.pk, target.pk)
             pair = [user.pk, target.pk, target.pk, user.pk]
             cursor.execute(
@@ -253,5 +259,5 @@ def block_create(*, user, target):
 def block_delete(*, user, target):
     """Unblock `target`; 404 if the user does not block them. Links do not come back."""
     if not Block.objects.filter(blocker=user, blocked=target)._raw_delete(connection.alias):
-        raise NotFound(f"You do not block {target.username}.")
+        raise NotFound(f"You do not block {target.username}.", code="not_blocking")
     logger.info("unblock", extra={"blocker_id": user.pk, "blocked_id": target.pk})

@@ -1,4 +1,4 @@
-"""Migrations 0008/0009 on the upgraded legacy database: the previous release's INSERTs, rollback, forward again."""
+"""Migrations 0009/0010 on the upgraded legacy database: the previous release's INSERTs, rollback, forward again."""
 
 import importlib
 
@@ -8,7 +8,7 @@ import pytest
 from tests.support import pg
 from tests.support.locks import fill_users, measure_migration_lock
 
-FIRST, LAST = "0008_social", "0009_validate_user_daily_goal"
+FIRST, LAST = "0009_social", "0010_validate_user_daily_goal"
 # The migration before ours, whatever it is named once others land theirs: "today's schema".
 BEFORE = importlib.import_module(f"rr.migrations.{FIRST}").Migration.dependencies[0][1]
 
@@ -29,7 +29,7 @@ def before_schema():
 
 def test_the_previous_release_still_signs_up_and_the_new_columns_take_their_defaults(upgraded_legacy):
     with pg.connect(upgraded_legacy) as conn:
-        assert conn.execute(LEGACY_SIGNUP, ["legacy_after_0008"]).fetchone()[1:] == (False, 0)
+        assert conn.execute(LEGACY_SIGNUP, ["legacy_after_0009"]).fetchone()[1:] == (False, 0)
         with pytest.raises(psycopg.errors.CheckViolation):
             conn.execute("UPDATE rr_user SET daily_goal = 1.5 WHERE id = 1")
         validated = conn.execute(
@@ -71,7 +71,7 @@ TRIALS = 3
 
 
 @pytest.mark.slow
-def test_0008_0009_barely_block_a_busy_million_row_rr_user():
+def test_0009_0010_barely_block_a_busy_million_row_rr_user():
     """Our migrations alone, from the one before them, on 1,000,000 users under reads and writes."""
     with pg.scratch_database("social_big") as filled:
         pg.manage(filled, "migrate", "rr", BEFORE, "--noinput")
@@ -88,7 +88,7 @@ def test_0008_0009_barely_block_a_busy_million_row_rr_user():
                         "SELECT count(*) FILTER (WHERE NOT follow_approval AND daily_goal = 0), count(*)"
                         " FROM rr_user WHERE username LIKE 'traffic\\_%'"
                     ).fetchone()
-            print(f"\n0008/0009 on {USERS:,} users: {measurement.summary()}")
+            print(f"\n0009/0010 on {USERS:,} users: {measurement.summary()}")
             assert f"Applying rr.{FIRST}... OK" in measurement.migration_output
             assert f"Applying rr.{LAST}... OK" in measurement.migration_output
             assert len(measurement.during) >= 20, "the traffic barely ran during the migration"

@@ -1,13 +1,13 @@
 """Issue 12: follow requests, blocks and nudges (three new tables) and two settings on the live `rr_user`.
 
-Written like 0004 (read `manage.py sqlmigrate rr 0008`):
+Written like 0004 (read `manage.py sqlmigrate rr 0009`):
 - the three tables are new and empty: creating them, their indexes and their foreign
   keys to rr_user is instant (the foreign keys take SHARE ROW EXCLUSIVE on rr_user,
   which the batch below already holds by then);
 - both new rr_user columns have a constant database default, so ADD COLUMN is a
   catalog-only change (no rewrite) and the previous release's INSERTs, which name
   neither, keep working; the daily_goal range CHECK is added NOT VALID (no scan)
-  and 0009 validates it under SHARE UPDATE EXCLUSIVE, which blocks no traffic;
+  and 0010 validates it under SHARE UPDATE EXCLUSIVE, which blocks no traffic;
 - the rr_user statements come last and reach PostgreSQL as one batch
   (RunInOneRoundTrip), so its ACCESS EXCLUSIVE lock lasts only from that batch to
   COMMIT: a few milliseconds whatever rr_user's size
@@ -29,7 +29,7 @@ Written like 0004 (read `manage.py sqlmigrate rr 0008`):
 |   ADD CONSTRAINT FOREIGN KEY -> rr_user x6        |   table and rr_user (already held)  |   tables        |
 | COMMIT                                            | all released                        |                 |
 
-Rollback (`migrate rr 0007...`): drops the three tables and the two columns; tested in
+Rollback (`migrate rr 0008_checklist_local_date`): drops the three tables and the two columns; tested in
 tests/migrations/test_rollback.py and tests/migrations/test_social_migrations.py.
 """
 
@@ -60,7 +60,7 @@ def _id():
 
 
 class Migration(migrations.Migration):
-    dependencies = [("rr", "0006_user_username_upper_idx")]
+    dependencies = [("rr", "0008_checklist_local_date")]
 
     operations = [
         TIMEOUTS,

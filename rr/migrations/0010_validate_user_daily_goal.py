@@ -1,7 +1,7 @@
-"""Validate the daily_goal range CHECK added NOT VALID by 0008.
+"""Validate the daily_goal range CHECK added NOT VALID by 0009.
 
 As 0005: VALIDATE CONSTRAINT scans `rr_user` under SHARE UPDATE EXCLUSIVE, which
-blocks neither reads nor writes, and is kept apart from 0008 so that 0008's ACCESS
+blocks neither reads nor writes, and is kept apart from 0009 so that 0009's ACCESS
 EXCLUSIVE lock is released before the scan starts.
 """
 
@@ -11,7 +11,7 @@ from rr.common.migration_ops import ValidateConstraint, VendorSQL
 
 
 class Migration(migrations.Migration):
-    dependencies = [("rr", "0008_social")]
+    dependencies = [("rr", "0009_social")]
 
     operations = [
         VendorSQL("postgresql", "SET LOCAL lock_timeout = '3s'", reverse_sql=migrations.RunSQL.noop),
