@@ -24,6 +24,7 @@ from rr.network import services as network_services
 from rr.network.api import NetworkUserSerializer
 from rr.network.api import _settings_body as network_settings_body
 from rr.network.selectors import LIST_KINDS
+from rr.social import selectors as social_selectors
 from rr.web import forms
 from rr.web import sessions as web_sessions
 from rr.web.common import Refused, guess, local_now, rate_limit, report, signed_in
@@ -128,6 +129,7 @@ def _page(request, user, kind):
     more = len(rows) > FRIENDS_PAGE_SIZE
     rows = rows[:FRIENDS_PAGE_SIZE]
     entries = []
+    rows = social_selectors.entries_stats(viewer=user, rows=rows)  # streak, strength, nudged today
     for entry in NetworkUserSerializer(rows, many=True).data:  # the API's entry: a hidden index never leaves
         index = entry["regret_index"]
         entry["index_text"] = (
@@ -176,7 +178,9 @@ def follow(request):
     def act():
         rate_limit(request, FollowThrottle)
         target = network_selectors.user_get_active(username=form.cleaned_data["username"])
-        network_services.network_follow(follower=request.user, target=target)
+        link, _ = network_services.network_follow_or_request(follower=request.user, target=target)
+        if link is None:  # they approve their followers: a pending request (issue 12)
+            return f"You asked to follow {target.username}; they will see your request."
         return f"You now follow {target.username}."
 
     report(request, act)
