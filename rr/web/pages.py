@@ -252,7 +252,7 @@ def networking(request):
     form.is_valid()  # a checkbox: absent is off
     allow = bool(form.cleaned_data.get("allow_networking"))
     network_services.networking_set(user=request.user, allow=allow)
-    messages.success(request, network_settings_body(allow)["message"])
+    messages.success(request, network_settings_body(request.user)["message"])
     return redirect("web:settings")
 
 
