@@ -114,7 +114,7 @@ class NudgeView(AuthenticatedAPIView):
             ),
             **error_responses(400, 401, 403, 404, 409, 429),
         },
-        tags=["nudges"],
+        tags=["network"],
     )
     def post(self, request, username):
         recipient = network_selectors.user_get_active(username=_username(username))
@@ -134,7 +134,7 @@ class NudgeInboxView(AuthenticatedAPIView):
         operation_id="nudge_inbox",
         summary="Nudges you received: unread first, then newest first (at most 200)",
         responses={200: NudgeInboxSerializer, **error_responses(401)},
-        tags=["nudges"],
+        tags=["network"],
     )
     def get(self, request):
         rows = list(selectors.nudge_inbox(user=request.user))
@@ -162,7 +162,7 @@ class NudgeReadView(AuthenticatedAPIView):
             ),
             **error_responses(401),
         },
-        tags=["nudges"],
+        tags=["network"],
     )
     def post(self, request):
         marked = services.nudges_read(user=request.user)
