@@ -38,12 +38,13 @@ from decimal import Decimal
 import django.db.models.deletion
 import django.utils.timezone
 from django.conf import settings
+from django.contrib.postgres.operations import AddConstraintNotValid
 from django.db import migrations, models
 
-from rr.common.migration_ops import AddCheckConstraintNotValid, RunInOneRoundTrip, VendorSQL
+from rr.common.migration_ops import RunInOneRoundTrip
 
 _SET_TIMEOUTS = "SET LOCAL lock_timeout = '3s'; SET LOCAL statement_timeout = '5s'"
-TIMEOUTS = VendorSQL("postgresql", _SET_TIMEOUTS, reverse_sql=_SET_TIMEOUTS)
+TIMEOUTS = migrations.RunSQL(_SET_TIMEOUTS, reverse_sql=_SET_TIMEOUTS)
 
 
 def _user_fk(related_name):
@@ -144,7 +145,7 @@ class Migration(migrations.Migration):
                         db_default=Decimal("0"), decimal_places=4, default=Decimal("0"), max_digits=5
                     ),
                 ),
-                AddCheckConstraintNotValid(
+                AddConstraintNotValid(
                     model_name="user",
                     constraint=models.CheckConstraint(
                         condition=models.Q(("daily_goal__gte", 0), ("daily_goal__lte", 1)),

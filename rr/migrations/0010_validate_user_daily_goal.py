@@ -5,15 +5,14 @@ blocks neither reads nor writes, and is kept apart from 0009 so that 0009's ACCE
 EXCLUSIVE lock is released before the scan starts.
 """
 
+from django.contrib.postgres.operations import ValidateConstraint
 from django.db import migrations
-
-from rr.common.migration_ops import ValidateConstraint, VendorSQL
 
 
 class Migration(migrations.Migration):
     dependencies = [("rr", "0009_social")]
 
     operations = [
-        VendorSQL("postgresql", "SET LOCAL lock_timeout = '3s'", reverse_sql=migrations.RunSQL.noop),
+        migrations.RunSQL("SET LOCAL lock_timeout = '3s'", reverse_sql=migrations.RunSQL.noop),
         ValidateConstraint(model_name="user", name="rr_user_daily_goal_0_1"),
     ]
