@@ -50,6 +50,10 @@ class FollowForm(forms.Form):
 
 class NetworkingForm(forms.Form):
     allow_networking = forms.BooleanField(label="Networking on", required=False)
+    follow_approval = forms.BooleanField(label="Approve followers", required=False)
+    daily_goal = forms.DecimalField(
+        label="Daily goal", min_value=0, max_value=1, max_digits=5, decimal_places=4, initial=0
+    )
 
 
 class PasswordForm(forms.Form):

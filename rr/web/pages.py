@@ -24,8 +24,10 @@ from rr.network import services as network_services
 from rr.network.api import NetworkUserSerializer
 from rr.network.api import _settings_body as network_settings_body
 from rr.network.selectors import LIST_KINDS
+from rr.social import days as social_days
 from rr.social import selectors as social_selectors
-from rr.web import forms
+from rr.social import services as social_services
+from rr.web import chart, forms
 from rr.web import sessions as web_sessions
 from rr.web.common import Refused, guess, local_now, rate_limit, report, signed_in
 
@@ -117,6 +119,44 @@ def _posted_checklist(form):
         return 0
 
 
+# History -----------------------------------------------------------------------------
+
+HISTORY_WINDOWS = (30, 365)
+
+
+@signed_in
+def history(request):
+    """The last 30 or 365 local days (rr.social.days, as GET /api/checklists/history/)."""
+    days = 365 if request.GET.get("days") == "365" else 30
+    user = request.user
+    found = social_days.history(user=user, days=days)
+    goal = user.daily_goal
+    rows = [
+        {
+            "date": day.date,
+            "score": day.score,
+            "index": chart.index_text(day.score),
+            "regrets": day.regrets,
+            "resolved": day.resolved,
+            "kept": day.kept(goal),
+        }
+        for day in reversed(found.days)  # oldest first, left to right
+    ]
+    context = {
+        "days": days,
+        "windows": HISTORY_WINDOWS,
+        "rows": rows,
+        "table_rows": list(reversed(rows)),
+        "chart": chart.history_chart(rows, goal),
+        "summary": chart.summary(rows, goal),
+        "current_streak": found.current_streak,
+        "longest_streak": found.longest_streak,
+        "strength": round(float(found.strength) * 100),
+        "goal": chart.index_text(goal),
+    }
+    return render(request, "web/history.html", context)
+
+
 # Friends -----------------------------------------------------------------------------
 
 
@@ -154,7 +194,14 @@ def friends(request):
     except Refused as exc:
         messages.error(request, exc.message)
         lists, status = [], exc.status_code
-    context = {"lists": lists, "follow_form": forms.FollowForm(), "query": request.GET}
+    user = request.user
+    context = {
+        "lists": lists,
+        "incoming": list(social_selectors.follow_requests(user=user, direction="incoming")[:FRIENDS_PAGE_SIZE]),
+        "outgoing": list(social_selectors.follow_requests(user=user, direction="outgoing")[:FRIENDS_PAGE_SIZE]),
+        "blocked": list(social_selectors.blocks(user=user)[:FRIENDS_PAGE_SIZE]),
+        "query": request.GET,
+    }
     return render(request, "web/friends.html", context, status=status)
 
 
@@ -221,6 +268,75 @@ def follower_remove(request):
     return _back_to_friends(request)
 
 
+def _username_action(request, action):
+    """A Friends button about one user (hidden field `username`): run `action(user)`, back to Friends."""
+    form = forms.UsernameForm(request.POST)
+
+    def act():
+        if not form.is_valid():
+            raise Refused("Unknown user.")
+        rate_limit(request, FollowThrottle)
+        return action(form.cleaned_data["username"])
+
+    report(request, act)
+    return _back_to_friends(request)
+
+
+@signed_in
+@require_POST
+def block(request):
+    def act(username):
+        target = network_selectors.user_get_active(username=username)
+        social_services.block_create(user=request.user, target=target)
+        return f"You blocked {target.username}: neither of you follows or sees the other."
+
+    return _username_action(request, act)
+
+
+@signed_in
+@require_POST
+def unblock(request):
+    def act(username):
+        target = network_selectors.user_get_any(username=username)
+        social_services.block_delete(user=request.user, target=target)
+        return f"You unblocked {target.username}."
+
+    return _username_action(request, act)
+
+
+@signed_in
+@require_POST
+def nudge(request):
+    def act(username):
+        recipient = network_selectors.user_get_active(username=username)
+        social_services.nudge_send(sender=request.user, recipient=recipient)
+        return f"You nudged {recipient.username}."
+
+    return _username_action(request, act)
+
+
+@signed_in
+@require_POST
+def follow_request(request):
+    """Accept, reject (incoming) or cancel (outgoing) a pending follow request."""
+    try:
+        request_id = int(request.POST.get("request", ""))
+    except ValueError:
+        request_id = 0
+
+    def act():
+        if not 0 < request_id < 10**18:
+            raise Refused("No such follow request.")
+        if request.POST.get("action") == "accept":
+            requester = social_services.follow_request_accept(user=request.user, request_id=request_id)
+            return f"{requester} now follows you."
+        outcome, other = social_services.follow_request_delete(user=request.user, request_id=request_id)
+        return f"You cancelled your request to {other}." if outcome == "cancelled" else f"You declined {other}."
+
+    report(request, act)
+    return _back_to_friends(request)
+
+
 # Settings ----------------------------------------------------------------------------
 
 
@@ -233,7 +349,14 @@ def _settings(request, *, networking_form=None, password_form=None, delete_form=
             for session in account_services.session_list(user=user)
         ],
         "delete_form": delete_form or forms.DeleteForm(prefix="delete"),
-        "networking_form": networking_form or forms.NetworkingForm(initial={"allow_networking": user.allow_networking}),
+        "networking_form": networking_form
+        or forms.NetworkingForm(
+            initial={
+                "allow_networking": user.allow_networking,
+                "follow_approval": user.follow_approval,
+                "daily_goal": user.daily_goal,
+            }
+        ),
         "password_form": password_form or forms.PasswordForm(),
         "has_password": user.has_usable_password(),
     }
@@ -248,11 +371,18 @@ def settings_page(request):
 @signed_in
 @require_POST
 def networking(request):
+    """Networking, follow approval and the daily goal, applied in the API's order (PATCH settings)."""
     form = forms.NetworkingForm(request.POST)
-    form.is_valid()  # a checkbox: absent is off
-    allow = bool(form.cleaned_data.get("allow_networking"))
-    network_services.networking_set(user=request.user, allow=allow)
-    messages.success(request, network_settings_body(request.user)["message"])
+    if not form.is_valid():
+        return _settings(request, networking_form=form, status=400)
+    user, data = request.user, form.cleaned_data
+    social_services.daily_goal_set(user=user, goal=data["daily_goal"])
+    network_services.networking_set(user=user, allow=data["allow_networking"])
+    accepted = social_services.follow_approval_set(user=user, on=data["follow_approval"])
+    message = network_settings_body(user)["message"]
+    if accepted:
+        message += f" {accepted} pending request{'s' if accepted > 1 else ''} accepted."
+    messages.success(request, message)
     return redirect("web:settings")
 
 

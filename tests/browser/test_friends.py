@@ -46,7 +46,7 @@ def test_a_second_person_follows_the_first_and_sees_the_index_until_networking_g
     expect(friend_row(followers, "ben")).to_contain_text("follows you")
     ann_page.get_by_role("link", name="Settings").click()
     ann_page.get_by_role("checkbox", name="Networking on").uncheck()
-    ann_page.get_by_role("button", name="Save networking").click()
+    ann_page.get_by_role("button", name="Save settings").click()
     expect(ann_page.get_by_text("Networking is off")).to_be_visible()
     expect(ann_page.get_by_role("checkbox", name="Networking on")).not_to_be_checked()
 
@@ -109,3 +109,72 @@ def test_the_lists_are_paginated_like_the_api(signed_in, person, settings):
         assert seen == ["fan4", "fan3", "fan2", "fan1", "fan0"]  # newest first, each once
     finally:
         pages.FRIENDS_PAGE_SIZE = pages_size
+
+
+def test_a_follow_request_is_accepted(signed_in, person):
+    from rr.social import services as social_services
+
+    gia, hal = person("gia"), person("hal")
+    social_services.follow_approval_set(user=gia, on=True)
+    hal_page = signed_in("hal")
+    hal_page.get_by_role("link", name="Friends").click()
+    hal_page.get_by_label("Follow username").fill("gia")
+    hal_page.get_by_role("button", name="Follow", exact=True).click()
+    expect(hal_page.get_by_text("You asked to follow gia")).to_be_visible()
+    requests = hal_page.get_by_role("region", name="Follow requests")
+    expect(requests.get_by_role("button", name="Cancel request to gia")).to_be_visible()
+    assert not Network.objects.filter(follower=hal, following=gia).exists()
+
+    gia_page = signed_in("gia")
+    gia_page.get_by_role("link", name="Friends").click()
+    gia_page.get_by_role("region", name="Follow requests").get_by_role("button", name="Accept hal").click()
+    expect(gia_page.get_by_text("hal now follows you.")).to_be_visible()
+    expect(friend_row(gia_page.get_by_role("region", name="Followers"), "hal")).to_contain_text("follows you")
+    assert Network.objects.filter(follower=hal, following=gia).exists()
+
+    hal_page.reload()
+    expect(hal_page.get_by_role("region", name="Follow requests")).to_have_count(0)
+    expect(friend_row(hal_page.get_by_role("region", name="Following"), "gia")).to_contain_text("you follow")
+
+
+def test_a_block_hides_both_ways(signed_in, person):
+    from rr.network import services as network_services
+
+    ivy, jon = person("ivy"), person("jon")
+    a_day_at_one_third(ivy)
+    network_services.network_follow(follower=ivy, target=jon)
+    network_services.network_follow(follower=jon, target=ivy)
+
+    ivy_page = signed_in("ivy")
+    ivy_page.get_by_role("link", name="Friends").click()
+    friend_row(ivy_page.get_by_role("region", name="Following"), "jon").get_by_role("button", name="Block jon").click()
+    expect(ivy_page.get_by_text("You blocked jon")).to_be_visible()
+    expect(ivy_page.get_by_role("region", name="Following")).not_to_contain_text("jon")
+    expect(ivy_page.get_by_role("region", name="Followers")).not_to_contain_text("jon")
+    expect(ivy_page.get_by_role("region", name="Blocked")).to_contain_text("jon")
+    assert not Network.objects.filter(follower=ivy, following=jon).exists()
+    assert not Network.objects.filter(follower=jon, following=ivy).exists()
+
+    jon_page = signed_in("jon")
+    jon_page.get_by_role("link", name="Friends").click()
+    expect(jon_page.get_by_role("region", name="Following")).not_to_contain_text("ivy")
+    expect(jon_page.get_by_role("region", name="Followers")).not_to_contain_text("ivy")
+    jon_page.get_by_label("Follow username").fill("ivy")
+    jon_page.get_by_role("button", name="Follow", exact=True).click()
+    expect(jon_page.get_by_role("status")).to_contain_text("No such user.")  # a block is not announced
+    assert not Network.objects.filter(follower=jon, following=ivy).exists()
+
+
+def test_nudge_a_friend(signed_in, person):
+    from rr.network import services as network_services
+    from rr.social.models import Nudge
+
+    kim, lou = person("kim"), person("lou")
+    a_day_at_one_third(lou)  # 0.33 is above lou's goal (0): not kept, so a nudge makes sense
+    network_services.network_follow(follower=kim, target=lou)
+    page = signed_in("kim")
+    page.get_by_role("link", name="Friends").click()
+    friend_row(page.get_by_role("region", name="Following"), "lou").get_by_role("button", name="Nudge lou").click()
+    expect(page.get_by_text("You nudged lou.")).to_be_visible()
+    expect(page.get_by_role("button", name="Nudge lou")).to_have_count(0)  # once a day
+    assert Nudge.objects.filter(sender=kim, recipient=lou).count() == 1

@@ -9,8 +9,10 @@ from playwright.sync_api import expect
 
 from rr.checklists import services as checklist_services
 from rr.network import services as network_services
+from rr.social import services as social_services
 from tests.browser.conftest import DESKTOP, PASSWORD, PHONE, axe_violations, horizontal_overflow
 from tests.browser.test_friends import a_day_at_one_third
+from tests.browser.test_history import a_day
 
 SCREENSHOTS = os.environ.get("SCREENSHOTS_DIR")
 
@@ -29,6 +31,10 @@ def every_page(page, url):
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("heading", name="Today")).to_be_visible()
     yield "today"
+    page.get_by_role("link", name="History").click()
+    expect(page.get_by_role("heading", name="History")).to_be_visible()
+    page.get_by_text("Table view").click()
+    yield "history"
     page.get_by_role("link", name="Friends").click()
     expect(page.get_by_role("heading", name="Friends")).to_be_visible()
     yield "friends"
@@ -49,6 +55,11 @@ def mira(person):
     network_services.network_follow(follower=noor, target=mira)
     network_services.network_follow(follower=omar, target=mira)
     network_services.networking_set(user=omar, allow=False)
+    social_services.follow_approval_set(user=mira, on=True)
+    network_services.network_follow_or_request(follower=person("pia"), target=mira)
+    social_services.block_create(user=mira, target=person("quin"))
+    for days_ago in range(1, 12, 2):
+        a_day(mira, days_ago, done=days_ago % 3)
     checklist, _ = checklist_services.checklist_for_day(user=mira, local_datetime=_now())
     checklist_services.regret_add(
         user=mira, checklist_id=checklist.pk, description="A regret with a long description " * 5
