@@ -52,7 +52,9 @@ check("the same tick again (a retry) is a 200", again.response.status === 200 &&
 const follow = await api.POST("/api/network/follow/{username}/", {
   params: { path: { username: friend.username } },
 });
-check("follow", follow.response.status === 201 && follow.data?.following.username === friend.username, follow.error);
+// 201 is a link, 202 a pending request (the friend approves followers): the body says which.
+const followed = follow.data && "following" in follow.data ? follow.data.following : undefined;
+check("follow", follow.response.status === 201 && followed?.username === friend.username, follow.error);
 
 const twice = await api.POST("/api/network/follow/{username}/", {
   params: { path: { username: friend.username } },
