@@ -28,9 +28,12 @@ HERE = Path(__file__).parent
 expect.set_options(timeout=15_000)
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config, items):
     # The browser tests run last: Playwright's sync API leaves an event loop running in
     # this thread until the session ends, which asyncio.run() elsewhere would trip over.
+    # trylast: pytest's own fixture-scope reordering (and pytest-django's) must come first,
+    # or they move other tests behind these again.
     items.sort(key=lambda item: item.path.is_relative_to(HERE))
     if shutil.which(CHROMIUM) or Path(CHROMIUM).exists():
         return
