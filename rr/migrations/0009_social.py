@@ -11,7 +11,7 @@ Written like 0004 (read `manage.py sqlmigrate rr 0009`):
 - the rr_user statements come last and reach PostgreSQL as one batch
   (RunInOneRoundTrip), so its ACCESS EXCLUSIVE lock lasts only from that batch to
   COMMIT: a few milliseconds whatever rr_user's size
-  (tests/migrations/test_big_table_lock.py measures it on 1,000,000 users under traffic);
+  (tests/migrations/test_social_migrations.py measures it on 1,000,000 users under traffic);
 - lock_timeout bounds how long the ALTERs may queue behind a long transaction: on
   timeout everything rolls back untouched and `migrate` can simply be run again.
 
@@ -19,7 +19,6 @@ Written like 0004 (read `manage.py sqlmigrate rr 0009`):
 |---------------------------------------------------|-------------------------------------|-----------------|
 | SET LOCAL lock_timeout, statement_timeout         | none                                | -               |
 | CREATE TABLE rr_follow_request, rr_block, rr_nudge| new tables only                     | instant         |
-| CREATE INDEX x4 on the new tables                 | SHARE on the new (empty) tables     | instant         |
 | one batch:                                        |                                     |                 |
 | ALTER TABLE rr_user ADD COLUMN ... DEFAULT c      | ACCESS EXCLUSIVE on rr_user,        | catalog only    |
 |   NOT NULL x2                                     |   held until COMMIT                 |                 |
@@ -27,7 +26,13 @@ Written like 0004 (read `manage.py sqlmigrate rr 0009`):
 | SET LOCAL lock_timeout, statement_timeout         | none                                | -               |
 | ALTER TABLE rr_follow_request/rr_block/rr_nudge   | SHARE ROW EXCLUSIVE on the new      | checks empty    |
 |   ADD CONSTRAINT FOREIGN KEY -> rr_user x6        |   table and rr_user (already held)  |   tables        |
+| CREATE INDEX x4 on the new tables (Django defers  | SHARE on the new (empty) tables     | instant         |
+|   these and the foreign keys to the end)          |                                     |                 |
 | COMMIT                                            | all released                        |                 |
+
+So rr_user is held from the batch to COMMIT for 12 round trips (the batch, the timeouts,
+the six foreign keys and four indexes of the empty tables), none of which scans it:
+tests/migrations/test_big_table_lock.py counts them.
 
 Rollback (`migrate rr 0008_checklist_local_date`): drops the three tables and the two columns; tested in
 tests/migrations/test_rollback.py and tests/migrations/test_social_migrations.py.

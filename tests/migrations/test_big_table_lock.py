@@ -1,28 +1,96 @@
-"""0004/0005 on a busy 1,000,000-row rr_user block its traffic for a moment only (issue 3).
+"""0004 and the later migrations block a busy 1,000,000-row rr_user for a moment only.
 
-Target: the busy connection waits at most 50 ms longer than it does anyway. Each trial
-migrates a fresh copy of the same filled database under traffic and reports the
+Two ways, one deterministic and one measured.
+
+The lock discipline, round trip by round trip (tests/migrations/lock_probe.py, on a small
+database: it counts, it does not time): which lock each migration's transaction takes on
+rr_user, how many round trips it sends while it holds ACCESS EXCLUSIVE there, and that
+those follow 0004's rule: every rr_user statement in the one round trip that takes the
+lock, nothing under it that scans or rewrites rr_user, after it only timeouts and the new
+(empty) tables. Both deliberate breakages of tests/migrations/lock_breakages.py fail it.
+
+The target, measured: the busy connection waits at most 50 ms longer than it does anyway.
+Each trial migrates a fresh copy of the same filled database under traffic and reports the
 longest wait during the migration beyond that trial's noise floor (the longest wait in
 the second and a half before it: `LockMeasurement.baseline`). Noise only ever adds to a
 wait, so the best of a few trials is compared with the target: a loaded machine's
-spikes cannot fail it, while the lock discipline's two failure modes (0004's CHECKs
-validated, a scan under ACCESS EXCLUSIVE) fails it in every trial, which the breakage
-test below proves (its other one, the rr_user statements sent one by one, is too close
-to the target to assert: see BREAKAGES). Figures are printed (run with -s).
+spikes cannot fail it, while a scan under ACCESS EXCLUSIVE (0004's CHECKs validated)
+fails it in every trial, which the timed breakage test below proves. Sending the rr_user
+statements one by one blocks about 56 ms on a quiet machine, too close to the target for
+a timing to tell apart under load: the round-trip count above catches it instead.
+Figures are printed (run with -s).
 """
 
 import pytest
 
+from tests.migrations import lock_probe
 from tests.support import pg
 from tests.support.locks import fill_users, measure_migration_lock
 
 USERS = 1_000_000
 TARGET = 0.050  # seconds beyond the noise floor
 TRIALS = 3
-# tests/migrations/lock_breakages.py. Its `batching_off` is not asserted here: it blocks
-# 56 ms on a quiet machine against the 50 ms target, too close for any noise floor to tell
-# apart reliably on a shared or loaded machine (it slipped under the target at load 12).
+# tests/migrations/lock_breakages.py that the timing catches. `batching_off` (56 ms on a
+# quiet machine, under the target at load 12) is caught by the round-trip probe below.
 BREAKAGES = ["checks_validated"]
+
+# Per migration: the strongest lock its transaction holds on rr_user between statements, and
+# the round trips sent while that is ACCESS EXCLUSIVE (the tables in the migrations'
+# docstrings: the rr_user batch, SET LOCAL timeouts, the new tables' foreign keys and indexes).
+LOCKS = {
+    "0004_networking": ("AccessExclusiveLock", 6),
+    "0005_validate_user_count_constraints": ("ShareUpdateExclusiveLock", 0),
+    # CREATE INDEX CONCURRENTLY, outside a transaction: its SHARE UPDATE EXCLUSIVE ends with it.
+    "0006_user_username_upper_idx": (None, 0),
+    "0007_accounts_sessions": ("AccessExclusiveLock", 6),
+    "0008_checklist_local_date": (None, 0),  # rr_checklist only
+    "0009_social": ("AccessExclusiveLock", 12),
+    "0010_validate_user_daily_goal": ("ShareUpdateExclusiveLock", 0),
+}
+
+
+@pytest.fixture(scope="module")
+def legacy_schema():
+    """An empty database at 0003 (the legacy schema); the probes migrate copies of it."""
+    with pg.scratch_database("lock_probe") as name:
+        pg.manage(name, "migrate", "rr", "0003", "--noinput")
+        yield name
+
+
+def probed_migration(template, tmp_path, target="rr", breakage=""):
+    """Migrate a copy of `template` to `target` with the lock probe; its lines."""
+    path = tmp_path / f"probe{breakage}.jsonl"
+    with pg.scratch_database("lock_probe_run", template=template) as name:
+        pg.manage(
+            name, "migrate", *target.split(), "--noinput", patch="tests.migrations.lock_probe:record",
+            env={"LOCK_PROBE_FILE": str(path), "LOCK_PROBE_BREAKAGE": breakage},
+        )  # fmt: skip
+    return lock_probe.read(path)
+
+
+def test_rr_user_is_held_exclusively_for_one_round_trip_of_its_own_statements(legacy_schema, tmp_path):
+    lines = probed_migration(legacy_schema, tmp_path)
+    summary = lock_probe.round_trips_under_lock(lines)
+
+    assert {name: (mode, len(held)) for name, (mode, held) in summary.items()} == LOCKS
+    assert lock_probe.violations(lines) == []
+    # What the lock was taken by: 0004's five rr_user statements, in one round trip.
+    first = summary["0004_networking"][1][0]
+    assert len(first) == 5 and all(s.startswith('ALTER TABLE "rr_user" ') for s in first), first
+
+
+@pytest.mark.parametrize(
+    "breakage, violation",
+    [
+        ("batching_off", "0004_networking: 4 of its 5 rr_user statements sent in later round trips"),
+        ("checks_validated", "0004_networking: a CHECK added validated (a full scan) under ACCESS EXCLUSIVE"),
+    ],
+)
+def test_the_probe_catches_a_broken_lock_discipline(legacy_schema, tmp_path, breakage, violation):
+    lines = probed_migration(legacy_schema, tmp_path, target="rr 0004", breakage=breakage)
+
+    found = lock_probe.violations(lines)
+    assert any(v.startswith(violation) for v in found), found
 
 
 @pytest.fixture(scope="module")
