@@ -1,6 +1,7 @@
 """The one settings module: every deployment difference comes from the environment."""
 
 import os
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -25,9 +26,14 @@ def env_list(name, default=""):
 
 DEBUG = env_bool("DEBUG")
 
+# Commands that read only the code run with no environment at all (a pre-commit hook's
+# `manage.py makemigrations --check`): a throwaway key, and no database unless one is named.
+CODE_ONLY_COMMANDS = {"makemigrations"}
+CODE_ONLY = Path(sys.argv[0]).name == "manage.py" and sys.argv[1:2] != [] and sys.argv[1] in CODE_ONLY_COMMANDS
+
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
-    if not DEBUG and not env_bool("RR_ALLOW_INSECURE_KEY"):
+    if not DEBUG and not CODE_ONLY and not env_bool("RR_ALLOW_INSECURE_KEY"):
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
     SECRET_KEY = "insecure-development-key-only-for-local-runs-0123456789"
 
@@ -89,16 +95,20 @@ TEMPLATES = [
 ]
 
 # Database: PostgreSQL everywhere (`make run` starts an embedded one and sets DATABASE_URL).
-if not os.environ.get("DATABASE_URL"):
+if os.environ.get("DATABASE_URL"):
+    DATABASES = {
+        "default": dj_database_url.config(
+            conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
+            conn_health_checks=True,
+        )
+    }
+    if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured("DATABASE_URL must name a PostgreSQL database: the product runs on PostgreSQL only.")
+elif CODE_ONLY:
+    # Django's placeholder backend: makemigrations skips it when it checks the applied history.
+    DATABASES = {"default": {"ENGINE": "django.db.backends.dummy"}}
+else:
     raise ImproperlyConfigured("DATABASE_URL must name a PostgreSQL database (make run starts an embedded one).")
-DATABASES = {
-    "default": dj_database_url.config(
-        conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
-        conn_health_checks=True,
-    )
-}
-if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
-    raise ImproperlyConfigured("DATABASE_URL must name a PostgreSQL database: the product runs on PostgreSQL only.")
 DATABASES["default"].setdefault("OPTIONS", {})
 # Fail fast (503) instead of hanging when the database is unreachable.
 DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", int(os.environ.get("DB_CONNECT_TIMEOUT", "3")))

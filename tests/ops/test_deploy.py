@@ -51,6 +51,18 @@ def test_production_refuses_to_start_without_a_secret_key():
     assert "SECRET_KEY must be set" in result.stderr
 
 
+def test_makemigrations_check_runs_with_no_environment_at_all():
+    """A pre-commit hook runs it bare: no key, no database; serving commands still refuse."""
+    bare = {"PATH": os.environ["PATH"]}
+    result = manage("makemigrations", "--check", "--dry-run", env=bare)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No changes detected" in result.stdout
+    assert "Got an error checking a consistent migration history" not in result.stderr
+    refused = manage("check", env=bare)
+    assert refused.returncode != 0
+    assert "SECRET_KEY must be set" in refused.stderr
+
+
 def test_the_blueprint_migrates_before_serving_and_takes_every_setting_from_the_environment():
     blueprint = yaml.safe_load((REPO / "render.yaml").read_text())
     [web] = [s for s in blueprint["services"] if s["type"] == "web"]
