@@ -396,15 +396,9 @@ class NetworkSettingsView(AuthenticatedAPIView):
 
 
 def _settings_body(user):
-    if not user.allow_networking:
-        message = "Networking is off: nobody can start following you and your regret index is hidden."
-    elif user.follow_approval:
-        message = "Networking is on with approval: follows are requests you accept; only followers see your index."
-    else:
-        message = "Networking is on: others can follow you and see your regret index."
     return {
         "allow_networking": user.allow_networking,
         "follow_approval": user.follow_approval,
         "daily_goal": float(user.daily_goal),
-        "message": message,
+        "message": selectors.networking_described(user),
     }

@@ -115,3 +115,12 @@ def network_user_annotated(*, user, target_id):
         "follows_you": bool(follows_you),
         "user_id": target_id,
     }
+
+
+def networking_described(user):
+    """The user's networking settings in words, as the API's settings and the web app show them."""
+    if not user.allow_networking:
+        return "Networking is off: nobody can start following you and your regret index is hidden."
+    if user.follow_approval:
+        return "Networking is on with approval: follows are requests you accept; only followers see your index."
+    return "Networking is on: others can follow you and see your regret index."

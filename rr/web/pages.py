@@ -22,7 +22,6 @@ from rr.common.throttling import FollowThrottle, NetworkListThrottle
 from rr.network import selectors as network_selectors
 from rr.network import services as network_services
 from rr.network.api import NetworkUserSerializer
-from rr.network.api import _settings_body as network_settings_body
 from rr.network.selectors import LIST_KINDS
 from rr.social import days as social_days
 from rr.social import selectors as social_selectors
@@ -234,85 +233,57 @@ def follow(request):
     return _back_to_friends(request)
 
 
-@signed_in
-@require_POST
-def unfollow(request):
-    form = forms.UsernameForm(request.POST)
+def _user_button(lookup, run, done):
+    """A Friends button about one user (hidden field `username`).
 
-    def act():
-        if not form.is_valid():
-            raise Refused("Unknown user.")
-        rate_limit(request, FollowThrottle)
-        target = network_selectors.user_get_any(username=form.cleaned_data["username"])
-        network_services.network_unfollow(follower=request.user, target=target)
-        return f"You no longer follow {target.username}."
+    `lookup` finds the user (a network selector), `run(user, other)` calls the service the
+    API calls, `done` says what happened ("{}" is the other's username); back to Friends.
+    """
 
-    report(request, act)
-    return _back_to_friends(request)
+    @signed_in
+    @require_POST
+    def view(request):
+        form = forms.UsernameForm(request.POST)
 
+        def act():
+            if not form.is_valid():
+                raise Refused("Unknown user.")
+            rate_limit(request, FollowThrottle)
+            other = lookup(username=form.cleaned_data["username"])
+            run(request.user, other)
+            return done.format(other.username)
 
-@signed_in
-@require_POST
-def follower_remove(request):
-    form = forms.UsernameForm(request.POST)
+        report(request, act)
+        return _back_to_friends(request)
 
-    def act():
-        if not form.is_valid():
-            raise Refused("Unknown user.")
-        rate_limit(request, FollowThrottle)
-        follower = network_selectors.user_get_any(username=form.cleaned_data["username"])
-        network_services.network_follower_remove(user=request.user, follower=follower)
-        return f"{follower.username} no longer follows you."
-
-    report(request, act)
-    return _back_to_friends(request)
+    return view
 
 
-def _username_action(request, action):
-    """A Friends button about one user (hidden field `username`): run `action(user)`, back to Friends."""
-    form = forms.UsernameForm(request.POST)
-
-    def act():
-        if not form.is_valid():
-            raise Refused("Unknown user.")
-        rate_limit(request, FollowThrottle)
-        return action(form.cleaned_data["username"])
-
-    report(request, act)
-    return _back_to_friends(request)
-
-
-@signed_in
-@require_POST
-def block(request):
-    def act(username):
-        target = network_selectors.user_get_active(username=username)
-        social_services.block_create(user=request.user, target=target)
-        return f"You blocked {target.username}: neither of you follows or sees the other."
-
-    return _username_action(request, act)
-
-
-@signed_in
-@require_POST
-def unblock(request):
-    def act(username):
-        target = network_selectors.user_get_any(username=username)
-        social_services.block_delete(user=request.user, target=target)
-        return f"You unblocked {target.username}."
-
-    return _username_action(request, act)
-
-
-@signed_in
-@require_POST
-def nudge(request):
-    def act(username):
-        recipient = network_selectors.user_get_active(username=username)
-        social_services.nudge_send(sender=request.user, recipient=recipient)
-        return f"You nudged {recipient.username}."
-
-    return _username_action(request, act)
+unfollow = _user_button(
+    network_selectors.user_get_any,
+    lambda user, target: network_services.network_unfollow(follower=user, target=target),
+    "You no longer follow {}.",
+)
+follower_remove = _user_button(
+    network_selectors.user_get_any,
+    lambda user, follower: network_services.network_follower_remove(user=user, follower=follower),
+    "{} no longer follows you.",
+)
+block = _user_button(
+    network_selectors.user_get_active,
+    lambda user, target: social_services.block_create(user=user, target=target),
+    "You blocked {}: neither of you follows or sees the other.",
+)
+unblock = _user_button(
+    network_selectors.user_get_any,
+    lambda user, target: social_services.block_delete(user=user, target=target),
+    "You unblocked {}.",
+)
+nudge = _user_button(
+    network_selectors.user_get_active,
+    lambda user, recipient: social_services.nudge_send(sender=user, recipient=recipient),
+    "You nudged {}.",
+)
 
 
 @signed_in
@@ -379,7 +350,7 @@ def networking(request):
     social_services.daily_goal_set(user=user, goal=data["daily_goal"])
     network_services.networking_set(user=user, allow=data["allow_networking"])
     accepted = social_services.follow_approval_set(user=user, on=data["follow_approval"])
-    message = network_settings_body(user)["message"]
+    message = network_selectors.networking_described(user)
     if accepted:
         message += f" {accepted} pending request{'s' if accepted > 1 else ''} accepted."
     messages.success(request, message)

@@ -1,5 +1,7 @@
 """The web app's server side without a browser: rate limits, error pages, a lost database."""
 
+import re
+
 import httpx
 import pytest
 from django.test import Client
@@ -49,6 +51,21 @@ def test_pages_need_a_session_and_a_csrf_token(db):
     account_services.account_create(username="csrf", password=PASSWORD)
     strict = Client(enforce_csrf_checks=True)
     assert _sign_in(strict, "csrf").status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("path", "title"),
+    [("/", "Welcome"), ("/recover/", "Recover account"), ("/today/", "Today"), ("/history/", "History")]
+    + [("/friends/", "Friends"), ("/settings/", "Settings")],
+)
+def test_every_page_has_a_plain_title(db, path, title):
+    """The tab and a screen reader's first words: the page's name in plain text, no markup."""
+    account_services.account_create(username="titled", password=PASSWORD)
+    client = Client()
+    if path not in ("/", "/recover/"):
+        assert _sign_in(client, "titled").status_code == 302
+    page = client.get(path, **HTML).content.decode()
+    assert re.search(r"<title>(.*?)</title>", page, re.S).group(1) == f"{title} · Regret Regret"
 
 
 @pytest.mark.parametrize("path", ["/nowhere/", "/today/nope/", "/friends/x/"])
