@@ -6,6 +6,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from rr.accounts import services as account_services
+from rr.checklists import services as checklist_services
+from rr.network import services as network_services
 from tests.support.cache import clear_own_keys
 from tests.support.clients import client_for
 
@@ -77,4 +79,39 @@ def plain_static_storage(settings):
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture
+def follow(db):
+    def make(follower, target):
+        return network_services.network_follow(follower=follower, target=target)
+
+    return make
+
+
+@pytest.fixture
+def checklist(db):
+    """A checklist of `user` for the local day of `at`, with `total` regrets of which `resolved` are done."""
+
+    def make(user, at, *, total=0, resolved=0):
+        made, _ = checklist_services.checklist_for_day(user=user, local_datetime=at)
+        regrets = [
+            checklist_services.regret_add(user=user, checklist_id=made.pk, description=f"regret {i}")[0]
+            for i in range(total)
+        ]
+        for regret in regrets[:resolved]:
+            checklist_services.regret_resolve(user=user, checklist_id=made.pk, regret_id=regret.pk, success=True)
+        made.refresh_from_db()
+        return made
+
+    return make
+
+
+@pytest.fixture
+def unthrottled(settings):
+    """No rate limits: for storms and tests that make more calls than a limit allows."""
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": dict.fromkeys(settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]),
     }

@@ -4,20 +4,12 @@ import pytest
 from rest_framework.test import APIClient
 
 from rr.accounts.models import User
+from tests.support.responses import contract_fields
 from tests.support.threads import barrier, run_threads
 
 PASSWORD = "a sturdy passphrase 42"
 
-ACCOUNT_FIELDS = {
-    "id",
-    "username",
-    "is_active",
-    "allow_networking",
-    "followers_count",
-    "following_count",
-    "password_set",
-    "date_joined",
-}
+ACCOUNT_FIELDS = contract_fields("Account")
 
 
 @pytest.mark.django_db

@@ -13,7 +13,6 @@ operation allows), every deletion happened, every count equals rr_network's trut
 
 import random
 import threading
-import time
 from collections import Counter
 
 import pytest
@@ -23,7 +22,7 @@ from rr.accounts import services as account_services
 from rr.accounts.models import User
 from tests.network.helpers import SETTINGS_URL, url
 from tests.support.counts import assert_counts_exact
-from tests.support.threads import pg_deadlocks, run_threads
+from tests.support.threads import run_storm
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -78,14 +77,6 @@ def _request(client, kind, other_name, rng):
     return client.patch(SETTINGS_URL, {"allow_networking": rng.random() < 0.8}, format="json")
 
 
-@pytest.fixture
-def unthrottled(settings):
-    settings.REST_FRAMEWORK = {
-        **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": dict.fromkeys(settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]),
-    }
-
-
 @pytest.mark.parametrize("run", range(5))
 def test_plain_orm_deletions_mid_storm(unthrottled, run):
     seed = 20261130 + run
@@ -120,17 +111,13 @@ def test_plain_orm_deletions_mid_storm(unthrottled, run):
             with lock:
                 outcomes[(kind, status)] += 1
 
-    deadlocks_before = pg_deadlocks()
-    started = time.monotonic()
-    errors = run_threads(THREADS, storm, barriers=[barrier])
-    elapsed = time.monotonic() - started
-    deadlocks_after = pg_deadlocks()
+    errors, elapsed, deadlocks = run_storm(THREADS, storm, barriers=[barrier])
     print(f"\nrun {run}: {sum(outcomes.values())} operations in {elapsed:.1f} s; {dict(sorted(outcomes.items()))}")
 
     assert errors == []
     assert unexpected == []
     assert sum(outcomes.values()) == THREADS * ROUNDS
-    assert deadlocks_after == deadlocks_before
+    assert deadlocks == 0
     assert outcomes[("instance", "deleted")] == 2 and outcomes[("queryset", "deleted")] == 1
     assert not User.objects.filter(pk__in=[ids[i] for i in DELETED]).exists()
     assert User.objects.filter(pk__in=ids).count() == USERS - len(DELETED)

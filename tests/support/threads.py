@@ -94,6 +94,16 @@ def run_threads(count, work, *, barriers=(), timeout=JOIN_SECONDS):
     return errors
 
 
+def run_storm(count, work, *, barriers=()):
+    """run_threads for a storm: (the exceptions raised, seconds taken, deadlocks PostgreSQL
+    counted meanwhile)."""
+    before = pg_deadlocks()
+    started = time.monotonic()
+    errors = run_threads(count, work, barriers=barriers)
+    elapsed = time.monotonic() - started
+    return errors, elapsed, pg_deadlocks() - before
+
+
 def api_calls_at_once(calls, *, timeout=JOIN_SECONDS):
     """Run each (access token, method, url, body) in its own thread, all started by one
     barrier so that they really race; returns the responses in the order of `calls`.
