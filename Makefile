@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 TEST_DATABASE_URL := $${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/rr}
 TEST_REDIS_URL := $${REDIS_URL:-redis://127.0.0.1:6379/0}
 
-.PHONY: venv run test openapi client bench bench-full bench-cluster browser pgbouncer screenshots
+.PHONY: venv run test openapi client bench bench-full bench-cluster browser pgbouncer wrk screenshots
 
 $(VENV)/.installed: requirements.txt requirements-run.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,19 @@ pgbouncer:
 	  fi; \
 	fi
 
+# make bench's load generator (bench/wrk.py, scripts in bench/lua/): Debian's wrk, installed here
+# when missing, as above. pgbench and initdb come with PostgreSQL 15 (/usr/lib/postgresql/15/bin).
+WRK ?= /usr/bin/wrk
+wrk:
+	@if [ ! -x $(WRK) ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing Debian's wrk for make bench"; \
+	    $(APT_GET) install -y wrk || { $(APT_GET) update && $(APT_GET) install -y wrk; } || exit 1; \
+	  else \
+	    echo "make bench needs wrk at $(WRK). Run:  sudo apt-get install -y wrk"; exit 1; \
+	  fi; \
+	fi
+
 # The typed TypeScript client (clients/typescript): npm ci from the lock file, types
 # generated from docs/openapi.yaml, compiled by tsc. Its node_modules also hold openapi-diff,
 # the breaking-change check of tests/contract.
@@ -86,22 +99,23 @@ openapi: venv
 
 # Benchmarks (docs/BENCHMARKS.md), not tests: quick mode in under 5 minutes;
 # `make bench-full` (or `make bench MODE=full`) for the large sizes. They use their own
-# databases rr_bench_* on $BENCH_DATABASE_URL's server and Redis database 5
-# ($BENCH_REDIS_URL). ARGS passes options, e.g. ARGS="--only app --profile".
+# databases rr_bench_* on $BENCH_DATABASE_URL's server (the wrk phase: a throw-away cluster
+# of its own) and Redis database 5 ($BENCH_REDIS_URL). ARGS passes options, e.g.
+# ARGS="--only app --profile". The cluster figures are `make bench-cluster` (5 minutes more).
 BENCH_ENV := DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/rr_bench} REDIS_URL=$${BENCH_REDIS_URL:-redis://127.0.0.1:6379/5}
 LOAD_SECONDS ?= 60
 
-# The load run (issue 6): 50 simulated users for LOAD_SECONDS against gunicorn; fails on
-# any 5xx, lost request or count mismatch (its database <db>_load is created and dropped).
-bench: venv
+# The load run (issue 6): 50 simulated users for LOAD_SECONDS against gunicorn; reports its
+# operations and throughput, fails on any 5xx, lost request or count mismatch (its database
+# <db>_load is created and dropped).
+bench: venv wrk
 	$(PY) -m bench --mode $(if $(MODE),$(MODE),quick) $(ARGS)
 	$(BENCH_ENV) $(PY) -m bench.load --users 50 --seconds $(LOAD_SECONDS) --json bench/results/load.json
-	$(BENCH_ENV) $(PY) -m bench.cluster --json bench/results/cluster.json
 
 # Only the cluster figures (issue 15): PgBouncer, two app instances, the replica, pgbench.
 bench-cluster: venv
 	$(BENCH_ENV) $(PY) -m bench.cluster --json bench/results/cluster.json
 
-bench-full: venv
+bench-full: venv wrk
 	$(PY) -m bench --mode full $(ARGS)
 	$(BENCH_ENV) $(PY) -m bench.load --users 50 --seconds $(LOAD_SECONDS) --json bench/results/load.json

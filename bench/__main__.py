@@ -1,8 +1,11 @@
 """`python -m bench [--mode quick|full] [--only PHASE,...] [--profile]`: run the benchmarks, print the table.
 
-Phases (all by default, in this order):
+Phases (all but `http` by default, in this order):
   app        benchmarks 1 and 2 in process (and the data the HTTP phase uses)
-  http       benchmarks 3 and 6 through gunicorn (needs `app`, which it then runs too)
+  wrk        benchmark 7 (bench/wrk.py): wrk against gunicorn with 2 workers, statements
+             counted by PostgreSQL, the raw-SQL ceiling (pgbench) beside it; its own cluster
+  http       benchmarks 3 and 6 with Python clients and 4 workers, the CPU split of a follow
+             (needs `app`, which it then runs too); not by default: wrk measures throughput
   counts     benchmark 4, initialize_network_counts at 100k and 1M users
   migration  benchmark 5, migrations 0004 + 0005 on 1M users under traffic
 `--profile` also writes pyinstrument profiles of the main requests (bench/results/).
@@ -37,6 +40,8 @@ MODES = {
         "counts": [(100_000, 10), (1_000_000, 3)],
         "migration_users": 1_000_000,
         "profile_seconds": 3.0,
+        "wrk_rounds": 3,
+        "wrk_seconds": 4,
     },
     "full": {
         "list_repeats": 50,
@@ -50,9 +55,12 @@ MODES = {
         "counts": [(100_000, 10), (1_000_000, 10)],
         "migration_users": 1_000_000,
         "profile_seconds": 10.0,
+        "wrk_rounds": 5,
+        "wrk_seconds": 8,
     },
 }
-PHASES = ("app", "http", "counts", "migration")
+PHASES = ("app", "wrk", "http", "counts", "migration")
+DEFAULT_PHASES = ("app", "wrk", "counts", "migration")
 LIST_SIZES = [10, 100, 1000]
 HISTORY_SIZES = [30, 365, 1000]
 CLIENTS = 8
@@ -160,6 +168,12 @@ def phase_http(cfg, app):
     return figures
 
 
+def phase_wrk(cfg):
+    from bench import wrk
+
+    return wrk.run(rounds=cfg["wrk_rounds"], seconds=cfg["wrk_seconds"], trees=[("this", env.REPO)])
+
+
 def phase_counts(cfg):
     from bench import repair
 
@@ -214,7 +228,9 @@ def _cpu_model():
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--mode", choices=sorted(MODES), default="quick")
-    parser.add_argument("--only", default=",".join(PHASES), help=f"comma-separated phases among {', '.join(PHASES)}")
+    parser.add_argument(
+        "--only", default=",".join(DEFAULT_PHASES), help=f"comma-separated phases among {', '.join(PHASES)}"
+    )
     parser.add_argument("--profile", action="store_true", help="also profile the main requests with pyinstrument")
     args = parser.parse_args(argv)
     phases = [phase for phase in args.only.split(",") if phase]
@@ -241,6 +257,8 @@ def main(argv=None):
     try:
         if "app" in phases:
             results["app"] = phase_app(cfg, profile=args.profile)
+        if "wrk" in phases:
+            results["wrk"] = phase_wrk(cfg)
         if "http" in phases:
             results["http"] = phase_http(cfg, results["app"])
         if "counts" in phases:

@@ -68,11 +68,12 @@ def memory_kib(pid):
 class Server:
     """gunicorn on 127.0.0.1:<free port>, sync workers, the bench settings; a context manager."""
 
-    def __init__(self, database_url, *, workers, log_name="gunicorn"):
+    def __init__(self, database_url, *, workers, log_name="gunicorn", tree=REPO, extra_env=None):
+        self.tree = tree  # the checkout whose code is served (bench/wrk.py compares several)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.workers = workers
-        self.env = {**os.environ, **app_settings_env(database_url)}
+        self.env = {**os.environ, **app_settings_env(database_url), **(extra_env or {})}
         self.log_path = RESULTS / f"{log_name}.log"
         self.process = None
 
@@ -98,7 +99,7 @@ class Server:
                 "--timeout",
                 "60",
             ],
-            cwd=REPO,
+            cwd=self.tree,
             env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -294,6 +294,10 @@ def rows(results):
                     "",
                 )
             )
+    if results.get("wrk"):
+        from bench import wrk
+
+        out.extend(wrk.rows(results["wrk"]))
     return out
 
 
