@@ -1,8 +1,9 @@
 """The load run of bench/load, short: 50 simulated users for 10 s against gunicorn.
 
-`make bench` runs the long version (60 s); both fail on any 5xx, any request left
-unanswered, any answer outside what the mix expects, or a database that differs
-from the writes the server acknowledged.
+`make bench` runs the long version (60 s) and reports its operations and throughput;
+both fail on any 5xx, any request left unanswered, any answer outside what the mix
+expects, or a database that differs from the writes the server acknowledged. This
+test checks no speed (the machine may be busy): only that nothing was lost or wrong.
 """
 
 import pytest
@@ -25,7 +26,6 @@ def test_fifty_users_for_ten_seconds_lose_nothing():
     assert report.unexpected == []
     assert report.problems == []
     assert set(report.by_op) == set(MIX)
-    assert report.operations > 500
     assert report.stored["follow_pairs"] > 0 and report.stored["regrets"] > 0
 
 
