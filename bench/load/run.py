@@ -27,6 +27,7 @@ import time
 import uuid
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import quote
 
@@ -54,6 +55,7 @@ MIX = {
     "sign_up": (3, {201}),
 }
 SETUP_STATUSES = {"sign_up": {201}}
+OFFSETS = [timedelta(0), timedelta(hours=8), timedelta(hours=-5), timedelta(hours=5, minutes=30)]
 
 
 @dataclass
@@ -175,11 +177,11 @@ class SimulatedUser:
         await self.call("validate", "GET", f"/api/network/validate/{quote(self._someone())}/")
 
     async def checklist_day(self):
-        day = 1 + self.rng.randrange(7)
-        offset = self.rng.choice(["+00:00", "+08:00", "-05:00", "+05:30"])
-        response = await self.call(
-            "checklist_day", "POST", "/api/checklists/", body={"local_datetime": f"2025-06-{day:02d}T12:00:00{offset}"}
-        )
+        # Today where the user is, in one of four time zones: a past day's checklist is closed
+        # to new regrets (409 day_closed), and a day more than 10 minutes ahead is refused.
+        # The first call for a zone's day creates it (201), later ones find it (200).
+        local = datetime.now(timezone(self.rng.choice(OFFSETS))).isoformat(timespec="seconds")
+        response = await self.call("checklist_day", "POST", "/api/checklists/", body={"local_datetime": local})
         if response is not None:
             checklist_id = response.json()["id"]
             if response.status_code == 201:
