@@ -3,9 +3,9 @@
 Only when DATABASE_REPLICA_URL is set (the `replica` alias, config/databases.py). A read
 goes to the replica when all of these hold, and to the primary otherwise:
 
-1. The request is a GET or HEAD of a view named in REPLICA_READ_VIEWS (lists, validate,
-   another user's data: what may be a few seconds old), and no transaction is open on the
-   primary. Anything else, every write and every read outside a request (commands, the
+1. The request is a GET or HEAD of a view named in REPLICA_READ_VIEWS (what may be a few
+   seconds old: the network lists, validate, the history, the account), and no
+   transaction is open on the primary. Anything else, every write and every read outside a request (commands, the
    admin, migrations) stays on the primary.
 2. Its user has not written in the last READ_YOUR_WRITES_SECONDS: after any POST, PUT,
    PATCH or DELETE, ReplicaRoutingMiddleware marks the user (or the user whose tokens the
@@ -33,9 +33,12 @@ logger = logging.getLogger("rr.replica")
 REPLICA = "replica"
 PRIMARY = "default"
 
-# URL names whose GET/HEAD may be answered from the replica. Other issues' lag-tolerant
-# reads (history, another user's profile) join this set by name.
-REPLICA_READ_VIEWS = frozenset({"network-list", "network-validate"})
+# View names (config/urls.py, namespace included) whose GET/HEAD may be answered from the
+# replica: the network lists, validate (another user's profile: name, networking, regret
+# index, streak), the history, and the account (one's own profile, read from the primary
+# for READ_YOUR_WRITES_SECONDS after any write of one's own). Raw SQL in these views asks
+# the router for its alias (rr/accounts/selectors.py, rr/social/days.py).
+REPLICA_READ_VIEWS = frozenset({"network-list", "network-validate", "checklist-history", "account"})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CHECK_SECONDS = 1.0  # how long one process trusts a replica check
 RETRY_DOWN_SECONDS = 3.0  # how long it waits before trying an unavailable replica again
@@ -252,5 +255,5 @@ class ReplicaRoutingMiddleware:
         route = _route.get()
         if route is not None and request.method in ("GET", "HEAD"):
             match = request.resolver_match
-            route.eligible = match is not None and match.url_name in REPLICA_READ_VIEWS
+            route.eligible = match is not None and match.view_name in REPLICA_READ_VIEWS
         return None

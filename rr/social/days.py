@@ -32,8 +32,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db import connection
+from django.db import connections, router
 from django.utils import timezone
+
+from rr.checklists.models import Checklist
 
 STRENGTH_MULTIPLIER = 0.5 ** (1 / 13)
 STRENGTH_PLACES = Decimal("0.0001")
@@ -125,7 +127,8 @@ class History:
 
 def history(*, user, days, now=None):
     """The user's last `days` local days (newest first) with their streaks and strength; one query."""
-    with connection.cursor() as cursor:
+    # Raw SQL bypasses the database router: ask it (the history may read from the replica).
+    with connections[router.db_for_read(Checklist)].cursor() as cursor:
         cursor.execute(_DAYS_SQL, [user.pk])
         rows = cursor.fetchall()
     by_date = {
@@ -176,7 +179,8 @@ class Stats:
 
 def _kept_since(user_ids, since):
     per_user = {}
-    with connection.cursor() as cursor:
+    # As history(): the network list reading these may be on the replica.
+    with connections[router.db_for_read(Checklist)].cursor() as cursor:
         cursor.execute(_KEPT_SQL, [list(user_ids), since])
         for user_id, local_date, offset, kept in cursor.fetchall():
             entry = per_user.setdefault(user_id, {"kept": set(), "first": local_date, "last": (local_date, offset)})

@@ -5,12 +5,15 @@ replica configured (REPLICA_ROUTE_HEADER on: each lag-tolerant answer says which
 served it):
 - `tolerant` uses the replica at up to 30 s of lag, and pins a writer for 3 s;
 - `strict` stops using it past 1 s of lag.
+Lag-tolerant reads: the network lists, validate, the history and the account
+(rr/common/routers.py REPLICA_READ_VIEWS).
 Staleness is made real with pg_wal_replay_pause() on the replica: what it serves then
 cannot contain the writes made meanwhile.
 """
 
 import time
 import uuid
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -131,6 +134,48 @@ def test_a_tick_and_a_settings_change_are_read_back_at_once(cluster, servers, re
     # Carol did not write: she sees Bob's old setting on the replica until it replays.
     response = carol.call("GET", f"/api/network/validate/{bob.name}/")
     assert (response.headers[ROUTE_HEADER], response.json()["allow_networking"]) == ("replica", True)
+
+
+def test_the_history_and_the_account_are_read_from_the_replica_and_by_a_writer_from_the_primary(
+    cluster, servers, replay_paused
+):
+    server = servers["tolerant"]
+    cluster.replica_resume()
+    alice, bob = Client(server), Client(server)
+    today = datetime.now(UTC).replace(microsecond=0).isoformat()
+    checklist = alice.call("POST", "/api/checklists/", json={"local_datetime": today}, expect=201).json()
+    regret = alice.call("POST", f"/api/checklists/{checklist['id']}/regrets/", json={"description": "x"}, expect=201)
+    cluster.replica_wait_caught_up()
+    wait_unpinned()
+
+    def history(client):
+        response = client.call("GET", "/api/checklists/history/?days=2")
+        return response.json()["days"][0]["resolved"], response.headers[ROUTE_HEADER]
+
+    def account(client):
+        response = client.call("GET", "/auth/user/")
+        return response.json()["following_count"], response.json()["followers_count"], response.headers[ROUTE_HEADER]
+
+    assert history(alice) == (0, "replica")
+    assert account(alice) == (0, 0, "replica")
+    cluster.replica_pause()
+
+    alice.call("PATCH", f"/api/checklists/{checklist['id']}/regrets/{regret.json()['id']}/", json={"success": True})
+    alice.call("POST", f"/api/network/follow/{bob.name}/", expect=201)
+
+    # Alice wrote: her history and her account come from the primary, with her writes.
+    assert history(alice) == (1, "primary")
+    assert account(alice) == (1, 0, "primary")
+    # Bob did not write: his account comes from the replica, which has not replayed the follow.
+    assert account(bob) == (0, 0, "replica")
+    assert history(bob) == (0, "replica")
+
+    # Once her pin is over, the tolerant server (30 s of lag allowed, a 3 s pin: unlike the
+    # defaults, the pin ends before the lag limit) reads her from the paused replica again:
+    # what it serves is the replica's, raw SQL of the history included.
+    wait_unpinned()
+    assert history(alice) == (0, "replica")
+    assert account(alice) == (0, 0, "replica")
 
 
 def test_a_lagging_replica_sends_reads_to_the_primary_with_a_warning(cluster, servers, replay_paused):
