@@ -105,7 +105,8 @@ class ChecklistsView(AuthenticatedAPIView):
         operation_id="checklist_list",
         summary="The user's checklists, newest first",
         responses={200: ChecklistSerializer(many=True), **error_responses(401)},
-        examples=[OpenApiExample("checklists", value=[CHECKLIST_EXAMPLE], response_only=True)],
+        # drf-spectacular wraps the example of a list response (many=True) in a list itself.
+        examples=[OpenApiExample("checklists", value=CHECKLIST_EXAMPLE, response_only=True)],
         tags=["checklists"],
     )
     def get(self, request):

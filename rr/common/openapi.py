@@ -57,7 +57,7 @@ SPECIFIC_ERRORS = {
 REQUEST_EXAMPLES = {
     "account_create_or_login": {"username": "mobiledev", "password": "correct horse battery"},
     "account_password_set": {"password": "a new sturdy passphrase", "current_password": "correct horse battery"},
-    "network_settings_set": {"allow_networking": False},
+    "network_settings_set": {"follow_approval": True, "daily_goal": 0.25},
 }
 ENTRY = {
     "id": 42,
@@ -70,6 +70,9 @@ ENTRY = {
     "date_joined": "2025-01-03T09:12:44Z",
     "you_follow": True,
     "follows_you": False,
+    "current_streak": 4,
+    "strength": 0.6241,
+    "nudged_today": False,
 }
 ACCOUNT = {
     "id": 7,
@@ -78,13 +81,35 @@ ACCOUNT = {
     "allow_networking": True,
     "followers_count": 0,
     "following_count": 0,
+    "password_set": True,
+    "date_joined": "2025-06-18T16:58:02Z",
     "tokens": {"refresh": "eyJhbGciOiJIUzI1NiIs…", "access": "eyJhbGciOiJIUzI1NiIs…"},
 }
 RESPONSE_EXAMPLES = {
     ("account_create_or_login", 201): ACCOUNT,
     ("account_create_or_login", 200): ACCOUNT,
-    ("network_validate", 200): {"username": "alice", "user_id": 42, "allow_networking": True},
+    ("account_get", 200): {field: value for field, value in ACCOUNT.items() if field != "tokens"},
+    ("network_validate", 200): {
+        "username": "alice",
+        "user_id": 42,
+        "allow_networking": True,
+        "requires_approval": False,
+    },
     ("network_follow", 201): {"message": "You now follow alice.", "network_id": 1234, "following": ENTRY},
+    ("network_follow", 202): {"message": "You asked to follow alice; they will see your request.", "request_id": 80},
+    ("network_follower_remove", 200): {"message": "alice no longer follows you."},
+    ("network_settings_get", 200): {
+        "allow_networking": True,
+        "follow_approval": False,
+        "daily_goal": 0.0,
+        "message": "Networking is on: others can follow you and see your regret index.",
+    },
+    ("network_settings_set", 200): {
+        "allow_networking": True,
+        "follow_approval": True,
+        "daily_goal": 0.25,
+        "message": "Networking is on with approval: follows are requests you accept; only followers see your index.",
+    },
     ("network_unfollow", 200): {"message": "You no longer follow alice."},
     ("network_list", 200): {"list_type": "following", "count": 1, "users": [ENTRY], "next_cursor": None},
 }

@@ -1,11 +1,11 @@
 """HTTP endpoints of issue 12: history, nudges, follow requests, blocks."""
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from rr.common.api import AuthenticatedAPIView, error_responses
+from rr.common.api import AuthenticatedAPIView, error_example, error_responses
 from rr.common.throttling import FollowThrottle
 from rr.network import selectors as network_selectors
 from rr.network.api import MessageSerializer, _username
@@ -14,6 +14,23 @@ from rr.social import selectors, services
 
 HISTORY_DAYS_DEFAULT = 30
 HISTORY_DAYS_MAX = 366
+
+# OpenAPI examples: the bodies these views answer, for the users of the other endpoints'
+# examples (alice, bob; mobiledev is the one asking), on the days of CHECKLIST_EXAMPLE.
+HISTORY_EXAMPLE = {
+    "days": [
+        {"date": "2025-06-19", "regret_index": 0.5, "regrets": 2, "resolved": 1, "kept": False},
+        {"date": "2025-06-18", "regret_index": 0.0, "regrets": 3, "resolved": 3, "kept": True},
+        {"date": "2025-06-17", "regret_index": 0.0, "regrets": 1, "resolved": 1, "kept": True},
+        {"date": "2025-06-16", "regret_index": None, "regrets": 0, "resolved": 0, "kept": False},
+    ],
+    "current_streak": 2,
+    "longest_streak": 9,
+    "strength": 0.3127,
+    "daily_goal": 0.0,
+}
+USER_NOT_FOUND = error_example("user_not_found", 404, "No such user.")
+REQUEST_NOT_FOUND = error_example("request_not_found", 404, "No such follow request.")
 
 
 def _score(value):
@@ -52,6 +69,15 @@ class ChecklistHistoryView(AuthenticatedAPIView):
             )
         ],
         responses={200: HistorySerializer, **error_responses(401)},
+        examples=[
+            OpenApiExample("?days=4: kept yesterday and the day before", value=HISTORY_EXAMPLE, response_only=True),
+            error_example(
+                "invalid_field",
+                400,
+                f"days: Must be an integer from 1 to {HISTORY_DAYS_MAX}.",
+                fields={"days": [f"Must be an integer from 1 to {HISTORY_DAYS_MAX}."]},
+            ),
+        ],
         tags=["checklists"],
     )
     def get(self, request):
@@ -114,6 +140,21 @@ class NudgeView(AuthenticatedAPIView):
             ),
             **error_responses(400, 401, 403, 404, 409, 429),
         },
+        examples=[
+            OpenApiExample(
+                "nudged",
+                value={"message": "You nudged alice.", "nudge_id": 318, "local_date": "2025-06-19"},
+                response_only=True,
+                status_codes=["201"],
+            ),
+            error_example("cannot_nudge_self", 400, "You cannot nudge yourself."),
+            error_example("not_following", 403, "You can only nudge someone you follow, and you do not follow alice."),
+            error_example("networking_disabled", 403, "alice does not allow networking."),
+            USER_NOT_FOUND,
+            error_example("already_nudged", 409, "You already nudged alice today."),
+            error_example("already_kept_today", 409, "alice has already kept today."),
+            error_example("nudge_limit", 429, "You can send at most 20 nudges a day."),
+        ],
         tags=["network"],
     )
     def post(self, request, username):
@@ -134,6 +175,31 @@ class NudgeInboxView(AuthenticatedAPIView):
         operation_id="nudge_inbox",
         summary="Nudges you received: unread first, then newest first (at most 200)",
         responses={200: NudgeInboxSerializer, **error_responses(401)},
+        examples=[
+            OpenApiExample(
+                "one unread",
+                value={
+                    "unread": 1,
+                    "nudges": [
+                        {
+                            "id": 318,
+                            "username": "alice",
+                            "local_date": "2025-06-19",
+                            "created_at": "2025-06-19T18:42:05Z",
+                            "read": False,
+                        },
+                        {
+                            "id": 301,
+                            "username": "bob",
+                            "local_date": "2025-06-17",
+                            "created_at": "2025-06-17T20:03:51Z",
+                            "read": True,
+                        },
+                    ],
+                },
+                response_only=True,
+            )
+        ],
         tags=["network"],
     )
     def get(self, request):
@@ -162,6 +228,9 @@ class NudgeReadView(AuthenticatedAPIView):
             ),
             **error_responses(401),
         },
+        examples=[
+            OpenApiExample("marked", value={"message": "1 nudge(s) marked read.", "marked": 1}, response_only=True)
+        ],
         tags=["network"],
     )
     def post(self, request):
@@ -189,6 +258,27 @@ class FollowRequestListView(AuthenticatedAPIView):
     @extend_schema(
         summary="Pending follow requests to you (incoming) or from you (outgoing), newest first",
         responses={200: FollowRequestListSerializer, **error_responses(401)},
+        examples=[
+            OpenApiExample(
+                "incoming",
+                value={
+                    "direction": "incoming",
+                    "requests": [
+                        {"id": 77, "username": "bob", "since": "2025-06-19T08:15:00Z"},
+                        {"id": 61, "username": "alice", "since": "2025-06-18T21:40:12Z"},
+                    ],
+                },
+                response_only=True,
+            ),
+            OpenApiExample(
+                "outgoing",
+                value={
+                    "direction": "outgoing",
+                    "requests": [{"id": 80, "username": "alice", "since": "2025-06-19T09:02:33Z"}],
+                },
+                response_only=True,
+            ),
+        ],
         tags=["network"],
     )
     def get(self, request):
@@ -212,6 +302,15 @@ class FollowRequestView(AuthenticatedAPIView):
         operation_id="follow_request_delete",
         summary="Reject a request made to you, or cancel one you made",
         responses={200: MessageSerializer, **error_responses(401, 404, 429)},
+        examples=[
+            OpenApiExample(
+                "rejected (you were asked)", value={"message": "You rejected bob's request."}, response_only=True
+            ),
+            OpenApiExample(
+                "cancelled (you asked)", value={"message": "You no longer ask to follow alice."}, response_only=True
+            ),
+            REQUEST_NOT_FOUND,
+        ],
         tags=["network"],
     )
     def delete(self, request, request_id):
@@ -229,6 +328,10 @@ class FollowRequestAcceptView(AuthenticatedAPIView):
         summary="Accept a request made to you: the requester now follows you",
         request=None,
         responses={200: MessageSerializer, **error_responses(401, 404, 429)},
+        examples=[
+            OpenApiExample("accepted", value={"message": "bob now follows you."}, response_only=True),
+            REQUEST_NOT_FOUND,
+        ],
         tags=["network"],
     )
     def post(self, request, request_id):
@@ -249,6 +352,13 @@ class BlockListView(AuthenticatedAPIView):
             200: inline_serializer("BlockList", {"blocks": BlockEntrySerializer(many=True)}),
             **error_responses(401),
         },
+        examples=[
+            OpenApiExample(
+                "blocks",
+                value={"blocks": [{"username": "bob", "since": "2025-06-19T07:30:00Z"}]},
+                response_only=True,
+            )
+        ],
         tags=["network"],
     )
     def get(self, request):
@@ -264,6 +374,12 @@ class BlockView(AuthenticatedAPIView):
         summary="Block `username`: ends follows and requests both ways; neither can follow the other",
         request=None,
         responses={201: MessageSerializer, **error_responses(400, 401, 404, 409, 429)},
+        examples=[
+            OpenApiExample("blocked", value={"message": "You block bob."}, response_only=True, status_codes=["201"]),
+            error_example("cannot_block_self", 400, "You cannot block yourself."),
+            USER_NOT_FOUND,
+            error_example("already_blocking", 409, "You already block bob."),
+        ],
         tags=["network"],
     )
     def post(self, request, username):
@@ -275,6 +391,10 @@ class BlockView(AuthenticatedAPIView):
         operation_id="block_delete",
         summary="Unblock `username` (ended follows do not come back)",
         responses={200: MessageSerializer, **error_responses(400, 401, 404, 429)},
+        examples=[
+            OpenApiExample("unblocked", value={"message": "You no longer block bob."}, response_only=True),
+            error_example("not_blocking", 404, "You do not block bob."),
+        ],
         tags=["network"],
     )
     def delete(self, request, username):
