@@ -247,15 +247,32 @@ def statements(cluster, side, server):
                 "WHERE d.datname = %s ORDER BY s.toplevel DESC, s.calls DESC, s.query",
                 [side.database],
             ).fetchall()
-            counted[kind] = {
-                # Sent by the application (BEGIN, COMMIT and the health check's SELECT 1 included) ...
-                "per_request": sum(calls for top, calls, _ in rows if top) / len(sent),
-                # ... and run inside them: trigger functions' statements, foreign-key checks.
-                "nested_per_request": sum(calls for top, calls, _ in rows if not top) / len(sent),
-                "statements": [[top, calls / len(sent), " ".join(query.split())[:200]] for top, calls, query in rows],
-            }
+            counted[kind] = per_request(
+                [[top, calls / len(sent), " ".join(query.split())[:200]] for top, calls, query in rows]
+            )
     side.unfollow_all()
     return counted
+
+
+def server_side(toplevel, query):
+    """A statement the server runs for the app's: the count trigger's (nested), or a foreign-key check.
+
+    rr_network's foreign keys are deferred: their checks run at COMMIT, outside any
+    statement, so pg_stat_statements records them as top-level; they are known by the
+    query PostgreSQL's referential-integrity triggers write.
+    """
+    return not toplevel or (" FROM ONLY " in query and query.endswith("FOR KEY SHARE OF x"))
+
+
+def per_request(statements):
+    """Counts a request from [[toplevel, calls a request, query]]: what the app sends, what the server adds."""
+    return {
+        # Sent by the application: BEGIN, COMMIT and the health check's SELECT 1 included ...
+        "per_request": sum(calls for top, calls, query in statements if not server_side(top, query)),
+        # ... and run by the server for them: trigger functions' statements, foreign-key checks.
+        "nested_per_request": sum(calls for top, calls, query in statements if server_side(top, query)),
+        "statements": statements,
+    }
 
 
 def run_wrk(script, url, connections, seconds, *args):
@@ -304,20 +321,24 @@ def worker_rss_kib(server):
 
 
 def one_round(sides, servers, cluster, seconds):
-    """Every scenario once for each side, then the raw-SQL ceiling: {side label or 'raw': {scenario: figures}}."""
-    out = {}
-    for side in sides:
-        server = servers[side.label]
-        figures = {}
-        figures["ceiling"] = run_wrk("ceiling.lua", server.url, CLIENTS, seconds, side.clients_file)
-        figures["follow"] = run_wrk("follow.lua", server.url, CLIENTS, seconds, side.clients_file)
-        side.unfollow_all()
-        for size in LIST_SIZES:
-            figures[f"list_{size}"] = run_wrk("list.lua", server.url, CLIENTS, seconds, side.viewer_files[size], size)
-        figures["rss_after_lists_kib"] = worker_rss_kib(server)
-        for size in LIST_SIZES:
-            figures[f"list_{size}_alone"] = run_wrk("list.lua", server.url, 1, seconds, side.viewer_files[size], size)
-        out[side.label] = figures
+    """Every scenario once, the sides alternating scenario by scenario, then the raw-SQL ceiling.
+
+    Returns {side label or 'raw': {scenario: figures}}.
+    """
+    out = {side.label: {} for side in sides}
+    scenarios = [
+        ("ceiling", "ceiling.lua", CLIENTS, lambda side: [side.clients_file]),
+        ("follow", "follow.lua", CLIENTS, lambda side: [side.clients_file]),
+        *((f"list_{n}", "list.lua", CLIENTS, lambda side, n=n: [side.viewer_files[n], n]) for n in LIST_SIZES),
+        *((f"list_{n}_alone", "list.lua", 1, lambda side, n=n: [side.viewer_files[n], n]) for n in LIST_SIZES),
+    ]
+    for name, script, connections, args in scenarios:
+        for side in sides:
+            out[side.label][name] = run_wrk(script, servers[side.label].url, connections, seconds, *args(side))
+            if name == "follow":
+                side.unfollow_all()
+            if name == f"list_{max(LIST_SIZES)}":
+                out[side.label]["rss_after_lists_kib"] = worker_rss_kib(servers[side.label])
     first = sides[0]
     raw = {}
     for size in LIST_SIZES:
@@ -480,7 +501,7 @@ def table(results):
         loads = sorted({sides[label][index][3] for label in labels})
         lines.append(f"| {name} | " + " | ".join(cells) + f" | {', '.join(loads)} |")
     kinds = ("ceiling", "follow", "unfollow", *(f"list_{size}" for size in LIST_SIZES))
-    for key, what in (("per_request", "sent by the app"), ("nested_per_request", "run inside them (triggers, FKs)")):
+    for key, what in (("per_request", "sent by the app"), ("nested_per_request", "run by the server (trigger, FKs)")):
         cells = [
             " / ".join(_per_request(results["sides"][label]["statements"][kind][key]) for kind in kinds)
             for label in labels
@@ -532,7 +553,7 @@ def rows(results, label=None):
     out.append(("7 wrk", "statements sent a request (pg_stat_statements): ceiling / follow / unfollow / list 10 / 1,000",
                 " / ".join(_per_request(counts[kind]["per_request"]) for kind in kinds)
                 + " (+ " + " / ".join(_per_request(counts[kind]["nested_per_request"]) for kind in kinds)
-                + " inside triggers and FK checks)", "", ""))  # fmt: skip
+                + " run by the count trigger and foreign-key checks)", "", ""))  # fmt: skip
     start = side["rss_start_kib"]
     after = max(r[label]["rss_after_lists_kib"] for r in results["rounds"])
     out.append(("7 wrk", "worker RSS after the list loads : start", f"{after / start:.2f}x ({after / 1024:.0f} MiB)",
@@ -565,7 +586,14 @@ def main(argv=None):
     parser.add_argument("--label", default="this", help="the name of this checkout's column")
     parser.add_argument("--compare", action="append", default=[], metavar="LABEL=TREE")
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--report", type=Path, metavar="JSON", help="print the table of a saved run, measure nothing")
     args = parser.parse_args(argv)
+    if args.report:
+        saved = json.loads(args.report.read_text())
+        for side in saved["sides"].values():
+            side["statements"] = {kind: per_request(c["statements"]) for kind, c in side["statements"].items()}
+        print(table(saved))
+        return 0
     trees = [(args.label, env.REPO)] + [tuple(item.split("=", 1)) for item in args.compare]
     env.RESULTS.mkdir(parents=True, exist_ok=True)
     results = run(
