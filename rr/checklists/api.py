@@ -170,7 +170,11 @@ class RegretsView(AuthenticatedAPIView):
         operation_id="regret_list",
         summary="The regrets of one of the user's checklists",
         responses={200: RegretSerializer(many=True), **error_responses(401, 404)},
-        examples=[CHECKLIST_NOT_FOUND],
+        examples=[
+            # Wrapped in a list by drf-spectacular, as for every many=True response.
+            OpenApiExample("a regret", value=CHECKLIST_EXAMPLE["regrets"][1], response_only=True),
+            CHECKLIST_NOT_FOUND,
+        ],
         tags=["checklists"],
     )
     def get(self, request, checklist_id):

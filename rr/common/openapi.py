@@ -58,6 +58,13 @@ REQUEST_EXAMPLES = {
     "account_create_or_login": {"username": "mobiledev", "password": "correct horse battery"},
     "account_password_set": {"password": "a new sturdy passphrase", "current_password": "correct horse battery"},
     "network_settings_set": {"follow_approval": True, "daily_goal": 0.25},
+    "token_refresh": {"refresh": "eyJhbGciOiJIUzI1NiIs…"},
+    "token_revoke": {"refresh": "eyJhbGciOiJIUzI1NiIs…"},
+    "account_recover": {
+        "username": "mobiledev",
+        "code": "K7Q4M-2XKDH-9PLFW-RT3CE",
+        "password": "a new sturdy passphrase",
+    },
 }
 ENTRY = {
     "id": 42,
@@ -85,7 +92,30 @@ ACCOUNT = {
     "date_joined": "2025-06-18T16:58:02Z",
     "tokens": {"refresh": "eyJhbGciOiJIUzI1NiIs…", "access": "eyJhbGciOiJIUzI1NiIs…"},
 }
+TOKENS = ACCOUNT["tokens"]
 RESPONSE_EXAMPLES = {
+    ("token_refresh", 200): TOKENS,
+    ("token_revoke", 200): {"message": "Logged out."},
+    ("account_password_set", 200): {"message": "Password set. Every other session has ended.", "tokens": TOKENS},
+    ("account_recover", 200): ACCOUNT,
+    ("session_list", 200): [
+        {
+            "id": 31,
+            "created_at": "2025-06-18T16:58:02Z",
+            "last_used_at": "2025-06-19T07:12:40Z",
+            "client": "RegretRegret/2.3 (iPhone; iOS 17.5)",
+            "current": True,
+        },
+        {
+            "id": 27,
+            "created_at": "2025-06-02T19:20:11Z",
+            "last_used_at": "2025-06-15T21:03:09Z",
+            "client": "Mozilla/5.0 (X11; Linux x86_64) Chrome/126.0",
+            "current": False,
+        },
+    ],
+    ("session_end", 200): {"message": "Session ended."},
+    ("sessions_end_others", 200): {"message": "1 other session(s) ended.", "ended": 1},
     ("account_create_or_login", 201): ACCOUNT,
     ("account_create_or_login", 200): ACCOUNT,
     ("account_get", 200): {field: value for field, value in ACCOUNT.items() if field != "tokens"},

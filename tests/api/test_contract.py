@@ -111,19 +111,10 @@ def _json_schema(node, components):
     return {"anyOf": [converted, {"type": "null"}]} if node.get("nullable") else converted
 
 
-# Operations whose success answers have no example yet (all from before the social
-# endpoints); every other 2xx JSON answer must show one.
-SUCCESS_WITHOUT_EXAMPLE = {
-    "token_refresh",
-    "sessions_end_others",
-    "token_revoke",
-    "account_password_set",
-    "account_recover",
-    "session_list",
-    "session_end",
-    "account_export",
-    "regret_list",
-}
+# Operations whose success answer has no example; every other 2xx JSON answer must show one.
+# The export's schema documents only its `account` (rr/accounts/export.py returns more), so
+# no true example of it would pass the check below.
+SUCCESS_WITHOUT_EXAMPLE = {"account_export"}
 
 
 def test_every_example_is_a_body_the_schema_allows(committed):
