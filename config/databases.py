@@ -17,6 +17,8 @@ Everything comes from explicit variables, nothing is guessed from a URL:
 from django.core.exceptions import ImproperlyConfigured
 
 POSTGRESQL = "django.db.backends.postgresql"
+# What config/settings.py serves with: Django's backend, its health check without a round trip.
+POSTGRESQL_ENGINE = "rr.common.postgresql"
 POOL_MODES = {"", "session", "transaction"}
 
 
@@ -52,7 +54,7 @@ def configure_databases(databases, environ, parse):
             f"DATABASE_POOL_MODE must be 'session' or 'transaction' (or unset), not {pool_mode!r}; "
             "PgBouncer's statement mode cannot run transactions."
         )
-    if (pool_mode or direct_url or replica_url) and default["ENGINE"] != POSTGRESQL:
+    if (pool_mode or direct_url or replica_url) and default["ENGINE"] not in (POSTGRESQL, POSTGRESQL_ENGINE):
         raise ImproperlyConfigured(
             "DATABASE_POOL_MODE, DIRECT_DATABASE_URL and DATABASE_REPLICA_URL need a PostgreSQL DATABASE_URL."
         )

@@ -8,7 +8,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from config.databases import configure_databases
+from config.databases import POSTGRESQL, POSTGRESQL_ENGINE, configure_databases
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -102,8 +102,11 @@ if os.environ.get("DATABASE_URL"):
             conn_health_checks=True,
         )
     }
-    if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    if DATABASES["default"]["ENGINE"] != POSTGRESQL:
         raise ImproperlyConfigured("DATABASE_URL must name a PostgreSQL database: the product runs on PostgreSQL only.")
+    # Django's backend with a health check that costs no round trip on a quiet connection
+    # (rr/common/postgresql/base.py): CONN_HEALTH_CHECKS without a `SELECT 1` per request.
+    DATABASES["default"]["ENGINE"] = POSTGRESQL_ENGINE
 elif CODE_ONLY:
     # Django's placeholder backend: makemigrations skips it when it checks the applied history.
     DATABASES = {"default": {"ENGINE": "django.db.backends.dummy"}}
@@ -116,9 +119,12 @@ DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", int(os.environ.get
 configure_databases(
     DATABASES,
     os.environ,
-    lambda url: dj_database_url.parse(
-        url, conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")), conn_health_checks=True
-    ),
+    lambda url: {
+        **dj_database_url.parse(
+            url, conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")), conn_health_checks=True
+        ),
+        "ENGINE": POSTGRESQL_ENGINE,
+    },
 )
 DATABASE_POOL_MODE = os.environ.get("DATABASE_POOL_MODE", "").strip().lower()
 DATABASE_ROUTERS = ["rr.common.routers.ReplicaRouter"]

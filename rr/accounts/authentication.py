@@ -38,12 +38,9 @@ class SessionJWTAuthentication(JWTAuthentication):
     def get_user(self, validated_token):
         # Imported here: DRF imports this module while its views load, which the models
         # themselves may be doing (rr.accounts.models -> rr.network.graph -> DRF).
-        from rr.accounts.models import User
+        from rr.accounts.selectors import user_for_request
 
-        try:
-            user = User.objects.get(pk=_user_id(validated_token))
-        except User.DoesNotExist:
-            user = None
+        user = user_for_request(user_id=_user_id(validated_token))
         if user is None or not user.is_active:
             raise AuthenticationFailed("User not found or inactive.", code="user_not_found")
         if not tokens.issued_in_time(validated_token.payload, user):
