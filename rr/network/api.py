@@ -29,9 +29,15 @@ TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 
 class TimestampField(serializers.DateTimeField):
-    """An aware datetime as YYYY-MM-DDTHH:MM:SSZ (UTC), without DRF's per-call format look-ups."""
+    """An aware datetime as YYYY-MM-DDTHH:MM:SSZ (UTC), without DRF's per-call format look-ups.
+
+    Text is taken as it is: the list selectors have PostgreSQL format their timestamps
+    in this very format (rr.network.selectors.TIMESTAMP_SQL).
+    """
 
     def to_representation(self, value):
+        if type(value) is str:
+            return value
         return value.astimezone(UTC).strftime(TIMESTAMP_FORMAT)
 
 
@@ -350,9 +356,7 @@ class NetworkListView(AuthenticatedAPIView):
             raise ServiceError("list_type must be 'following' or 'followers'.", field="list_type")
         page_size = _positive_int(request, "page_size", PAGE_SIZE, MAX_PAGE_SIZE)
         cursor = _positive_int(request, "cursor", None, CURSOR_MAX)
-        links = selectors.network_links(user=request.user, kind=list_type)
-        count = links.count()
-        page = list((links.filter(id__lt=cursor) if cursor else links)[: page_size + 1])
+        page, count = selectors.network_page(user=request.user, kind=list_type, cursor=cursor, limit=page_size + 1)
         has_more = len(page) > page_size
         page = page[:page_size]
         users = NetworkUserSerializer(social_selectors.entries_stats(viewer=request.user, rows=page), many=True).data

@@ -87,11 +87,12 @@ def strength(kept_dates, first_date, today):
     """Loop's habit score of the kept dates from `first_date` to `today` (see the module docstring)."""
     if first_date is None or first_date > today:
         return Decimal("0")
+    # Days as ordinals: the same arithmetic in the same order as walking dates, a
+    # fifth of the time (a list page computes it for every entry).
+    kept = {day.toordinal() for day in kept_dates}
     value = 0.0
-    day = first_date
-    while day < today:
-        value = value * STRENGTH_MULTIPLIER + (1 - STRENGTH_MULTIPLIER) * (day in kept_dates)
-        day += timedelta(days=1)
+    for day in range(first_date.toordinal(), today.toordinal()):
+        value = value * STRENGTH_MULTIPLIER + (1 - STRENGTH_MULTIPLIER) * (day in kept)
     if today in kept_dates:
         value = value * STRENGTH_MULTIPLIER + (1 - STRENGTH_MULTIPLIER)
     return Decimal(repr(min(max(value, 0.0), 1.0))).quantize(STRENGTH_PLACES, rounding=ROUND_HALF_UP)
@@ -151,22 +152,27 @@ def history(*, user, days, now=None):
     )
 
 
-# For a page of list entries: per user, the kept local dates since a start date, the first
-# local date in that window, the latest checklist's local date and offset. One statement
-# for the whole page. Kept: score <= goal and at least one regret (score < 1 implies one;
-# a score of 1 with goal 1 needs the EXISTS).
+# For a page of list entries: per user, the first local date since a start date, the
+# latest local date and its offset, and the kept local dates. One statement and one row
+# per user for the whole page: the days are folded into an array by PostgreSQL, so a
+# page of 1,000 users with a month of checklists each returns 1,000 rows, not 30,000.
+# Kept: score <= goal and at least one regret (score < 1 implies one; a score of 1 with
+# goal 1 needs the EXISTS).
 _KEPT_SQL = f"""
-    SELECT d.user_id, d.local_date, d.offset_minutes,
-        d.score <= u.daily_goal AND (d.score < 1 OR EXISTS (SELECT 1 FROM rr_regret r WHERE r.checklist_id = d.id))
+    SELECT d.user_id, min(d.local_date), max(d.local_date),
+        (array_agg(d.offset_minutes ORDER BY d.local_date DESC))[1],
+        array_agg(d.local_date) FILTER (WHERE d.kept)
     FROM (
-        SELECT DISTINCT ON (c.user_id, local_date) c.user_id, {LOCAL_DATE_SQL} AS local_date, c.id, c.score,
-            {OFFSET_MINUTES_SQL} AS offset_minutes
+        SELECT DISTINCT ON (c.user_id, local_date) c.user_id, {LOCAL_DATE_SQL} AS local_date,
+            {OFFSET_MINUTES_SQL} AS offset_minutes,
+            c.score <= u.daily_goal
+            AND (c.score < 1 OR EXISTS (SELECT 1 FROM rr_regret r WHERE r.checklist_id = c.id)) AS kept
         FROM rr_checklist c
+        JOIN rr_user u ON u.id = c.user_id
         WHERE c.user_id = ANY(%s) AND c.created_at >= %s
         ORDER BY c.user_id, local_date, c.created_at, c.id
     ) d
-    JOIN rr_user u ON u.id = d.user_id
-    ORDER BY d.user_id, d.local_date
+    GROUP BY d.user_id
 """
 
 
@@ -178,16 +184,13 @@ class Stats:
 
 
 def _kept_since(user_ids, since):
-    per_user = {}
     # As history(): the network list reading these may be on the replica.
     with connections[router.db_for_read(Checklist)].cursor() as cursor:
         cursor.execute(_KEPT_SQL, [list(user_ids), since])
-        for user_id, local_date, offset, kept in cursor.fetchall():
-            entry = per_user.setdefault(user_id, {"kept": set(), "first": local_date, "last": (local_date, offset)})
-            if kept:
-                entry["kept"].add(local_date)
-            entry["last"] = (local_date, offset)
-    return per_user
+        return {
+            user_id: {"kept": set(kept or ()), "first": first, "last": (last, offset)}
+            for user_id, first, last, offset, kept in cursor.fetchall()
+        }
 
 
 def users_stats(user_ids, *, now=None):

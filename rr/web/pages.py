@@ -161,10 +161,9 @@ def history(request):
 
 def _page(request, user, kind):
     """One page of a list, keyset-paginated by link id like GET /api/network/list/."""
-    links = network_selectors.network_links(user=user, kind=kind)
     raw = request.GET.get(kind, "")
     cursor = int(raw) if raw.isascii() and raw.isdigit() and 0 < len(raw) <= 18 else None
-    rows = list((links.filter(id__lt=cursor) if cursor else links)[: FRIENDS_PAGE_SIZE + 1])
+    rows, count = network_selectors.network_page(user=user, kind=kind, cursor=cursor, limit=FRIENDS_PAGE_SIZE + 1)
     more = len(rows) > FRIENDS_PAGE_SIZE
     rows = rows[:FRIENDS_PAGE_SIZE]
     entries = []
@@ -177,7 +176,7 @@ def _page(request, user, kind):
         entries.append(entry)
     return {
         "kind": kind,
-        "count": links.count(),
+        "count": count,
         "entries": entries,
         "next_cursor": rows[-1]["link_id"] if more else None,
         "cursor": cursor,

@@ -43,7 +43,7 @@ def test_follow_creates_the_link_and_moves_both_counts(make_user):
 
 @pytest.mark.parametrize("allow_networking", [True, False])
 def test_the_entry_read_back_is_the_lists_row(make_user, follow, checklist, allow_networking):
-    """network_user_annotated (one hand-written statement) agrees with network_links (the ORM)."""
+    """network_user_annotated (the follow's read-back) agrees with network_page (the list's statement)."""
     me, them, fan = make_user(password=None), make_user(password=None), make_user(password=None)
     checklist(them, datetime(2025, 6, 17, 9, 0, tzinfo=PLUS_8), total=2, resolved=1)
     checklist(them, datetime(2025, 6, 19, 1, 0, 7, 250000, tzinfo=PLUS_8), total=4, resolved=1)
@@ -53,7 +53,8 @@ def test_the_entry_read_back_is_the_lists_row(make_user, follow, checklist, allo
     assert (entry["regret_index"], entry["checklist_created_at"]) == (0.75, "2025-06-18T17:00:07Z")
     assert (entry["followers_count"], entry["following_count"], entry["follows_you"]) == (2, 1, True)
     User.objects.filter(pk=them.pk).update(allow_networking=allow_networking)
-    (listed,) = selectors.network_links(user=me, kind="following")
+    (listed,), count = selectors.network_page(user=me, kind="following", limit=10)
+    assert count == 1
     del listed["link_id"]
     assert selectors.network_user_annotated(user=me, target_id=them.pk) == listed
 

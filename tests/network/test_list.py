@@ -1,4 +1,4 @@
-"""network_links, through GET /api/network/list/<following|followers>/."""
+"""network_page, through GET /api/network/list/<following|followers>/."""
 
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
