@@ -29,6 +29,7 @@ deletions through the plain ORM mid-storm), tests/network/test_user_delete.py.
 """
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.apps import apps
@@ -230,6 +231,52 @@ def pair_unlink(a_id, b_id):
         return cursor.rowcount
 
 
+@dataclass(frozen=True)
+class Read:
+    """A read that a follow runs under its locks, after its insert: `sql` with the named
+    `params`, its one row (or None) handed to `load`, whose result link_create returns."""
+
+    sql: str
+    params: dict
+    load: Callable
+
+
+# The follow in one round trip (link_create): the users' lock, then the insert if no rung
+# of follow_refusal refuses it, then what the ladder needs when it did not go in, then the
+# caller's read, sent as one query string like _LINK_DELETE_SQL. Each statement takes
+# its own snapshot once the lock is granted, so the insert's conditions and the ladder
+# see every block, link and user change committed before (their writers take the same
+# lock); the insert's conditions are the ladder's rungs, so a row inserted is a follow
+# the ladder allows. A target that approves followers is left to the transaction path
+# when a request is to be recorded instead (its insert lives in rr.social). Measured in
+# process: BEGIN, lock, block check, insert, read, COMMIT were six round trips.
+_FOLLOW_SQL = f"""
+    {_lock_sql(NO_KEY_UPDATE, False).replace("%s", "%(follow_ids)s")};
+    INSERT INTO rr_network (follower_id, following_id, created_at)
+    SELECT %(follower)s, %(following)s, %(follow_at)s
+    WHERE %(follower)s <> %(following)s
+    AND EXISTS (SELECT 1 FROM rr_user WHERE id = %(follower)s AND is_active)
+    AND EXISTS (
+        SELECT 1 FROM rr_user WHERE id = %(following)s AND is_active AND allow_networking
+        AND NOT (follow_approval AND %(requests)s)
+    )
+    AND NOT EXISTS (
+        SELECT 1 FROM rr_block WHERE (blocker_id = %(follower)s AND blocked_id = %(following)s)
+        OR (blocker_id = %(following)s AND blocked_id = %(follower)s)
+    )
+    AND NOT EXISTS (SELECT 1 FROM rr_network WHERE follower_id = %(follower)s AND following_id = %(following)s)
+    ON CONFLICT DO NOTHING RETURNING id;
+    SELECT EXISTS (
+        SELECT 1 FROM rr_block WHERE (blocker_id = %(follower)s AND blocked_id = %(following)s)
+        OR (blocker_id = %(following)s AND blocked_id = %(follower)s)
+    ), EXISTS (SELECT 1 FROM rr_network WHERE follower_id = %(follower)s AND following_id = %(following)s)
+"""
+
+
+def _run_read(cursor, read):
+    return read.load(cursor.fetchone()) if read is not None else None
+
+
 def link_create(*, follower, target, read=None, request=None):
     """Make `follower` follow `target`; a NewLink, or the ladder's refusal raised.
 
@@ -238,17 +285,47 @@ def link_create(*, follower, target, read=None, request=None):
     rung), a refusal like the others, never an error or a second row.
     Hand-written rather than `Network.objects.create()`: the ORM insert cannot say
     "unless it exists" and would need a savepoint to survive the duplicate.
-    `read()`, if given, runs after the insert under the same locks (a response that
-    a deletion of either user must wait for).
+    `read` (a Read), if given, runs after the insert under the same locks (a response
+    that a deletion of either user must wait for); NewLink.read is what it loaded.
 
     Issue 12: a block either way is a refusal (404, not announced). When the target
     has `follow_approval` on and `request` is given, `request()` runs under the same
     locks instead of the insert (it records a pending request; no link, no count) and
     its result is returned; "already following" is still refused first.
+
+    One round trip (_FOLLOW_SQL) decides every case but that request, which then runs
+    in a transaction of its own: lock, ladder, request.
     """
     created_at = timezone.now()
+    params = {
+        "follow_ids": sorted({follower.pk, target.pk}),
+        "follower": follower.pk,
+        "following": target.pk,
+        "follow_at": created_at,
+        "requests": request is not None,
+        **(read.params if read is not None else {}),
+    }
 
-    def attempt():
+    def one_round_trip():
+        with connection.cursor() as cursor:
+            cursor.execute(_FOLLOW_SQL + (f"; {read.sql}" if read is not None else ""), params)
+            users = {row[0]: UserState(*row[1:]) for row in cursor.fetchall()}
+            cursor.nextset()
+            inserted = cursor.fetchone()
+            cursor.nextset()
+            blocked, linked = cursor.fetchone()
+            cursor.nextset()
+            shown = _run_read(cursor, read)
+        if inserted is not None:
+            return NewLink(inserted[0], created_at, shown)
+        error = follow_refusal(follower=follower, target=target, users=users, blocked=blocked)
+        if error is None and linked:
+            error = follow_refusal(follower=follower, target=target, users=users, linked=True)
+        if error is None:
+            return None  # a request to record (or a race the unique constraint settled): the transaction decides
+        raise error
+
+    def in_transaction():
         users = users_lock([follower.pk, target.pk])
         blocked = block_between(follower.pk, target.pk)
         error = follow_refusal(follower=follower, target=target, users=users, blocked=blocked)
@@ -260,12 +337,15 @@ def link_create(*, follower, target, read=None, request=None):
             with connection.cursor() as cursor:
                 cursor.execute(_LINK_INSERT_SQL, {"follower": follower.pk, "following": target.pk, "at": created_at})
                 row = cursor.fetchone()
-            if row is not None:
-                return NewLink(row[0], created_at, read() if read is not None else None)
+                if row is not None:
+                    if read is not None:
+                        cursor.execute(read.sql, read.params)
+                    return NewLink(row[0], created_at, _run_read(cursor, read))
             error = follow_refusal(follower=follower, target=target, users=users, linked=True)
         raise error
 
-    return write(attempt)
+    new = write(one_round_trip, own_transaction=False)
+    return new if new is not None else write(in_transaction)
 
 
 # The lock and the DELETE sent as one query string: one round trip instead of four

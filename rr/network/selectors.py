@@ -1,10 +1,11 @@
 """Reads of the follow graph: the lists, in a fixed number of queries whatever their length."""
 
-from django.db import connection, connections, router
+from django.db import connections, router
 
 from rr.accounts.selectors import user_by_username
 from rr.checklists.services import checklist_latest_bound
 from rr.common.errors import NotFound
+from rr.network import graph
 from rr.network.models import Network
 
 LIST_KINDS = ("following", "followers")
@@ -122,14 +123,17 @@ _USER_ENTRY_SQL = f"""
 """
 
 
-def network_user_annotated(*, user, target_id):
-    """One user as a row of network_page (without `link_id`), as `user` sees them."""
-    with connection.cursor() as cursor:
-        cursor.execute(_USER_ENTRY_SQL, {"viewer": user.pk, "target": target_id, "bound": checklist_latest_bound()})
-        row = cursor.fetchone()
-    if row is None:  # deleted since the caller looked it up
-        raise NotFound("No such user.", code="user_not_found")
-    return dict(zip(_ENTRY_KEYS, row, strict=True))
+def network_user_read(*, user, target_id):
+    """One user as a row of network_page (without `link_id`), as `user` sees them, as a
+    graph.Read: the follow runs it under its locks (rr.network.graph.link_create)."""
+
+    def load(row):
+        if row is None:  # deleted since the caller looked it up
+            raise NotFound("No such user.", code="user_not_found")
+        return dict(zip(_ENTRY_KEYS, row, strict=True))
+
+    params = {"viewer": user.pk, "target": target_id, "bound": checklist_latest_bound()}
+    return graph.Read(_USER_ENTRY_SQL, params, load)
 
 
 def networking_described(user):

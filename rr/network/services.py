@@ -51,7 +51,7 @@ def network_follow_shown(*, follower, target):
     return _follow(
         follower=follower,
         target=target,
-        read=lambda: selectors.network_user_annotated(user=follower, target_id=target.pk),
+        read=selectors.network_user_read(user=follower, target_id=target.pk),
     )
 
 
@@ -66,7 +66,7 @@ def network_follow_or_request(*, follower, target):
     new = graph.link_create(
         follower=follower,
         target=target,
-        read=lambda: selectors.network_user_annotated(user=follower, target_id=target.pk),
+        read=selectors.network_user_read(user=follower, target_id=target.pk),
         request=lambda: follow_request_insert(requester=follower, target=target),
     )
     if not isinstance(new, graph.NewLink):

@@ -1,8 +1,10 @@
 """network_follow, through POST /api/network/follow/<username>/."""
 
 import threading
+import time
 from datetime import datetime, timedelta, timezone
 
+import psycopg
 import pytest
 from django.db import connection
 
@@ -11,6 +13,7 @@ from rr.accounts.models import User
 from rr.common.errors import Forbidden, NotFound, Unauthorized
 from rr.network import selectors, services
 from rr.network.models import Network
+from tests.hardening.conftest import live_database_url
 from tests.network.helpers import ENTRY_FIELDS, LEGACY_NAMES, url
 from tests.support.clients import client_for
 from tests.support.counts import assert_counts_exact, counts
@@ -56,7 +59,10 @@ def test_the_entry_read_back_is_the_lists_row(make_user, follow, checklist, allo
     (listed,), count = selectors.network_page(user=me, kind="following", limit=10)
     assert count == 1
     del listed["link_id"]
-    assert selectors.network_user_annotated(user=me, target_id=them.pk) == listed
+    read = selectors.network_user_read(user=me, target_id=them.pk)
+    with connection.cursor() as cursor:
+        cursor.execute(read.sql, read.params)
+        assert read.load(cursor.fetchone()) == listed
 
 
 def test_follow_back_is_seen_in_the_entry(make_user, follow):
@@ -132,49 +138,71 @@ def test_a_follower_gone_since_authentication_cannot_follow(make_user):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_target_deleted_right_after_the_follow_still_gets_a_201(make_user, monkeypatch):
-    """The response is read in the follow's transaction: a deletion waits for it, no 500."""
+def test_a_target_deleted_right_after_the_follow_still_gets_a_201(make_user):
+    """The response is read under the follow's locks, after its insert: a deletion waits for it, no 500."""
     me, them = make_user(password=None), make_user(password=None)
-    real_read = selectors.network_user_annotated
-    deleter_pid = []
-    deleter_errors = []
-    deleter_ready = threading.Event()
+    responses, deleter_errors, deleter_pid = [], [], []
+
+    def follow():
+        try:
+            responses.append(client_for(me).post(url("follow", them.username)))
+        finally:
+            flush_stats_and_close()
 
     def delete_them():
         try:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_backend_pid()")
                 deleter_pid.append(cursor.fetchone()[0])
-            deleter_ready.set()
             account_services.user_delete(user=them)
         except BaseException as exc:  # reported by the test below
             deleter_errors.append(exc)
-            deleter_ready.set()
         finally:
             flush_stats_and_close()
 
-    deleter = threading.Thread(target=delete_them)
-
-    def delete_then_read(**kwargs):
+    follower, deleter = threading.Thread(target=follow), threading.Thread(target=delete_them)
+    # The follow inserts its row, then reads the target back (its latest checklist): an
+    # ACCESS EXCLUSIVE lock on rr_checklist holds it there, between the two, with its locks.
+    with psycopg.connect(live_database_url()) as locker:
+        locker.execute("LOCK TABLE rr_checklist IN ACCESS EXCLUSIVE MODE")
+        follower.start()
+        follow_pid = _wait_for(lambda: _backend_waiting_on(locker, "rr_checklist"), "the follow to read back")
+        assert _holds_row_exclusive_on(locker, follow_pid, "rr_network"), "the follow had not inserted yet"
         deleter.start()
-        assert deleter_ready.wait(10)
-        with connection.cursor() as cursor:
-            # Until the deletion finished or queues behind this transaction's locks.
-            while deleter.is_alive() and not _waits_on_a_lock(cursor, deleter_pid[0]):
-                cursor.execute("SELECT pg_sleep(0.01)")
-        return real_read(**kwargs)
+        _wait_for(lambda: deleter_pid and _waits_for_a_lock(locker, deleter_pid[0]), "the deletion to queue")
+        locker.rollback()
+    join_all([follower, deleter], 30)
 
-    # The follow has inserted its row when it reads the response back.
-    monkeypatch.setattr(selectors, "network_user_annotated", delete_then_read)
-    response = client_for(me).post(url("follow", them.username))
-    join_all([deleter], 10)
     assert not deleter_errors
-    assert response.status_code == 201
-    assert response.json()["following"]["id"] == them.pk
+    assert responses[0].status_code == 201, responses[0].content[:300]
+    assert responses[0].json()["following"]["id"] == them.pk
     assert not User.objects.filter(pk=them.pk).exists()
     assert_counts_exact()
 
 
-def _waits_on_a_lock(cursor, pid):
-    cursor.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s AND wait_event_type = 'Lock'", [pid])
-    return cursor.fetchone() is not None
+def _wait_for(predicate, what, timeout=10):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = predicate()
+        if found:
+            return found
+        time.sleep(0.02)
+    pytest.fail(f"timed out waiting for {what}")
+
+
+def _backend_waiting_on(conn, table):
+    row = conn.execute("SELECT pid FROM pg_locks WHERE relation = %s::regclass AND NOT granted", [table]).fetchone()
+    return row and row[0]
+
+
+def _holds_row_exclusive_on(conn, pid, table):
+    return conn.execute(
+        "SELECT 1 FROM pg_locks WHERE pid = %s AND relation = %s::regclass AND granted AND mode = 'RowExclusiveLock'",
+        [pid, table],
+    ).fetchone()
+
+
+def _waits_for_a_lock(conn, pid):
+    # pg_locks, not pg_stat_activity: the latter is read once per transaction, and this
+    # connection's transaction holds the table lock throughout.
+    return conn.execute("SELECT 1 FROM pg_locks WHERE pid = %s AND NOT granted", [pid]).fetchone()
