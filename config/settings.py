@@ -137,6 +137,15 @@ REPLICA_ROUTE_HEADER = env_bool("REPLICA_ROUTE_HEADER")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "rr.User"
+# argon2id at OWASP's configuration (rr/accounts/hashers.py); the others verify hashes made
+# before (the previous release's PBKDF2), and a login rehashes those with the first.
+PASSWORD_HASHERS = [
+    "rr.accounts.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
