@@ -57,6 +57,8 @@ def app_settings_env(database_url):
         "RATE_NETWORK_LIST": UNLIMITED,
         "RATE_SIGNUP": UNLIMITED,
         "RATE_LOGIN": UNLIMITED,
+        "RATE_LOGIN_NAME": UNLIMITED,
+        "RATE_PASSWORD_GUESS": UNLIMITED,
         "JWT_ACCESS_MINUTES": "240",
         # Each gunicorn worker keeps its connection for the whole run (production: 60 s),
         # so the PostgreSQL backends measured for CPU stay the same processes.

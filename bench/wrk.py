@@ -49,6 +49,7 @@ TARGETS = 50
 LIST_SIZES = (10, 1000)
 CHECKLISTS_PER_FRIEND = 30
 COUNTED = 20  # requests of each kind whose statements are counted
+PASSWORD = "bench-passphrase-42"  # the clients' (login.lua: no spaces)
 MODES = {"quick": {"rounds": 3, "seconds": 4}, "full": {"rounds": 5, "seconds": 8}}
 
 CONF = """
@@ -175,7 +176,9 @@ class Side:
                 "the clients' or targets' ids are not consecutive (bench/sql/follow_unfollow.sql needs it)"
             )
         self.viewers = {size: ids["viewers"][size] for size in LIST_SIZES}
-        tokens = self._tokens(self.clients + [self.viewers[size] for size in LIST_SIZES])
+        tokens = self._tokens(self.clients + [self.viewers[size] for size in LIST_SIZES], passwords=self.clients)
+        self.logins_file = self.files / "logins.txt"
+        self.logins_file.write_text("".join(f"{names[client]} {PASSWORD}\n" for client in self.clients))
         client_tokens, viewer_tokens = tokens[:CLIENTS], tokens[CLIENTS:]
         self.client_tokens = client_tokens
         self.clients_file = self.files / "clients.txt"
@@ -192,14 +195,19 @@ class Side:
             self.viewer_files[size].write_text(f"{token}\n" * CLIENTS)
         self.target_names = [[names[t] for t in targets] for targets in self.targets]
 
-    def _tokens(self, user_ids):
-        # Minted by the tree's own code (bench/inproc.token_for), as its API would hand them out.
+    def _tokens(self, user_ids, *, passwords):
+        # Minted by the tree's own code (bench/inproc.token_for), as its API would hand them
+        # out; the `passwords` users' passwords set by its own default hasher.
         mint = (
             "import json, sys, django; django.setup(); from bench.inproc import token_for; "
-            "print(json.dumps([token_for(int(i)) for i in sys.argv[1:]]))"
+            "from django.contrib.auth import get_user_model; "
+            "ids, hashed = json.loads(sys.argv[1]), json.loads(sys.argv[2]); "
+            "users = get_user_model().objects.filter(pk__in=hashed); "
+            "[(u.set_password(sys.argv[3]), u.save(update_fields=['password'])) for u in users]; "
+            "print(json.dumps([token_for(i) for i in ids]))"
         )
         done = subprocess.run(
-            [env.PYTHON, "-c", mint, *map(str, user_ids)],
+            [env.PYTHON, "-c", mint, json.dumps(user_ids), json.dumps(passwords), PASSWORD],
             cwd=self.tree,
             env=self.env,
             check=True,
@@ -329,6 +337,7 @@ def one_round(sides, servers, cluster, seconds):
     scenarios = [
         ("ceiling", "ceiling.lua", CLIENTS, lambda side: [side.clients_file]),
         ("follow", "follow.lua", CLIENTS, lambda side: [side.clients_file]),
+        ("login", "login.lua", CLIENTS, lambda side: [side.logins_file]),
         *((f"list_{n}", "list.lua", CLIENTS, lambda side, n=n: [side.viewer_files[n], n]) for n in LIST_SIZES),
         *((f"list_{n}_alone", "list.lua", 1, lambda side, n=n: [side.viewer_files[n], n]) for n in LIST_SIZES),
     ]
@@ -450,6 +459,8 @@ def figures_of(results, label):
     add("follow+unfollow : raw SQL (pgbench, 8 clients)",
         [s["follow"]["ops_per_s"] / r["follow"]["ops_per_s"] for s, r in zip(side, raw, strict=True)], "{:.0%}",
         [s["follow"] for s in side] + [r["follow"] for r in raw])  # fmt: skip
+    add("sign-in: POST /auth/user/, req/s (8 connections)", [s["login"]["ops_per_s"] for s in side], "{:.1f}",
+        [s["login"] for s in side])  # fmt: skip
     for size in LIST_SIZES:
         add(f"list of {size:,}: lists/s (8 connections)", [s[f"list_{size}"]["ops_per_s"] for s in side], "{:.0f}",
             [s[f"list_{size}"] for s in side])  # fmt: skip

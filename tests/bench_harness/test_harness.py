@@ -130,7 +130,8 @@ def _wrk_results(*, follow_ops, ceiling_ops, unexpected):
 
     rounds = []
     for follow, ceiling in zip(follow_ops, ceiling_ops, strict=True):
-        side = {"ceiling": run(ceiling), "follow": run(follow, bad=unexpected), "rss_after_lists_kib": 110 * 1024}
+        side = {"ceiling": run(ceiling), "follow": run(follow, bad=unexpected), "login": run(10)}
+        side["rss_after_lists_kib"] = 110 * 1024
         raw = {"follow": run(2000)}
         for size in wrk.LIST_SIZES:
             side[f"list_{size}"] = run(50)
