@@ -10,7 +10,9 @@ def day(checklist):
     """A checklist of `user` on UTC day `on` (a date) with `total` regrets, `resolved` of them done."""
 
     def make(user, on, *, total=1, resolved=None):
-        at = datetime(on.year, on.month, on.day, 12, tzinfo=UTC)
+        # Noon of that day; today before noon, now: a checklist dated ahead of the server's
+        # clock is refused (rr/checklists/services.py FUTURE_TOLERANCE).
+        at = min(datetime(on.year, on.month, on.day, 12, tzinfo=UTC), datetime.now(UTC))
         return checklist(user, at, total=total, resolved=total if resolved is None else resolved)
 
     return make

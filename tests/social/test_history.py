@@ -80,9 +80,11 @@ def test_daily_goal_decides_what_is_kept(client, user, day):
 
 
 def test_legacy_duplicates_of_a_day_count_once_the_earliest(client, user):
-    first = Checklist.objects.create(user=user, created_at=datetime.now(UTC) - timedelta(hours=1), score=Decimal("0"))
+    now = datetime.now(UTC)
+    earlier = max(now - timedelta(hours=1), now.replace(hour=0, minute=0, second=0, microsecond=0))  # still today
+    first = Checklist.objects.create(user=user, created_at=earlier, score=Decimal("0"))
     Regret.objects.create(checklist=first, description="a", success=True)
-    Checklist.objects.create(user=user, created_at=datetime.now(UTC), score=Decimal("1"))
+    Checklist.objects.create(user=user, created_at=now, score=Decimal("1"))
 
     today = client.get(URL, {"days": 1}).json()["days"][0]
 
