@@ -23,18 +23,21 @@ from tests.cluster.session_audit import session_state, statement_count
 
 pytestmark = pytest.mark.slow
 
-# A representative subset of the suite, chosen to fit the time budget: every endpoint
-# (tests/api's bad-input table covers all of them), the network and checklist endpoint
-# tests, and the storm. Left out: accounts (the same views and services as tests/api
-# drives), the network admin and rate-limit tests (Django admin pages; Redis, not the
-# database), fuzz, legacy/migrations/ops (they run against the direct server anyway),
-# and the white-box lock tests bound to one server session (tests/cluster/pooled_run.py).
+# The endpoint tests of every API domain (tests/api's bad-input table reaches every
+# endpoint; the domain folders drive each one's answers, the social ones' advisory lock
+# and batched accepts included) and the storm. Left out: the admin and rate-limit tests
+# (Django admin pages; Redis, not the database), fuzz, legacy/migrations/ops (they run
+# against the direct server anyway), and the white-box lock tests bound to one server
+# session (tests/cluster/pooled_run.py).
 ENDPOINT_TESTS = [
     "tests/api",
+    "tests/accounts",
+    "tests/checklists",
     "tests/network",
     "--ignore=tests/network/test_admin.py",
     "--ignore=tests/network/test_rate_limits.py",
-    "tests/checklists",
+    "tests/social",
+    "--ignore=tests/social/test_admin.py",
     "tests/concurrency/test_network_storm.py",
 ]
 
@@ -87,7 +90,7 @@ def test_the_endpoint_tests_and_the_storm_pass_through_the_pooler(endpoint_run):
     tests, failures, errors = (int(suite.get(key)) for key in ("tests", "failures", "errors"))
 
     assert result.returncode == 0 and failures == errors == 0, result.stdout[-6000:] + result.stderr[-3000:]
-    assert tests > 300
+    assert tests > 700  # every domain's folder ran
     assert "session-bound lock test(s) left out" in result.stdout
     storm = [case for case in suite.iter("testcase") if "test_network_storm" in case.get("classname", "")]
     assert storm and all(case.find("skipped") is None for case in storm)
