@@ -85,6 +85,7 @@ def test_rr_user_is_held_exclusively_for_one_round_trip_of_its_own_statements(le
         ("batching_off", "0004_networking: 4 of its 5 rr_user statements sent in later round trips"),
         ("checks_validated", "0004_networking: a CHECK added validated (a full scan) under ACCESS EXCLUSIVE"),
     ],
+    ids=["batching_off", "checks_validated"],
 )
 def test_the_probe_catches_a_broken_lock_discipline(legacy_schema, tmp_path, breakage, violation):
     lines = probed_migration(legacy_schema, tmp_path, target="rr 0004", breakage=breakage)
