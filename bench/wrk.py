@@ -489,6 +489,16 @@ def _per_request(value):
     return f"{value:.0f}" if abs(value - round(value)) < 0.05 else f"{value:.2f}"
 
 
+SIDE_BY_SIDE = [
+    ("ceiling req/s", "ceiling", "ops_per_s"),
+    ("follow+unfollow ops/s", "follow", "ops_per_s"),
+    ("sign-in req/s", "login", "ops_per_s"),
+    ("list of 10, median ms (1 connection)", "list_10_alone", "median_ms"),
+    ("list of 1,000, median ms (1 connection)", "list_1000_alone", "median_ms"),
+    ("list of 1,000, lists/s (8 connections)", "list_1000", "ops_per_s"),
+]
+
+
 def table(results):
     """Markdown: one column per side (min / median / max over rounds, load average), raw SQL below."""
     labels = list(results["sides"])
@@ -532,6 +542,16 @@ def table(results):
             f"{sum(run['unexpected'] for run in runs)} / {sum(run['socket_errors'] + run['timeouts'] for run in runs)}"
         )
     lines.append("| unexpected answers / socket errors | " + " | ".join(errors) + " | |")
+    if len(labels) > 1:
+        lines += ["", f"{labels[0]} against each other side, round by round (min / median / max):", ""]
+        lines += ["| figure | " + " | ".join(f"{labels[0]} : {label}" for label in labels[1:]) + " |"]
+        lines += ["|---|" + "---|" * (len(labels) - 1)]
+        for name, key, field in SIDE_BY_SIDE:
+            cells = [
+                _spread([r[labels[0]][key][field] / r[label][key][field] for r in results["rounds"]], "{:.2f}x")
+                for label in labels[1:]
+            ]
+            lines.append(f"| {name} | " + " | ".join(cells) + " |")
     lines += ["", "Raw SQL on the same server (pgbench, bench/sql/, database of " + labels[0] + "):", ""]
     lines += ["| figure | min / median / max | load avg |", "|---|---|---|"]
     for name, values, fmt, load in raw_figures(results):
