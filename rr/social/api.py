@@ -1,5 +1,6 @@
 """HTTP endpoints of issue 12: history, nudges, follow requests, blocks."""
 
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
@@ -252,33 +253,42 @@ class FollowRequestListSerializer(serializers.Serializer):
     requests = FollowRequestEntrySerializer(many=True)
 
 
+REQUEST_LIST_EXAMPLES = {
+    "incoming": OpenApiExample(
+        "requests to you",
+        value={
+            "direction": "incoming",
+            "requests": [
+                {"id": 77, "username": "bob", "since": "2025-06-19T08:15:00Z"},
+                {"id": 61, "username": "alice", "since": "2025-06-18T21:40:12Z"},
+            ],
+        },
+        response_only=True,
+    ),
+    "outgoing": OpenApiExample(
+        "your requests",
+        value={"direction": "outgoing", "requests": [{"id": 80, "username": "alice", "since": "2025-06-19T09:02:33Z"}]},
+        response_only=True,
+    ),
+}
+
+
+class _FollowRequestListSchema(AutoSchema):
+    # One view serves both directions (config/urls.py): each gets an operation id of its own.
+    def get_operation_id(self):
+        return f"follow_request_list_{self.view.direction}"
+
+    def get_examples(self):
+        return [REQUEST_LIST_EXAMPLES[self.view.direction]]
+
+
 class FollowRequestListView(AuthenticatedAPIView):
     direction = None  # "incoming" or "outgoing", set in the URL conf
+    schema = _FollowRequestListSchema()
 
     @extend_schema(
         summary="Pending follow requests to you (incoming) or from you (outgoing), newest first",
         responses={200: FollowRequestListSerializer, **error_responses(401)},
-        examples=[
-            OpenApiExample(
-                "incoming",
-                value={
-                    "direction": "incoming",
-                    "requests": [
-                        {"id": 77, "username": "bob", "since": "2025-06-19T08:15:00Z"},
-                        {"id": 61, "username": "alice", "since": "2025-06-18T21:40:12Z"},
-                    ],
-                },
-                response_only=True,
-            ),
-            OpenApiExample(
-                "outgoing",
-                value={
-                    "direction": "outgoing",
-                    "requests": [{"id": 80, "username": "alice", "since": "2025-06-19T09:02:33Z"}],
-                },
-                response_only=True,
-            ),
-        ],
         tags=["network"],
     )
     def get(self, request):
