@@ -32,7 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import httpx
@@ -230,6 +230,8 @@ def statements(cluster, side, server):
     headers = [{"Authorization": f"Bearer {token}"} for token in side.client_tokens]
     viewer = {size: {"Authorization": f"Bearer {token}"} for size, token in side.viewer_tokens.items()}
     targets = side.target_names[0][:COUNTED]
+    # Today's checklist of a client, at +08:00: created (201) once before counting, then found (200).
+    today = {"local_datetime": datetime.now(timezone(timedelta(hours=8))).isoformat(timespec="seconds")}
     kinds = {
         "ceiling": [("GET", "/api/network/settings/", headers[0], 200)] * COUNTED,
         "follow": [("POST", f"/api/network/follow/{t}/", headers[0], 201) for t in targets],
@@ -238,6 +240,8 @@ def statements(cluster, side, server):
             f"list_{size}": [("GET", f"/api/network/list/following/?page_size={size}", viewer[size], 200)] * COUNTED
             for size in LIST_SIZES
         },
+        "checklist_created": [("POST", "/api/checklists/", headers[1], 201, today)],
+        "checklist_found": [("POST", "/api/checklists/", headers[1], 200, today)] * COUNTED,
     }
     counted = {}
     with httpx.Client(base_url=server.url, timeout=60) as client, cluster.connect("postgres") as admin:
@@ -245,8 +249,8 @@ def statements(cluster, side, server):
             client.get("/api/network/settings/", headers=headers[0])
         for kind, sent in kinds.items():
             admin.execute("SELECT pg_stat_statements_reset()")
-            for method, path, hdrs, expected in sent:
-                status = client.request(method, path, headers=hdrs).status_code
+            for method, path, hdrs, expected, *body in sent:
+                status = client.request(method, path, headers=hdrs, json=body[0] if body else None).status_code
                 if status != expected:
                     raise RuntimeError(f"{side.label}: {method} {path} answered {status}, not {expected}")
             time.sleep(0.3)
@@ -489,6 +493,8 @@ def _per_request(value):
     return f"{value:.0f}" if abs(value - round(value)) < 0.05 else f"{value:.2f}"
 
 
+CHECKLIST_KINDS = ("checklist_created", "checklist_found")
+
 SIDE_BY_SIDE = [
     ("ceiling req/s", "ceiling", "ops_per_s"),
     ("follow+unfollow ops/s", "follow", "ops_per_s"),
@@ -529,6 +535,15 @@ def table(results):
         ]
         lines.append(f"| statements a request, {what}: ceiling / follow / unfollow / list 10 / list 1,000 | "
                      + " | ".join(cells) + " | |")  # fmt: skip
+    cells = [
+        " / ".join(_per_request(results["sides"][label]["statements"][kind]["per_request"]) for kind in CHECKLIST_KINDS)
+        if CHECKLIST_KINDS[0] in results["sides"][label]["statements"]
+        else "-"
+        for label in labels
+    ]
+    lines.append(
+        "| statements sent, POST /api/checklists/: created (201) / found (200) | " + " | ".join(cells) + " | |"
+    )
     rss = []
     for label in labels:
         start = results["sides"][label]["rss_start_kib"]
@@ -585,6 +600,9 @@ def rows(results, label=None):
                 " / ".join(_per_request(counts[kind]["per_request"]) for kind in kinds)
                 + " (+ " + " / ".join(_per_request(counts[kind]["nested_per_request"]) for kind in kinds)
                 + " run by the count trigger and foreign-key checks)", "", ""))  # fmt: skip
+    if CHECKLIST_KINDS[0] in counts:
+        out.append(("7 wrk", "statements sent, POST /api/checklists/: created (201) / found (200)",
+                    " / ".join(_per_request(counts[kind]["per_request"]) for kind in CHECKLIST_KINDS), "", ""))  # fmt: skip
     start = side["rss_start_kib"]
     after = max(r[label]["rss_after_lists_kib"] for r in results["rounds"])
     out.append(("7 wrk", "worker RSS after the list loads : start", f"{after / start:.2f}x ({after / 1024:.0f} MiB)",
