@@ -292,9 +292,7 @@ class NetworkFollowView(AuthenticatedAPIView):
             {
                 "message": f"You now follow {target.username}.",
                 "network_id": link.pk,
-                "following": NetworkUserSerializer(
-                    social_selectors.entries_stats(viewer=request.user, rows=[shown])[0]
-                ).data,
+                "following": NetworkUserSerializer(shown).data,
             },
             status=status.HTTP_201_CREATED,
         )

@@ -233,8 +233,9 @@ def pair_unlink(a_id, b_id):
 
 @dataclass(frozen=True)
 class Read:
-    """A read that a follow runs under its locks, after its insert: `sql` with the named
-    `params`, its one row (or None) handed to `load`, whose result link_create returns."""
+    """A read that a follow runs under its locks, after its insert: `sql` (one statement or
+    several) with the named `params`; `load(cursor)` takes its results from the cursor,
+    positioned at the first, and returns what link_create hands back as NewLink.read."""
 
     sql: str
     params: dict
@@ -271,10 +272,6 @@ _FOLLOW_SQL = f"""
         OR (blocker_id = %(following)s AND blocked_id = %(follower)s)
     ), EXISTS (SELECT 1 FROM rr_network WHERE follower_id = %(follower)s AND following_id = %(following)s)
 """
-
-
-def _run_read(cursor, read):
-    return read.load(cursor.fetchone()) if read is not None else None
 
 
 def link_create(*, follower, target, read=None, request=None):
@@ -314,10 +311,9 @@ def link_create(*, follower, target, read=None, request=None):
             inserted = cursor.fetchone()
             cursor.nextset()
             blocked, linked = cursor.fetchone()
-            cursor.nextset()
-            shown = _run_read(cursor, read)
-        if inserted is not None:
-            return NewLink(inserted[0], created_at, shown)
+            if inserted is not None:
+                cursor.nextset()
+                return NewLink(inserted[0], created_at, read.load(cursor) if read is not None else None)
         error = follow_refusal(follower=follower, target=target, users=users, blocked=blocked)
         if error is None and linked:
             error = follow_refusal(follower=follower, target=target, users=users, linked=True)
@@ -338,9 +334,10 @@ def link_create(*, follower, target, read=None, request=None):
                 cursor.execute(_LINK_INSERT_SQL, {"follower": follower.pk, "following": target.pk, "at": created_at})
                 row = cursor.fetchone()
                 if row is not None:
-                    if read is not None:
-                        cursor.execute(read.sql, read.params)
-                    return NewLink(row[0], created_at, _run_read(cursor, read))
+                    if read is None:
+                        return NewLink(row[0], created_at, None)
+                    cursor.execute(read.sql, read.params)
+                    return NewLink(row[0], created_at, read.load(cursor))
             error = follow_refusal(follower=follower, target=target, users=users, linked=True)
         raise error
 

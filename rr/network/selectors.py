@@ -123,17 +123,28 @@ _USER_ENTRY_SQL = f"""
 """
 
 
-def network_user_read(*, user, target_id):
+def network_user_read(*, user, target_id, also=None):
     """One user as a row of network_page (without `link_id`), as `user` sees them, as a
-    graph.Read: the follow runs it under its locks (rr.network.graph.link_create)."""
+    graph.Read: the follow runs it under its locks (rr.network.graph.link_create).
 
-    def load(row):
+    `also`, a Read whose load returns a function of the rows (rr.social.selectors.
+    entries_stats_read), is sent with it and applied to the row.
+    """
+
+    def load(cursor):
+        row = cursor.fetchone()
         if row is None:  # deleted since the caller looked it up
             raise NotFound("No such user.", code="user_not_found")
-        return dict(zip(_ENTRY_KEYS, row, strict=True))
+        entry = dict(zip(_ENTRY_KEYS, row, strict=True))
+        if also is not None:
+            cursor.nextset()
+            also.load(cursor)([entry])
+        return entry
 
     params = {"viewer": user.pk, "target": target_id, "bound": checklist_latest_bound()}
-    return graph.Read(_USER_ENTRY_SQL, params, load)
+    if also is None:
+        return graph.Read(_USER_ENTRY_SQL, params, load)
+    return graph.Read(f"{_USER_ENTRY_SQL}; {also.sql}", {**params, **also.params}, load)
 
 
 def networking_described(user):

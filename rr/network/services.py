@@ -48,11 +48,7 @@ def network_follow_shown(*, follower, target):
     The row is read in the follow's transaction, under its locks: a deletion of the
     target waits until it is read, so the response never lacks the user it names.
     """
-    return _follow(
-        follower=follower,
-        target=target,
-        read=selectors.network_user_read(user=follower, target_id=target.pk),
-    )
+    return _follow(follower=follower, target=target, read=_shown(follower=follower, target=target))
 
 
 def network_follow_or_request(*, follower, target):
@@ -66,13 +62,21 @@ def network_follow_or_request(*, follower, target):
     new = graph.link_create(
         follower=follower,
         target=target,
-        read=selectors.network_user_read(user=follower, target_id=target.pk),
+        read=_shown(follower=follower, target=target),
         request=lambda: follow_request_insert(requester=follower, target=target),
     )
     if not isinstance(new, graph.NewLink):
         logger.info("follow requested", extra={"follower_id": follower.pk, "following_id": target.pk})
         return None, new
     return _link_made(follower=follower, target=target, new=new)
+
+
+def _shown(*, follower, target):
+    """The followed user as a list entry (streak fields included), read in the follow's round trip."""
+    from rr.social.selectors import entries_stats_read  # rr.social builds on this module
+
+    also = entries_stats_read(viewer=follower, user_ids=[target.pk])
+    return selectors.network_user_read(user=follower, target_id=target.pk, also=also)
 
 
 def _follow(*, follower, target, read):

@@ -169,7 +169,7 @@ _KEPT_SQL = f"""
             AND (c.score < 1 OR EXISTS (SELECT 1 FROM rr_regret r WHERE r.checklist_id = c.id)) AS kept
         FROM rr_checklist c
         JOIN rr_user u ON u.id = c.user_id
-        WHERE c.user_id = ANY(%s) AND c.created_at >= %s
+        WHERE c.user_id = ANY(%(kept_ids)s) AND c.created_at >= %(kept_since)s
         ORDER BY c.user_id, local_date, c.created_at, c.id
     ) d
     GROUP BY d.user_id
@@ -183,29 +183,44 @@ class Stats:
     strength: Decimal
 
 
+def _kept_rows(rows):
+    return {
+        user_id: {"kept": set(kept or ()), "first": first, "last": (last, offset)}
+        for user_id, first, last, offset, kept in rows
+    }
+
+
 def _kept_since(user_ids, since):
     # As history(): the network list reading these may be on the replica.
     with connections[router.db_for_read(Checklist)].cursor() as cursor:
-        cursor.execute(_KEPT_SQL, [list(user_ids), since])
-        return {
-            user_id: {"kept": set(kept or ()), "first": first, "last": (last, offset)}
-            for user_id, first, last, offset, kept in cursor.fetchall()
-        }
+        cursor.execute(_KEPT_SQL, {"kept_ids": list(user_ids), "kept_since": since})
+        return _kept_rows(cursor.fetchall())
 
 
-def users_stats(user_ids, *, now=None):
+def _window_since(now):
+    return now - timedelta(days=WINDOW_DAYS + 1)
+
+
+def users_stats_statement(user_ids, *, now):
+    """(sql, named params) of users_stats's first query, for a caller that sends it with
+    others in one round trip and hands its rows to users_stats(rows=...)."""
+    return _KEPT_SQL, {"kept_ids": sorted(set(user_ids)), "kept_since": _window_since(now)}
+
+
+def users_stats(user_ids, *, now=None, rows=None):
     """{user id: Stats} for many users at once: at most two queries whatever their number.
 
-    The first reads the last WINDOW_DAYS (+1 for time zones) of every user; only the
-    users whose current streak reaches the window's start are read again over their
-    whole history. Users without checklists get a zero streak and strength.
+    The first reads the last WINDOW_DAYS (+1 for time zones) of every user (or `rows`
+    are its answer, sent by the caller: users_stats_statement with the same `now`);
+    only the users whose current streak reaches the window's start are read again over
+    their whole history. Users without checklists get a zero streak and strength.
     """
     now = now or timezone.now()
     user_ids = sorted(set(user_ids))
     if not user_ids:
         return {}
-    since = now - timedelta(days=WINDOW_DAYS + 1)
-    per_user = _kept_since(user_ids, since)
+    since = _window_since(now)
+    per_user = _kept_since(user_ids, since) if rows is None else _kept_rows(rows)
 
     def stats_of(entry, start):
         last_date, offset = entry["last"]

@@ -62,7 +62,7 @@ def test_the_entry_read_back_is_the_lists_row(make_user, follow, checklist, allo
     read = selectors.network_user_read(user=me, target_id=them.pk)
     with connection.cursor() as cursor:
         cursor.execute(read.sql, read.params)
-        assert read.load(cursor.fetchone()) == listed
+        assert read.load(cursor) == listed
 
 
 def test_follow_back_is_seen_in_the_entry(make_user, follow):
