@@ -26,6 +26,7 @@ import argparse
 import contextlib
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -64,6 +65,7 @@ pg_stat_statements.track_utility = on
 pg_stat_statements.max = 5000
 logging_collector = off
 log_min_messages = warning
+log_line_prefix = '%m [%p] '
 """
 
 
@@ -116,6 +118,18 @@ class Cluster:
         with self.connect("postgres") as conn:
             conn.execute("CREATE EXTENSION pg_stat_statements")
         return self
+
+    @property
+    def log(self):
+        return self.dir / "server.log"
+
+    def round_trips(self, offset, except_pid):
+        """Queries the server logged since `offset` (log_statement = all), other backends than `except_pid`."""
+        with open(self.log, "rb") as handle:
+            handle.seek(offset)
+            text = handle.read().decode(errors="replace")
+        pids = re.findall(r"^\S+ \S+ \S+ \[(\d+)\] LOG:  (?:statement|execute [^:]*):", text, re.MULTILINE)
+        return sum(1 for pid in pids if int(pid) != except_pid)
 
     def url(self, database):
         return f"postgres://postgres@127.0.0.1:{self.port}/{database}"
@@ -247,8 +261,14 @@ def statements(cluster, side, server):
     with httpx.Client(base_url=server.url, timeout=60) as client, cluster.connect("postgres") as admin:
         for _ in range(2 * WORKERS):  # both workers connected and warm
             client.get("/api/network/settings/", headers=headers[0])
+        # Round trips from the server's log: one line per query string (a string of several
+        # statements is one), per Bind/Execute of the extended protocol.
+        admin.execute("ALTER SYSTEM SET log_statement = 'all'")
+        admin.execute("SELECT pg_reload_conf()")
+        time.sleep(0.3)
         for kind, sent in kinds.items():
             admin.execute("SELECT pg_stat_statements_reset()")
+            log_start = cluster.log.stat().st_size
             for method, path, hdrs, expected, *body in sent:
                 status = client.request(method, path, headers=hdrs, json=body[0] if body else None).status_code
                 if status != expected:
@@ -262,6 +282,9 @@ def statements(cluster, side, server):
             counted[kind] = per_request(
                 [[top, calls / len(sent), " ".join(query.split())[:200]] for top, calls, query in rows]
             )
+            counted[kind]["round_trips"] = cluster.round_trips(log_start, admin.info.backend_pid) / len(sent)
+        admin.execute("ALTER SYSTEM RESET log_statement")
+        admin.execute("SELECT pg_reload_conf()")
     side.unfollow_all()
     return counted
 
@@ -528,9 +551,13 @@ def table(results):
         loads = sorted({sides[label][index][3] for label in labels})
         lines.append(f"| {name} | " + " | ".join(cells) + f" | {', '.join(loads)} |")
     kinds = ("ceiling", "follow", "unfollow", *(f"list_{size}" for size in LIST_SIZES))
-    for key, what in (("per_request", "sent by the app"), ("nested_per_request", "run by the server (trigger, FKs)")):
+    for key, what in (
+        ("per_request", "sent by the app"),
+        ("round_trips", "round trips to PostgreSQL (query strings)"),
+        ("nested_per_request", "run by the server (trigger, FKs)"),
+    ):
         cells = [
-            " / ".join(_per_request(results["sides"][label]["statements"][kind][key]) for kind in kinds)
+            " / ".join(_per_request(results["sides"][label]["statements"][kind].get(key, 0)) for kind in kinds)
             for label in labels
         ]
         lines.append(f"| statements a request, {what}: ceiling / follow / unfollow / list 10 / list 1,000 | "
@@ -600,6 +627,9 @@ def rows(results, label=None):
                 " / ".join(_per_request(counts[kind]["per_request"]) for kind in kinds)
                 + " (+ " + " / ".join(_per_request(counts[kind]["nested_per_request"]) for kind in kinds)
                 + " run by the count trigger and foreign-key checks)", "", ""))  # fmt: skip
+    if "round_trips" in counts["ceiling"]:
+        out.append(("7 wrk", "round trips to PostgreSQL a request (its log): ceiling / follow / unfollow / list 10 / 1,000",
+                    " / ".join(_per_request(counts[kind]["round_trips"]) for kind in kinds), "", ""))  # fmt: skip
     if CHECKLIST_KINDS[0] in counts:
         out.append(("7 wrk", "statements sent, POST /api/checklists/: created (201) / found (200)",
                     " / ".join(_per_request(counts[kind]["per_request"]) for kind in CHECKLIST_KINDS), "", ""))  # fmt: skip
