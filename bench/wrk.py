@@ -670,7 +670,7 @@ def main(argv=None):
     if args.report:
         saved = json.loads(args.report.read_text())
         for side in saved["sides"].values():
-            side["statements"] = {kind: per_request(c["statements"]) for kind, c in side["statements"].items()}
+            side["statements"] = {kind: {**c, **per_request(c["statements"])} for kind, c in side["statements"].items()}
         print(table(saved))
         return 0
     trees = [(args.label, env.REPO)] + [tuple(item.split("=", 1)) for item in args.compare]
