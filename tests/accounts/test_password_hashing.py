@@ -5,6 +5,10 @@ The suite's other tests put a fast hasher first (tests/conftest.py); these use t
 production list from config/settings.py.
 """
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from django.contrib.auth.hashers import Argon2PasswordHasher as DjangoArgon2PasswordHasher
 from django.contrib.auth.hashers import PBKDF2PasswordHasher, identify_hasher, make_password
@@ -14,6 +18,8 @@ from rr.accounts.hashers import Argon2PasswordHasher
 from rr.accounts.models import User
 
 pytestmark = pytest.mark.django_db
+
+REPO = Path(__file__).resolve().parents[2]
 
 PASSWORD = "a sturdy passphrase 42"
 # OWASP Password Storage Cheat Sheet, argon2id: at least 19 MiB, 2 iterations, 1 lane.
@@ -82,3 +88,36 @@ def test_an_argon2_hash_at_other_parameters_is_rehashed_once_at_login(api):
 
     assert _login(api, "kim", PASSWORD).status_code == 200
     assert User.objects.get(username="kim").password == rehashed  # current parameters: kept as is
+
+
+_RSS_AFTER_CHECKS = """
+import runpy, sys
+if sys.argv[1] == "gunicorn":
+    runpy.run_path("gunicorn.conf.py")
+from argon2 import PasswordHasher
+from rr.accounts.hashers import Argon2PasswordHasher as H
+
+def rss_kib():
+    return next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmRSS:"))
+
+hasher = PasswordHasher(time_cost=H.time_cost, memory_cost=H.memory_cost, parallelism=H.parallelism)
+stored = hasher.hash("x")
+before = rss_kib()
+for _ in range(5):
+    hasher.verify(stored, "x")
+print(rss_kib() - before)
+"""
+
+
+def _rss_growth_kib(mode):
+    done = subprocess.run(
+        [sys.executable, "-c", _RSS_AFTER_CHECKS, mode], cwd=REPO, capture_output=True, text=True, check=True
+    )
+    return int(done.stdout)
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads the resident size from /proc")
+def test_a_gunicorn_worker_gives_each_check_s_memory_back():
+    # Without gunicorn.conf.py's malloc setting, glibc keeps one check's 19 MiB resident.
+    assert _rss_growth_kib("plain") > Argon2PasswordHasher.memory_cost // 2
+    assert _rss_growth_kib("gunicorn") < Argon2PasswordHasher.memory_cost // 4
