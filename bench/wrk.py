@@ -259,7 +259,7 @@ def statements(cluster, side, server):
     }
     counted = {}
     with httpx.Client(base_url=server.url, timeout=60) as client, cluster.connect("postgres") as admin:
-        for _ in range(2 * WORKERS):  # both workers connected and warm
+        for _ in range(10 * WORKERS):  # both workers connected and warm (their once-per-process reads done)
             client.get("/api/network/settings/", headers=headers[0])
         # Round trips from the server's log: one line per query string (a string of several
         # statements is one), per Bind/Execute of the extended protocol.
