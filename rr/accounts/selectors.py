@@ -12,7 +12,7 @@ from rr.common.errors import NotFound
 _FIELDS = [
     field.attname
     for field in User._meta.concrete_fields
-    if field.attname in {"id", "username", "is_active", "allow_networking"}
+    if field.attname in {"id", "username", "is_active", "allow_networking", "follow_approval"}
 ]
 _COLUMNS = ", ".join(_FIELDS)
 _EXACT_SQL = f"SELECT {_COLUMNS} FROM rr_user WHERE username = %s"

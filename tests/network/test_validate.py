@@ -1,6 +1,8 @@
 """network_target_check, through GET /api/network/validate/<username>/."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from rr.network import services
 from tests.network.helpers import LEGACY_NAMES, url
@@ -101,3 +103,12 @@ def test_the_check_itself_names_the_reason(make_user, follow):
     assert services.network_target_check(user=me, target=me).status_code == 409
     follow(me, them)
     assert services.network_target_check(user=me, target=them).status_code == 409
+
+
+def test_validate_reads_the_target_once(make_user):
+    # The token's user, the name, the link and the block: follow_approval comes with the name.
+    me, them = make_user(password=None), make_user(password=None)
+    client = client_for(me)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url("validate", them.username)).json()["requires_approval"] is False
+    assert len(queries) == 4, [query["sql"] for query in queries]
