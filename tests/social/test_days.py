@@ -1,7 +1,10 @@
 """Streaks and strength as pure functions (rr.social.days), on hand-made calendars."""
 
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rr.social import days
 
@@ -49,3 +52,27 @@ def test_today_counts_for_strength_only_once_kept():
     assert days.strength(kept_before, start, TODAY) < days.strength(kept_before | {TODAY}, start, TODAY)
     # not kept today is not a miss yet: same as the score as of yesterday
     assert days.strength(kept_before, start, TODAY) == days.strength(kept_before, start, TODAY - timedelta(days=1))
+
+
+def _strength_day_by_day(kept, first, today):
+    """The module docstring's recurrence, walked a day at a time: what days.strength must equal."""
+    m = days.STRENGTH_MULTIPLIER
+    value, day = 0.0, first
+    while day < today:
+        value = value * m + (1 - m) * (day in kept)
+        day += timedelta(days=1)
+    if today in kept:
+        value = value * m + (1 - m)
+    return Decimal(repr(min(max(value, 0.0), 1.0))).quantize(days.STRENGTH_PLACES, rounding=ROUND_HALF_UP)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    history=st.integers(min_value=0, max_value=400),
+    kept_offsets=st.sets(st.integers(min_value=0, max_value=405), max_size=120),
+)
+def test_strength_equals_the_day_by_day_recurrence(history, kept_offsets):
+    first = TODAY - timedelta(days=history)
+    kept = {TODAY - timedelta(days=offset) for offset in kept_offsets}
+    # Kept days before `first` (outside the window a list reads) count for neither.
+    assert days.strength(kept, first, TODAY) == _strength_day_by_day(kept, first, TODAY)
