@@ -26,7 +26,16 @@ class Checklist(models.Model):
 
     class Meta:
         db_table = "rr_checklist"
-        indexes = [models.Index(fields=["user", "created_at"], name="rr_checklis_user_id_f9470d_idx")]
+        indexes = [
+            models.Index(fields=["user", "created_at"], name="rr_checklis_user_id_f9470d_idx"),
+            # A user's days, read from the index alone (migration 0012): the streak fields of
+            # the network lists, the history and the list's latest checklist.
+            models.Index(
+                fields=["user", "created_at", "id"],
+                include=["local_date", "utc_offset_minutes", "score"],
+                name="rr_checklist_user_days_idx",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.user_id} @ {self.created_at:%Y-%m-%d %H:%M}"

@@ -46,6 +46,8 @@ LOCKS = {
     "0008_checklist_local_date": (None, 0),  # rr_checklist only
     "0009_social": ("AccessExclusiveLock", 12),
     "0010_validate_user_daily_goal": ("ShareUpdateExclusiveLock", 0),
+    "0011_database_jit_off": (None, 0),  # a database setting: no table lock
+    "0012_checklist_user_days_idx": (None, 0),  # CREATE INDEX CONCURRENTLY on rr_checklist
 }
 
 
