@@ -6,14 +6,13 @@ at the start and end of every request (the test client skips it, so it is called
 here), and the next query is the request's first.
 """
 
-import time
-
 import psycopg
 import pytest
 from django.db import close_old_connections, connection
 
 from tests.hardening.conftest import live_database_url
 from tests.support.clients import client_for
+from tests.support.locks import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -34,10 +33,10 @@ def _last_statement(pid):
 def _terminate(pid):
     with psycopg.connect(live_database_url(), autocommit=True) as other:
         assert other.execute("SELECT pg_terminate_backend(%s)", [pid]).fetchone()[0]
-        deadline = time.monotonic() + 10
-        while other.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", [pid]).fetchone():
-            assert time.monotonic() < deadline, "the backend did not end"
-            time.sleep(0.02)
+        wait_for(
+            lambda: not other.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", [pid]).fetchone(),
+            "the backend to end",
+        )
 
 
 def test_the_settings_enable_the_check_on_the_quiet_backend():

@@ -19,6 +19,7 @@ from rr.network.models import Network
 from tests.hardening.conftest import live_database_url, worker_pids
 from tests.hardening.proxy import TcpProxy
 from tests.support.counts import assert_counts_exact
+from tests.support.locks import backend_waiting_on, wait_for
 from tests.support.threads import join_all
 
 # "Quickly": the connect timeout is 2 s below; anything near a worker timeout (30 s) is a hang.
@@ -38,22 +39,6 @@ def _assert_503_json(response):
     return body
 
 
-def _wait_for(predicate, timeout=10, what="the condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = predicate()
-        if found:
-            return found
-        time.sleep(0.05)
-    pytest.fail(f"timed out waiting for {what}")
-
-
-def _backend_waiting_on(conn, table):
-    """The pid of a backend waiting for a lock on `table`."""
-    row = conn.execute("SELECT pid FROM pg_locks WHERE relation = %s::regclass AND NOT granted", [table]).fetchone()
-    return row and row[0]
-
-
 def test_a_request_killed_mid_transaction_writes_nothing_answers_503_and_the_next_succeeds(
     live_server_factory, make_user
 ):
@@ -71,7 +56,7 @@ def test_a_request_killed_mid_transaction_writes_nothing_answers_503_and_the_nex
         locker.execute("LOCK TABLE rr_checklist IN ACCESS EXCLUSIVE MODE")
         request = threading.Thread(target=lambda: responses.append(httpx.post(follow_url, headers=headers, timeout=30)))
         request.start()
-        pid = _wait_for(lambda: _backend_waiting_on(locker, "rr_checklist"), what="the follow to block")
+        pid = wait_for(lambda: backend_waiting_on(locker, "rr_checklist"), "the follow to block")
         wrote = locker.execute(
             """
             SELECT count(*) FROM pg_locks

@@ -1,7 +1,6 @@
 """network_follow, through POST /api/network/follow/<username>/."""
 
 import threading
-import time
 from datetime import datetime, timedelta, timezone
 
 import psycopg
@@ -17,6 +16,7 @@ from tests.hardening.conftest import live_database_url
 from tests.network.helpers import ENTRY_FIELDS, LEGACY_NAMES, url
 from tests.support.clients import client_for
 from tests.support.counts import assert_counts_exact, counts
+from tests.support.locks import backend_waiting_on, wait_for, waits_for_a_lock
 from tests.support.threads import flush_stats_and_close, join_all
 
 pytestmark = pytest.mark.django_db
@@ -166,10 +166,10 @@ def test_a_target_deleted_right_after_the_follow_still_gets_a_201(make_user):
     with psycopg.connect(live_database_url()) as locker:
         locker.execute("LOCK TABLE rr_checklist IN ACCESS EXCLUSIVE MODE")
         follower.start()
-        follow_pid = _wait_for(lambda: _backend_waiting_on(locker, "rr_checklist"), "the follow to read back")
+        follow_pid = wait_for(lambda: backend_waiting_on(locker, "rr_checklist"), "the follow to read back")
         assert _holds_row_exclusive_on(locker, follow_pid, "rr_network"), "the follow had not inserted yet"
         deleter.start()
-        _wait_for(lambda: deleter_pid and _waits_for_a_lock(locker, deleter_pid[0]), "the deletion to queue")
+        wait_for(lambda: deleter_pid and waits_for_a_lock(locker, deleter_pid[0]), "the deletion to queue")
         locker.rollback()
     join_all([follower, deleter], 30)
 
@@ -180,29 +180,8 @@ def test_a_target_deleted_right_after_the_follow_still_gets_a_201(make_user):
     assert_counts_exact()
 
 
-def _wait_for(predicate, what, timeout=10):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = predicate()
-        if found:
-            return found
-        time.sleep(0.02)
-    pytest.fail(f"timed out waiting for {what}")
-
-
-def _backend_waiting_on(conn, table):
-    row = conn.execute("SELECT pid FROM pg_locks WHERE relation = %s::regclass AND NOT granted", [table]).fetchone()
-    return row and row[0]
-
-
 def _holds_row_exclusive_on(conn, pid, table):
     return conn.execute(
         "SELECT 1 FROM pg_locks WHERE pid = %s AND relation = %s::regclass AND granted AND mode = 'RowExclusiveLock'",
         [pid, table],
     ).fetchone()
-
-
-def _waits_for_a_lock(conn, pid):
-    # pg_locks, not pg_stat_activity: the latter is read once per transaction, and this
-    # connection's transaction holds the table lock throughout.
-    return conn.execute("SELECT 1 FROM pg_locks WHERE pid = %s AND NOT granted", [pid]).fetchone()

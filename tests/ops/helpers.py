@@ -1,8 +1,6 @@
-"""Shared by the ops tests: raw SQL, drift, row versions and waiting for lock waits.
+"""Shared by the ops tests: raw SQL, drift, row versions and who blocks whom.
 
-Counts and the thread harness are in tests/support/."""
-
-import time
+Counts, the thread harness and waiting (tests/support/locks.py wait_for) are in tests/support/."""
 
 from django.db import connection
 
@@ -42,12 +40,3 @@ def blocked_by(pid):
 
 def blockers_of(pid):
     return sql("SELECT pg_blocking_pids(%s)", [pid])[0][0]
-
-
-def wait_until(condition, what, limit=30):
-    """Poll until `condition()`; the limit only turns a hang into a failure, it measures nothing."""
-    deadline = time.monotonic() + limit
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up waiting: {what}")
-        time.sleep(0.02)

@@ -22,11 +22,11 @@ from tests.ops.helpers import (
     follow,
     row_versions,
     sql,
-    wait_until,
 )
 from tests.support import pg
 from tests.support.counts import counts as stored_counts
 from tests.support.counts import counts_drift
+from tests.support.locks import wait_for
 from tests.support.threads import in_thread, join_all, joined
 
 INSERT_LINK = "INSERT INTO rr_network (follower_id, following_id, created_at) VALUES (%s, %s, now())"
@@ -46,7 +46,7 @@ def test_a_follow_holding_the_users_is_waited_for_and_counted(make_user):
         # The follow's trigger has run (it holds a and b) but the follow is not committed.
         follower.execute(INSERT_LINK, [a.pk, b.pk])
         repair = in_thread(lambda: counts.network_counts_repair(batch_size=10))
-        wait_until(lambda: blocked_by(follower.info.backend_pid) > 0, "the repair waits for the follow")
+        wait_for(lambda: blocked_by(follower.info.backend_pid) > 0, "the repair waits for the follow", timeout=30)
         follower.commit()
     joined(*repair)
 
@@ -64,7 +64,7 @@ def test_a_follow_arriving_while_the_batch_holds_its_users_adds_to_the_corrected
         # A long transaction holds c, so the batch locks a and b and then waits for c.
         blocker.execute("SELECT 1 FROM rr_user WHERE id = %s FOR UPDATE", [c.pk])
         repair = in_thread(lambda: counts.network_counts_repair(batch_size=10))
-        wait_until(lambda: blocked_by(blocker.info.backend_pid) > 0, "the repair waits for c")
+        wait_for(lambda: blocked_by(blocker.info.backend_pid) > 0, "the repair waits for c", timeout=30)
 
         def insert_and_commit():
             follower.execute(INSERT_LINK, [a.pk, b.pk])
@@ -74,7 +74,7 @@ def test_a_follow_arriving_while_the_batch_holds_its_users_adds_to_the_corrected
         inserting = threading.Thread(target=insert_and_commit)
         inserting.start()
         follower_pid = follower.info.backend_pid
-        wait_until(lambda: blockers_of(follower_pid), "the follow's trigger waits for the batch")
+        wait_for(lambda: blockers_of(follower_pid), "the follow's trigger waits for the batch", timeout=30)
         blocker.rollback()
         report = joined(*repair)
         join_all([inserting], 60)
@@ -191,7 +191,7 @@ def test_repair_under_a_storm_of_follows_and_unfollows_leaves_every_count_exact(
     for worker in workers:
         worker.start()
     try:
-        wait_until(lambda: len(done) >= 20 or errors, "the churn gets going")
+        wait_for(lambda: len(done) >= 20 or errors, "the churn gets going", timeout=30)
         started = len(done)
         for _ in range(5):
             counts.network_counts_repair(batch_size=3)

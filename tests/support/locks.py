@@ -9,6 +9,11 @@ migration ran is the longest time a user request would have hung on the migratio
     fill_users(name, 1_000_000)
     result = measure_migration_lock(name, "migrate", "rr")
     print(result.summary())
+
+And how a test waits until a backend queues for a lock that the test holds:
+`wait_for(lambda: backend_waiting_on(conn, "rr_checklist"), "the follow to block")`.
+They read pg_locks, which is read afresh by every statement; pg_stat_activity is read once
+per transaction, so a poll of it inside one (a connection holding a lock) never sees a change.
 """
 
 import random
@@ -146,3 +151,28 @@ def measure_migration_lock(name, *manage_args, warmup=0.5, cooldown=0.3, patch=N
         samples=samples,
         migration_output=result.stdout,
     )
+
+
+def wait_for(predicate, what, timeout=10):
+    """Poll `predicate()` until it returns something true, and return that.
+
+    The timeout only turns a hang into a failure (an AssertionError naming `what`); it measures nothing.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = predicate()
+        if found:
+            return found
+        time.sleep(0.02)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def backend_waiting_on(conn, table):
+    """The pid of a backend waiting for a lock on `table`, seen from psycopg connection `conn`; None if none."""
+    row = conn.execute("SELECT pid FROM pg_locks WHERE relation = %s::regclass AND NOT granted", [table]).fetchone()
+    return row and row[0]
+
+
+def waits_for_a_lock(conn, pid):
+    """Whether backend `pid` waits for a lock (any), seen from psycopg connection `conn`."""
+    return conn.execute("SELECT 1 FROM pg_locks WHERE pid = %s AND NOT granted", [pid]).fetchone() is not None
