@@ -12,6 +12,7 @@ from rr.network.models import Network
 from tests.network.helpers import url
 from tests.support.clients import client_for
 from tests.support.counts import assert_counts_exact, counts
+from tests.support.locks import wait_for, waits_for_a_lock
 from tests.support.threads import join_all, pg_deadlocks
 
 
@@ -83,10 +84,7 @@ def test_a_follow_that_loses_a_deadlock_is_retried_and_answers_201(make_user, ca
                 other.execute("SET deadlock_timeout = '20s'")
                 other.execute("SELECT id FROM rr_user WHERE id = %s FOR UPDATE", [them.pk])
                 holding.set()
-                while not other.execute(
-                    "SELECT 1 FROM pg_stat_activity WHERE pid = %s AND wait_event_type = 'Lock'", [follow_pid]
-                ).fetchone():
-                    other.execute("SELECT pg_sleep(0.01)")
+                wait_for(lambda: waits_for_a_lock(other, follow_pid), "the follow to wait for them")
                 other.execute("SELECT id FROM rr_user WHERE id = %s FOR UPDATE", [me.pk])
                 other.execute("SELECT pg_stat_force_next_flush()")
         except BaseException as exc:  # reported by the test below

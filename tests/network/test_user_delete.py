@@ -14,6 +14,7 @@ from rr.network.models import Network
 from tests.network.helpers import url, utc
 from tests.support.clients import client_for
 from tests.support.counts import assert_counts_exact, counts
+from tests.support.locks import wait_for, waits_for_a_lock
 from tests.support.responses import assert_refused
 from tests.support.threads import join_all
 
@@ -99,11 +100,7 @@ def test_a_neighbour_appearing_mid_delete_is_locked_in_order_on_retry(make_user,
                 with other.transaction():
                     other.execute("SELECT id FROM rr_user WHERE id = %s FOR NO KEY UPDATE", [late.pk])
                     holding.set()
-                    while not other.execute(
-                        "SELECT 1 FROM pg_stat_activity WHERE pid = %s AND wait_event_type = 'Lock'",
-                        [deleter_pid],
-                    ).fetchone():
-                        other.execute("SELECT pg_sleep(0.02)")
+                    wait_for(lambda: waits_for_a_lock(other, deleter_pid), "the retry to wait for late")
         except BaseException as exc:  # reported to the test below
             release_error.append(exc)
             holding.set()
