@@ -35,10 +35,11 @@ PRIMARY = "default"
 
 # View names (config/urls.py, namespace included) whose GET/HEAD may be answered from the
 # replica: the network lists, validate (another user's profile: name, networking, regret
-# index, streak), the history, and the account (one's own profile, read from the primary
-# for READ_YOUR_WRITES_SECONDS after any write of one's own). Raw SQL in these views asks
-# the router for its alias (rr/accounts/selectors.py, rr/social/days.py).
-REPLICA_READ_VIEWS = frozenset({"network-list", "network-validate", "checklist-history", "account"})
+# index, streak), the history (the API's and the web page's: both read rr.social.days),
+# and the account (one's own profile, read from the primary for READ_YOUR_WRITES_SECONDS
+# after any write of one's own). Raw SQL in these views asks the router for its alias
+# (rr/accounts/selectors.py, rr/social/days.py).
+REPLICA_READ_VIEWS = frozenset({"network-list", "network-validate", "checklist-history", "web:history", "account"})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CHECK_SECONDS = 1.0  # how long one process trusts a replica check
 RETRY_DOWN_SECONDS = 3.0  # how long it waits before trying an unavailable replica again
@@ -112,33 +113,27 @@ replica_state = ReplicaState()
 
 
 class _Route:
-    """One request's routing: eligible for the replica or not, and the alias once decided."""
+    """One request's routing: eligible for the replica or not, whose, and the alias once decided."""
 
-    __slots__ = ("request", "eligible", "alias", "deciding")
+    __slots__ = ("eligible", "user_id", "alias")
 
-    def __init__(self, request):
-        self.request = request
+    def __init__(self):
         self.eligible = False
+        self.user_id = None
         self.alias = None
-        self.deciding = False
 
     def read_alias(self):
-        if not self.eligible or self.deciding:
+        if not self.eligible:
             return PRIMARY
         if connections[PRIMARY].in_atomic_block:
             # Inside a transaction on the primary (verify_deployment's rolled-back checks, a
             # test case): only the primary sees its uncommitted writes.
             return PRIMARY
         if self.alias is None:
-            self.deciding = True  # reads made while deciding (a session, say) go to the primary
-            try:
-                user_id = request_user_id(self.request)
-                if user_id is not None and user_pinned(user_id):
-                    self.alias = PRIMARY
-                else:
-                    self.alias = REPLICA if replica_state.usable() else PRIMARY
-            finally:
-                self.deciding = False
+            if self.user_id is not None and user_pinned(self.user_id):
+                self.alias = PRIMARY
+            else:
+                self.alias = REPLICA if replica_state.usable() else PRIMARY
         return self.alias
 
 
@@ -236,7 +231,7 @@ class ReplicaRoutingMiddleware:
     def __call__(self, request):
         if not replica_configured():
             return self.get_response(request)
-        route = _Route(request)
+        route = _Route()
         token = _route.set(route)
         try:
             response = self.get_response(request)
@@ -255,5 +250,10 @@ class ReplicaRoutingMiddleware:
         route = _route.get()
         if route is not None and request.method in ("GET", "HEAD"):
             match = request.resolver_match
-            route.eligible = match is not None and match.view_name in REPLICA_READ_VIEWS
+            if match is not None and match.view_name in REPLICA_READ_VIEWS:
+                # Who asks, found before the route is eligible, so that a web session and
+                # its user are read once, from the primary (the router would be re-entered
+                # if the decision itself loaded them, and they would be read again).
+                route.user_id = request_user_id(request)
+                route.eligible = True
         return None

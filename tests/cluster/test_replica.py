@@ -5,12 +5,13 @@ replica configured (REPLICA_ROUTE_HEADER on: each lag-tolerant answer says which
 served it):
 - `tolerant` uses the replica at up to 30 s of lag, and pins a writer for 3 s;
 - `strict` stops using it past 1 s of lag.
-Lag-tolerant reads: the network lists, validate, the history and the account
-(rr/common/routers.py REPLICA_READ_VIEWS).
+Lag-tolerant reads: the network lists, validate, the history (the API's and the web
+page's) and the account (rr/common/routers.py REPLICA_READ_VIEWS).
 Staleness is made real with pg_wal_replay_pause() on the replica: what it serves then
 cannot contain the writes made meanwhile.
 """
 
+import re
 import time
 import uuid
 from datetime import UTC, datetime
@@ -29,14 +30,17 @@ PIN_SECONDS = 3
 def servers(cluster, cluster_db, tmp_path_factory):
     logs = tmp_path_factory.mktemp("replica_logs")
     shared = f"rr_replica_{uuid.uuid4().hex[:8]}"  # one cache: a pin set by one server holds on the other
+    # The web pages need collectstatic's manifest (DEBUG off, as in production).
+    static = str(tmp_path_factory.mktemp("replica_static"))
+    cluster.manage("rr", "collectstatic", "--noinput", env={"STATIC_ROOT": static})
     tolerant = start_servers(
         cluster, "rr", instances=1, workers=1, replica=True, log_dir=logs / "tolerant", cache_prefix=shared,
-        REPLICA_MAX_LAG_SECONDS=30, READ_YOUR_WRITES_SECONDS=PIN_SECONDS, LOG_LEVEL="WARNING",
+        REPLICA_MAX_LAG_SECONDS=30, READ_YOUR_WRITES_SECONDS=PIN_SECONDS, LOG_LEVEL="WARNING", STATIC_ROOT=static,
     )[0]  # fmt: skip
     try:
         strict = start_servers(
             cluster, "rr", instances=1, workers=1, replica=True, log_dir=logs / "strict", cache_prefix=shared,
-            REPLICA_MAX_LAG_SECONDS=1, READ_YOUR_WRITES_SECONDS=1, LOG_LEVEL="WARNING",
+            REPLICA_MAX_LAG_SECONDS=1, READ_YOUR_WRITES_SECONDS=1, LOG_LEVEL="WARNING", STATIC_ROOT=static,
         )[0]  # fmt: skip
     except BaseException:
         tolerant.stop()
@@ -56,10 +60,11 @@ def replay_paused(cluster):
 
 
 class Client:
-    def __init__(self, server, name=None):
+    def __init__(self, server, name=None, password=None):
         self.http = httpx.Client(base_url=server.url, timeout=30)
         self.name = name or f"rp_{uuid.uuid4().hex[:10]}"
-        response = self.http.post("/auth/user/", json={"username": self.name})
+        account = {"username": self.name} | ({"password": password} if password else {})
+        response = self.http.post("/auth/user/", json=account)
         assert response.status_code == 201, response.text
         self.http.headers["Authorization"] = f"Bearer {response.json()['tokens']['access']}"
 
@@ -79,6 +84,28 @@ class Client:
         """The usernames of a list, and the server that answered."""
         response = self.call("GET", f"/api/network/list/{kind}/")
         return {entry["username"] for entry in response.json()["users"]}, response.headers[ROUTE_HEADER]
+
+
+class Browser:
+    """The web pages, signed in through the welcome form as `name`.
+
+    The servers run with DEBUG off, so their cookies are Secure, which httpx does not send
+    over plain HTTP: this browser sends them itself.
+    """
+
+    def __init__(self, server, name, password):
+        self.http = httpx.Client(base_url=server.url, timeout=30)
+        self.cookies = {}
+        self.get("/")
+        form = {"username": name, "password": password, "action": "login"}
+        self.get("/", method="POST", expect=302, data=form | {"csrfmiddlewaretoken": self.cookies["csrftoken"]})
+
+    def get(self, path, method="GET", expect=200, **kwargs):
+        cookie = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
+        response = self.http.request(method, path, headers={"Accept": "text/html", "Cookie": cookie}, **kwargs)
+        assert response.status_code == expect, (method, path, response.status_code, response.text[:500])
+        self.cookies.update(response.cookies)
+        return response
 
 
 def wait_unpinned():
@@ -176,6 +203,34 @@ def test_the_history_and_the_account_are_read_from_the_replica_and_by_a_writer_f
     wait_unpinned()
     assert history(alice) == (0, "replica")
     assert account(alice) == (0, 0, "replica")
+
+
+def test_the_web_history_page_is_read_like_the_api_history(cluster, servers, replay_paused):
+    server = servers["tolerant"]
+    cluster.replica_resume()
+    password = f"replica page {uuid.uuid4().hex}"
+    alice = Client(server, password=password)
+    today = datetime.now(UTC).replace(microsecond=0).isoformat()
+    checklist = alice.call("POST", "/api/checklists/", json={"local_datetime": today}, expect=201).json()
+    regret = alice.call("POST", f"/api/checklists/{checklist['id']}/regrets/", json={"description": "x"}, expect=201)
+    browser = Browser(server, alice.name, password)
+    cluster.replica_wait_caught_up()
+    wait_unpinned()
+
+    def page():
+        response = browser.get("/history/")
+        # The table's first row is today, the one day with a checklist: "<resolved> of <regrets>".
+        done = re.search(r"<td>(\d+) of 1</td>", response.text)
+        return int(done.group(1)), response.headers[ROUTE_HEADER]
+
+    assert page() == (0, "replica")
+    cluster.replica_pause()
+
+    # A write through the API pins her user: the browser's reads go to the primary too.
+    alice.call("PATCH", f"/api/checklists/{checklist['id']}/regrets/{regret.json()['id']}/", json={"success": True})
+    assert page() == (1, "primary")
+    wait_unpinned()
+    assert page() == (0, "replica")
 
 
 def test_a_lagging_replica_sends_reads_to_the_primary_with_a_warning(cluster, servers, replay_paused):
