@@ -57,6 +57,11 @@ def main(argv=None):
             load_clients=config["load_clients"],
             targets_per_client=config["targets_per_client"],
         )
+        # What autovacuum soon does to freshly inserted tables (PostgreSQL 13+ vacuums
+        # insert-only tables too): the visibility map set, so that index-only scans (the
+        # streaks' rr_checklist_user_days_idx) read no heap, as they do in production.
+        for table in ("rr_user", "rr_network", "rr_checklist", "rr_regret"):
+            cursor.execute(f"VACUUM (ANALYZE) {table}")
     viewers = {int(size): user_id for size, user_id in ids["viewers"].items()}
     history = {int(size): user_id for size, user_id in ids["history"].items()}
     usernames = dict(
