@@ -219,32 +219,48 @@ class BackendWatch(threading.Thread):
         self.join(5)
 
 
+def app_server(cluster, database, *, workers, replica, log_path, cache_prefix, **extra):
+    """A gunicorn server of this cluster, not started: through the pooler, with the direct URL."""
+    env = app_env(
+        cluster.url("pooler", database),
+        CACHE_KEY_PREFIX=cache_prefix,
+        SECRET_KEY=SECRET_KEY,
+        REPLICA_ROUTE_HEADER=1,
+        **{key: value for key, value in cluster.app_env(database, replica=replica).items() if key != "DATABASE_URL"},
+        **extra,
+    )
+    return Gunicorn(env, workers=workers, log_path=log_path)
+
+
+def start_all(servers):
+    """Boot the servers side by side (each one's workers import Django) and wait until each answers."""
+    try:
+        for server in servers:
+            server.launch()
+        for server in servers:
+            server.wait_ready()
+    except BaseException:
+        stop_all(servers)
+        raise
+    return servers
+
+
+def stop_all(servers):
+    """Graceful shutdown of the servers side by side."""
+    for server in servers:
+        server.terminate()
+    for server in servers:
+        server.stop()
+
+
 def start_servers(cluster, database, *, instances, workers, replica, log_dir, cache_prefix=None, **extra):
     """`instances` gunicorn servers of this cluster sharing one cache prefix (pins, rate limits)."""
     prefix = cache_prefix or f"rr_cluster_{uuid.uuid4().hex[:12]}"
     log_dir = Path(log_dir)
     log_dir.mkdir(parents=True, exist_ok=True)
-    servers = []
-    try:
-        for number in range(instances):
-            env = app_env(
-                cluster.url("pooler", database),
-                CACHE_KEY_PREFIX=prefix,
-                SECRET_KEY=SECRET_KEY,
-                REPLICA_ROUTE_HEADER=1,
-                **{
-                    key: value
-                    for key, value in cluster.app_env(database, replica=replica).items()
-                    if key != "DATABASE_URL"
-                },
-                **extra,
-            )
-            servers.append(Gunicorn(env, workers=workers, log_path=log_dir / f"gunicorn{number}.log").start())
-    except BaseException:
-        for server in servers:
-            server.stop()
-        raise
-    return servers
+    settings = {"workers": workers, "replica": replica, "cache_prefix": prefix, **extra}
+    logs = [log_dir / f"gunicorn{number}.log" for number in range(instances)]
+    return start_all([app_server(cluster, database, log_path=log, **settings) for log in logs])
 
 
 def cluster_load(
@@ -266,8 +282,7 @@ def cluster_load(
         finally:
             watch.stop()
     finally:
-        for server in servers:
-            server.stop()
+        stop_all(servers)
     problems, stored = check_database(cluster.url("primary", database), results)
     report = report_from(options, elapsed, results, problems, stored)
     list_reads = transport.routes[("list", "replica")] + transport.routes[("list", "primary")]
@@ -480,8 +495,7 @@ def bench(seconds=5.0, load_seconds=10.0, rounds=2):
         try:
             population = Population(setup[0].url)
         finally:
-            for server in setup:
-                server.stop()
+            stop_all(setup)
         # 1 vs 2 instances (2 workers each) through the pooler, alternated to share the noise.
         throughput = {"follow_pairs": {1: [], 2: []}, "lists": {1: [], 2: []}, "hot_pairs": {1: [], 2: []}}
         for _ in range(rounds):
@@ -496,8 +510,7 @@ def bench(seconds=5.0, load_seconds=10.0, rounds=2):
                     )
                     throughput["lists"][instances].append(_measure(cluster, running, _lists(population), seconds))
                 finally:
-                    for server in running:
-                        server.stop()
+                    stop_all(running)
         figures["throughput"] = throughput
         # Lists with and without the replica (2 instances); the actors have not written for a while.
         cluster.replica_wait_caught_up()
@@ -509,8 +522,7 @@ def bench(seconds=5.0, load_seconds=10.0, rounds=2):
                 try:
                     replica_lists[mode].append(_measure(cluster, running, _lists(population), seconds))
                 finally:
-                    for server in running:
-                        server.stop()
+                    stop_all(running)
         figures["replica_lists"] = replica_lists
         # The raw-SQL ceiling of follow+unfollow with pgbench, hot and spread.
         with cluster.connect("primary", "rr_bench") as conn:

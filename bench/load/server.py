@@ -110,8 +110,13 @@ class Gunicorn:
         self.workers = workers
         self.log_path = Path(log_path) if log_path else None
         self.process = None
+        self.terminated = False
 
     def start(self, ready_timeout=30):
+        return self.launch().wait_ready(ready_timeout)
+
+    def launch(self):
+        """Start the master without waiting for it: several servers boot side by side."""
         log = self.log_path.open("wb") if self.log_path else subprocess.DEVNULL
         self.process = subprocess.Popen(
             [
@@ -134,6 +139,9 @@ class Gunicorn:
         )
         if log is not subprocess.DEVNULL:
             log.close()
+        return self
+
+    def wait_ready(self, ready_timeout=30):
         deadline = time.monotonic() + ready_timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -149,11 +157,17 @@ class Gunicorn:
     def log_tail(self, chars=3000):
         return self.log_path.read_text(errors="replace")[-chars:] if self.log_path and self.log_path.exists() else ""
 
+    def terminate(self):
+        """SIGTERM to the master started here (graceful shutdown) once, without waiting for it."""
+        if self.process is not None and self.process.poll() is None and not self.terminated:
+            self.process.send_signal(signal.SIGTERM)
+            self.terminated = True
+
     def stop(self, timeout=30):
         """SIGTERM to the master started here (graceful), SIGKILL to its group if it lingers."""
         if self.process is None or self.process.poll() is not None:
             return
-        self.process.send_signal(signal.SIGTERM)
+        self.terminate()
         try:
             self.process.wait(timeout)
         except subprocess.TimeoutExpired:

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from bench.cluster import ROUTE_HEADER, start_servers
+from bench.cluster import ROUTE_HEADER, app_server, start_all, stop_all
 
 pytestmark = pytest.mark.slow
 
@@ -33,21 +33,17 @@ def servers(cluster, cluster_db, tmp_path_factory):
     # The web pages need collectstatic's manifest (DEBUG off, as in production).
     static = str(tmp_path_factory.mktemp("replica_static"))
     cluster.manage("rr", "collectstatic", "--noinput", env={"STATIC_ROOT": static})
-    tolerant = start_servers(
-        cluster, "rr", instances=1, workers=1, replica=True, log_dir=logs / "tolerant", cache_prefix=shared,
-        REPLICA_MAX_LAG_SECONDS=30, READ_YOUR_WRITES_SECONDS=PIN_SECONDS, LOG_LEVEL="WARNING", STATIC_ROOT=static,
-    )[0]  # fmt: skip
-    try:
-        strict = start_servers(
-            cluster, "rr", instances=1, workers=1, replica=True, log_dir=logs / "strict", cache_prefix=shared,
-            REPLICA_MAX_LAG_SECONDS=1, READ_YOUR_WRITES_SECONDS=1, LOG_LEVEL="WARNING", STATIC_ROOT=static,
-        )[0]  # fmt: skip
-    except BaseException:
-        tolerant.stop()
-        raise
+    common = {"workers": 1, "replica": True, "cache_prefix": shared, "LOG_LEVEL": "WARNING", "STATIC_ROOT": static}
+    tolerant = app_server(
+        cluster, "rr", log_path=logs / "tolerant.log",
+        REPLICA_MAX_LAG_SECONDS=30, READ_YOUR_WRITES_SECONDS=PIN_SECONDS, **common,
+    )  # fmt: skip
+    strict = app_server(
+        cluster, "rr", log_path=logs / "strict.log", REPLICA_MAX_LAG_SECONDS=1, READ_YOUR_WRITES_SECONDS=1, **common
+    )
+    start_all([tolerant, strict])
     yield {"tolerant": tolerant, "strict": strict}
-    tolerant.stop()
-    strict.stop()
+    stop_all([tolerant, strict])
 
 
 @pytest.fixture
