@@ -4,13 +4,104 @@ bin/cluster starts it on spare ports in a temporary directory (bench/cluster.py'
 Cluster) and it is always torn down, also when a test fails. PgBouncer runs in
 transaction mode with a pool of POOL_SIZE server connections, fewer than the clients
 the tests open (8 storm threads, 6 gunicorn workers).
+
+The endpoint tests' run through the pooler (EndpointRun: a pytest of its own, 41-44 s
+alone) starts before this folder's first test, and the others run meanwhile: the replica's,
+which mostly wait for a pin or a lag to pass, and the load run. The tests that read its
+outcome run last. One after the other, the folder took 112 s; side by side, 64-76 s.
 """
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 
-from bench.cluster import Cluster
+from bench.cluster import REPO, Cluster
 
 POOL_SIZE = 4
+
+# The endpoint tests of every API domain (tests/api's bad-input table reaches every
+# endpoint; the domain folders drive each one's answers, the social ones' advisory lock
+# and batched accepts included) and the storm. Left out: the admin and rate-limit tests
+# (Django admin pages; Redis, not the database), fuzz, legacy/migrations/ops (they run
+# against the direct server anyway), and the white-box lock tests bound to one server
+# session (tests/cluster/pooled_run.py).
+ENDPOINT_TESTS = [
+    "tests/api",
+    "tests/accounts",
+    "tests/checklists",
+    "tests/network",
+    "--ignore=tests/network/test_admin.py",
+    "--ignore=tests/network/test_rate_limits.py",
+    "tests/social",
+    "--ignore=tests/social/test_admin.py",
+    "tests/concurrency/test_network_storm.py",
+]
+ENDPOINT_RUN_TIMEOUT = 600
+NEEDS_ENDPOINT_RUN = pytest.StashKey[bool]()
+
+
+class EndpointRun:
+    """ENDPOINT_TESTS in a pytest whose DATABASE_URL is the pooler, running in the background."""
+
+    def __init__(self, cluster, directory):
+        self.report = directory / "junit.xml"
+        self.stdout, self.stderr = directory / "stdout.txt", directory / "stderr.txt"
+        env = {
+            **os.environ,
+            "DATABASE_URL": cluster.url("pooler", "rr_endpoints"),
+            "DATABASE_POOL_MODE": "transaction",
+        }
+        for key in ("DIRECT_DATABASE_URL", "DATABASE_REPLICA_URL"):
+            env.pop(key, None)
+        # As the runbook says: migrations straight to the server (0006's CREATE INDEX
+        # CONCURRENTLY runs under a session-level lock_timeout), the app through the pooler.
+        # pytest-django then reuses the migrated test database (--reuse-db), and leaves it:
+        # the cluster is deleted whole.
+        cluster.create_database("test_rr_endpoints")
+        cluster.manage("test_rr_endpoints", "migrate", "--noinput")
+        self.args = [
+            sys.executable, "-m", "pytest", *ENDPOINT_TESTS, "-p", "tests.cluster.pooled_run", "--reuse-db",
+            f"--junitxml={self.report}",
+        ]  # fmt: skip
+        with self.stdout.open("w") as out, self.stderr.open("w") as err:
+            self.process = subprocess.Popen(
+                self.args, cwd=REPO, env=env, stdout=out, stderr=err, start_new_session=True
+            )
+        self.deadline = time.monotonic() + ENDPOINT_RUN_TIMEOUT
+
+    def result(self):
+        """(its CompletedProcess, the root of its JUnit report), once it has ended."""
+        try:
+            self.process.wait(max(0.0, self.deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            self.stop()
+            raise
+        stdout, stderr = self.stdout.read_text(errors="replace"), self.stderr.read_text(errors="replace")
+        result = subprocess.CompletedProcess(self.args, self.process.returncode, stdout, stderr)
+        return result, ET.parse(self.report).getroot()
+
+    def stop(self):
+        """Ends the run and what it started, if it still runs (the session ended before reading it)."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+
+def pytest_collection_modifyitems(config, items):
+    # This folder's tests that read the endpoint run go after the folder's other tests.
+    here = Path(__file__).parent
+    positions = [index for index, item in enumerate(items) if item.path.is_relative_to(here)]
+    ours = [items[index] for index in positions]
+    ours.sort(key=lambda item: "endpoint_run" in getattr(item, "fixturenames", ()))
+    for index, item in zip(positions, ours, strict=True):
+        items[index] = item
+    config.stash[NEEDS_ENDPOINT_RUN] = any("endpoint_run" in getattr(item, "fixturenames", ()) for item in ours)
 
 
 @pytest.fixture(scope="session")
@@ -23,3 +114,23 @@ def cluster():
 def cluster_db(cluster):
     """The cluster's `rr` database, migrated the way the runbook says (DIRECT_DATABASE_URL)."""
     return cluster.manage("rr", "migrate", "--noinput").stdout
+
+
+@pytest.fixture(scope="session")
+def endpoint_run_started(cluster, tmp_path_factory):
+    run = EndpointRun(cluster, tmp_path_factory.mktemp("endpoints"))
+    yield run
+    run.stop()
+
+
+@pytest.fixture(scope="session")
+def endpoint_run(endpoint_run_started):
+    """(CompletedProcess, JUnit root) of the endpoint tests' run through the pooler, once ended."""
+    return endpoint_run_started.result()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _endpoint_run_starts_first(request):
+    # Only when a selected test reads it (pytest_collection_modifyitems above).
+    if request.config.stash.get(NEEDS_ENDPOINT_RUN, False):
+        request.getfixturevalue("endpoint_run_started")

@@ -1,8 +1,9 @@
 """The API through PgBouncer in transaction mode, with fewer server connections than clients.
 
-- the API's endpoint tests (tests/api, tests/network, tests/checklists) and the follow
-  storm (tests/concurrency/test_network_storm.py: counts exact, no deadlock, no 5xx) run
-  in a pytest of their own whose DATABASE_URL is the pooler;
+- the API's endpoint tests (every domain's) and the follow storm
+  (tests/concurrency/test_network_storm.py: counts exact, no deadlock, no 5xx) run in a
+  pytest of their own whose DATABASE_URL is the pooler (conftest.py's EndpointRun, in the
+  background while the folder's other tests run);
 - bench/load's mixed load run against two gunicorn instances at once;
 - verify_deployment through the pooler, count repairs straight to the server;
 - and, after all of it, nothing that went through the pooler left session state behind.
@@ -11,8 +12,6 @@
 import os
 import re
 import subprocess
-import sys
-import xml.etree.ElementTree as ET
 
 import pytest
 
@@ -23,62 +22,10 @@ from tests.cluster.session_audit import session_state, statement_count
 
 pytestmark = pytest.mark.slow
 
-# The endpoint tests of every API domain (tests/api's bad-input table reaches every
-# endpoint; the domain folders drive each one's answers, the social ones' advisory lock
-# and batched accepts included) and the storm. Left out: the admin and rate-limit tests
-# (Django admin pages; Redis, not the database), fuzz, legacy/migrations/ops (they run
-# against the direct server anyway), and the white-box lock tests bound to one server
-# session (tests/cluster/pooled_run.py).
-ENDPOINT_TESTS = [
-    "tests/api",
-    "tests/accounts",
-    "tests/checklists",
-    "tests/network",
-    "--ignore=tests/network/test_admin.py",
-    "--ignore=tests/network/test_rate_limits.py",
-    "tests/social",
-    "--ignore=tests/social/test_admin.py",
-    "tests/concurrency/test_network_storm.py",
-]
 
-
-@pytest.fixture(scope="module")
-def endpoint_run(cluster, tmp_path_factory):
-    report = tmp_path_factory.mktemp("endpoints") / "junit.xml"
-    env = {
-        **os.environ,
-        "DATABASE_URL": cluster.url("pooler", "rr_endpoints"),
-        "DATABASE_POOL_MODE": "transaction",
-    }
-    for key in ("DIRECT_DATABASE_URL", "DATABASE_REPLICA_URL"):
-        env.pop(key, None)
-    # As the runbook says: migrations straight to the server (0006's CREATE INDEX
-    # CONCURRENTLY runs under a session-level lock_timeout), the app through the pooler.
-    # pytest-django then reuses the migrated test database (--reuse-db), and leaves it:
-    # the cluster is deleted whole.
-    cluster.create_database("test_rr_endpoints")
-    cluster.manage("test_rr_endpoints", "migrate", "--noinput")
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            *ENDPOINT_TESTS,
-            "-p",
-            "tests.cluster.pooled_run",
-            "--reuse-db",
-            f"--junitxml={report}",
-        ],  # fmt: skip
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    return result, ET.parse(report).getroot()
-
-
-@pytest.fixture(scope="module")
+# Session-wide: the audit below reads the endpoint run too, so it runs after the other
+# modules' tests (conftest.py), and a module fixture would be made again for it.
+@pytest.fixture(scope="session")
 def load_run(cluster, cluster_db):
     cluster.migrated_database("rr_load")
     return cluster_load(cluster, "rr_load", instances=2, workers=3, users=40, seconds=10)
