@@ -8,7 +8,7 @@ the tests open (8 storm threads, 6 gunicorn workers).
 The endpoint tests' run through the pooler (EndpointRun: a pytest of its own, 41-44 s
 alone) starts before this folder's first test, and the others run meanwhile: the replica's,
 which mostly wait for a pin or a lag to pass, and the load run. The tests that read its
-outcome run last. One after the other, the folder took 112 s; side by side, 64-76 s.
+outcome run last (docs/OPERATIONS.md has the folder's time before and after).
 """
 
 import os
