@@ -5,10 +5,11 @@ Cluster) and it is always torn down, also when a test fails. PgBouncer runs in
 transaction mode with a pool of POOL_SIZE server connections, fewer than the clients
 the tests open (8 storm threads, 6 gunicorn workers).
 
-The endpoint tests' run through the pooler (EndpointRun: a pytest of its own, 41-44 s
-alone) starts before this folder's first test, and the others run meanwhile: the replica's,
-which mostly wait for a pin or a lag to pass, and the load run. The tests that read its
-outcome run last (docs/OPERATIONS.md has the folder's time before and after).
+The endpoint tests' run through the pooler (EndpointRun: a pytest of its own, 38-44 s
+alone) and collectstatic for the replica tests' servers start in the background before
+this folder's first test (STARTED_EARLY), and the others run meanwhile: the replica's,
+which mostly wait for a pin or a lag to pass, and the load run. The tests that read the
+endpoint run's outcome run last (docs/OPERATIONS.md has the folder's time before and after).
 """
 
 import os
@@ -43,7 +44,40 @@ ENDPOINT_TESTS = [
     "tests/concurrency/test_network_storm.py",
 ]
 ENDPOINT_RUN_TIMEOUT = 600
-NEEDS_ENDPOINT_RUN = pytest.StashKey[bool]()
+# What a test asks for -> the fixture that starts its work in the background, before this
+# folder's first test, when a selected test needs it (in this order: collectstatic needs no
+# cluster, so it runs while the cluster starts).
+STARTED_EARLY = {"static_root": "static_root_started", "endpoint_run": "endpoint_run_started"}
+TO_START = pytest.StashKey[list]()
+
+
+class Background:
+    """A command started now in a process group of its own; its outcome is read later."""
+
+    def __init__(self, args, env, directory, timeout):
+        self.args = [str(arg) for arg in args]
+        self.stdout, self.stderr = directory / "stdout.txt", directory / "stderr.txt"
+        with self.stdout.open("w") as out, self.stderr.open("w") as err:
+            self.process = subprocess.Popen(
+                self.args, cwd=REPO, env=env, stdout=out, stderr=err, start_new_session=True
+            )
+        self.deadline = time.monotonic() + timeout
+
+    def result(self):
+        """Its CompletedProcess, once it has ended."""
+        try:
+            self.process.wait(max(0.0, self.deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            self.stop()
+            raise
+        stdout, stderr = self.stdout.read_text(errors="replace"), self.stderr.read_text(errors="replace")
+        return subprocess.CompletedProcess(self.args, self.process.returncode, stdout, stderr)
+
+    def stop(self):
+        """Ends it and what it started, if it still runs (the session ended before reading it)."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
 
 
 class EndpointRun:
@@ -51,7 +85,6 @@ class EndpointRun:
 
     def __init__(self, cluster, directory):
         self.report = directory / "junit.xml"
-        self.stdout, self.stderr = directory / "stdout.txt", directory / "stderr.txt"
         env = {
             **os.environ,
             "DATABASE_URL": cluster.url("pooler", "rr_endpoints"),
@@ -65,32 +98,18 @@ class EndpointRun:
         # the cluster is deleted whole.
         cluster.create_database("test_rr_endpoints")
         cluster.manage("test_rr_endpoints", "migrate", "--noinput")
-        self.args = [
+        args = [
             sys.executable, "-m", "pytest", *ENDPOINT_TESTS, "-p", "tests.cluster.pooled_run", "--reuse-db",
             f"--junitxml={self.report}",
         ]  # fmt: skip
-        with self.stdout.open("w") as out, self.stderr.open("w") as err:
-            self.process = subprocess.Popen(
-                self.args, cwd=REPO, env=env, stdout=out, stderr=err, start_new_session=True
-            )
-        self.deadline = time.monotonic() + ENDPOINT_RUN_TIMEOUT
+        self.command = Background(args, env, directory, ENDPOINT_RUN_TIMEOUT)
 
     def result(self):
         """(its CompletedProcess, the root of its JUnit report), once it has ended."""
-        try:
-            self.process.wait(max(0.0, self.deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            self.stop()
-            raise
-        stdout, stderr = self.stdout.read_text(errors="replace"), self.stderr.read_text(errors="replace")
-        result = subprocess.CompletedProcess(self.args, self.process.returncode, stdout, stderr)
-        return result, ET.parse(self.report).getroot()
+        return self.command.result(), ET.parse(self.report).getroot()
 
     def stop(self):
-        """Ends the run and what it started, if it still runs (the session ended before reading it)."""
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
+        self.command.stop()
 
 
 def pytest_collection_modifyitems(config, items):
@@ -101,7 +120,14 @@ def pytest_collection_modifyitems(config, items):
     ours.sort(key=lambda item: "endpoint_run" in getattr(item, "fixturenames", ()))
     for index, item in zip(positions, ours, strict=True):
         items[index] = item
-    config.stash[NEEDS_ENDPOINT_RUN] = any("endpoint_run" in getattr(item, "fixturenames", ()) for item in ours)
+    needed = {name for item in ours for name in getattr(item, "fixturenames", ())}
+    config.stash[TO_START] = [started for name, started in STARTED_EARLY.items() if name in needed]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _background_work_starts_first(request):
+    for started in request.config.stash.get(TO_START, []):
+        request.getfixturevalue(started)
 
 
 @pytest.fixture(scope="session")
@@ -129,8 +155,22 @@ def endpoint_run(endpoint_run_started):
     return endpoint_run_started.result()
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _endpoint_run_starts_first(request):
-    # Only when a selected test reads it (pytest_collection_modifyitems above).
-    if request.config.stash.get(NEEDS_ENDPOINT_RUN, False):
-        request.getfixturevalue("endpoint_run_started")
+@pytest.fixture(scope="session")
+def static_root_started(tmp_path_factory):
+    root = tmp_path_factory.mktemp("static")
+    env = {**os.environ, "RR_ALLOW_INSECURE_KEY": "1", "STATIC_ROOT": str(root)}
+    command = Background(
+        [sys.executable, REPO / "manage.py", "collectstatic", "--noinput"], env, tmp_path_factory.mktemp("collect"), 300
+    )
+    yield root, command
+    command.stop()
+
+
+@pytest.fixture(scope="session")
+def static_root(static_root_started):
+    """A STATIC_ROOT filled by collectstatic: with DEBUG off, as in production, the web pages
+    need its manifest (4.4 s here, so it runs while the cluster starts)."""
+    root, command = static_root_started
+    result = command.result()
+    assert result.returncode == 0, result.stdout + result.stderr
+    return str(root)

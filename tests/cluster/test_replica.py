@@ -27,13 +27,10 @@ PIN_SECONDS = 3
 
 
 @pytest.fixture(scope="module")
-def servers(cluster, cluster_db, tmp_path_factory):
+def servers(cluster, cluster_db, static_root, tmp_path_factory):
     logs = tmp_path_factory.mktemp("replica_logs")
     shared = f"rr_replica_{uuid.uuid4().hex[:8]}"  # one cache: a pin set by one server holds on the other
-    # The web pages need collectstatic's manifest (DEBUG off, as in production).
-    static = str(tmp_path_factory.mktemp("replica_static"))
-    cluster.manage("rr", "collectstatic", "--noinput", env={"STATIC_ROOT": static})
-    common = {"workers": 1, "replica": True, "cache_prefix": shared, "LOG_LEVEL": "WARNING", "STATIC_ROOT": static}
+    common = {"workers": 1, "replica": True, "cache_prefix": shared, "LOG_LEVEL": "WARNING", "STATIC_ROOT": static_root}
     tolerant = app_server(
         cluster, "rr", log_path=logs / "tolerant.log",
         REPLICA_MAX_LAG_SECONDS=30, READ_YOUR_WRITES_SECONDS=PIN_SECONDS, **common,
