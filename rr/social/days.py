@@ -28,6 +28,7 @@ checklist's date if it is later. Legacy duplicates of one day count once: the ea
 (then lowest id) checklist of the day, as checklist_for_day picks.
 """
 
+import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -93,9 +94,11 @@ def strength(kept_dates, first_date, today):
     # for each of its users, most of whose days are not kept.
     last = today if today in kept_dates else today - timedelta(days=1)
     end, begin = last.toordinal(), first_date.toordinal()
-    value = sum(
+    # fsum in date order: a set's order (and a plain sum's last bits) varies from process
+    # to process, which could round a tie (65 kept days: exactly 0.96875) either way.
+    value = math.fsum(
         (1 - STRENGTH_MULTIPLIER) * STRENGTH_MULTIPLIER ** (end - day)
-        for day in map(date.toordinal, kept_dates)
+        for day in sorted(map(date.toordinal, kept_dates))
         if begin <= day <= end
     )
     return Decimal(repr(min(max(value, 0.0), 1.0))).quantize(STRENGTH_PLACES, rounding=ROUND_HALF_UP)

@@ -1,5 +1,6 @@
 """Streaks and strength as pure functions (rr.social.days), on hand-made calendars."""
 
+import random
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -76,3 +77,12 @@ def test_strength_equals_the_day_by_day_recurrence(history, kept_offsets):
     kept = {TODAY - timedelta(days=offset) for offset in kept_offsets}
     # Kept days before `first` (outside the window a list reads) count for neither.
     assert days.strength(kept, first, TODAY) == _strength_day_by_day(kept, first, TODAY)
+
+
+def test_a_tie_rounds_half_up_whatever_the_order_of_the_kept_days():
+    # 65 kept days in a row from the first: 1 - m ** 65 = 1 - 0.5 ** 5 = 0.96875 exactly,
+    # a tie at 4 places; summed in a set's order the float's last bit could round it down.
+    for seed in range(20):
+        kept = sorted(run(65))
+        random.Random(seed).shuffle(kept)  # the orders a set of dates may come in
+        assert days.strength(kept, TODAY - timedelta(days=64), TODAY) == Decimal("0.9688"), seed
