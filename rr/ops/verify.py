@@ -58,6 +58,8 @@ INDEXES = {
     "rr_network_follower_idx": "(follower_id, id)",
     "rr_network_following_idx": "(following_id, id)",
     "rr_user_username_upper_idx": "(upper((username)::text))",
+    # 0012: the list's streak fields and the history read it alone (docs/BENCHMARKS.md).
+    "rr_checklist_user_days_idx": "(user_id, created_at, id) INCLUDE (local_date, utc_offset_minutes, score)",
 }
 NETWORK_FOREIGN_KEYS = {
     # column: definition (Django's, from migration 0004)

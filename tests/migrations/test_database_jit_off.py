@@ -40,7 +40,7 @@ def test_0011_sets_jit_off_for_new_sessions_and_rollback_resets_it(before_0011):
 
 def test_a_role_that_does_not_own_the_database_leaves_jit_as_it_was_and_the_migration_applies(before_0011):
     # Its WARNING goes to PostgreSQL's log; the deploy is not stopped for a speed setting.
-    role = "rr_not_owner"
+    role = f"{before_0011}_not_owner"  # one per scratch database: runs sharing a server do not collide
     with pg.connect(before_0011) as conn:
         conn.execute(f"DROP ROLE IF EXISTS {role}")
         conn.execute(f"CREATE ROLE {role} LOGIN")
@@ -49,7 +49,9 @@ def test_a_role_that_does_not_own_the_database_leaves_jit_as_it_was_and_the_migr
         conn.execute(f"GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO {role}")
     try:
         url = pg.database_url(before_0011).replace("postgres@", f"{role}@", 1)
-        pg.manage(before_0011, "migrate", "rr", MIGRATION, "--noinput", env={"DATABASE_URL": url})
+        # DIRECT_DATABASE_URL emptied: migrate would otherwise take it, as the owner.
+        env = {"DATABASE_URL": url, "DIRECT_DATABASE_URL": ""}
+        pg.manage(before_0011, "migrate", "rr", MIGRATION, "--noinput", env=env)
         assert pg.applied_migrations(before_0011) >= {("rr", MIGRATION)}
         assert _settings(before_0011)[0] is None
     finally:

@@ -71,6 +71,11 @@ BREAKAGES = {
         "DROP INDEX rr_network_follower_idx",
         {"indexes": "rr_network_follower_idx is missing"},
     ),
+    "covering index of a user's days built without its INCLUDE columns": (
+        "DROP INDEX rr_checklist_user_days_idx;"
+        "CREATE INDEX rr_checklist_user_days_idx ON rr_checklist (user_id, created_at, id)",
+        {"indexes": "rr_checklist_user_days_idx is"},
+    ),
     "index left INVALID by a failed concurrent build": (
         "UPDATE pg_index SET indisvalid = false WHERE indexrelid = 'rr_user_username_upper_idx'::regclass",
         {"indexes": "rr_user_username_upper_idx is INVALID"},
