@@ -267,6 +267,29 @@ def check_network_triggers():
     return "count triggers present, as defined, and enabled"
 
 
+# JIT compilation is off for this database (migration 0011, docs/BENCHMARKS.md): in this
+# session, or for the sessions to come (a database or role setting; this session may have
+# started before it was made).
+_JIT_OFF_SQL = """
+    SELECT current_setting('jit') = 'off' OR EXISTS (
+        SELECT 1 FROM pg_db_role_setting s
+        WHERE s.setdatabase IN (0, (SELECT oid FROM pg_database WHERE datname = current_database()))
+          AND s.setrole IN (0, (SELECT oid FROM pg_roles WHERE rolname = current_user))
+          AND 'jit=off' = ANY(s.setconfig)
+    )
+"""
+
+
+def check_database_settings():
+    """PostgreSQL's JIT compilation is off (0011 sets it; only the database's owner can)."""
+    if not _rows(_JIT_OFF_SQL)[0][0]:
+        raise CheckFailed(
+            "jit is on for this database: as its owner, ALTER DATABASE <name> SET jit = off"
+            " (migration 0011 could not, or a restore dropped it; docs/OPERATIONS.md)"
+        )
+    return "jit off (migration 0011)"
+
+
 def check_migrations():
     loader = MigrationExecutor(connection).loader
     graph, applied = loader.graph, loader.applied_migrations
@@ -431,6 +454,7 @@ def deployment_verify(*, sample=None):
         ("indexes", check_indexes),
         ("network triggers", check_network_triggers),
         ("migrations", check_migrations),
+        ("database settings", check_database_settings),
         ("counts", lambda: check_counts(sample)),
         ("endpoints", check_endpoints),
     ]

@@ -43,8 +43,8 @@ def test_the_runbook_on_the_legacy_snapshot(tmp_path):
 
         # 5. Verify.
         verified = pg.manage(live, "verify_deployment")
-        assert len([line for line in verified.stdout.splitlines() if line.startswith("OK  ")]) == 9
-        assert "All 9 checks passed." in verified.stdout
+        assert len([line for line in verified.stdout.splitlines() if line.startswith("OK  ")]) == 10
+        assert "All 10 checks passed." in verified.stdout
         assert pg.fingerprint(live) == pg.LEGACY_FINGERPRINT
 
         # Rollback of the schema: every legacy row intact, verify now fails as it should.

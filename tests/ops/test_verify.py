@@ -17,7 +17,7 @@ from tests.ops.helpers import follow, sql
 
 CHECKS = [
     "user columns", "user constraints", "network table", "social tables", "indexes",
-    "network triggers", "migrations", "counts", "endpoints",
+    "network triggers", "migrations", "database settings", "counts", "endpoints",
 ]  # fmt: skip
 
 
@@ -168,6 +168,10 @@ BREAKAGES = {
     "approval default dropped": (
         "ALTER TABLE rr_user ALTER COLUMN follow_approval DROP DEFAULT",
         {"user columns": "follow_approval defaults to None, expected false"},
+    ),
+    "jit left on (0011 run by a role that does not own the database, or a restore)": (
+        "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I RESET jit', current_database()); END $$; SET LOCAL jit = on",
+        {"database settings": "jit is on for this database"},
     ),
     "count drifted": (
         "UPDATE rr_user SET followers_count = followers_count + 1 WHERE id = (SELECT min(id) FROM rr_user)",
