@@ -15,13 +15,12 @@ builds and drops the scratch database <name>_streaks.
 """
 
 import argparse
-import importlib.util
 import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
+import types
 
 from bench import env
 
@@ -37,14 +36,10 @@ def log(message):
 
 
 def _module_at(rev, path):
+    """The module at `path` as revision `rev` had it, loaded beside this checkout's."""
     source = subprocess.run(["git", "show", f"{rev}:{path}"], cwd=env.REPO, capture_output=True, text=True, check=True)
-    file = tempfile.NamedTemporaryFile("w", suffix=".py", delete=False)
-    file.write(source.stdout)
-    file.close()
-    spec = importlib.util.spec_from_file_location(f"before_{rev}", file.name)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    os.unlink(file.name)
+    module = types.ModuleType(f"before_{rev}")
+    exec(compile(source.stdout, f"{rev}:{path}", "exec"), module.__dict__)
     return module
 
 
