@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+import jwt
 import pytest
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
@@ -128,3 +129,37 @@ def test_two_concurrent_refreshes_of_one_token_let_exactly_one_through():
     assert run_threads(2, refresh, barriers=[start]) == []
 
     assert sorted(results) == [200, 401]
+
+
+LEGACY_KEY = "the-previous-release-secret-key-0123456789abcdef"
+
+
+def _legacy_access(user, *, key=LEGACY_KEY, issued=None):
+    """An access token as the previous release minted it (no `sid`), issued before the cutover."""
+    from rr.accounts import tokens
+
+    issued = issued if issued is not None else int(tokens.cutover().timestamp()) - 3600
+    payload = {"token_type": "access", "user_id": str(user.pk), "jti": "x" * 32, "iat": issued, "exp": issued + 10**6}
+    return jwt.encode(payload, key, algorithm="HS256")
+
+
+@pytest.mark.django_db
+def test_read_your_writes_recognises_the_tokens_authentication_accepts(settings, user):
+    # The router reads the requester from the same decoder as the authentication
+    # (rr.accounts.tokens.decode): a legacy token signed with LEGACY_JWT_SIGNING_KEY
+    # names its user for read-your-writes too.
+    from django.test import RequestFactory
+
+    from rr.common.routers import request_user_id
+
+    settings.LEGACY_JWT_SIGNING_KEY = LEGACY_KEY
+    legacy = _legacy_access(user)
+    assert _bearer(legacy).get("/auth/user/").status_code == 200  # the authentication accepts it
+
+    def requester(token):
+        return request_user_id(RequestFactory().get("/", HTTP_AUTHORIZATION=f"Bearer {token}"))
+
+    assert requester(legacy) == user.pk
+    assert requester(services.tokens_for(user)["access"]) == user.pk
+    assert requester(_legacy_access(user, key="a-key-this-server-never-had-0123456789abcdef")) is None
+    assert requester(services.tokens_for(user)["refresh"]) is None
