@@ -26,8 +26,9 @@ class ValidatedToken:
 
 class SessionJWTAuthentication(JWTAuthentication):
     """An access token is valid when its signature and expiry are (legacy ones: in the
-    grace period only), its user is active, and it was issued at or after the user's
-    `tokens_valid_after`. The user row is the one query, as with simplejwt's own class."""
+    grace period only), its user is active, it was issued at or after the user's
+    `tokens_valid_after`, and its session (`sid`) has not ended. The user row, with its
+    session's existence, is the one query, as with simplejwt's own class."""
 
     def get_validated_token(self, raw_token):
         try:
@@ -40,14 +41,29 @@ class SessionJWTAuthentication(JWTAuthentication):
         # themselves may be doing (rr.accounts.models -> rr.network.graph -> DRF).
         from rr.accounts.selectors import user_for_request
 
-        user = user_for_request(user_id=_user_id(validated_token))
+        session_id = _session_id(validated_token)
+        user, session_live = user_for_request(user_id=_user_id(validated_token), session_id=session_id)
         if user is None or not user.is_active:
             raise AuthenticationFailed("User not found or inactive.", code="user_not_found")
         if not tokens.issued_in_time(validated_token.payload, user):
             raise AuthenticationFailed(
                 "This session has ended (the password was set or changed): log in again.", code="session_ended"
             )
+        if session_id is not None and not session_live:
+            # Ended (logout, DELETE /auth/sessions/<id>/, logout-all, a password change, a
+            # recovery) or expired and swept: its access token dies with it.
+            raise AuthenticationFailed("This session has ended: log in again.", code="session_ended")
         return user
+
+
+def _session_id(validated_token):
+    """The token's session id; None for a legacy token (no `sid`, see rr.accounts.tokens)."""
+    sid = validated_token.get("sid")
+    if sid is None:
+        return None
+    if not isinstance(sid, int) or isinstance(sid, bool):
+        raise InvalidToken("Token contained no recognizable session.")
+    return sid
 
 
 def _user_id(validated_token):

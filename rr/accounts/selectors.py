@@ -56,13 +56,23 @@ _REQUEST_USER_FIELDS = [
     for field in User._meta.concrete_fields
     if field.attname not in {"is_staff", "is_superuser", "last_login"}
 ]
-_REQUEST_USER_SQL = f"SELECT {', '.join(_REQUEST_USER_FIELDS)} FROM rr_user WHERE id = %s"
+# The token's session is checked in the same statement (no round trip of its own): the
+# last column says whether its row still exists, i.e. the session has not been ended
+# (rr_session's primary key; a NULL id, a legacy token's, is never live).
+_REQUEST_USER_SQL = (
+    f"SELECT {', '.join(_REQUEST_USER_FIELDS)},"
+    " EXISTS (SELECT 1 FROM rr_session WHERE rr_session.id = %s AND rr_session.user_id = rr_user.id)"
+    " FROM rr_user WHERE id = %s"
+)
 
 
-def user_for_request(*, user_id):
-    """The user a request's access token names, or None if there is none (active or not)."""
+def user_for_request(*, user_id, session_id=None):
+    """(user, session live) for a request's access token: the user it names (None if there
+    is none, active or not) and whether its session `session_id` still exists."""
     alias = router.db_for_read(User)
     with connections[alias].cursor() as cursor:
-        cursor.execute(_REQUEST_USER_SQL, [user_id])
+        cursor.execute(_REQUEST_USER_SQL, [session_id, user_id])
         row = cursor.fetchone()
-    return None if row is None else User.from_db(alias, _REQUEST_USER_FIELDS, row)
+    if row is None:
+        return None, False
+    return User.from_db(alias, _REQUEST_USER_FIELDS, row[:-1]), row[-1]

@@ -12,9 +12,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from rr.accounts import services
+from rr.accounts import services, tokens
 from rr.accounts.models import RecoveryCode, Session, User
 from tests.support.clients import client_with_token
+from tests.support.pgwire import StatementCountingProxy
 from tests.support.responses import assert_refused
 from tests.support.threads import barrier, run_threads
 
@@ -152,6 +153,104 @@ def test_the_token_checks_add_no_query_to_an_authenticated_request(settings, mak
         settings, "rr.accounts.authentication.SessionJWTAuthentication", _device(user)["access"]
     )
     assert len(after) == len(before) == 2, (before, after)  # the user row, the checklists
+    # The session check is folded into the user row's statement, not a round trip of its own.
+    assert "rr_session" in after[0] and "rr_user" in after[0], after
+
+
+def _ends_by_deleting_it(user, victim, keeper):
+    sid = tokens.decode(victim["refresh"], token_type="refresh")["sid"]
+    assert client_with_token(keeper["access"]).delete(f"/auth/sessions/{sid}/").status_code == 200
+
+
+def _ends_by_logout_all(user, victim, keeper):
+    assert client_with_token(keeper["access"]).post("/auth/logout-all/").status_code == 200
+
+
+def _ends_by_logout(user, victim, keeper):
+    assert APIClient().post("/auth/logout/", {"refresh": victim["refresh"]}, format="json").status_code == 200
+
+
+def _ends_by_a_password_change(user, victim, keeper):
+    body = {"password": NEW, "current_password": PASSWORD}
+    assert client_with_token(keeper["access"]).post("/auth/password/", body, format="json").status_code == 200
+
+
+def _ends_by_a_recovery(user, victim, keeper):
+    assert _recover(user.username, _issue_code(user.username)).status_code == 200
+
+
+def _ends_by_deleting_the_account(user, victim, keeper):
+    body = {"password": PASSWORD}
+    assert client_with_token(keeper["access"]).delete("/auth/user/", body, format="json").status_code == 204
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "end",
+    [
+        _ends_by_deleting_it,
+        _ends_by_logout_all,
+        _ends_by_logout,
+        _ends_by_a_password_change,
+        _ends_by_a_recovery,
+        _ends_by_deleting_the_account,
+    ],
+)
+def test_an_ended_sessions_access_token_is_401_on_the_very_next_request(plain_static_storage, make_user, end):
+    user = make_user(password=PASSWORD)
+    victim, keeper = _device(user), _device(user)
+    browser = Client()
+    signed_in = browser.post("/", {"username": user.username, "password": PASSWORD, "action": "login"})
+    assert signed_in.status_code == 302 and browser.get("/settings/").status_code == 200
+    stolen = client_with_token(victim["access"])
+    assert stolen.get("/auth/sessions/").status_code == 200
+
+    end(user, victim, keeper)
+
+    for response in (
+        stolen.get("/auth/sessions/"),
+        stolen.get("/auth/user/export/"),
+        stolen.patch("/api/network/settings/", {"allow_networking": False}, format="json"),
+        stolen.post("/auth/password/", {"password": "x" + NEW}, format="json"),
+    ):
+        assert_refused(response, 401)
+        assert response.json()["code"] == "token_invalid"
+    if end not in (_ends_by_deleting_it, _ends_by_logout):  # the others end the browser's session too
+        assert browser.get("/settings/")["Location"] == "/"
+    else:
+        assert browser.get("/settings/").status_code == 200
+
+
+def _statements_at_the_database(access, path="/api/checklists/"):
+    """The statements PostgreSQL receives for one authenticated GET (a counting proxy on
+    the wire: ORM, raw SQL, connection health checks and transaction control alike)."""
+    db = connection.settings_dict
+    proxy = StatementCountingProxy(db["HOST"] or "127.0.0.1", db["PORT"] or 5432)
+    saved = db["HOST"], db["PORT"], db["OPTIONS"]
+    connection.close()
+    db["HOST"], db["PORT"], db["OPTIONS"] = "127.0.0.1", proxy.port, {**db["OPTIONS"], "sslmode": "disable"}
+    try:
+        client = client_with_token(access)
+        assert client.get(path).status_code == 200  # warm: the connection's set-up
+        proxy.reset()
+        assert client.get(path).status_code == 200
+        return [text for _, text in proxy.statements]
+    finally:
+        connection.close()
+        db["HOST"], db["PORT"], db["OPTIONS"] = saved
+        proxy.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_authenticated_request_sends_the_database_what_it_did_before_sessions_were_checked():
+    # Measured on the wire, so what the ORM's query log does not see counts too. The
+    # session check rides in the user row's statement (rr/accounts/selectors.py).
+    user = User.objects.create_user("counted", PASSWORD)
+    statements = _statements_at_the_database(_device(user)["access"])
+
+    assert len(statements) == 2, statements  # the user row with its session's check, the checklists
+    assert "FROM rr_user" in statements[0] and "rr_session" in statements[0]
+    assert '"rr_checklist"' in statements[1]
 
 
 @pytest.mark.django_db
