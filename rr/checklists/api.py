@@ -119,7 +119,7 @@ class ChecklistsView(AuthenticatedAPIView):
         responses={
             200: ChecklistSerializer,
             201: ChecklistSerializer,
-            **error_responses(400, 401),
+            **error_responses(400, 401, 409),
         },
         examples=[
             OpenApiExample(
@@ -140,6 +140,7 @@ class ChecklistsView(AuthenticatedAPIView):
                     "local_datetime": ["local_datetime must include a UTC offset, e.g. 2025-06-19T01:00:00+08:00."]
                 },
             ),
+            error_example("day_closed", 409, services.DAY_CLOSED_ELSEWHERE),
         ],
         tags=["checklists"],
     )

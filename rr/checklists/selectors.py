@@ -40,6 +40,26 @@ def checklist_is_completed(checklist, *, at):
     return checklist.completed or checklist_closes_at(checklist) <= at
 
 
+def last_offset_checklist(*, user):
+    """The user's checklists with a known offset, the latest local date first.
+
+    The first one's `utc_offset_minutes` is the user's last known offset (checklist_for_day's
+    rule for a closed day). Ordered by local date, not by when they were made: a past day
+    replayed at another offset does not move it. Legacy checklists are skipped (their offset
+    was never sent); the rest are this release's, read from the covering index
+    rr_checklist_user_days_idx.
+    """
+    return Checklist.objects.filter(user=user, utc_offset_minutes__isnull=False).order_by(
+        "-local_date", "-created_at", "-id"
+    )
+
+
+def last_known_offset(*, user):
+    """The user's last known UTC offset as a tzinfo (UTC when none is known)."""
+    minutes = last_offset_checklist(user=user).values_list("utc_offset_minutes", flat=True).first()
+    return timezone(timedelta(minutes=minutes or 0))
+
+
 def checklist_list(*, user):
     """The user's checklists, newest first, with their regrets (two queries)."""
     return (

@@ -4,11 +4,11 @@ from datetime import UTC, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Value
 from django.utils import timezone
 
 from rr.checklists.models import Checklist, Regret
-from rr.checklists.selectors import checklist_closes_at, day_close_grace
+from rr.checklists.selectors import LOCAL_DATE, checklist_closes_at, day_close_grace, last_offset_checklist
 from rr.common.db import LOCK_CHECKLIST_DAY, advisory_xact_lock
 from rr.common.errors import Conflict, NotFound, ServiceError
 
@@ -26,21 +26,21 @@ def checklist_latest_bound():
     return timezone.now() + FUTURE_TOLERANCE
 
 
-def local_day_bounds(local_datetime):
-    """The UTC instants where the local calendar day of `local_datetime` starts and ends."""
-    start = datetime.combine(local_datetime.date(), time.min, tzinfo=local_datetime.tzinfo)
-    start_utc = start.astimezone(UTC)
-    return start_utc, start_utc + timedelta(days=1)
-
-
 def checklist_for_day(*, user, local_datetime):
-    """Return (checklist, created) for the user's local day of `local_datetime`.
+    """Return (checklist, created) for the user's local date of `local_datetime`.
 
-    At most one checklist per user and local day, even under concurrent requests:
-    the look-up and the insert run under a per-user advisory lock. Legacy data may
-    hold two for one day; the earliest (then lowest id) is the one returned.
-    The look-up is one range scan of the (user, created_at) index, whatever the
-    user's history.
+    At most one checklist per user and local date (selectors.LOCAL_DATE), whatever
+    the offset sent, even under concurrent requests: the look-up and the insert run
+    under a per-user advisory lock. Legacy data may hold two for one day; the
+    earliest (then lowest id) is the one returned.
+
+    A new checklist for a local date that has already closed at the user's last known
+    offset (selectors.last_offset_checklist) but would still be open at the offset sent
+    is refused with 409 `day_closed`: a missed day cannot be revived by moving west.
+    A day closed at both is made, frozen from birth, as before (a past day replayed).
+
+    The look-up and the last offset are one statement: two index range scans of
+    (user, created_at), whatever the user's history.
     """
     if local_datetime.tzinfo is None or local_datetime.utcoffset() is None:
         raise ServiceError(
@@ -58,26 +58,58 @@ def checklist_for_day(*, user, local_datetime):
             code="day_in_future",
             field="local_datetime",
         )
-    start, end = local_day_bounds(local_datetime)
+    local_date = local_datetime.date()
+    offset_minutes = int(local_datetime.utcoffset().total_seconds() // 60)
     with transaction.atomic():
         advisory_xact_lock(LOCK_CHECKLIST_DAY, user.pk)
         # The app asks for the day's checklist first thing: the first request after a
         # day closed is where that day's checklist completes (checklists_complete).
         checklists_complete(user=user)
-        existing = (
-            Checklist.objects.filter(user=user, created_at__gte=start, created_at__lt=end)
-            .order_by("created_at", "id")
-            .first()
-        )
+        existing, latest = _day_and_latest(user=user, local_date=local_date)
         if existing is not None:
             return existing, False
-        checklist = Checklist.objects.create(
+        checklist = Checklist(
             user=user,
             created_at=local_datetime.astimezone(UTC),
-            local_date=local_datetime.date(),
-            utc_offset_minutes=int(local_datetime.utcoffset().total_seconds() // 60),
+            local_date=local_date,
+            utc_offset_minutes=offset_minutes,
         )
+        if latest is not None:
+            now = timezone.now()
+            at_last_offset = Checklist(local_date=local_date, utc_offset_minutes=latest.utc_offset_minutes)
+            if checklist_closes_at(at_last_offset) <= now < checklist_closes_at(checklist):
+                raise Conflict(DAY_CLOSED_ELSEWHERE, code="day_closed")
+        checklist.save(force_insert=True)
         return checklist, True
+
+
+DAY_CLOSED_ELSEWHERE = (
+    "This day is over: it closed where your last checklist was made, so another time zone cannot open it again."
+)
+
+
+def _day_and_latest(*, user, local_date):
+    """(the user's checklist of `local_date` or None, their latest checklist or None), in one statement.
+
+    A checklist of that local date was made within [its start at +14:00, its end at
+    -12:00) (MIN_OFFSET, MAX_OFFSET), legacy ones (their UTC date) too: a range of the
+    (user, created_at) index, filtered on LOCAL_DATE. The latest is
+    selectors.last_offset_checklist's.
+    """
+    midnight = datetime.combine(local_date, time.min, tzinfo=UTC)
+    day = (
+        Checklist.objects.annotate(day=LOCAL_DATE, role=Value("day"))
+        .filter(
+            user=user,
+            created_at__gte=midnight - MAX_OFFSET,
+            created_at__lt=midnight + timedelta(days=1) - MIN_OFFSET,
+            day=local_date,
+        )
+        .order_by("created_at", "id")[:1]
+    )
+    latest = last_offset_checklist(user=user).annotate(day=LOCAL_DATE, role=Value("latest"))[:1]
+    found = {row.role: row for row in day.union(latest, all=True)}
+    return found.get("day"), found.get("latest")
 
 
 # How far back the per-user sweep looks, before the grace window: a day closes at most

@@ -5,7 +5,6 @@ post and redirect (they work without JavaScript); with htmx the Today page swaps
 only its checklist, and every other page is swapped in place (hx-boost).
 """
 
-from datetime import UTC
 
 from django.contrib import messages
 from django.contrib.auth import logout, update_session_auth_hash
@@ -57,8 +56,9 @@ def today(request):
     try:
         checklist, _ = checklist_services.checklist_for_day(user=request.user, local_datetime=now)
     except ServiceError:
-        # An offset the checklist rules refuse (a tampered cookie): the day in UTC instead.
-        now = now.astimezone(UTC)
+        # An offset the checklist rules refuse (a tampered cookie, or a day already closed at
+        # the user's last offset): the day at that last offset (UTC when none), always open.
+        now = now.astimezone(checklist_selectors.last_known_offset(user=request.user))
         checklist, _ = checklist_services.checklist_for_day(user=request.user, local_datetime=now)
     return render(request, "web/today.html", {**_day(checklist), "day": now.date()})
 

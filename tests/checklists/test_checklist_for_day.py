@@ -55,15 +55,23 @@ def test_the_local_date_not_the_utc_date_decides(client):
     assert second.json()["created_at"] == "2025-06-18T15:30:00Z"
 
 
-def test_a_checklist_is_found_through_any_offset_whose_local_date_it_falls_on(client):
+def test_a_checklist_is_found_through_any_offset_that_sends_its_local_date(client, user):
     created = _for_day(client, "2025-06-19T01:00:00+08:00").json()  # 2025-06-18T17:00Z
 
-    # 17:00Z is 19:00 on 2025-06-18 at +02:00 and 12:00 on 2025-06-18 at -05:00.
-    assert _for_day(client, "2025-06-18T08:00:00+02:00").json()["id"] == created["id"]
-    assert _for_day(client, "2025-06-18T23:00:00-05:00").json()["id"] == created["id"]
-    # At -05:00 on 2025-06-19 it is another day.
-    other = _for_day(client, "2025-06-19T00:30:00-05:00")
-    assert other.status_code == 201
+    # The local date decides, not the instant: the whole of 19 June at -12:00, +14:00,
+    # +05:30 and -05:00 (up to 2025-06-20T12:00Z) is this checklist.
+    for same_date in (
+        "2025-06-19T23:59:00-12:00",
+        "2025-06-19T00:00:00+14:00",
+        "2025-06-19T12:00:00+05:30",
+        "2025-06-19T00:30:00-05:00",
+    ):
+        again = _for_day(client, same_date)
+        assert (again.status_code, again.json()["id"]) == (200, created["id"]), same_date
+    # 17:00Z is 19:00 on 2025-06-18 at +02:00: another local date, another checklist.
+    other = _for_day(client, "2025-06-18T19:00:00+02:00")
+    assert other.status_code == 201 and other.json()["local_date"] == "2025-06-18"
+    assert Checklist.objects.filter(user=user).count() == 2
 
 
 def test_day_boundaries_are_half_open(client):

@@ -1,6 +1,6 @@
 """A checklist completes when its local day is over plus DAY_CLOSE_GRACE_HOURS; then it is frozen."""
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta, timezone
 
 import pytest
 from django.core.management import call_command
@@ -118,3 +118,69 @@ def test_the_periodic_command_completes_every_closed_day_in_batches(user, make_u
     assert Checklist.objects.get(pk=today.pk).completed is False
     call_command("complete_checklists")  # a second run finds nothing more
     assert Checklist.objects.filter(completed=True).count() == len(closed) + 1
+
+
+# One checklist per local date, whatever the offset: a day that closed where the user was
+# cannot be opened again by sending it at an offset further west.
+
+
+def _at(offset_hours, *, days=0):
+    """Now (plus `days`) at that UTC offset, to the minute."""
+    zone = timezone(timedelta(hours=offset_hours))
+    return (datetime.now(UTC) + timedelta(days=days)).astimezone(zone).replace(second=0, microsecond=0)
+
+
+def _at_date(local_date, offset_hours, hour=12):
+    return datetime.combine(local_date, time(hour), tzinfo=timezone(timedelta(hours=offset_hours)))
+
+
+@pytest.fixture
+def no_grace(settings):
+    # A day then closes at its local midnight: at -12:00 it is still the day that closed at
+    # +14:00 for the next 26 hours minus the time of day there, whatever the test's clock.
+    settings.DAY_CLOSE_GRACE_HOURS = 0
+
+
+def test_a_closed_day_is_returned_not_reopened_through_another_offset(client, user, no_grace):
+    west_now = _at(-12)
+    day = west_now.date()
+    closed = _checklist(user, _at_date(day, 14, hour=0).isoformat())  # closed at +14:00 since 10:00Z
+
+    response = client.post(URL, {"local_datetime": west_now.isoformat()}, format="json")
+
+    assert response.status_code == 200, response.json()
+    assert response.json()["id"] == closed.pk and response.json()["completed"] is True
+    assert Checklist.objects.filter(user=user).count() == 1
+
+
+def test_a_missed_day_closed_at_the_last_offset_cannot_be_opened_at_another(client, user, no_grace):
+    west_now = _at(-12)
+    day = west_now.date()
+    _checklist(user, _at_date(day - timedelta(days=1), 14).isoformat())  # the day before, at +14:00
+
+    response = client.post(URL, {"local_datetime": west_now.isoformat()}, format="json")
+
+    assert response.status_code == 409, response.json()
+    assert response.json()["code"] == "day_closed"
+    assert not Checklist.objects.filter(user=user, local_date=day).exists()
+    # The date it is now at the last offset opens as usual.
+    assert client.post(URL, {"local_datetime": _at(14).isoformat()}, format="json").status_code == 201
+
+
+def test_a_closed_day_is_still_made_at_the_last_offset_itself(user, no_grace):
+    day = _at(-12).date()
+    _checklist(user, _at_date(day - timedelta(days=1), 14).isoformat())
+
+    made, created = services.checklist_for_day(user=user, local_datetime=_at_date(day, 14, hour=23))
+
+    # Frozen from birth: nothing can be added or ticked, so nothing is revived.
+    assert created and selectors.checklist_is_completed(made, at=datetime.now(UTC))
+
+
+def test_a_legacy_latest_checklist_tells_no_offset_and_refuses_nothing(client, user, no_grace):
+    west_now = _at(-12)
+    day = west_now.date()
+    Checklist.objects.create(user=user, created_at=_at_date(day - timedelta(days=1), 0))  # no offset stored
+
+    assert client.post(URL, {"local_datetime": west_now.isoformat()}, format="json").status_code == 201
+

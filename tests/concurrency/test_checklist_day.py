@@ -32,3 +32,25 @@ def test_concurrent_requests_for_one_local_day_create_exactly_one_checklist():
     assert len({checklist_id for _, checklist_id in results}) == 1
     assert Checklist.objects.filter(user=user).count() == 1
     assert Checklist.objects.filter(user=other).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_requests_for_one_local_date_at_far_apart_offsets_create_exactly_one():
+    user = User.objects.create_user("traveller")
+    access = account_services.tokens_for(user)["access"]
+    # All on the local date 2025-06-19, at offsets whose days span 2025-06-18T10:00Z to
+    # 2025-06-20T12:00Z: no UTC range of one offset's day covers all of them.
+    moments = [
+        "2025-06-19T00:10:00+14:00",
+        "2025-06-19T23:50:00-12:00",
+        "2025-06-19T12:00:00+05:30",
+        "2025-06-19T06:00:00-09:30",
+        "2025-06-19T20:00:00+09:00",
+        "2025-06-19T01:00:00-03:00",
+    ]
+    responses = api_calls_at_once([_for_day(access, moment) for moment in moments])
+    results = [(response.status_code, response.json()["id"]) for response in responses]
+
+    assert sorted(status for status, _ in results) == [200] * (len(moments) - 1) + [201]
+    assert len({checklist_id for _, checklist_id in results}) == 1
+    assert Checklist.objects.filter(user=user).count() == 1

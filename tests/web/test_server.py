@@ -1,12 +1,15 @@
 """The web app's server side without a browser: rate limits, error pages, a lost database."""
 
 import re
+from datetime import UTC, datetime, timedelta, timezone
 
 import httpx
 import pytest
 from django.test import Client
 
 from rr.accounts import services as account_services
+from rr.checklists import services as checklist_services
+from rr.checklists.models import Checklist
 from tests.hardening.conftest import live_server_factory  # noqa: F401 -- the gunicorn fixture
 from tests.observability.urls import SECRET
 
@@ -118,3 +121,23 @@ def test_today_survives_any_offset_cookie(db, offset):
     response = client.get("/today/", **HTML)
     assert response.status_code == 200
     assert "Regret index" in response.content.decode()
+
+
+def test_today_opens_at_the_last_offset_when_the_browsers_offset_would_reopen_a_closed_day(db, settings):
+    # The browser moved from +14:00 to -12:00 after missing a day: that day closed at +14:00
+    # (checklist_for_day refuses it at -12:00), so the page shows the day it is at +14:00.
+    settings.DAY_CLOSE_GRACE_HOURS = 0
+    user = account_services.account_create(username="tz_west", password=PASSWORD)
+    east_now = datetime.now(UTC).astimezone(timezone(timedelta(hours=14)))
+    checklist_services.checklist_for_day(user=user, local_datetime=east_now - timedelta(days=3))
+    client = Client()
+    assert _sign_in(client, "tz_west").status_code == 302
+    client.cookies["rr_tz"] = "-720"
+
+    response = client.get("/today/", **HTML)
+
+    assert response.status_code == 200
+    assert set(Checklist.objects.filter(user=user).values_list("local_date", flat=True)) == {
+        (east_now - timedelta(days=3)).date(),
+        east_now.date(),
+    }
