@@ -5,7 +5,6 @@ post and redirect (they work without JavaScript); with htmx the Today page swaps
 only its checklist, and every other page is swapped in place (hx-boost).
 """
 
-
 from django.contrib import messages
 from django.contrib.auth import logout, update_session_auth_hash
 from django.http import JsonResponse

@@ -183,4 +183,3 @@ def test_a_legacy_latest_checklist_tells_no_offset_and_refuses_nothing(client, u
     Checklist.objects.create(user=user, created_at=_at_date(day - timedelta(days=1), 0))  # no offset stored
 
     assert client.post(URL, {"local_datetime": west_now.isoformat()}, format="json").status_code == 201
-
