@@ -261,6 +261,7 @@ def token_refresh(*, refresh, user_agent=""):
         pk=payload["sid"], user=user, refresh_jti_hash=tokens.jti_hash(payload.get("jti"))
     ).update(**changes)
     if not rotated:
+        _replay_end(payload, user)
         raise Unauthorized(REFRESH_REFUSED, code="token_invalid")
     new_refresh, access = tokens.mint(user=user, session_id=payload["sid"], jti=jti, issued_at=issued_at)
     return {"refresh": new_refresh, "access": access}
@@ -277,7 +278,25 @@ def token_revoke(*, refresh):
         pk=payload["sid"], user=user, refresh_jti_hash=tokens.jti_hash(payload.get("jti"))
     ).delete()
     if not ended:
+        _replay_end(payload, user)
         raise Unauthorized(REFRESH_REFUSED, code="token_invalid")
+
+
+def _replay_end(payload, user):
+    """A genuine refresh token of a live session that is not its current one was replayed.
+
+    Its signature is ours and its session still exists, so it is an earlier token of that
+    session, already rotated: someone kept a copy. Which of the two holders is the thief
+    cannot be told, so the whole session ends (the successor's tokens too) and a WARNING
+    names it. Two refreshes of one token racing (a client retrying) end the same way.
+    """
+    ended, _ = Session.objects.filter(pk=payload["sid"], user=user).delete()
+    if ended:
+        logger.warning(
+            "refresh token replayed: session %s ended",
+            payload["sid"],
+            extra={"target_user_id": user.pk, "session_id": payload["sid"]},
+        )
 
 
 # Sessions ------------------------------------------------------------------------------

@@ -288,13 +288,21 @@ def test_sessions_are_listed_ended_one_by_one_and_all_but_the_current(make_user)
 @pytest.mark.django_db
 def test_the_database_holds_no_usable_token(make_user):
     user = make_user()
-    tokens = _device(user)
+    device = _device(user)
     stored = " ".join(str(value) for value in Session.objects.values_list().get())
-    for text in tokens.values():
+    for text in device.values():
         assert text not in stored
         for part in text.split("."):
             assert part not in stored
     assert "jti" not in stored
+    # Nor the refresh token's `jti`, which is all a refresh is checked against: the
+    # row keeps a one-way hash of it (rr.accounts.tokens.jti_hash), clear or reversed.
+    jti = tokens.decode(device["refresh"], token_type="refresh")["jti"]
+    assert jti.lower() not in stored.lower() and jti[::-1].lower() not in stored.lower()
+    refreshed = _refresh(device["refresh"]).json()["refresh"]
+    stored = " ".join(str(value) for value in Session.objects.values_list().get())
+    jti = tokens.decode(refreshed, token_type="refresh")["jti"]
+    assert refreshed not in stored and jti.lower() not in stored.lower()
 
 
 # Recovery --------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """Access and refresh tokens: token_refresh, token_revoke and the bearer authentication."""
 
+import logging
 from datetime import timedelta
 
 import jwt
@@ -8,8 +9,8 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 from rest_framework_simplejwt.utils import aware_utcnow
 
-from rr.accounts import services
-from rr.accounts.models import User
+from rr.accounts import services, tokens
+from rr.accounts.models import Session, User
 from tests.support.responses import assert_refused
 from tests.support.threads import barrier, run_threads
 
@@ -47,8 +48,31 @@ def test_refresh_rotates_and_the_old_refresh_token_stops_working(api, user):
     assert set(fresh) == {"refresh", "access"}
     assert fresh["refresh"] != old
     assert _bearer(fresh["access"]).get("/api/checklists/").status_code == 200
-    assert_refused(_refresh(api, old), 401)
     assert _refresh(api, fresh["refresh"]).status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("replayed_at", ["/auth/jwt/refresh/", "/auth/logout/"])
+def test_a_replayed_rotated_refresh_token_ends_its_whole_session(api, user, caplog, replayed_at):
+    # Someone kept a copy of a refresh token that has since rotated: the thief or the
+    # owner, whoever comes second, ends the session for both (theft detection).
+    first = services.tokens_for(user, user_agent="the owner's phone")
+    other_device = services.tokens_for(user)
+    sid = tokens.decode(first["refresh"], token_type="refresh")["sid"]
+    successor = _refresh(api, first["refresh"]).json()
+    assert _bearer(successor["access"]).get("/auth/user/").status_code == 200
+
+    with caplog.at_level(logging.WARNING, logger="rr.accounts"):
+        replay = api.post(replayed_at, {"refresh": first["refresh"]}, format="json")
+
+    assert_refused(replay, 401)
+    assert not Session.objects.filter(pk=sid).exists()
+    assert_refused(_refresh(api, successor["refresh"]), 401)
+    assert_refused(_bearer(successor["access"]).get("/auth/user/"), 401)
+    [record] = [r for r in caplog.records if r.name == "rr.accounts" and r.levelno == logging.WARNING]
+    assert record.session_id == sid and str(sid) in record.getMessage()
+    # Only that session: the account's other devices go on.
+    assert _bearer(other_device["access"]).get("/auth/user/").status_code == 200
 
 
 @pytest.mark.django_db
@@ -136,8 +160,6 @@ LEGACY_KEY = "the-previous-release-secret-key-0123456789abcdef"
 
 def _legacy_access(user, *, key=LEGACY_KEY, issued=None):
     """An access token as the previous release minted it (no `sid`), issued before the cutover."""
-    from rr.accounts import tokens
-
     issued = issued if issued is not None else int(tokens.cutover().timestamp()) - 3600
     payload = {"token_type": "access", "user_id": str(user.pk), "jti": "x" * 32, "iat": issued, "exp": issued + 10**6}
     return jwt.encode(payload, key, algorithm="HS256")
