@@ -3,6 +3,8 @@
 import ctypes
 import os
 
+from rr.common.logging import log_level
+
 bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))
@@ -18,7 +20,8 @@ max_requests_jitter = 200
 # log would only repeat it. gunicorn's error log (start, stop, worker timeouts) goes
 # out as JSON too, so one parser reads everything.
 accesslog = None
-loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+# LOG_LEVEL read as manage.py reads it (any case; a bad value stops start-up naming it).
+loglevel = log_level(os.environ).lower()
 logconfig_dict = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -5,7 +5,26 @@ import json
 import logging
 from datetime import UTC, datetime
 
+from django.core.exceptions import ImproperlyConfigured
+
 request_id_var = contextvars.ContextVar("request_id", default=None)
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def log_level(environ, name="LOG_LEVEL", default="INFO"):
+    """The level the variable `name` names, in any case (`warning`, `Warning`); upper case.
+
+    One reading for manage.py (config/settings.py) and gunicorn (gunicorn.conf.py): any
+    other value stops either at start-up with an error naming the variable.
+    """
+    raw = environ.get(name, default)
+    level = raw.strip().upper()
+    if level not in LOG_LEVELS:
+        choices = ", ".join(choice.lower() for choice in LOG_LEVELS)
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a log level: use one of {choices} (any case).")
+    return level
+
 
 _STANDARD_ATTRS = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
 # Django's request loggers attach the request object itself: never serialised (its
