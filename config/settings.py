@@ -6,9 +6,12 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE as CSP_NONE
+from csp.constants import SELF as CSP_SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from config.databases import POSTGRESQL, POSTGRESQL_ENGINE, configure_databases
+from rr.common.logging import log_level
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -60,6 +63,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "rr.common.middleware.RequestLogMiddleware",
+    # Second: every answer carries the Content-Security-Policy (CONTENT_SECURITY_POLICY below).
+    "csp.middleware.CSPMiddleware",
     "rr.common.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -265,7 +270,24 @@ if not SECURE_HSTS_PRELOAD:
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
-LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+# django-csp's header on every answer (docs/HARDENING.md, "Content-Security-Policy"): our own
+# files only, no inline script or style, no plugins, never framed. Pages write no inline
+# <script>, style="" or on*="" (htmx's eval and its inline indicator style are off in
+# web/base.html's htmx-config); the self-contained error page's one <style> is allowed by
+# its hash on that answer alone (rr/web/errors.py). img-src data: is for the Swagger UI's
+# and the admin's CSS icons.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [CSP_SELF],
+        "img-src": [CSP_SELF, "data:"],
+        "object-src": [CSP_NONE],
+        "base-uri": [CSP_NONE],
+        "form-action": [CSP_SELF],
+        "frame-ancestors": [CSP_NONE],
+    }
+}
+
+LOG_LEVEL = log_level(os.environ)  # any case; a bad value stops start-up naming LOG_LEVEL
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

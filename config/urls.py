@@ -1,11 +1,10 @@
 from django.contrib import admin
 from django.urls import include, path, re_path, register_converter
-from drf_spectacular.views import SpectacularSwaggerView
 
 from rr.accounts import api as accounts_api
 from rr.checklists import api as checklists_api
 from rr.common.converters import IdConverter
-from rr.common.openapi import SchemaView
+from rr.common.openapi import DocsView, SchemaView
 from rr.common.routing import NOT_FOUND_NAME, json_not_found
 from rr.network import api as network_api
 from rr.social import api as social_api
@@ -72,7 +71,7 @@ urlpatterns = [
     path("auth/", include(auth_urls)),
     path("api/", include(api_urls)),
     path("schema/", SchemaView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("docs/", DocsView.as_view(url_name="schema"), name="docs"),
     path("admin/", admin.site.urls),
     # After every API route: anything else under the API prefixes is a JSON 404, with DEBUG on too.
     re_path(r"^(?:api|auth)(?:/|$)", json_not_found, name=NOT_FOUND_NAME),

@@ -11,7 +11,7 @@ from drf_spectacular.renderers import (
     OpenApiYamlRenderer,
     OpenApiYamlRenderer2,
 )
-from drf_spectacular.views import SpectacularAPIView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 TAGS = [
     {"name": "accounts", "description": "Sign up or log in, tokens, password. Start here."},
@@ -270,3 +270,13 @@ class SchemaView(SpectacularAPIView):
         OpenApiJsonRenderer2,
         OpenApiJsonRenderer,
     ]
+
+
+class DocsView(SpectacularSwaggerSplitView):
+    """/docs/: the Swagger UI under the Content-Security-Policy (config/settings.py).
+
+    drf-spectacular's split view serves its start-up script from this URL (`?script`)
+    instead of inline; its page styles are a static file (web/swagger_ui.html).
+    """
+
+    template_name = "web/swagger_ui.html"

@@ -6,8 +6,12 @@ are rendered without the request's context: with the database gone even the
 signed-in user cannot be read.
 """
 
+import base64
+import hashlib
 import logging
+from pathlib import Path
 
+from csp.constants import SELF as CSP_SELF
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse
 from django.template.loader import render_to_string
@@ -28,6 +32,12 @@ PAGES = {
 }
 
 
+# The error page's inline <style> (web/error.css, included verbatim) is allowed by its digest
+# on the error answers only; every other page keeps the policy's style-src 'self'.
+_STYLE = (Path(__file__).parent / "templates" / "web" / "error.css").read_bytes()
+ERROR_STYLE_SOURCE = "'sha256-{}'".format(base64.b64encode(hashlib.sha256(_STYLE).digest()).decode("ascii"))
+
+
 def wants_html(request):
     return not request.path.startswith(API_PREFIXES) and "text/html" in request.headers.get("Accept", "")
 
@@ -36,6 +46,7 @@ def error_page(status_code):
     title, text = PAGES[status_code]
     body = render_to_string("web/error.html", {"title": title, "text": text, "status_code": status_code})
     response = HttpResponse(body, status=status_code)
+    response._csp_update = {"style-src": [CSP_SELF, ERROR_STYLE_SOURCE]}  # django-csp: this answer only
     if status_code == 503:
         response["Retry-After"] = "5"
     return response

@@ -91,6 +91,44 @@ def _web(settings, transactional_db, live_server):
     }
 
 
+# Runs in every page before its own scripts (Playwright's init scripts are not bound by the
+# page's Content-Security-Policy) and hands each violation to the test (_csp_violation).
+_REPORT_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (event) => window._csp_violation({
+    directive: event.violatedDirective, blocked: event.blockedURI, source: event.sourceFile,
+    line: event.lineNumber, sample: event.sample, page: document.location.pathname,
+}));
+"""
+
+
+@pytest.fixture
+def csp_violations():
+    """Every Content-Security-Policy violation and uncaught script error of the test's pages."""
+    return []
+
+
+@pytest.fixture
+def new_context(new_context, csp_violations):
+    """pytest-playwright's contexts, each reporting CSP violations: a test fails on any."""
+
+    def make(**kwargs):
+        context = new_context(**kwargs)
+        context.expose_binding("_csp_violation", lambda source, report: csp_violations.append(report))
+        context.add_init_script(script=_REPORT_VIOLATIONS)
+        context.on("console", lambda message: _console(csp_violations, message))
+        context.on("weberror", lambda error: csp_violations.append({"uncaught": str(error.error)}))
+        return context
+
+    yield make
+    assert csp_violations == [], "Content-Security-Policy violations or script errors"
+
+
+def _console(found, message):
+    # Chromium also reports a violation on the console; a blocked eval is reported only there.
+    if message.type == "error" and "Content Security Policy" in message.text:
+        found.append({"console": message.text, "page": message.page.url if message.page else None})
+
+
 @pytest.fixture
 def url(live_server):
     def to(path="/"):
@@ -131,7 +169,9 @@ def signed_in(new_context, url):
 
 def axe_violations(page):
     """The serious and critical findings of axe-core (vendored, tests/browser/vendor) on the page."""
-    page.add_script_tag(path=str(AXE))
+    # Evaluated through the DevTools protocol: a <script> tag of axe's code would be inline,
+    # which the pages' Content-Security-Policy refuses.
+    page.evaluate(AXE.read_text())
     result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
     return [
         f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']]}"

@@ -13,3 +13,10 @@ document.addEventListener("htmx:afterSwap", function (event) {
   var next = day.querySelector("input[type=checkbox]:not(:disabled)") || document.getElementById("id_description");
   if (next) next.focus();
 });
+
+// A form marked data-reset-after-success empties itself once htmx's request succeeded
+// (instead of an hx-on attribute: the Content-Security-Policy allows no inline script).
+document.addEventListener("htmx:afterRequest", function (event) {
+  var form = event.detail.elt;
+  if (event.detail.successful && form && form.matches && form.matches("form[data-reset-after-success]")) form.reset();
+});
