@@ -13,8 +13,8 @@ from datetime import datetime, timedelta, timezone
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
-from rest_framework_simplejwt.tokens import AccessToken
 
+from rr.accounts import services as account_services
 from rr.accounts.models import User
 from rr.checklists.models import Checklist
 
@@ -24,8 +24,9 @@ PLUS_8 = timezone(timedelta(hours=8))
 
 
 def token_for(user_id):
-    """An access token for `user_id`, as /auth/user/ hands out (without the password check)."""
-    return str(AccessToken.for_user(User.objects.get(pk=user_id)))
+    """An access token for `user_id`, as /auth/user/ hands out (without the password check):
+    a new session's (a token without `sid` minted after the cutover is refused)."""
+    return account_services.tokens_for(User.objects.get(pk=user_id))["access"]
 
 
 def client_for(user_id):

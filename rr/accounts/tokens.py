@@ -8,6 +8,9 @@ LEGACY_JWT_SIGNING_KEY and accepted only during the grace period: until
 LEGACY_TOKEN_GRACE_DAYS after the cutover, the instant migration rr 0004 was applied on
 this database (read once per process from django_migrations).
 
+A legacy token must also be dated (`iat`) before the cutover and not in the future,
+and is refused for good once its account has a `tokens_valid_after`.
+
 Every token, legacy or not, must also be issued at or after its user's
 `tokens_valid_after` (set by a claim, a password change and a recovery): one
 comparison on the user row each request loads anyway.
@@ -98,9 +101,28 @@ def decode(raw, *, token_type):
         raise InvalidTokenText("signature, expiry or format")
     if payload.get(api_settings.TOKEN_TYPE_CLAIM) != token_type or "user_id" not in payload:
         raise InvalidTokenText("wrong type")
-    if "sid" not in payload and not legacy_grace_open():
-        raise InvalidTokenText("legacy token after the grace period")
+    if "sid" not in payload:
+        if not legacy_grace_open():
+            raise InvalidTokenText("legacy token after the grace period")
+        if not legacy_issued_before_cutover(payload):
+            raise InvalidTokenText("legacy token issued after the cutover, in the future or undated")
     return payload
+
+
+def legacy_issued_before_cutover(payload, now=None):
+    """Whether a token without `sid` was issued before the cutover and not in the future.
+
+    Only the previous release mints such tokens, and it stopped at the cutover: one dated
+    later (that release run again, say rolled back per the runbook) or ahead of the clock
+    is refused, and so is one without `iat` (its age cannot be told).
+    """
+    iat = payload.get("iat")
+    if not isinstance(iat, int | float) or isinstance(iat, bool):
+        return False
+    if iat > (now or timezone.now()).timestamp():
+        return False
+    started = cutover()
+    return started is None or iat < started.timestamp()
 
 
 def is_legacy(payload):
@@ -108,10 +130,13 @@ def is_legacy(payload):
 
 
 def issued_in_time(payload, user):
-    """False when the token was issued before the user's `tokens_valid_after`."""
+    """False when the token was issued before the user's `tokens_valid_after`, and for
+    every legacy token (no `sid`) once that is set: a claimed account has sessions only."""
     cutoff = user.tokens_valid_after
     if cutoff is None:
         return True
+    if is_legacy(payload):
+        return False
     iat = payload.get("iat")
     return isinstance(iat, int | float) and iat >= cutoff.timestamp()
 

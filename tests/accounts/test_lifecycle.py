@@ -131,8 +131,14 @@ def test_two_simultaneous_claims_have_exactly_one_winner():
         assert _works(devices[1 - winner]) == (False, False)
 
 
-def _queries_of_an_authenticated_request(settings, authentication, access):
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_AUTHENTICATION_CLASSES": [authentication]}
+def _queries_of_an_authenticated_request(monkeypatch, authentication, access):
+    # On the view itself: a view class reads DEFAULT_AUTHENTICATION_CLASSES once, when
+    # it is defined, so overriding the setting would change nothing.
+    from django.utils.module_loading import import_string
+
+    from rr.checklists.api import ChecklistsView
+
+    monkeypatch.setattr(ChecklistsView, "authentication_classes", [import_string(authentication)])
     client = client_with_token(access)
     client.get("/api/checklists/")  # warm: connection set-up
     with CaptureQueriesContext(connection) as captured:
@@ -141,16 +147,16 @@ def _queries_of_an_authenticated_request(settings, authentication, access):
 
 
 @pytest.mark.django_db
-def test_the_token_checks_add_no_query_to_an_authenticated_request(settings, make_user):
+def test_the_token_checks_add_no_query_to_an_authenticated_request(monkeypatch, make_user):
     from rest_framework_simplejwt.tokens import AccessToken
 
     user = make_user()
     # Before: simplejwt's own authentication of the previous release, with its own token.
     before = _queries_of_an_authenticated_request(
-        settings, "rest_framework_simplejwt.authentication.JWTAuthentication", str(AccessToken.for_user(user))
+        monkeypatch, "rest_framework_simplejwt.authentication.JWTAuthentication", str(AccessToken.for_user(user))
     )
     after = _queries_of_an_authenticated_request(
-        settings, "rr.accounts.authentication.SessionJWTAuthentication", _device(user)["access"]
+        monkeypatch, "rr.accounts.authentication.SessionJWTAuthentication", _device(user)["access"]
     )
     assert len(after) == len(before) == 2, (before, after)  # the user row, the checklists
     # The session check is folded into the user row's statement, not a round trip of its own.

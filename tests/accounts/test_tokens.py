@@ -1,18 +1,18 @@
 """Access and refresh tokens: token_refresh, token_revoke and the bearer authentication."""
 
 import logging
-from datetime import timedelta
+import time
+from datetime import UTC, datetime
 
 import jwt
 import pytest
 from rest_framework.test import APIClient
-from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
-from rest_framework_simplejwt.utils import aware_utcnow
 
 from rr.accounts import services, tokens
 from rr.accounts.models import Session, User
 from tests.support.responses import assert_refused
 from tests.support.threads import barrier, run_threads
+from tests.support.tokens import session_token
 
 
 def _refresh(api, token):
@@ -31,10 +31,9 @@ def _tampered(token):
     return ".".join([header, payload, flipped + signature[1:]])
 
 
-def _expired(token_class, user):
-    token = token_class.for_user(user)
-    token.set_exp(from_time=aware_utcnow() - timedelta(days=60), lifetime=timedelta(minutes=1))
-    return str(token)
+def _expired(kind, user):
+    """A live session's token of `kind`, expired 60 days ago (else valid)."""
+    return session_token(user, kind, exp=int(time.time()) - 60 * 86400)
 
 
 @pytest.mark.django_db
@@ -98,8 +97,8 @@ def test_tampered_tokens_are_401(api, user):
 
 @pytest.mark.django_db
 def test_expired_tokens_are_401(api, user):
-    assert_refused(_refresh(api, _expired(RefreshToken, user)), 401)
-    assert_refused(_bearer(_expired(AccessToken, user)).get("/api/checklists/"), 401)
+    assert_refused(_refresh(api, _expired("refresh", user)), 401)
+    assert_refused(_bearer(_expired("access", user)).get("/api/checklists/"), 401)
 
 
 @pytest.mark.django_db
@@ -185,3 +184,61 @@ def test_read_your_writes_recognises_the_tokens_authentication_accepts(settings,
     assert requester(services.tokens_for(user)["access"]) == user.pk
     assert requester(_legacy_access(user, key="a-key-this-server-never-had-0123456789abcdef")) is None
     assert requester(services.tokens_for(user)["refresh"]) is None
+
+
+# Tokens without `sid` (the previous release's) ------------------------------------------
+
+
+def _status(token):
+    return _bearer(token).get("/auth/user/").status_code
+
+
+@pytest.mark.django_db
+def test_a_token_without_sid_is_accepted_only_if_issued_before_the_cutover_and_not_in_the_future(settings, user):
+    settings.LEGACY_JWT_SIGNING_KEY = LEGACY_KEY
+    cutover = int(tokens.cutover().timestamp())
+    now = int(time.time())
+    assert _status(_legacy_access(user, issued=cutover - 3600)) == 200
+    assert _status(_legacy_access(user, key=settings.JWT_SIGNING_KEY, issued=cutover - 3600)) == 200
+    # Minted after the cutover (the previous release run again, e.g. rolled back), with
+    # either key, or dated ahead of the clock, or undated: refused.
+    for key in (LEGACY_KEY, settings.JWT_SIGNING_KEY):
+        assert _status(_legacy_access(user, key=key, issued=cutover + 1)) == 401
+        assert _status(_legacy_access(user, key=key, issued=now)) == 401
+        assert _status(_legacy_access(user, key=key, issued=now + 86400)) == 401
+    undated = jwt.encode(
+        {"token_type": "access", "user_id": str(user.pk), "exp": now + 3600}, LEGACY_KEY, algorithm="HS256"
+    )
+    assert _status(undated) == 401
+
+
+@pytest.mark.django_db
+def test_before_a_migrated_cutover_a_future_token_without_sid_is_refused(settings, user, monkeypatch):
+    # No cutover recorded yet (the takeover migration not applied): still not from the future.
+    settings.LEGACY_JWT_SIGNING_KEY = LEGACY_KEY
+    monkeypatch.setattr(tokens, "cutover", lambda: None)
+    now = int(time.time())
+    assert _status(_legacy_access(user, issued=now - 60)) == 200
+    assert _status(_legacy_access(user, issued=now + 3600)) == 401
+
+
+@pytest.mark.django_db
+def test_a_token_without_sid_is_never_accepted_for_an_account_that_has_claimed(api, settings, user):
+    settings.LEGACY_JWT_SIGNING_KEY = LEGACY_KEY
+    cutover = int(tokens.cutover().timestamp())
+    access = _legacy_access(user, issued=cutover - 3600)
+    refresh = jwt.encode(
+        {**jwt.decode(access, options={"verify_signature": False}), "token_type": "refresh", "jti": "y" * 32},
+        LEGACY_KEY,
+        algorithm="HS256",
+    )
+    # tokens_valid_after before the token's date: only the claim itself refuses it.
+    user.tokens_valid_after = datetime.fromtimestamp(cutover - 7200, UTC)
+    user.save(update_fields=["tokens_valid_after"])
+
+    assert_refused(_bearer(access).get("/auth/user/"), 401)
+    assert_refused(_refresh(api, refresh), 401)
+    assert_refused(
+        _bearer(access).post("/auth/password/", {"password": "a brand new passphrase 7"}, format="json"), 401
+    )
+    assert _bearer(session_token(user)).get("/auth/user/").status_code == 200

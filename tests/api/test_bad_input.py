@@ -7,16 +7,15 @@ tick, a password to change, refresh tokens to revoke.
 
 import json
 import re
+import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from django.urls import Resolver404, resolve
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
-from rest_framework_simplejwt.tokens import RefreshToken
-from rest_framework_simplejwt.utils import aware_utcnow
 
 from rr.accounts import services as account_services
 from rr.accounts.models import RecoveryCode, Session, User
@@ -25,6 +24,7 @@ from rr.checklists.models import Checklist, Regret
 from rr.network import services as network_services
 from rr.network.models import Network
 from rr.social.models import Block, FollowRequest, Nudge
+from tests.support.tokens import session_token
 
 from .endpoints import ENDPOINTS, assert_json_error
 
@@ -79,8 +79,7 @@ def world(make_user, client_of):
     theirs, _ = checklist_services.checklist_for_day(user=other, local_datetime=day)
     my_regret, _ = checklist_services.regret_add(user=me, checklist_id=mine.pk, description="mine")
     their_regret, _ = checklist_services.regret_add(user=other, checklist_id=theirs.pk, description="theirs")
-    expired = RefreshToken.for_user(me)
-    expired.set_exp(from_time=aware_utcnow() - timedelta(days=60), lifetime=timedelta(minutes=1))
+    expired = session_token(me, "refresh", exp=int(time.time()) - 60 * 86400)
     return World(
         me=me,
         client=client_of(me),

@@ -12,14 +12,12 @@ several refreshes and logouts at once is spent exactly once.
 """
 
 import json
-from datetime import timedelta
+import time
 
 import jwt
 import pytest
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
-from rest_framework_simplejwt.tokens import AccessToken
-from rest_framework_simplejwt.utils import aware_utcnow
 
 from rr.accounts import services as account_services
 from rr.accounts.models import RecoveryCode, Session, User
@@ -33,6 +31,7 @@ from tests.network.helpers import url
 from tests.support.clients import client_for
 from tests.support.counts import assert_counts_exact
 from tests.support.threads import barrier, run_threads
+from tests.support.tokens import claims, reissued, session_token
 
 TOKEN_ENDPOINTS = sorted(key for key, spec in ENDPOINTS.items() if spec["token"])
 BODIES = {
@@ -45,23 +44,27 @@ BODIES = {
 
 
 def _forged(user, kind):
-    """An access token for `user` that must not be accepted, of the given kind."""
-    token = AccessToken.for_user(user)
+    """An access token for `user` that must not be accepted, of the given kind (each
+    otherwise a live session's, so that only its flaw refuses it)."""
+    token = session_token(user)
     if kind == "expired":
-        token.set_exp(from_time=aware_utcnow() - timedelta(days=1), lifetime=timedelta(minutes=1))
-        return str(token)
+        return reissued(token, exp=int(time.time()) - 86400)
     if kind == "refresh_as_access":
         return account_services.tokens_for(user)["refresh"]
     if kind == "tampered":
-        header, payload, signature = str(token).split(".")
+        header, payload, signature = token.split(".")
         return ".".join([header, payload, ("A" if signature[0] != "A" else "B") + signature[1:]])
     if kind == "other_key":
-        return jwt.encode(token.payload, "a-key-this-server-never-had-0123456789abcdef", algorithm="HS256")
+        return reissued(token, key="a-key-this-server-never-had-0123456789abcdef")
     if kind == "alg_none":
-        return jwt.encode(token.payload, None, algorithm="none")
+        return jwt.encode(claims(token), None, algorithm="none")
     if kind == "unknown_user":
-        token["user_id"] = str(10**12)
-        return str(token)
+        return reissued(token, user_id=str(10**12))
+    if kind == "ended_session":
+        account_services.session_end(user=user, session_id=claims(token)["sid"])
+        return token
+    if kind == "legacy_after_cutover":
+        return reissued(token, drop=["sid"])
     raise ValueError(kind)
 
 
@@ -101,7 +104,18 @@ def victim(make_user):
     return user, {**args, "list_type": "following", "request_id": pending.pk}
 
 
-KINDS = ["expired", "refresh_as_access", "tampered", "other_key", "alg_none", "unknown_user", "deactivated", "deleted"]
+KINDS = [
+    "expired",
+    "refresh_as_access",
+    "tampered",
+    "other_key",
+    "alg_none",
+    "unknown_user",
+    "ended_session",
+    "legacy_after_cutover",
+    "deactivated",
+    "deleted",
+]
 
 
 @pytest.mark.django_db

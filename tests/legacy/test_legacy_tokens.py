@@ -10,6 +10,7 @@ subprocess, as the deployed processes would.
 
 import json
 
+import jwt
 import pytest
 
 from tests.support import pg
@@ -95,17 +96,35 @@ def _expire_grace(name, days):
         )
 
 
+def _dated_back(pairs, days):
+    """The tokens as if minted `days` earlier (their `iat`; `exp` kept, so that only the
+    grace period can refuse them): they stay older than the cutover moved back as much."""
+    shift = days * 86400
+    return [
+        {
+            kind: jwt.encode(
+                {**(claims := jwt.decode(text, LEGACY_KEY, algorithms=["HS256"])), "iat": claims["iat"] - shift},
+                LEGACY_KEY,
+                algorithm="HS256",
+            )
+            for kind, text in pair.items()
+        }
+        for pair in pairs
+    ]
+
+
 def test_legacy_tokens_are_401_after_the_grace_period(upgraded):
     name, tokens = upgraded
     _expire_grace(name, 31)  # the cutover was 31 days ago; the default grace is 30
-    statuses = _probe(name, {"step": "try", "tokens": tokens["Bob"]}, **_upgraded_env())
+    statuses = _probe(name, {"step": "try", "tokens": _dated_back(tokens["Bob"], 31)}, **_upgraded_env())
     assert statuses == [{"refresh": 401, "access": 401}] * 3
 
 
 def test_a_longer_grace_period_keeps_them_working(upgraded):
     name, tokens = upgraded
     _expire_grace(name, 31)
-    statuses = _probe(name, {"step": "try", "tokens": tokens["Bob"]}, **_upgraded_env(LEGACY_TOKEN_GRACE_DAYS="45"))
+    pairs = _dated_back(tokens["Bob"], 31)
+    statuses = _probe(name, {"step": "try", "tokens": pairs}, **_upgraded_env(LEGACY_TOKEN_GRACE_DAYS="45"))
     assert statuses == [{"refresh": 200, "access": 200}] * 3
 
 

@@ -111,14 +111,14 @@ ORM_PROBE = """
 import json
 from django.contrib.auth import authenticate
 from django.test import Client
-from rest_framework_simplejwt.tokens import AccessToken
+from rr.accounts.services import tokens_for
 from rr.models import Checklist, User
 
 names = json.loads(NAMES)
 report = {"users": [[u.pk, u.username] for u in User.objects.order_by("pk")], "served": {}}
 for name in names:
     user = User.objects.get(username=name)
-    response = Client().get("/api/checklists/", HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(user)}")
+    response = Client().get("/api/checklists/", HTTP_AUTHORIZATION=f"Bearer {tokens_for(user)['access']}")
     report["served"][name] = [response.status_code, len(response.json()), Checklist.objects.filter(user=user).count()]
 report["admin"] = authenticate(username="admin", password="legacy-admin-password") is not None
 print(json.dumps(report))
