@@ -253,6 +253,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     # Tags in the order a client meets them, /health/, error examples: rr/common/openapi.py.
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "rr.common.openapi.postprocess"],
+    # Path ids (<id:...>, rr.common.converters.IdConverter: 1-18 digits) are integers in the
+    # schema, as the ids of the responses are; drf-spectacular would publish a custom
+    # converter as a string with its regex.
+    "PATH_CONVERTER_OVERRIDES": {"id": {"type": "integer", "minimum": 0, "maximum": 10**18 - 1}},
 }
 
 # Production hardening; `manage.py check --deploy` is clean when DEBUG is off.

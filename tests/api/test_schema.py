@@ -110,3 +110,27 @@ def test_every_api_operation_requires_the_bearer_token(schema):
     for method, path, operation in _operations(schema):
         if ENDPOINTS[(method, path)]["token"]:
             assert operation["security"] == [{"jwtAuth": []}], f"{method} {path}"
+
+
+def test_path_ids_are_integers_with_the_bounds_the_paths_accept(schema):
+    # The ids of the responses are integers; the ids in paths are the same values, so a
+    # generated client takes a number. The bounds are exactly what IdConverter's regex
+    # accepts (1 to 18 digits), no narrower: a value the schema allows is never refused.
+    from rr.common.converters import IdConverter
+
+    assert IdConverter.regex == "[0-9]{1,18}"
+    ids = [
+        (path, parameter)
+        for path, item in schema["paths"].items()
+        for operation in item.values()
+        if isinstance(operation, dict)
+        for parameter in operation.get("parameters", [])
+        if parameter["in"] == "path" and parameter["name"].endswith("_id")
+    ]
+    assert {path for path, _ in ids} >= {
+        "/auth/sessions/{session_id}/",
+        "/api/checklists/{checklist_id}/regrets/{regret_id}/",
+        "/api/network/requests/{request_id}/accept/",
+    }
+    for path, parameter in ids:
+        assert parameter["schema"] == {"type": "integer", "minimum": 0, "maximum": 10**18 - 1}, (path, parameter)

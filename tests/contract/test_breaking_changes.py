@@ -5,7 +5,8 @@ between two OpenAPI documents; it exits 1 when any is breaking: a removed path o
 a request that used to be valid and is not any more (a new required field, a narrowed
 type or enum), a response that may now hold what it could not (a removed or retyped field).
 openapi-diff does not compare path parameters' schemas, so removed enum values are
-checked here too (`removed_enum_values`): a client may send or expect any value it was given.
+checked here too (`removed_enum_values`): a client may send or expect any value it was given;
+and so is every path parameter's schema (`path_parameter_changes`).
 The mutations below show each kind is caught, so the real check cannot pass vacuously.
 """
 
@@ -64,6 +65,39 @@ REVIEWED = {
 }
 
 
+# openapi-diff does not compare path parameters' schemas: they are compared here. A path
+# parameter may only change to a schema that accepts the same path segments. The one such
+# change so far: ids, published by drf-spectacular as strings of 1-18 digits, are integers
+# from 0 to 10**18 - 1 (config/settings.py, PATH_CONVERTER_OVERRIDES), the same URLs on the
+# wire. A client compiled from the schema (clients/typescript) passes a number instead of a
+# string there: its source changes, not what it sends.
+SAME_SEGMENTS = [
+    ({"type": "string", "pattern": "^[0-9]{1,18}$"}, {"type": "integer", "minimum": 0, "maximum": 10**18 - 1}),
+]
+
+
+def path_parameter_changes(old, new):
+    """Path parameters present in both documents whose schema differs and is not listed in
+    SAME_SEGMENTS: {(path, method, name): (old schema, new schema)}."""
+
+    def parameters(schema):
+        return {
+            (path, method, parameter["name"]): parameter.get("schema")
+            for path, item in schema["paths"].items()
+            for method, operation in item.items()
+            if isinstance(operation, dict)
+            for parameter in operation.get("parameters", [])
+            if parameter.get("in") == "path"
+        }
+
+    before, after = parameters(old), parameters(new)
+    return {
+        key: (before[key], after[key])
+        for key in before.keys() & after.keys()
+        if before[key] != after[key] and (before[key], after[key]) not in SAME_SEGMENTS
+    }
+
+
 def _breaking_differences(text):
     """openapi-diff's breaking differences as (code, location) pairs, from its JSON report."""
     report, _ = json.JSONDecoder().raw_decode(text[text.index("{") :])
@@ -76,14 +110,17 @@ def _breaking_differences(text):
 
 def _breaking(client_dir, old_path, new_path):
     status, text = _diff(client_dir, old_path, new_path)
-    enums = removed_enum_values(yaml.safe_load(old_path.read_text()), yaml.safe_load(new_path.read_text()))
-    return status != 0 or bool(enums), text, enums
+    old, new = yaml.safe_load(old_path.read_text()), yaml.safe_load(new_path.read_text())
+    enums = removed_enum_values(old, new)
+    parameters = path_parameter_changes(old, new)
+    return status != 0 or bool(enums) or bool(parameters), text, enums, parameters
 
 
 def test_the_current_schema_does_not_break_the_released_one(client_dir):
-    broken, text, enums = _breaking(client_dir, BASELINE, CURRENT)
+    broken, text, enums, parameters = _breaking(client_dir, BASELINE, CURRENT)
 
     assert not enums, f"Enum values removed against docs/openapi-baseline.yaml: {enums}"
+    assert not parameters, f"Path parameters retyped against docs/openapi-baseline.yaml: {parameters}"
     if broken:
         found = _breaking_differences(text)
         assert found - REVIEWED.keys() == set(), f"Breaking change(s) against the baseline: {text[:5000]}"
@@ -115,6 +152,19 @@ def _remove_enum_value(schema):
     schema["components"]["schemas"]["ListTypeEnum"]["enum"].remove("followers")
 
 
+def _retype_path_parameter(schema):
+    for operation in schema["paths"]["/api/network/follow/{username}/"].values():
+        for parameter in operation.get("parameters", []):
+            if parameter["name"] == "username":
+                parameter["schema"] = {"type": "integer"}
+
+
+def _narrow_path_id(schema):
+    for parameter in schema["paths"]["/api/checklists/{checklist_id}/"]["get"]["parameters"]:
+        if parameter["name"] == "checklist_id":
+            parameter["schema"] = {**parameter["schema"], "minimum": 1}
+
+
 def _remove_method(schema):
     del schema["paths"]["/api/checklists/{checklist_id}/regrets/{regret_id}/"]["put"]
 
@@ -128,6 +178,8 @@ def _remove_method(schema):
         _retype_response_field,
         _remove_response_field,
         _remove_enum_value,
+        _retype_path_parameter,
+        _narrow_path_id,
     ],
 )
 def test_the_check_catches_each_kind_of_breaking_change(client_dir, tmp_path, mutate):

@@ -31,12 +31,12 @@ check("today's checklist", today.response.status === 201 && today.data?.score ==
 const checklistId = today.data!.id;
 
 const added = await api.POST("/api/checklists/{checklist_id}/regrets/", {
-  params: { path: { checklist_id: String(checklistId) } },
+  params: { path: { checklist_id: checklistId } },
   body: { description: "Call my mother" },
 });
 check("add a regret", added.response.status === 201, added.error);
 
-const tickPath = { checklist_id: String(checklistId), regret_id: String(added.data!.id) };
+const tickPath = { checklist_id: checklistId, regret_id: added.data!.id };
 const tick = await api.PATCH("/api/checklists/{checklist_id}/regrets/{regret_id}/", {
   params: { path: tickPath },
   body: { success: true },
