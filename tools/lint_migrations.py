@@ -66,6 +66,12 @@ SILENCED = {
         # As 0005: VALIDATE holds SHARE UPDATE EXCLUSIVE, which blocks no read or write.
         "require-statement-timeout": "VALIDATE blocks no reads or writes",
     },
+    "0013_user_days": {
+        # As 0008: last_offset is a UTC offset in minutes (+-1,080).
+        "prefer-bigint-over-smallint": "UTC offsets in minutes fit +-1,080",
+        # kept_run and longest count days: 2**31 days are almost six million years.
+        "prefer-bigint-over-int": "counts of days cannot reach 2**31",
+    },
     "0012_checklist_user_days_idx": {
         # As 0006: CREATE INDEX CONCURRENTLY blocks no reads or writes.
         "require-statement-timeout": "CONCURRENTLY blocks no reads or writes",

@@ -7,6 +7,7 @@ from rr.checklists.services import checklist_latest_bound
 from rr.common.errors import NotFound
 from rr.network import graph
 from rr.network.models import Network
+from rr.social import days
 
 LIST_KINDS = ("following", "followers")
 
@@ -32,16 +33,21 @@ def user_get_any(*, username):
 # two correlated subqueries and datetimes sent, 6.75 ms with LATERAL and to_char; in
 # the request, the 2,000 datetimes no longer go through Django's Python loader and strftime.
 TIMESTAMP_SQL = """to_char({} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')"""
+# The user's summary of days (rr_user_days, days.SUMMARY_COLUMNS) comes with the row:
+# the streak fields are computed from it (rr.social.selectors.entries_stats_read) without
+# reading the user's history.
 _ENTRY_COLUMNS = f"""
     u.id, u.username, u.allow_networking, u.follow_approval, u.followers_count, u.following_count,
-    {TIMESTAMP_SQL.format("u.date_joined")}, latest.score, {TIMESTAMP_SQL.format("latest.created_at")}
+    {TIMESTAMP_SQL.format("u.date_joined")}, latest.score, {TIMESTAMP_SQL.format("latest.created_at")},
+    {days.SUMMARY_COLUMNS}
 """
-_LATEST_JOIN = """
+_LATEST_JOIN = f"""
     LEFT JOIN LATERAL (
         SELECT c.score, c.created_at FROM rr_checklist c
         WHERE c.user_id = u.id AND c.created_at <= %(bound)s
         ORDER BY c.created_at DESC, c.id DESC LIMIT 1
     ) latest ON true
+    {days.SUMMARY_JOIN}
 """
 _ENTRY_KEYS = (
     "user_id",
@@ -53,6 +59,7 @@ _ENTRY_KEYS = (
     "date_joined",
     "latest_score",
     "latest_created_at",
+    *(f"days_{key}" for key in days.SUMMARY_KEYS),
     "you_follow",
     "follows_you",
 )

@@ -19,6 +19,7 @@ from rr.accounts import services as account_services
 from rr.network import services as network_services
 from rr.network.api import ENTRY_FIELDS
 from rr.ops.counts import network_counts_drifting
+from rr.ops.user_days import user_days_drifting
 from rr.social import selectors as social_selectors
 
 USER_COLUMNS = {
@@ -341,6 +342,54 @@ def check_counts(sample=None):
     return f"{scope}: counts equal rr_network" + (" (and the totals over all users)" if sample else "")
 
 
+# Migration 0013's triggers, by table: each keeps rr_user_days exact for one kind of write.
+USER_DAYS_TRIGGERS = {
+    "rr_checklist": [
+        "rr_user_days_checklists_inserted",
+        "rr_user_days_checklists_deleted",
+        "rr_user_days_checklist_updated",
+        "rr_user_days_checklists_truncated",
+    ],
+    "rr_regret": [
+        "rr_user_days_regrets_inserted",
+        "rr_user_days_regrets_deleted",
+        "rr_user_days_regret_moved",
+        "rr_user_days_regrets_truncated",
+    ],
+    "rr_user": ["rr_user_days_goal_changed"],
+}
+_DAYS_REPAIR_HINT = "(manage.py initialize_user_days --dry-run, then without --dry-run)"
+
+
+def check_user_days(sample=None):
+    """The summary of days (rr_user_days) is kept by its triggers and equals the raw days:
+    for every user, or for a random sample of about `sample` users."""
+    if not _table_exists("rr_user_days"):
+        raise CheckFailed("table rr_user_days is missing (run migrate)")
+    found = dict(
+        _rows(
+            "SELECT tgname, tgenabled FROM pg_trigger WHERE tgrelid = ANY(%s::regclass[]) AND NOT tgisinternal",
+            [list(USER_DAYS_TRIGGERS)],
+        )
+    )
+    problems = []
+    for table, names in USER_DAYS_TRIGGERS.items():
+        for name in names:
+            if name not in found:
+                problems.append(f"{name} on {table} is missing (run migrate, then {_DAYS_REPAIR_HINT})")
+            elif found[name] == "D":
+                problems.append(f"{name} is disabled (ALTER TABLE {table} ENABLE TRIGGER {name}; then repair)")
+    checked, differing = user_days_drifting(sample=sample)
+    scope = f"{checked} sampled users" if sample else f"all {checked} users"
+    if differing:
+        problems.append(
+            f"{differing} of {scope} have a summary of days that differs from their checklists {_DAYS_REPAIR_HINT}"
+        )
+    if problems:
+        raise CheckFailed("; ".join(problems))
+    return f"{scope}: rr_user_days equals their checklists; its triggers present and enabled"
+
+
 def _client_host():
     """A Host header the running settings accept, so the in-process requests are not refused."""
     allowed = settings.ALLOWED_HOSTS or ([".localhost", "127.0.0.1", "[::1]"] if settings.DEBUG else [])
@@ -456,6 +505,7 @@ def deployment_verify(*, sample=None):
         ("migrations", check_migrations),
         ("database settings", check_database_settings),
         ("counts", lambda: check_counts(sample)),
+        ("user days", lambda: check_user_days(sample)),
         ("endpoints", check_endpoints),
     ]
     results = []

@@ -26,6 +26,16 @@ here in SQL (LOCAL_DATE_SQL). A user's **today** is the current date at the UTC 
 of their latest checklist (UTC when it has none or it is a legacy row), or that
 checklist's date if it is later. Legacy duplicates of one day count once: the earliest
 (then lowest id) checklist of the day, as checklist_for_day picks.
+
+The summary. The database keeps each user's days in one row of rr_user_days (migration
+0013's triggers, rr.social.models.UserDays): the first and latest day, the latest day's
+offset, the latest kept day and the run ending there, the longest run and the strength's
+sum anchored at the latest kept day. The lists and the history read their streaks and
+strength from it in O(1) per user (summary_stats). The functions below that compute from
+the raw days (streaks, strength, the users_stats fallback) stay the definition: the tests
+compare the summary with them, and a user without a row (before `manage.py
+initialize_user_days` has filled it) or whose strength lies within float error of a
+4-place tie is read from the raw days.
 """
 
 import math
@@ -132,32 +142,6 @@ class History:
     strength: Decimal
 
 
-def history(*, user, days, now=None):
-    """The user's last `days` local days (newest first) with their streaks and strength; one query."""
-    # Raw SQL bypasses the database router: ask it (the history may read from the replica).
-    with connections[router.db_for_read(Checklist)].cursor() as cursor:
-        cursor.execute(_DAYS_SQL, [user.pk])
-        rows = cursor.fetchall()
-    by_date = {
-        local_date: Day(local_date, score, regrets, resolved) for local_date, score, _, regrets, resolved in rows
-    }
-    today = today_at(rows[-1][2] if rows else 0, now)
-    # A checklist for a later local date than "today" (a client ahead of UTC) makes that day today.
-    if rows and rows[-1][0] > today:
-        today = rows[-1][0]
-    goal = user.daily_goal
-    kept_dates = {day.date for day in by_date.values() if day.kept(goal)}
-    current, longest = streaks(kept_dates, today)
-    window = [today - timedelta(days=back) for back in range(days)]
-    return History(
-        today=today,
-        days=[by_date.get(day, Day(day, None, 0, 0)) for day in window],
-        current_streak=current,
-        longest_streak=longest,
-        strength=strength(kept_dates, rows[0][0] if rows else None, today),
-    )
-
-
 # For a page of list entries: per user, the first local date since a start date, the
 # latest local date and its offset, and the kept local dates. One statement and one row
 # per user with checklists: the days are folded into an array by PostgreSQL, so a page
@@ -194,6 +178,42 @@ class Stats:
     today: date
     current_streak: int
     strength: Decimal
+    longest_streak: int = 0
+
+
+# The summary's columns for the users `u` of a statement that joins SUMMARY_JOIN, in
+# SUMMARY_KEYS' order. `known`: the row can be trusted (it exists, or the user has no
+# checklist at all, so none is owed); otherwise the user is read from the raw days.
+SUMMARY_JOIN = "LEFT JOIN rr_user_days ud ON ud.user_id = u.id"
+SUMMARY_COLUMNS = """
+    ud.user_id IS NOT NULL OR NOT EXISTS (SELECT 1 FROM rr_checklist c0 WHERE c0.user_id = u.id),
+    ud.last_date, ud.last_offset, ud.kept_last, ud.kept_run, ud.longest, ud.strength_sum
+"""
+SUMMARY_KEYS = ("known", "last_date", "last_offset", "kept_last", "kept_run", "longest", "strength_sum")
+# How close to a 4-place tie (in units of the 4th place) a float strength must be for
+# its rounding to be left to the raw days: the stored sum's float error is below 1e-12.
+_TIE_MARGIN = 1e-6
+
+
+def summary_stats(summary, now):
+    """Stats from a user's summary columns (SUMMARY_KEYS order), or None when the raw days
+    must decide: no trusted row, or a strength too close to a 4-place tie."""
+    known, last_date, last_offset, kept_last, kept_run, longest, total = summary
+    if not known:
+        return None
+    if last_date is None:
+        return Stats(today_at(0, now), 0, Decimal("0"), 0)
+    today = max(today_at(last_offset, now), last_date)
+    if kept_last is None:
+        return Stats(today, 0, Decimal("0"), 0)
+    current = kept_run if kept_last >= today - timedelta(days=1) else 0
+    # Today enters only once kept: the last day walked is today or yesterday (strength()).
+    last = today if kept_last == today else today - timedelta(days=1)
+    value = (1 - STRENGTH_MULTIPLIER) * total * 0.5 ** ((last - kept_last).days / 13)
+    scaled = min(max(value, 0.0), 1.0) * 10_000
+    if abs(scaled - math.floor(scaled) - 0.5) < _TIE_MARGIN:
+        return None
+    return Stats(today, current, Decimal(math.floor(scaled + 0.5)).scaleb(-4), longest)
 
 
 def _kept_rows(rows):
@@ -220,18 +240,25 @@ def users_stats_statement(user_ids, *, now):
     return _KEPT_SQL, {"kept_ids": sorted(set(user_ids)), "kept_since": _window_since(now)}
 
 
-def users_stats(user_ids, *, now=None, rows=None):
+def users_stats(user_ids, *, now=None, rows=None, full=False):
     """{user id: Stats} for many users at once: at most two queries whatever their number.
 
     The first reads the last WINDOW_DAYS (+1 for time zones) of every user (or `rows`
     are its answer, sent by the caller: users_stats_statement with the same `now`);
     only the users whose current streak reaches the window's start are read again over
     their whole history. Users without checklists get a zero streak and strength.
+    With `full`, one query over the whole history: the strength exactly as history()
+    computes it (the summary's fallback, summary_users_stats).
     """
     now = now or timezone.now()
     user_ids = sorted(set(user_ids))
     if not user_ids:
         return {}
+    if full:
+        return {
+            user_id: Stats(today, current, value)
+            for user_id, (today, current, value) in _full_stats(user_ids, now).items()
+        }
     since = _window_since(now)
     per_user = _kept_since(user_ids, since) if rows is None else _kept_rows(rows)
 
@@ -258,3 +285,115 @@ def users_stats(user_ids, *, now=None, rows=None):
             today, current, _ = stats_of(entry, None)
             result[user_id] = Stats(today, current, result[user_id].strength)
     return result
+
+
+def _full_stats(user_ids, now):
+    """{user id: (today, current streak, strength)} from the whole raw history; one query."""
+    per_user = _kept_since(user_ids, datetime(1, 1, 2, tzinfo=UTC))
+    result = {}
+    for user_id in user_ids:
+        entry = per_user.get(user_id)
+        if entry is None:
+            result[user_id] = (today_at(0, now), 0, Decimal("0"))
+            continue
+        last_date, offset = entry["last"]
+        today = max(today_at(offset, now), last_date)
+        current, _ = streaks(entry["kept"], today)
+        result[user_id] = (today, current, strength(entry["kept"], entry["first"], today))
+    return result
+
+
+def summary_users_stats(summaries, *, now):
+    """{user id: Stats} from {user id: summary columns (SUMMARY_KEYS order)}: the summary where
+    it decides, the raw days (users_stats(full=True), one more query) for the others."""
+    result, missing = {}, []
+    for user_id, summary in summaries.items():
+        stats = summary_stats(summary, now)
+        if stats is None:
+            missing.append(user_id)
+        else:
+            result[user_id] = stats
+    if missing:
+        result.update(users_stats(missing, now=now, full=True))
+    return result
+
+
+def _raw_history(user, now):
+    """(today, {date: Day}, current, longest, strength) from every day of the user: one query."""
+    # Raw SQL bypasses the database router: ask it (the history may read from the replica).
+    with connections[router.db_for_read(Checklist)].cursor() as cursor:
+        cursor.execute(_DAYS_SQL, [user.pk])
+        rows = cursor.fetchall()
+    by_date = {
+        local_date: Day(local_date, score, regrets, resolved) for local_date, score, _, regrets, resolved in rows
+    }
+    today = today_at(rows[-1][2] if rows else 0, now)
+    # A checklist for a later local date than "today" (a client ahead of UTC) makes that day today.
+    if rows and rows[-1][0] > today:
+        today = rows[-1][0]
+    goal = user.daily_goal
+    kept_dates = {day.date for day in by_date.values() if day.kept(goal)}
+    current, longest = streaks(kept_dates, today)
+    return today, by_date, current, longest, strength(kept_dates, rows[0][0] if rows else None, today)
+
+
+# The history's one statement: the user's summary row (SUMMARY_COLUMNS) and the days of
+# the window as four arrays (the days made since `since`, one per local day as _DAYS_SQL
+# picks it). Its cost depends on the window, not on the history's length.
+_WINDOW_SQL = f"""
+    SELECT {SUMMARY_COLUMNS}, w.dates, w.scores, w.regrets, w.resolved
+    FROM rr_user u
+    {SUMMARY_JOIN}
+    CROSS JOIN LATERAL (
+        SELECT array_agg(d.local_date ORDER BY d.local_date) AS dates, array_agg(d.score ORDER BY d.local_date) AS scores,
+            array_agg(d.regrets ORDER BY d.local_date) AS regrets, array_agg(d.resolved ORDER BY d.local_date) AS resolved
+        FROM (
+            SELECT d.local_date, d.score, COUNT(r.id) AS regrets, COUNT(r.id) FILTER (WHERE r.success) AS resolved
+            FROM (
+                SELECT DISTINCT ON (local_date) {LOCAL_DATE_SQL} AS local_date, c.id, c.score
+                FROM rr_checklist c
+                WHERE c.user_id = u.id AND c.created_at >= %(since)s
+                ORDER BY local_date, c.created_at, c.id
+            ) d
+            LEFT JOIN rr_regret r ON r.checklist_id = d.id
+            GROUP BY d.local_date, d.id, d.score
+        ) d
+    ) w
+    WHERE u.id = %(user)s
+"""
+
+
+def history(*, user, days, now=None):
+    """The user's last `days` local days (newest first) with their streaks and strength.
+
+    One query: the streaks and strength from the user's summary row (summary_stats), the
+    window's days from rr_checklist. A user without a trusted row, or whose strength is
+    at a 4-place tie, is read whole (_raw_history, one more query).
+    """
+    now = now or timezone.now()
+    # A checklist of local day D was made within D - 14 h .. D + 1 day + 12 h (UTC), and
+    # today is at least yesterday in UTC: three more days hold every day of the window.
+    since = now - timedelta(days=days + 3)
+    with connections[router.db_for_read(Checklist)].cursor() as cursor:
+        cursor.execute(_WINDOW_SQL, {"user": user.pk, "since": since})
+        row = cursor.fetchone()
+    stats = summary_stats(row[: len(SUMMARY_KEYS)], now) if row is not None else None
+    if stats is None:
+        today, by_date, current, longest, value = _raw_history(user, now)
+    else:
+        today, current, longest, value = stats.today, stats.current_streak, stats.longest_streak, stats.strength
+        dates, scores, regrets, resolved = row[len(SUMMARY_KEYS) :]
+        by_date = {
+            local_date: Day(local_date, score, count, done)
+            for local_date, score, count, done in zip(
+                dates or (), scores or (), regrets or (), resolved or (), strict=True
+            )
+        }
+    window = [today - timedelta(days=back) for back in range(days)]
+    return History(
+        today=today,
+        days=[by_date.get(day, Day(day, None, 0, 0)) for day in window],
+        current_streak=current,
+        longest_streak=longest,
+        strength=value,
+    )

@@ -54,28 +54,27 @@ _NUDGED_SQL = """
     SELECT recipient_id, local_date FROM rr_nudge
     WHERE sender_id = %(nudge_sender)s AND recipient_id = ANY(%(nudge_ids)s) AND local_date >= %(nudge_since)s
 """
+_SUMMARY_FIELDS = tuple(f"days_{key}" for key in days.SUMMARY_KEYS)
 
 
 def entries_stats_read(*, viewer, user_ids, now=None):
-    """entries_stats's two statements as one graph.Read (one round trip, sendable with others):
-    its load returns the function that adds `stats` and `nudged_today` to rows of these users."""
+    """The viewer's nudges to these users as one graph.Read (sendable with others): its load
+    returns the function that adds `stats` and `nudged_today` to rows of these users.
+
+    The rows carry each user's summary of days (rr.network.selectors' days_* columns,
+    days.SUMMARY_COLUMNS): the streak and strength come from it, and only a user it does
+    not decide (days.summary_users_stats) costs one more query.
+    """
     now = now or timezone.now()
     ids = sorted(set(user_ids))
-    stats_sql, stats_params = days.users_stats_statement(ids, now=now)
-    params = {
-        **stats_params,
-        "nudge_sender": viewer.pk,
-        "nudge_ids": ids,
-        "nudge_since": days.today_at(0, now) - timedelta(days=1),
-    }
+    params = {"nudge_sender": viewer.pk, "nudge_ids": ids, "nudge_since": days.today_at(0, now) - timedelta(days=1)}
 
     def load(cursor):
-        stats_rows = cursor.fetchall()
-        cursor.nextset()
         nudged = set(cursor.fetchall())
-        stats = days.users_stats(ids, now=now, rows=stats_rows)
 
         def add(rows):
+            summaries = {row["user_id"]: tuple(row[key] for key in _SUMMARY_FIELDS) for row in rows}
+            stats = days.summary_users_stats(summaries, now=now)
             for row in rows:
                 row["stats"] = stats[row["user_id"]]
                 row["nudged_today"] = (row["user_id"], row["stats"].today) in nudged
@@ -83,15 +82,15 @@ def entries_stats_read(*, viewer, user_ids, now=None):
 
         return add
 
-    return graph.Read(f"{stats_sql}; {_NUDGED_SQL}", params, load)
+    return graph.Read(_NUDGED_SQL, params, load)
 
 
 def entries_stats(*, viewer, rows, now=None):
     """List entry rows (rr.network.selectors) with `stats` (rr.social.days.Stats) and `nudged_today` added.
 
-    One round trip for the whole page whatever its length (a second when some streak
-    is longer than days.WINDOW_DAYS): the users' recent days and the viewer's nudges to
-    them (entries_stats_read). Returns the rows (dicts, changed in place).
+    One statement for the whole page whatever its length (the viewer's nudges to its
+    users, entries_stats_read): the streak fields come from the rows' summary columns.
+    Returns the rows (dicts, changed in place).
     """
     if not rows:
         return rows

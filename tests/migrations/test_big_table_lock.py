@@ -48,6 +48,8 @@ LOCKS = {
     "0010_validate_user_daily_goal": ("ShareUpdateExclusiveLock", 0),
     "0011_database_jit_off": (None, 0),  # a database setting: no table lock
     "0012_checklist_user_days_idx": (None, 0),  # CREATE INDEX CONCURRENTLY on rr_checklist
+    # The new table's foreign key and the triggers (one batch), then the SET LOCAL timeouts.
+    "0013_user_days": ("ShareRowExclusiveLock", 0),
 }
 
 

@@ -4,7 +4,7 @@ from tests.support import pg
 
 # Everything after the legacy 0003: networking (0004, 0005), the username index (0006),
 # accounts (0007), the checklists' local day (0008), the social network (0009, 0010), JIT off (0011)
-# and the covering index of a user's days (0012).
+# the covering index of a user's days (0012) and the summary of their days (0013).
 NETWORKING_MIGRATIONS = {
     ("rr", "0004_networking"),
     ("rr", "0005_validate_user_count_constraints"),
@@ -15,6 +15,7 @@ NETWORKING_MIGRATIONS = {
     ("rr", "0010_validate_user_daily_goal"),
     ("rr", "0011_database_jit_off"),
     ("rr", "0012_checklist_user_days_idx"),
+    ("rr", "0013_user_days"),
 }
 
 

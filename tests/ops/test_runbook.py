@@ -1,6 +1,6 @@
 """docs/OPERATIONS.md followed end to end on the legacy snapshot, in separate processes.
 
-backup -> migrate -> dry-run -> repair -> verify -> rollback (migrate rr 0003) -> restore,
+backup -> migrate -> dry-run -> repair -> fill the summary of days -> verify -> rollback (migrate rr 0003) -> restore,
 with the legacy fingerprint checked at every point.
 """
 
@@ -41,10 +41,20 @@ def test_the_runbook_on_the_legacy_snapshot(tmp_path):
         assert pg.manage(live, "initialize_network_counts", "--check", check=False).returncode == 0
         assert pg.fingerprint(live) == pg.LEGACY_FINGERPRINT
 
-        # 5. Verify.
+        # 5. Fill the summary of days (migration 0013): the legacy users' days, then nothing left.
+        with pg.connect(live) as conn:
+            with_days = conn.execute("SELECT count(DISTINCT user_id) FROM rr_checklist").fetchone()[0]
+        assert with_days > 0
+        dry = pg.manage(live, "initialize_user_days", "--dry-run").stdout
+        assert "Users checked: 256 (last id" in dry and f"Users whose row differs: {with_days}." in dry
+        assert f"Rows written: {with_days}." in pg.manage(live, "initialize_user_days").stdout
+        assert pg.manage(live, "initialize_user_days", "--check", check=False).returncode == 0
+        assert pg.fingerprint(live) == pg.LEGACY_FINGERPRINT
+
+        # 6. Verify.
         verified = pg.manage(live, "verify_deployment")
-        assert len([line for line in verified.stdout.splitlines() if line.startswith("OK  ")]) == 10
-        assert "All 10 checks passed." in verified.stdout
+        assert len([line for line in verified.stdout.splitlines() if line.startswith("OK  ")]) == 11
+        assert "All 11 checks passed." in verified.stdout
         assert pg.fingerprint(live) == pg.LEGACY_FINGERPRINT
 
         # Rollback of the schema: every legacy row intact, verify now fails as it should.

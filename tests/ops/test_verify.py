@@ -6,6 +6,7 @@ command (exit status) are in test_runbook.py.
 """
 
 import io
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -17,15 +18,17 @@ from tests.ops.helpers import follow, sql
 
 CHECKS = [
     "user columns", "user constraints", "network table", "social tables", "indexes",
-    "network triggers", "migrations", "database settings", "counts", "endpoints",
+    "network triggers", "migrations", "database settings", "counts", "user days", "endpoints",
 ]  # fmt: skip
 
 
 @pytest.fixture
-def people(make_user):
+def people(make_user, checklist):
     users = [make_user() for _ in range(3)]
     follow(users[0], users[1])
     follow(users[2], users[1])
+    for user in users[:2]:  # days for the summary check to compare
+        checklist(user, datetime.now(UTC) - timedelta(days=1), total=2, resolved=2)
     return users
 
 
@@ -172,6 +175,22 @@ BREAKAGES = {
     "jit left on (0011 run by a role that does not own the database, or a restore)": (
         "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I RESET jit', current_database()); END $$; SET LOCAL jit = on",
         {"database settings": "jit is on for this database"},
+    ),
+    "summary of days drifted": (
+        "UPDATE rr_user_days SET kept_run = kept_run + 1 WHERE user_id = (SELECT min(user_id) FROM rr_user_days)",
+        {"user days": "1 of all 3 users have a summary of days that differs from their checklists"},
+    ),
+    "summary of days missing (backfill not run)": (
+        "DELETE FROM rr_user_days WHERE user_id = (SELECT min(user_id) FROM rr_user_days)",
+        {"user days": "1 of all 3 users have a summary of days that differs"},
+    ),
+    "summary of days trigger disabled": (
+        "ALTER TABLE rr_checklist DISABLE TRIGGER rr_user_days_checklist_updated",
+        {"user days": "rr_user_days_checklist_updated is disabled"},
+    ),
+    "summary of days trigger dropped": (
+        "DROP TRIGGER rr_user_days_goal_changed ON rr_user",
+        {"user days": "rr_user_days_goal_changed on rr_user is missing"},
     ),
     "count drifted": (
         "UPDATE rr_user SET followers_count = followers_count + 1 WHERE id = (SELECT min(id) FROM rr_user)",
