@@ -10,6 +10,8 @@ class RrConfig(AppConfig):
     def ready(self):
         from django.contrib import admin
 
+        from rr.accounts import browser
         from rr.accounts.admin_login import install
 
         install(admin.site)
+        browser.connect()

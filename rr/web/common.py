@@ -49,10 +49,8 @@ def signed_in(view):
         from rr.web import sessions  # sessions imports the accounts services, which import much
 
         if not request.user.is_authenticated:
-            return redirect("web:welcome")
-        if not sessions.live(request):
-            sessions.end(request)
-            messages.info(request, "This session has ended: log in again.")
+            if sessions.ended(request):
+                messages.info(request, "This session has ended: log in again.")
             return redirect("web:welcome")
         return view(request, *args, **kwargs)
 
