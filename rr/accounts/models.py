@@ -81,6 +81,21 @@ class User(AbstractBaseUser, PermissionsMixin):
     def __str__(self):
         return self.username
 
+    def save(self, *args, **kwargs):
+        """Saving a changed password (set_password, whatever the caller: the API, the web app,
+        the admin's password forms) ends every session of the account and every token
+        issued so far; `sessions_ended` then says how many sessions were ended."""
+        ends_sessions = self._password is not None and not self._state.adding
+        if ends_sessions:
+            from rr.accounts import tokens
+
+            self.tokens_valid_after = tokens.next_whole_second()
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "tokens_valid_after"}
+        super().save(*args, **kwargs)
+        if ends_sessions:
+            self.sessions_ended, _ = Session.objects.filter(user=self).delete()
+
     def delete(self, using=None, keep_parents=False):
         """Delete through the follow graph's lock order (rr/network/graph.py), like the queryset's delete()."""
         if self.pk is None:

@@ -17,6 +17,7 @@ from rr.accounts import services
 from rr.accounts.browser import SID_KEY
 from rr.accounts.models import Session, User
 from tests.support.clients import client_with_token
+from tests.support.responses import assert_refused
 
 pytestmark = pytest.mark.django_db
 
@@ -131,3 +132,33 @@ def test_the_session_check_adds_no_statement_to_a_browsers_page(root, path, page
     assert "django_session" in statements[0]
     assert '"rr_user"' in statements[1] and '"rr_session"' in statements[1]
     assert page_own in statements[2]
+
+
+def test_a_password_changed_in_the_admin_ends_every_session_of_the_account(root, make_user):
+    # One rule for every way a password changes (rr/accounts/models.py, User.save): the
+    # admin's own password form and its form for another user's password too.
+    browser = _admin_login()
+    phone = services.tokens_for(root)
+    other_browser = _admin_login()
+    body = {"old_password": PASSWORD, "new_password1": NEW, "new_password2": NEW}
+
+    assert browser.post("/admin/password_change/", body).status_code == 302
+
+    assert_refused(client_with_token(phone["access"]).get("/auth/user/"), 401)
+    assert_refused(APIClient().post("/auth/jwt/refresh/", {"refresh": phone["refresh"]}, format="json"), 401)
+    assert _signed_out(other_browser)
+    assert not Session.objects.filter(user=root).exists()
+
+    member = make_user("member")
+    theirs = services.tokens_for(member)
+    admin = _admin_login_with(NEW)
+    form = {"password1": "a member passphrase 44", "password2": "a member passphrase 44", "usable_password": "true"}
+    assert admin.post(f"/admin/rr/user/{member.pk}/password/", form).status_code == 302
+    assert_refused(client_with_token(theirs["access"]).get("/auth/user/"), 401)
+    assert not Session.objects.filter(user=member).exists()
+
+
+def _admin_login_with(password):
+    browser = Client(HTTP_USER_AGENT=ADMIN_CLIENT)
+    assert browser.post("/admin/login/?next=/admin/", {"username": "root", "password": password}).status_code == 302
+    return browser
