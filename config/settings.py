@@ -214,11 +214,18 @@ REST_FRAMEWORK = {
         "login": os.environ.get("RATE_LOGIN", "30/minute"),
         "follow": os.environ.get("RATE_FOLLOW", "10/minute"),
         "network_list": os.environ.get("RATE_NETWORK_LIST", "60/minute"),
-        # Guesses of a secret, per client address and per username (rr.common.throttling.guess_allowed).
-        "login_name": os.environ.get("RATE_LOGIN_NAME", "30/hour"),
+        # Password logins by name (rr.common.throttling.login_allowed): per client address, per
+        # (name, address), and a per-name ceiling that an address the name signed in from skips.
+        "login_address": os.environ.get("RATE_LOGIN_ADDRESS", "30/hour"),
+        "login_name": os.environ.get("RATE_LOGIN_NAME", "10/hour"),
+        "login_name_ceiling": os.environ.get("RATE_LOGIN_NAME_CEILING", "100/hour"),
+        # /admin/login/ and the API's and web's logins to staff accounts: per address, per-name ceiling.
+        "admin_login": os.environ.get("RATE_ADMIN_LOGIN", "10/hour"),
+        "admin_login_ceiling": os.environ.get("RATE_ADMIN_LOGIN_CEILING", "30/hour"),
+        # Guesses only the signed-in owner can make (current_password, the deletion's password):
+        # per address and per name; recovery codes (long random secrets): per address only.
         "password_guess": os.environ.get("RATE_PASSWORD_GUESS", "10/hour"),
         "recovery": os.environ.get("RATE_RECOVERY", "10/hour"),
-        "admin_login": os.environ.get("RATE_ADMIN_LOGIN", "10/hour"),
     },
 }
 

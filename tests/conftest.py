@@ -7,6 +7,7 @@ from rest_framework.test import APIClient
 
 from rr.accounts import services as account_services
 from rr.checklists import services as checklist_services
+from rr.common.throttling import local_windows
 from rr.network import services as network_services
 from tests.support.cache import clear_own_keys
 from tests.support.clients import client_for
@@ -24,8 +25,10 @@ def _leave_redis_as_found():
 @pytest.fixture(autouse=True)
 def _clear_rate_limits():
     # Rate-limit windows live in the shared cache; each test starts with fresh ones
-    # (deleting this run's keys only, never the whole Redis database).
+    # (deleting this run's keys only, never the whole Redis database), and with none of
+    # the guess limits' stand-ins in this process's memory (counted while Redis was down).
     clear_own_keys()
+    local_windows.clear()
     yield
 
 

@@ -10,7 +10,14 @@ from rr.accounts.authentication import SessionJWTAuthentication
 from rr.accounts.models import Session, User
 from rr.common.api import AuthenticatedAPIView, PublicAPIView, error_responses, validated
 from rr.common.fields import StrictCharField
-from rr.common.throttling import LoginThrottle, SignupThrottle, guess_allowed
+from rr.common.throttling import (
+    LoginThrottle,
+    SignupThrottle,
+    guess_allowed,
+    login_allowed,
+    login_staff_allowed,
+    login_succeeded,
+)
 
 
 class TokensSerializer(serializers.Serializer):
@@ -99,7 +106,11 @@ def _throttle(view, request, throttle_class):
 
 
 def _guess(request, scope, username=None):
-    allowed, wait = guess_allowed(request, scope, username=username)
+    _refuse_over(guess_allowed(request, scope, username=username))
+
+
+def _refuse_over(outcome):
+    allowed, wait = outcome
     if not allowed:
         raise Throttled(wait=wait)
 
@@ -141,10 +152,14 @@ class AccountView(PublicAPIView):
         username, password = data["username"], data.get("password") or None
         _throttle(self, request, LoginThrottle)
         if password:
-            _guess(request, "login_name", username)
+            _refuse_over(login_allowed(request, username))
         user, created = services.account_create_or_login(
-            username=username, password=password, before_create=lambda: _throttle(self, request, SignupThrottle)
+            username=username,
+            password=password,
+            before_create=lambda: _throttle(self, request, SignupThrottle),
+            before_password=lambda user: _refuse_over(login_staff_allowed(request, user)),
         )
+        login_succeeded(request, user.username)
         body = AccountSerializer(user).data
         body["tokens"] = services.tokens_for(user, user_agent=_user_agent(request))
         return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
@@ -217,10 +232,11 @@ class RecoverView(PublicAPIView):
     )
     def post(self, request):
         data = validated(RecoverInput, request.data)
-        _guess(request, "recovery", data["username"])
+        _guess(request, "recovery")  # per address only: a code is no name's to lock out
         user, fresh = services.account_recover(
             username=data["username"], code=data["code"], password=data["password"], user_agent=_user_agent(request)
         )
+        login_succeeded(request, user.username)
         body = AccountSerializer(user).data
         body["tokens"] = fresh
         return Response(body)

@@ -112,32 +112,39 @@ def account_create(*, username, password=None):
     return user
 
 
-def account_login(*, username, password):
-    """An existing account, only with its correct password."""
+def account_login(*, username, password, before_password=None):
+    """An existing account, only with its correct password.
+
+    `before_password(user)`, when given, runs once the account is found and before its
+    password is hashed (the staff accounts' login limit).
+    """
     user = User.objects.filter(username=username).first()
     if user is None:
         raise Unauthorized("Invalid username or password.", code="invalid_credentials")
-    return _login(user, password)
+    return _login(user, password, before_password)
 
 
-def _login(user, password):
+def _login(user, password, before_password=None):
     if not password:
         raise Conflict("Username taken. Send its password to log in.", code="username_taken")
+    if before_password is not None:
+        before_password(user)
     if not user.is_active or not user.check_password(password):
         raise Unauthorized("Invalid username or password.", code="invalid_credentials")
     return user
 
 
-def account_create_or_login(*, username, password=None, before_create=None):
+def account_create_or_login(*, username, password=None, before_create=None, before_password=None):
     """(user, created): log in to the account named exactly `username`, or create it.
 
     An existing name needs its password (409 without one, 401 when wrong); a new one
     must follow USERNAME_RULES (400) and be free once case-folded (409).
-    `before_create`, when given, runs before an account is created (the sign-up rate limit).
+    `before_create`, when given, runs before an account is created (the sign-up rate limit);
+    `before_password(user)` before an existing account's password is hashed.
     """
     user = User.objects.filter(username=username).first()
     if user is not None:
-        return _login(user, password), False
+        return _login(user, password, before_password), False
     username_check_new(username)
     if before_create is not None:
         before_create()

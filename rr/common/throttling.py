@@ -4,14 +4,19 @@ DRF's stock throttles read, modify and write a history list, so two processes
 can both let a request through; an atomic increment cannot. On Redis the window's
 counter is created and incremented in one MULTI/EXEC round trip (SET NX EX, INCR);
 on other caches (local memory in `make run`) with `cache.add` + `cache.incr`.
-If the cache is down the limit fails open: rate limiting must never turn a
-healthy request into an error.
+If the cache is down, the follow, list, sign-up and login-per-address limits fail
+open: rate limiting must never turn a healthy request into an error. The guess
+limits (attempts at a password or a recovery code) do not: they go on counting in
+this process's memory (`local_windows`), so a guess is still limited, per process instead of
+across them (docs/HARDENING.md, "Redis unreachable").
 """
 
 import hashlib
 import logging
+import threading
 import time
 import weakref
+from dataclasses import dataclass
 
 from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from django.core.cache.backends.redis import RedisCache
@@ -24,6 +29,9 @@ logger = logging.getLogger("rr.throttling")
 
 
 class AtomicRateThrottle(SimpleRateThrottle):
+    # False: while the cache is down, count in this process (guesses at a secret).
+    fail_open = True
+
     def get_rate(self):
         # DRF reads its class-level THROTTLE_RATES, frozen at import; reading the live
         # settings lets an environment or test override (rate None = unlimited) apply.
@@ -44,8 +52,11 @@ class AtomicRateThrottle(SimpleRateThrottle):
         try:
             count = _count(key, timeout=self.duration + 1)
         except (RedisError, OSError):
-            logger.warning("rate limit cache unavailable; allowing request", exc_info=True)
-            return True
+            if self.fail_open:
+                logger.warning("rate limit cache unavailable; allowing request", exc_info=True)
+                return True
+            logger.warning("rate limit cache unavailable; counting in this process", exc_info=True)
+            count = local_windows.incr(key, timeout=self.duration + 1)
         self._wait = window_start + self.duration - now
         return count <= self.num_requests
 
@@ -118,8 +129,56 @@ class LoginThrottle(AddressRateThrottle):
     scope = "login"
 
 
+class _LocalWindows:
+    """Counters and marks in this process's memory, each with its expiry: the cache's stand-in
+    for the guess limits while it is unreachable. Bounded: past MAX_KEYS live entries a new
+    counter starts over its limit (the guess is refused) rather than grow without end."""
+
+    MAX_KEYS = 100_000
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._entries = {}  # key -> [value, expires at (monotonic)]
+
+    def incr(self, key, *, timeout):
+        now = time.monotonic()
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None or entry[1] <= now:
+                if not self._room(now):
+                    return float("inf")
+                entry = self._entries[key] = [0, now + timeout]
+            entry[0] += 1
+            return entry[0]
+
+    def set(self, key, *, timeout):
+        now = time.monotonic()
+        with self._lock:
+            if key in self._entries or self._room(now):
+                self._entries[key] = [1, now + timeout]
+
+    def get(self, key):
+        with self._lock:
+            entry = self._entries.get(key)
+            return entry is not None and entry[1] > time.monotonic()
+
+    def clear(self):
+        with self._lock:
+            self._entries.clear()
+
+    def _room(self, now):
+        if len(self._entries) >= self.MAX_KEYS:
+            self._entries = {key: entry for key, entry in self._entries.items() if entry[1] > now}
+        return len(self._entries) < self.MAX_KEYS
+
+
+local_windows = _LocalWindows()
+
+
 class GuessThrottle(AtomicRateThrottle):
     """Attempts at a secret (a password, a recovery code) under one key: an address or a name."""
+
+    fail_open = False
 
     def __init__(self, scope, ident):
         self.scope = scope
@@ -130,24 +189,95 @@ class GuessThrottle(AtomicRateThrottle):
         return self._ident
 
 
-def guess_throttles(request, scope, *, username=None):
-    """The limits one guess counts against: per client address, and per username if given.
+def _address(request):
+    return BaseThrottle().get_ident(request)
 
-    Names are keyed by a digest of their case-folded form, so `Bob` and `bob ` share a
-    limit and any name fits in a cache key.
-    """
+
+def _name(username):
+    """A digest of the case-folded name: `Bob` and `bob ` share limits, any name fits a key."""
     from rr.accounts.services import username_key  # accounts imports this module
 
-    idents = [f"ip:{BaseThrottle().get_ident(request)}"]
-    if isinstance(username, str):
-        digest = hashlib.sha256(username_key(username).encode("utf-8", "surrogatepass")).hexdigest()[:32]
-        idents.append(f"name:{digest}")
-    return [GuessThrottle(scope, ident) for ident in idents]
+    return hashlib.sha256(username_key(username).encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
-def guess_allowed(request, scope, *, username=None):
-    """Count one guess; False (and how long to wait) once a limit is over. Call before any hashing."""
-    for throttle in guess_throttles(request, scope, username=username):
+def _allowed(request, throttles):
+    for throttle in throttles:
         if not throttle.allow_request(request, None):
             return False, throttle.wait()
     return True, 0
+
+
+def guess_allowed(request, scope, *, username=None):
+    """Count one guess against `scope` per client address, and per username if given;
+    False (and how long to wait) once a limit is over. Call before any hashing.
+
+    For a secret only its owner can try (`current_password`, the deletion's password: the
+    caller is signed in as `username`) or one too long to guess by name (a recovery code,
+    per address only). Logins by name count with login_allowed instead.
+    """
+    idents = [f"ip:{_address(request)}"]
+    if isinstance(username, str):
+        idents.append(f"name:{_name(username)}")
+    return _allowed(request, [GuessThrottle(scope, ident) for ident in idents])
+
+
+@dataclass(frozen=True)
+class LoginLimits:
+    """The scopes a password login by name counts against (DEFAULT_THROTTLE_RATES)."""
+
+    address: str  # per client address, whatever the name
+    pair: str | None  # per (name, address)
+    name: str  # per name from every address but those it has signed in from
+
+
+LOGIN = LoginLimits(address="login_address", pair="login_name", name="login_name_ceiling")
+# /admin/login/, and the API's and the web's logins to a staff account (login_staff_allowed).
+ADMIN = LoginLimits(address="admin_login", pair=None, name="admin_login_ceiling")
+
+# How long a successful login keeps its address known to the account (login_succeeded).
+KNOWN_ADDRESS_SECONDS = 90 * 24 * 3600
+
+
+def login_allowed(request, username, limits=LOGIN):
+    """Count one password login to `username`; False (and the wait) once a limit is over.
+
+    Called before the password is hashed. The per-name ceiling, the only limit a
+    stranger's guesses from other addresses reach, does not apply to an address that
+    has signed in to that name before (login_succeeded): strangers cannot lock the
+    owner out of a device they have used.
+    """
+    if not isinstance(username, str):
+        return True, 0
+    address, name = _address(request), _name(username)
+    throttles = [GuessThrottle(limits.address, f"ip:{address}")]
+    if limits.pair:
+        throttles.append(GuessThrottle(limits.pair, f"name:{name}:ip:{address}"))
+    if not _known(name, address):
+        throttles.append(GuessThrottle(limits.name, f"name:{name}"))
+    return _allowed(request, throttles)
+
+
+def login_staff_allowed(request, user):
+    """A login to a staff account counts against the admin's limits too, wherever it comes from."""
+    if not user.is_staff:
+        return True, 0
+    return login_allowed(request, user.get_username(), ADMIN)
+
+
+def login_succeeded(request, username):
+    """Remember the client's address as one `username` signs in from (KNOWN_ADDRESS_SECONDS)."""
+    key = f"known:{_name(username)}:ip:{_address(request)}"
+    try:
+        caches[DEFAULT_CACHE_ALIAS].set(key, 1, timeout=KNOWN_ADDRESS_SECONDS)
+    except (RedisError, OSError):
+        logger.warning("rate limit cache unavailable; address remembered in this process", exc_info=True)
+        local_windows.set(key, timeout=KNOWN_ADDRESS_SECONDS)
+
+
+def _known(name, address):
+    key = f"known:{name}:ip:{address}"
+    try:
+        return caches[DEFAULT_CACHE_ALIAS].get(key) is not None or local_windows.get(key)
+    except (RedisError, OSError):
+        logger.warning("rate limit cache unavailable; known addresses of this process only", exc_info=True)
+        return local_windows.get(key)

@@ -6,9 +6,9 @@ from django.views.decorators.http import require_POST
 
 from rr.accounts import services as account_services
 from rr.common.errors import ServiceError
-from rr.common.throttling import LoginThrottle, SignupThrottle
+from rr.common.throttling import LoginThrottle, SignupThrottle, login_allowed, login_staff_allowed, login_succeeded
 from rr.web import forms, sessions
-from rr.web.common import Refused, guess, rate_limit
+from rr.web.common import Refused, guess, rate_limit, refuse_over
 
 
 def welcome(request):
@@ -24,6 +24,7 @@ def welcome(request):
             form.add_error(refusal.field, refusal.message)
             status = refusal.status_code
         else:
+            login_succeeded(request, user.username)
             sessions.begin(request, user)
             return redirect("web:today")
     elif request.method == "POST":
@@ -35,8 +36,9 @@ def _sign_in(request, data):
     """The user the form signs in: a new account ("Sign up") or an existing one ("Log in").
 
     The same limits as POST /auth/user/: every attempt counts against the login window
-    of the client's address, a password against the guessing limits (per address and
-    per name), a sign-up also against the sign-up window.
+    of the client's address, a sign-up also against the sign-up window, a login's
+    password against the login limits (rr.common.throttling.login_allowed; a staff
+    account's against the admin's too) before it is hashed.
     """
     username, password = data["username"], data["password"]
     rate_limit(request, LoginThrottle)
@@ -47,9 +49,13 @@ def _sign_in(request, data):
         except ServiceError as exc:
             field = "password" if exc.message.startswith("Invalid password") else "username"
             raise Refused(exc.message, field=field, status_code=exc.status_code) from exc
-    guess(request, "login_name", username, field="password")
+    refuse_over(login_allowed(request, username), field="password")
     try:
-        return account_services.account_login(username=username, password=password)
+        return account_services.account_login(
+            username=username,
+            password=password,
+            before_password=lambda user: refuse_over(login_staff_allowed(request, user), field="password"),
+        )
     except ServiceError as exc:
         raise Refused(exc.message, field="password", status_code=exc.status_code) from exc
 
@@ -63,7 +69,7 @@ def recover(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            guess(request, "recovery", data["username"], field="code")
+            guess(request, "recovery", None, field="code")  # per address only, as the API
             user, session_tokens = account_services.account_recover(
                 username=data["username"],
                 code=data["code"],
@@ -77,6 +83,7 @@ def recover(request):
             form.add_error("password" if exc.message.startswith("Invalid password") else "code", exc.message)
             status = exc.status_code
         else:
+            login_succeeded(request, user.username)
             sessions.begin(request, user, session_tokens)
             messages.success(request, "Your account is yours again: your new password is set.")
             return redirect("web:today")

@@ -34,8 +34,13 @@ def rate_limit(request, *throttle_classes):
 
 
 def guess(request, scope, username, *, field=None):
-    """Count one guess at a secret against the accounts issue's limits (per address and name)."""
-    allowed, wait = guess_allowed(request, scope, username=username)
+    """Count one guess at a secret against the API's limits (rr.common.throttling.guess_allowed)."""
+    refuse_over(guess_allowed(request, scope, username=username), field=field)
+
+
+def refuse_over(outcome, *, field=None):
+    """A limit's (allowed, wait) as a Refused 429 once it is over."""
+    allowed, wait = outcome
     if not allowed:
         seconds = max(1, int(wait + 0.999))
         raise Refused(f"Too many attempts: try again in {seconds} seconds.", field=field, status_code=429)

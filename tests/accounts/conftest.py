@@ -1,4 +1,5 @@
 import pytest
+from django.contrib.auth.hashers import check_password as real_check_password
 
 
 @pytest.fixture
@@ -13,3 +14,16 @@ def throttle_rates(settings):
         }
 
     return override
+
+
+@pytest.fixture
+def hashes(monkeypatch):
+    """How many password hashes were computed (check_password calls)."""
+    calls = []
+
+    def counting(password, encoded, *args, **kwargs):
+        calls.append(1)
+        return real_check_password(password, encoded, *args, **kwargs)
+
+    monkeypatch.setattr("django.contrib.auth.base_user.check_password", counting)
+    return calls
