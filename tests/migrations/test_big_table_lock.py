@@ -50,6 +50,10 @@ LOCKS = {
     "0012_checklist_user_days_idx": (None, 0),  # CREATE INDEX CONCURRENTLY on rr_checklist
     # The new table's foreign key and the triggers (one batch), then the SET LOCAL timeouts.
     "0013_user_days": ("ShareRowExclusiveLock", 0),
+    # Foreign keys to rr_user added NOT VALID (SHARE ROW EXCLUSIVE: writes wait, reads go on).
+    "0014_user_fks_cascade": ("ShareRowExclusiveLock", 0),
+    # The old foreign keys dropped in one round trip, the last of the migration: then COMMIT.
+    "0015_validate_user_fks_cascade": ("AccessExclusiveLock", 1),
 }
 
 
