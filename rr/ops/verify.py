@@ -9,8 +9,9 @@ import json
 import uuid
 from dataclasses import dataclass
 
+from django.apps import apps
 from django.conf import settings
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, connection, connections, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.http.request import validate_host
 from django.test import Client
@@ -62,10 +63,15 @@ INDEXES = {
     # 0012: the list's streak fields and the history read it alone (docs/BENCHMARKS.md).
     "rr_checklist_user_days_idx": "(user_id, created_at, id) INCLUDE (local_date, utc_offset_minutes, score)",
 }
-NETWORK_FOREIGN_KEYS = {
-    # column: definition (Django's, from migration 0004)
-    "follower_id": "FOREIGN KEY (follower_id) REFERENCES rr_user(id) DEFERRABLE INITIALLY DEFERRED",
-    "following_id": "FOREIGN KEY (following_id) REFERENCES rr_user(id) DEFERRABLE INITIALLY DEFERRED",
+# The tables of the previous release whose foreign keys to rr_user it deletes through its
+# own collector: they may keep Django's NO ACTION. Every other table's must cascade in the
+# database (migrations 0014/0015), or that release's deletion of a user fails.
+LEGACY_USER_FK_TABLES = {
+    "rr_checklist",
+    "rr_user_groups",
+    "rr_user_user_permissions",
+    "django_admin_log",
+    "token_blacklist_outstandingtoken",
 }
 NETWORK_TRIGGERS = {
     # name: definition as pg_get_triggerdef prints it (schema qualification removed)
@@ -168,26 +174,63 @@ def check_network_table():
     if not _table_exists("rr_network"):
         raise CheckFailed("table rr_network is missing")
     problems = _constraint_problems("rr_network", NETWORK_CONSTRAINTS)
-    # Django names foreign keys with a hash: they are found by what they are, not by name.
-    foreign = _rows(
-        """
-        SELECT pg_get_constraintdef(oid), convalidated FROM pg_constraint
-        WHERE conrelid = 'rr_network'::regclass AND contype = 'f'
-        """
-    )
-    for column, definition in NETWORK_FOREIGN_KEYS.items():
-        state = [validated for found, validated in foreign if found.removesuffix(" NOT VALID") == definition]
-        if not state:
-            others = [found for found, _ in foreign if found.startswith(f"FOREIGN KEY ({column})")]
-            problems.append(
-                f"foreign key {column} -> rr_user is "
-                + (f"{others[0]!r}, expected {definition!r}" if others else "missing")
-            )
-        elif not all(state):
-            problems.append(f"foreign key {column} -> rr_user is NOT VALID")
     if problems:
         raise CheckFailed("; ".join(problems))
-    return "rr_network with its unique pair, no-self-follow and foreign keys (deferred, no cascade), validated"
+    return "rr_network with its unique pair and no-self-follow, validated (its foreign keys: user foreign keys)"
+
+
+def _expected_user_foreign_keys():
+    """{(table, column)} of every foreign key to the user model the installed models declare."""
+    user_model = apps.get_model(settings.AUTH_USER_MODEL)
+    return {
+        (model._meta.db_table, field.column)
+        for model in apps.get_models(include_auto_created=True)
+        if model._meta.managed and not model._meta.proxy
+        for field in model._meta.local_fields
+        if field.is_relation and field.many_to_one and field.db_constraint and field.related_model is user_model
+    }
+
+
+def check_user_foreign_keys():
+    """Every foreign key to rr_user, found from the catalog (every table), against the models:
+    each one present and validated; outside the previous release's tables
+    (LEGACY_USER_FK_TABLES), ON DELETE CASCADE, so that release can still delete a user.
+
+    Django names foreign keys with a hash (0013's with a suffix): they are found by what
+    they are, not by name.
+    """
+    if not _table_exists("rr_user"):
+        raise CheckFailed("table rr_user is missing")
+    found = {}
+    for table, column, action, validated in _rows(
+        """
+        SELECT c.conrelid::regclass::text, a.attname, c.confdeltype, c.convalidated
+        FROM pg_constraint c
+        JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
+        WHERE c.contype = 'f' AND c.confrelid = 'rr_user'::regclass AND cardinality(c.conkey) = 1
+        """
+    ):
+        found.setdefault((table, column), []).append((action, validated))
+    expected = _expected_user_foreign_keys()
+    problems = []
+    for table, column in sorted(expected | set(found)):
+        name = f"{table}.{column} -> rr_user"
+        constraints = found.get((table, column), [])
+        if not constraints:
+            problems.append(f"{name} is missing")
+            continue
+        if not all(validated for _, validated in constraints):
+            problems.append(f"{name} is NOT VALID (run migrate)")
+        if table not in LEGACY_USER_FK_TABLES and any(action != "c" for action, _ in constraints):
+            problems.append(
+                f"{name} does not cascade (the previous release's deletion of a user fails on it; migration 0015)"
+            )
+    if problems:
+        raise CheckFailed("; ".join(problems))
+    return (
+        f"{len(found)} foreign keys to rr_user, each one of the models' and validated;"
+        " those of the new tables ON DELETE CASCADE"
+    )
 
 
 def check_social_tables():
@@ -211,9 +254,11 @@ def check_social_tables():
 
 
 def check_indexes():
-    """The indexes the release needs exist as expected, and no rr_* index is INVALID.
+    """The indexes the release needs exist as expected, and no index of any table is INVALID.
 
-    An INVALID index is what a failed CREATE INDEX CONCURRENTLY (migration 0006) leaves.
+    An INVALID index is what a failed CREATE INDEX CONCURRENTLY (migration 0006) or
+    REINDEX CONCURRENTLY leaves, on any table (the token blacklist's too): it is kept up
+    to date by every write and used by no read.
     """
     if not _table_exists("rr_network"):
         raise CheckFailed("table rr_network is missing")
@@ -235,12 +280,19 @@ def check_indexes():
             problems.append(f"{name} is missing")
         elif not found[name][0].endswith(f"btree {columns}"):
             problems.append(f"{name} is {found[name][0]!r}, expected btree {columns}")
-    for name, (_, valid) in sorted(found.items()):
-        if not valid:
-            problems.append(f"{name} is INVALID (a failed concurrent build: drop it and run migrate)")
+    for name, table in _rows(
+        """
+        SELECT i.indexrelid::regclass::text, i.indrelid::regclass::text
+        FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+        WHERE NOT (i.indisvalid AND i.indisready)
+          AND c.relnamespace NOT IN ('pg_catalog'::regnamespace, 'information_schema'::regnamespace)
+        ORDER BY 1
+        """
+    ):
+        problems.append(f"{name} on {table} is INVALID (a failed concurrent build: drop it and run migrate)")
     if problems:
         raise CheckFailed("; ".join(problems))
-    return ", ".join(INDEXES) + ": present; no invalid index"
+    return ", ".join(INDEXES) + ": present; no invalid index on any table"
 
 
 def check_network_triggers():
@@ -268,27 +320,50 @@ def check_network_triggers():
     return "count triggers present, as defined, and enabled"
 
 
-# JIT compilation is off for this database (migration 0011, docs/BENCHMARKS.md): in this
-# session, or for the sessions to come (a database or role setting; this session may have
-# started before it was made).
-_JIT_OFF_SQL = """
-    SELECT current_setting('jit') = 'off' OR EXISTS (
-        SELECT 1 FROM pg_db_role_setting s
-        WHERE s.setdatabase IN (0, (SELECT oid FROM pg_database WHERE datname = current_database()))
-          AND s.setrole IN (0, (SELECT oid FROM pg_roles WHERE rolname = current_user))
-          AND 'jit=off' = ANY(s.setconfig)
-    )
+# JIT compilation is off for this database (migration 0011, docs/BENCHMARKS.md). What a new
+# session gets is the most specific of pg_db_role_setting's entries for (this database,
+# this role), (any, this role), (this database, any), (any, any), then the server's file:
+# an ALTER ROLE ... IN DATABASE ... SET jit = on wins over the database's jit = off.
+_JIT_CATALOG_SQL = """
+    SELECT split_part(config, '=', 2)
+    FROM pg_db_role_setting s, unnest(s.setconfig) AS config
+    WHERE s.setdatabase IN (0, (SELECT oid FROM pg_database WHERE datname = current_database()))
+      AND s.setrole IN (0, (SELECT oid FROM pg_roles WHERE rolname = current_user))
+      AND config LIKE 'jit=%%'
+    ORDER BY (s.setrole <> 0) DESC, (s.setdatabase <> 0) DESC
+    LIMIT 1
 """
 
 
+_OFF = {"off", "false", "no", "0"}  # how a boolean setting may be stored
+
+
+def _new_session_jit():
+    """`jit` as a new session of the app's role (the `default` alias's) starts with it."""
+    default = connections["default"]
+    fresh = type(default)(dict(default.settings_dict), alias="verify_jit")
+    try:
+        with fresh.cursor() as cursor:
+            cursor.execute("SHOW jit")
+            return cursor.fetchone()[0]
+    finally:
+        fresh.close()
+
+
 def check_database_settings():
-    """PostgreSQL's JIT compilation is off (0011 sets it; only the database's owner can)."""
-    if not _rows(_JIT_OFF_SQL)[0][0]:
+    """PostgreSQL's JIT compilation is off for the app's new sessions (0011 sets it for the
+    database; only its owner can). Both the catalog's most specific setting for this role
+    and database and a real new session are asked: a pooled session may predate a change."""
+    catalog = (_rows(_JIT_CATALOG_SQL) or [(None,)])[0][0]
+    session = _new_session_jit()
+    if session != "off" or (catalog is not None and catalog.lower() not in _OFF):
         raise CheckFailed(
-            "jit is on for this database: as its owner, ALTER DATABASE <name> SET jit = off"
-            " (migration 0011 could not, or a restore dropped it; docs/OPERATIONS.md)"
+            f"jit is on for this database's new sessions of role {connection.settings_dict['USER']!r}"
+            f" (most specific setting: {catalog or 'none'}, a new session: {session}): as the database's owner,"
+            " ALTER DATABASE <name> SET jit = off, and ALTER ROLE <role> [IN DATABASE <name>] RESET jit"
+            " (migration 0011 could not, a restore dropped it, or a role setting wins; docs/OPERATIONS.md)"
         )
-    return "jit off (migration 0011)"
+    return "jit off for a new session of the app's role (migration 0011)"
 
 
 def check_migrations():
@@ -499,6 +574,7 @@ def deployment_verify(*, sample=None):
         ("user columns", check_user_columns),
         ("user constraints", check_user_constraints),
         ("network table", check_network_table),
+        ("user foreign keys", check_user_foreign_keys),
         ("social tables", check_social_tables),
         ("indexes", check_indexes),
         ("network triggers", check_network_triggers),

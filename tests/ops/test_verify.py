@@ -17,7 +17,7 @@ from rr.ops.verify import deployment_verify
 from tests.ops.helpers import follow, sql
 
 CHECKS = [
-    "user columns", "user constraints", "network table", "social tables", "indexes",
+    "user columns", "user constraints", "network table", "user foreign keys", "social tables", "indexes",
     "network triggers", "migrations", "database settings", "counts", "user days", "endpoints",
 ]  # fmt: skip
 
@@ -59,15 +59,26 @@ def test_the_endpoints_answer_under_production_settings(people, settings):
     assert failures() == {}
 
 
-# Django names foreign keys with a hash; drop the one on `column`, whatever its name.
+# Django names foreign keys with a hash; drop the one on `table`.`column`, whatever its name.
 _DROP_FOREIGN_KEY = """
     DO $$ BEGIN EXECUTE (
-        SELECT format('ALTER TABLE rr_network DROP CONSTRAINT %I', conname) FROM pg_constraint
-        WHERE conrelid = 'rr_network'::regclass AND contype = 'f'
+        SELECT format('ALTER TABLE {table} DROP CONSTRAINT %I', conname) FROM pg_constraint
+        WHERE conrelid = '{table}'::regclass AND contype = 'f'
           AND conkey = ARRAY[(SELECT attnum FROM pg_attribute
-                              WHERE attrelid = 'rr_network'::regclass AND attname = '{column}')]
+                              WHERE attrelid = '{table}'::regclass AND attname = '{column}')]
     ); END $$
 """
+
+
+def _drop_foreign_key(table, column):
+    return _DROP_FOREIGN_KEY.format(table=table, column=column)
+
+
+def _replace_foreign_key(table, column, options):
+    return _drop_foreign_key(table, column) + (
+        f"; ALTER TABLE {table} ADD FOREIGN KEY ({column}) REFERENCES rr_user (id) {options}"
+    )
+
 
 BREAKAGES = {
     "index dropped": (
@@ -81,7 +92,13 @@ BREAKAGES = {
     ),
     "index left INVALID by a failed concurrent build": (
         "UPDATE pg_index SET indisvalid = false WHERE indexrelid = 'rr_user_username_upper_idx'::regclass",
-        {"indexes": "rr_user_username_upper_idx is INVALID"},
+        {"indexes": "rr_user_username_upper_idx on rr_user is INVALID"},
+    ),
+    "index left INVALID on a table outside rr_* (the token blacklist)": (
+        "UPDATE pg_index SET indisvalid = false WHERE indexrelid ="
+        " (SELECT indexrelid FROM pg_index WHERE indrelid = 'token_blacklist_outstandingtoken'::regclass"
+        "  AND NOT indisprimary ORDER BY indexrelid LIMIT 1)",
+        {"indexes": "on token_blacklist_outstandingtoken is INVALID"},
     ),
     "count check NOT VALID": (
         "ALTER TABLE rr_user DROP CONSTRAINT rr_user_followers_count_gte_0;"
@@ -109,19 +126,38 @@ BREAKAGES = {
         {"network triggers": "rr_network_counts is disabled", "endpoints": "counts did not move with the follow"},
     ),
     "follower foreign key dropped": (
-        _DROP_FOREIGN_KEY.format(column="follower_id"),
-        {"network table": "foreign key follower_id -> rr_user is missing"},
+        _drop_foreign_key("rr_network", "follower_id"),
+        {"user foreign keys": "rr_network.follower_id -> rr_user is missing"},
     ),
     "following foreign key dropped": (
-        _DROP_FOREIGN_KEY.format(column="following_id"),
-        {"network table": "foreign key following_id -> rr_user is missing"},
+        _drop_foreign_key("rr_network", "following_id"),
+        {"user foreign keys": "rr_network.following_id -> rr_user is missing"},
     ),
-    "foreign key cascading instead of deferred": (
-        _DROP_FOREIGN_KEY.format(column="following_id")
-        + "; ALTER TABLE rr_network ADD FOREIGN KEY (following_id) REFERENCES rr_user (id) ON DELETE CASCADE",
-        {
-            "network table": "foreign key following_id -> rr_user is 'FOREIGN KEY (following_id) REFERENCES rr_user(id) ON DELETE CASCADE'"
-        },
+    "block's foreign key dropped": (
+        _drop_foreign_key("rr_block", "blocker_id"),
+        {"user foreign keys": "rr_block.blocker_id -> rr_user is missing"},
+    ),
+    "session's foreign key dropped": (
+        _drop_foreign_key("rr_session", "user_id"),
+        {"user foreign keys": "rr_session.user_id -> rr_user is missing"},
+    ),
+    "a legacy table's foreign key dropped": (
+        _drop_foreign_key("rr_checklist", "user_id"),
+        {"user foreign keys": "rr_checklist.user_id -> rr_user is missing"},
+    ),
+    "a new table's foreign key not cascading (the previous release cannot delete a user)": (
+        _replace_foreign_key("rr_nudge", "recipient_id", "DEFERRABLE INITIALLY DEFERRED"),
+        {"user foreign keys": "rr_nudge.recipient_id -> rr_user does not cascade"},
+    ),
+    "a foreign key NOT VALID": (
+        _replace_foreign_key(
+            "rr_follow_request", "target_id", "ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED NOT VALID"
+        ),
+        {"user foreign keys": "rr_follow_request.target_id -> rr_user is NOT VALID"},
+    ),
+    "a second, non-cascading foreign key beside a cascading one": (
+        "ALTER TABLE rr_block ADD FOREIGN KEY (blocked_id) REFERENCES rr_user (id) DEFERRABLE INITIALLY DEFERRED",
+        {"user foreign keys": "rr_block.blocked_id -> rr_user does not cascade"},
     ),
     "count trigger dropped": (
         "DROP TRIGGER rr_network_counts ON rr_network",
@@ -172,9 +208,10 @@ BREAKAGES = {
         "ALTER TABLE rr_user ALTER COLUMN follow_approval DROP DEFAULT",
         {"user columns": "follow_approval defaults to None, expected false"},
     ),
-    "jit left on (0011 run by a role that does not own the database, or a restore)": (
-        "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I RESET jit', current_database()); END $$; SET LOCAL jit = on",
-        {"database settings": "jit is on for this database"},
+    "jit on for the app's role in this database, over the database's off": (
+        "DO $$ BEGIN EXECUTE format('ALTER ROLE %I IN DATABASE %I SET jit = on', current_user, current_database());"
+        " END $$",
+        {"database settings": "jit is on for this database's new sessions"},
     ),
     "summary of days drifted": (
         "UPDATE rr_user_days SET kept_run = kept_run + 1 WHERE user_id = (SELECT min(user_id) FROM rr_user_days)",
@@ -208,6 +245,37 @@ def test_a_broken_database_fails_exactly_the_checks_concerned(people, breakage):
     assert set(found) == set(expected), found
     for name, message in expected.items():
         assert message in found[name]
+
+
+# Committed, as a real deployment's settings are: a new session sees them (and the
+# catalog agrees). Each is undone after. Only this test database's settings: a role-wide
+# ALTER ROLE would reach every other database of the server meanwhile.
+JIT_BREAKAGES = {
+    "jit left on (0011 run by a role that does not own the database, or a restore)": (
+        "ALTER DATABASE {database} RESET jit",
+        "ALTER DATABASE {database} SET jit = off",
+    ),
+    "jit on for the app's role in this database": (
+        "ALTER ROLE {role} IN DATABASE {database} SET jit = on",
+        "ALTER ROLE {role} IN DATABASE {database} RESET jit",
+    ),
+}
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("breakage", JIT_BREAKAGES)
+def test_jit_on_for_a_new_session_of_the_apps_role_fails_the_settings_check(breakage):
+    ((database, role),) = sql("SELECT quote_ident(current_database()), quote_ident(current_user)")
+    names = {"database": database, "role": role}
+    statement, undo = (text.format(**names) for text in JIT_BREAKAGES[breakage])
+    assert not [r for r in deployment_verify() if r.name == "database settings" and not r.ok]
+    sql(statement)
+    try:
+        found = {r.name: r.detail for r in deployment_verify() if not r.ok}
+    finally:
+        sql(undo)
+    assert set(found) == {"database settings"}, found
+    assert "a new session: on" in found["database settings"]
 
 
 @pytest.mark.parametrize("drift", ["followers_count + 1", "followers_count - 1"])
