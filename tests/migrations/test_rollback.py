@@ -3,12 +3,9 @@
 from tests.support import pg
 
 # Everything after the legacy 0003: networking (0004, 0005), the username index (0006),
-# accounts (0007), the checklists' local day (0008), the social network (0009, 0010), JIT off (0011)
-<<<<<<< HEAD
-# the covering index of a user's days (0012) and the summary of their days (0013).
-=======
-# the covering index of a user's days (0012) and the new tables' cascading foreign keys (0014, 0015).
->>>>>>> f2f728d (0013/0014: the new tables' foreign keys to rr_user cascade in the database (added NOT VALID, validated, the old ones dropped), so the previous release's deletion of a user succeeds on this schema; a test runs its collector (rebuilt from its migration state) on a user with follows both ways, sessions, blocks, requests and nudges, then the count repair's dry run reports nothing; sqlmigrate snapshots, lint, lock probe and rollback)
+# accounts (0007), the checklists' local day (0008), the social network (0009, 0010), JIT off (0011),
+# the covering index of a user's days (0012), the summary of their days (0013) and the new tables'
+# cascading foreign keys (0014, 0015).
 NETWORKING_MIGRATIONS = {
     ("rr", "0004_networking"),
     ("rr", "0005_validate_user_count_constraints"),
@@ -19,12 +16,9 @@ NETWORKING_MIGRATIONS = {
     ("rr", "0010_validate_user_daily_goal"),
     ("rr", "0011_database_jit_off"),
     ("rr", "0012_checklist_user_days_idx"),
-<<<<<<< HEAD
     ("rr", "0013_user_days"),
-=======
     ("rr", "0014_user_fks_cascade"),
     ("rr", "0015_validate_user_fks_cascade"),
->>>>>>> f2f728d (0013/0014: the new tables' foreign keys to rr_user cascade in the database (added NOT VALID, validated, the old ones dropped), so the previous release's deletion of a user succeeds on this schema; a test runs its collector (rebuilt from its migration state) on a user with follows both ways, sessions, blocks, requests and nudges, then the count repair's dry run reports nothing; sqlmigrate snapshots, lint, lock probe and rollback)
 }
 
 
