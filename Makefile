@@ -22,9 +22,10 @@ $(VENV)/.runtime: requirements.txt requirements-run.txt
 
 # Serves on an embedded PostgreSQL (a pip wheel, data in var/postgres/) unless
 # DATABASE_URL says otherwise; see tools/run.py.
-# DEMO=1 make run also loads a few demo users, checklists and follows.
+# DEMO=1 make run also loads a few demo users, checklists and follows; PORT=8001 serves there.
+PORT ?= 8000
 run: $(VENV)/.runtime
-	DEBUG=$${DEBUG:-1} $(PY) -m tools.run
+	@DEBUG=$${DEBUG:-1} $(PY) -m tools.run --address 127.0.0.1:$(PORT)
 
 # The browser tests (tests/browser) drive Debian's Chromium. Installed here when missing and
 # this user may install packages; otherwise stop with the one command to run.
@@ -84,11 +85,15 @@ test: venv browser pgbouncer client
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) -m tools.lint_migrations
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) -m pytest
 
-# PNGs of every page at phone (390x844) and desktop size, in var/screenshots (not committed).
+# The README's pictures (docs/screenshots/, committed: Welcome, Today, History at phone
+# size in both colour schemes; tests/browser/test_screenshots.py), and PNGs of every page at
+# phone (390x844) and desktop size in both schemes in var/screenshots (not committed).
 screenshots: venv browser
+	SHOWCASE_DIR=$(CURDIR)/docs/screenshots DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
+	  $(PY) -m pytest tests/browser/test_screenshots.py
 	SCREENSHOTS_DIR=$(CURDIR)/var/screenshots DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
 	  $(PY) -m pytest tests/browser/test_pages.py -k every_page
-	@ls $(CURDIR)/var/screenshots
+	@ls $(CURDIR)/docs/screenshots $(CURDIR)/var/screenshots
 
 # Regenerates the committed contract, docs/openapi.yaml, from the code. Run it after
 # changing an endpoint (and after a rebase that brings others' changes): a test fails

@@ -281,6 +281,14 @@ if not SECURE_HSTS_PRELOAD:
     SILENCED_SYSTEM_CHECKS = ["security.W021"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# A form posted without its token (an expired page): words in the web app, JSON elsewhere.
+CSRF_FAILURE_VIEW = "rr.web.errors.csrf_failure"
+
+# How a user who lost their password reaches support (an e-mail address or a URL), shown
+# on the web app's log-in and recovery pages; support issues the recovery code
+# (docs/OPERATIONS.md, "Support: account recovery"). Empty: the pages say to ask the
+# person who runs this server.
+SUPPORT_CONTACT = os.environ.get("SUPPORT_CONTACT", "").strip()
 
 # django-csp's header on every answer (docs/HARDENING.md, "Content-Security-Policy"): our own
 # files only, no inline script or style, no plugins, never framed. Pages write no inline
@@ -300,11 +308,18 @@ CONTENT_SECURITY_POLICY = {
 }
 
 LOG_LEVEL = log_level(os.environ)  # any case; a bad value stops start-up naming LOG_LEVEL
+# JSON lines for the log platform (production); readable lines with DEBUG on (`make run`).
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "text" if DEBUG else "json")
+if LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured("LOG_FORMAT must be json or text.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"json": {"()": "rr.common.logging.JsonFormatter"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
+    "formatters": {
+        "json": {"()": "rr.common.logging.JsonFormatter"},
+        "text": {"()": "rr.common.logging.TextFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "filters": {"unhandled_only": {"()": "rr.common.logging.UnhandledErrorsOnly"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {

@@ -78,8 +78,8 @@ urlpatterns = [
     path("", include("rr.web.urls")),
 ]
 
-handler400 = "rr.common.errors.handler400"
-handler403 = "rr.common.errors.handler403"
-# Browsers outside /api/ and /auth/ get pages in words; everything else JSON (rr.web.errors).
+# Browsers and htmx outside /api/ and /auth/ get pages in words; everything else JSON (rr.web.errors).
+handler400 = "rr.web.errors.handler400"
+handler403 = "rr.web.errors.handler403"
 handler404 = "rr.web.errors.handler404"
 handler500 = "rr.web.errors.handler500"

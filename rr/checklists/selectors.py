@@ -85,3 +85,8 @@ def checklist_get(*, user, checklist_id, with_regrets=False):
 
 def regret_list(*, checklist):
     return Regret.objects.filter(checklist=checklist).order_by("id")
+
+
+def regrets_before(*, user, checklist):
+    """Whether the user listed any regret on a checklist older than `checklist` (a first day has none)."""
+    return Regret.objects.filter(checklist__user=user, checklist__created_at__lt=checklist.created_at).exists()

@@ -168,6 +168,14 @@ def checklists_complete(*, user=None, at=None, batch_size=1000):
         last_id = page[-1].pk
 
 
+def regret_index(*, unresolved, total):
+    """The regret index of a day with `total` regrets, `unresolved` of them left: the share
+    left undone to 4 places (half up), 1 with no regrets."""
+    if not total:
+        return Decimal("1")
+    return (Decimal(unresolved) / Decimal(total)).quantize(SCORE_PLACES, rounding=ROUND_HALF_UP)
+
+
 def checklist_score_refresh(*, checklist):
     """Recompute the score from the regrets: the share unresolved, 1 with no regrets.
 
@@ -177,12 +185,7 @@ def checklist_score_refresh(*, checklist):
     totals = Regret.objects.filter(checklist=checklist).aggregate(
         total=Count("id"), unresolved=Count("id", filter=Q(success=False))
     )
-    if totals["total"]:
-        score = (Decimal(totals["unresolved"]) / Decimal(totals["total"])).quantize(
-            SCORE_PLACES, rounding=ROUND_HALF_UP
-        )
-    else:
-        score = Decimal("1")
+    score = regret_index(unresolved=totals["unresolved"], total=totals["total"])
     Checklist.objects.filter(pk=checklist.pk).update(score=score)
     checklist.score = score
     return score

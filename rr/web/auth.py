@@ -1,5 +1,6 @@
 """Signing in from the browser: the API's accounts services and rate limits, a session cookie."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -12,14 +13,23 @@ from rr.web.common import Refused, guess, rate_limit, refuse_over
 
 
 def welcome(request):
-    """The front door: sign up or log in with a username and a password."""
+    """The front door for newcomers: sign up (the page's one form; Enter signs up)."""
+    return _front_door(request, "signup")
+
+
+def login(request):
+    """The way back in: log in (the page's one form; Enter logs in)."""
+    return _front_door(request, "login")
+
+
+def _front_door(request, action):
     if request.user.is_authenticated:
         return redirect("web:today")
     form = forms.SignInForm(request.POST or None)
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
-            user = _sign_in(request, form.cleaned_data)
+            user = _sign_in(request, action, form.cleaned_data)
         except Refused as refusal:
             form.add_error(refusal.field, refusal.message)
             status = refusal.status_code
@@ -29,10 +39,11 @@ def welcome(request):
             return redirect("web:today")
     elif request.method == "POST":
         status = 400
-    return render(request, "web/welcome.html", {"form": form}, status=status)
+    template = "web/welcome.html" if action == "signup" else "web/login.html"
+    return render(request, template, {"form": form, "support": support_contact()}, status=status)
 
 
-def _sign_in(request, data):
+def _sign_in(request, action, data):
     """The user the form signs in: a new account ("Sign up") or an existing one ("Log in").
 
     The same limits as POST /auth/user/: every attempt counts against the login window
@@ -42,7 +53,7 @@ def _sign_in(request, data):
     """
     username, password = data["username"], data["password"]
     rate_limit(request, LoginThrottle)
-    if data["action"] == "signup":
+    if action == "signup":
         rate_limit(request, SignupThrottle)
         try:
             return account_services.account_create(username=username, password=password)
@@ -58,6 +69,18 @@ def _sign_in(request, data):
         )
     except ServiceError as exc:
         raise Refused(exc.message, field="password", status_code=exc.status_code) from exc
+
+
+def support_contact():
+    """SUPPORT_CONTACT as a link: (href, text), or None when unset (the pages then say whom to ask)."""
+    contact = settings.SUPPORT_CONTACT
+    if not contact:
+        return None
+    if contact.startswith(("https://", "http://")):
+        return {"href": contact, "text": contact}
+    if "@" in contact and " " not in contact:
+        return {"href": f"mailto:{contact}", "text": contact}
+    return {"href": None, "text": contact}
 
 
 def recover(request):
@@ -89,10 +112,11 @@ def recover(request):
             return redirect("web:today")
     elif request.method == "POST":
         status = 400
-    return render(request, "web/recover.html", {"form": form}, status=status)
+    return render(request, "web/recover.html", {"form": form, "support": support_contact()}, status=status)
 
 
 @require_POST
 def logout(request):
     sessions.end(request)
-    return redirect("web:welcome")
+    messages.success(request, "You are logged out. See you tomorrow!")
+    return redirect("web:login")

@@ -1,53 +1,114 @@
-"""The History page's chart: server-rendered SVG of the regret index per local day."""
+"""The History page's calendar: a week per column, a day per cell, as GitHub's contribution
+graph and Loop Habit Tracker's calendar, coloured by each day's verdict against the goal.
 
+Server-rendered (a table the template draws as a grid of squares): no script needed to
+see it, and each cell carries its date and verdict in words for a screen reader.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 
-BAR = 10  # user units per day (the SVG scales to its box)
-HEIGHT = 100
+from rr.web import glance
+
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
-def history_chart(days, goal):
-    """Bars for `days` (oldest first): height is the share done, 1 - regret index (taller is better).
+@dataclass(frozen=True)
+class Cell:
+    date: object  # None: a place in the first or last week outside the window
+    state: str = "outside"  # kept, missed, none, before, progress (today, not kept yet), outside
+    full: bool = False  # kept with every regret done
+    today: bool = False
+    text: str = ""  # the text alternative
 
-    Kept days (at or under the goal, as the history says) in the "good" colour; days
-    without a checklist get a short grey tick so the gap reads as "nothing", not "0".
-    """
-    bars = []
-    for position, day in enumerate(days):
-        x = position * BAR
-        if day["score"] is None:
-            bars.append({"x": x + 2, "y": HEIGHT - 3, "height": 3, "width": BAR - 4, "kind": "none"})
-            continue
-        height = max(2, round((1 - float(day["score"])) * HEIGHT, 1))
-        bars.append(
-            {
-                "x": x + 1,
-                "y": round(HEIGHT - height, 1),
-                "height": height,
-                "width": BAR - 2,
-                "kind": "kept" if day["kept"] else "missed",
-            }
-        )
-    return {
-        "width": len(days) * BAR,
-        "height": HEIGHT,
-        "bars": bars,
-        "goal_y": round(float(goal) * HEIGHT, 1),
-    }
+    @property
+    def classes(self):
+        names = [self.state] + (["full"] if self.full else []) + (["today"] if self.today else [])
+        return " ".join(names)
 
 
 def index_text(score):
-    return "no checklist" if score is None else str(round(float(score), 2))
+    return "no checklist" if score is None else glance.index_text(score)
 
 
-def summary(days, goal):
-    """The chart's text alternative: what a sighted reader takes from it."""
-    recorded = [day for day in days if day["score"] is not None]
-    kept = sum(1 for day in days if day["kept"])
-    text = f"Regret index for the last {len(days)} days: {kept} kept (at or under your goal of {index_text(goal)}), "
-    text += f"{len(days) - len(recorded)} without a checklist."
+def _state(day, today, joined):
+    """(state, words) of one day of the window."""
+    if day["date"] < joined and day["score"] is None:
+        return "before", "before you joined"
+    if day["date"] == today and not day["regrets"]:
+        return "progress", "today, nothing listed yet"
+    if day["score"] is None:
+        return "none", "no checklist"
+    done = f"{day['resolved']} of {day['regrets']} done" if day["regrets"] else "no regrets listed"
+    if day["kept"]:
+        return "kept", f"kept, {done}"
+    if day["date"] == today:
+        return "progress", f"today, in progress, {done}"
+    return "missed", f"missed, {done}"
+
+
+def calendar(days, *, today, joined):
+    """The window's `days` (oldest first, each a dict with date, score, regrets, resolved,
+    kept) laid out Monday to Sunday down each column, one column per week, the last
+    column holding `today`. Returns {"weeks": [...], "rows": [[Cell per week] per weekday]}.
+    """
+    first = days[0]["date"]
+    start = first - timedelta(days=first.weekday())
+    by_date = {day["date"]: day for day in days}
+    weeks = []
+    week_start = start
+    while week_start <= today:
+        weeks.append(week_start)
+        week_start += timedelta(days=7)
+    rows = []
+    for weekday in range(7):
+        row = []
+        for week in weeks:
+            date = week + timedelta(days=weekday)
+            day = by_date.get(date)
+            if day is None:
+                row.append(Cell(date=None))
+                continue
+            state, words = _state(day, today, joined)
+            row.append(
+                Cell(
+                    date=date,
+                    state=state,
+                    full=state == "kept" and 0 < day["regrets"] == day["resolved"],
+                    today=date == today,
+                    text=f"{date:%A} {date.day} {date:%B %Y}: {words}",
+                )
+            )
+        rows.append(row)
+    labels = []
+    for position, week in enumerate(weeks):
+        # A month's name over the first column holding its 1st day (or the window's first column).
+        days_of_week = [week + timedelta(days=n) for n in range(7)]
+        new_month = next((day for day in days_of_week if day.day == 1 and first <= day <= today), None)
+        if new_month is not None:
+            label = f"{new_month:%b}"
+        elif position == 0:
+            label = f"{max(week, first):%b}"
+        else:
+            label = ""
+        labels.append({"start": week, "label": label})
+    return {"weeks": labels, "rows": [(WEEKDAYS[weekday], row) for weekday, row in enumerate(rows)]}
+
+
+def summary(days, *, today, joined, goal_words):
+    """The calendar's text alternative: what a sighted reader takes from it."""
+    states = [_state(day, today, joined)[0] for day in days]
+    recorded = [day for day in days if day["score"] is not None and day["date"] != today]
+    text = f"The last {len(days)} days against your goal ({goal_words}): {states.count('kept')} kept, "
+    text += f"{states.count('missed')} missed, {states.count('none')} without a checklist"
+    if states.count("before"):
+        text += f", {states.count('before')} before you joined"
+    text += "; today is in progress." if "progress" in states else "."
     if recorded:
         average = sum(Decimal(day["score"]) for day in recorded) / len(recorded)
-        best = min(recorded, key=lambda day: day["score"])
-        text += f" Average {index_text(average)}; best {index_text(best['score'])} on {best['date']:%d %B}."
+        best = min(recorded, key=lambda day: (day["score"], -day["date"].toordinal()))
+        text += (
+            f" Average regret index {index_text(average)}; best {index_text(best['score'])} on {best['date'].day} {best['date']:%B}."
+        )
     return text

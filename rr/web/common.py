@@ -56,7 +56,7 @@ def signed_in(view):
         if not request.user.is_authenticated:
             if sessions.ended(request):
                 messages.info(request, "This session has ended: log in again.")
-            return redirect("web:welcome")
+            return redirect("web:login")
         return view(request, *args, **kwargs)
 
     return wrapper

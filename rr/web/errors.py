@@ -1,9 +1,14 @@
 """Friendly error pages for the web app; the API's paths and non-browser clients keep JSON.
 
-A browser (one that asks for text/html) outside the API's prefixes gets a page in
-words for a 404, a 500 and a lost database (503); nothing shows a trace. The pages
-are rendered without the request's context: with the database gone even the
-signed-in user cannot be read.
+A browser outside the API's prefixes gets words for a 400, 403, 404, 500 and a lost
+database (503); nothing shows a trace. "A browser" is a request that asks for text/html
+or one the web app's script made: htmx marks each of its requests with `HX-Request`
+(it sends `Accept: */*`). An htmx request gets a fragment, not a page: one message,
+retargeted (`HX-Retarget`) to the page's message area (`#flash` in base.html), so an
+error neither replaces the part of the page the request aimed at nor navigates
+(static/web/app.js reverts what the request had changed, and says so when the
+connection is lost). The pages are rendered without the request's context: with the
+database gone even the signed-in user cannot be read.
 """
 
 import base64
@@ -13,7 +18,7 @@ from pathlib import Path
 
 from csp.constants import SELF as CSP_SELF
 from django.db import InterfaceError, OperationalError
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.template.loader import render_to_string
 
 from rr.common import errors as api_errors
@@ -23,6 +28,11 @@ logger = logging.getLogger("rr.errors")
 API_PREFIXES = ("/api/", "/auth/", "/schema/", "/health/")
 
 PAGES = {
+    400: ("Bad request", "The page could not understand that request. Go back and try again."),
+    403: (
+        "This form has expired",
+        "For your safety the page could not send it. Reload the page and try again.",
+    ),
     404: ("Page not found", "There is nothing at this address. It may have moved, or the link was mistyped."),
     500: ("Something went wrong", "We could not show this page. The error has been logged; please try again."),
     503: (
@@ -38,43 +48,77 @@ _STYLE = (Path(__file__).parent / "templates" / "web" / "error.css").read_bytes(
 ERROR_STYLE_SOURCE = "'sha256-{}'".format(base64.b64encode(hashlib.sha256(_STYLE).digest()).decode("ascii"))
 
 
+def from_htmx(request):
+    return request.headers.get("HX-Request") == "true"
+
+
 def wants_html(request):
-    return not request.path.startswith(API_PREFIXES) and "text/html" in request.headers.get("Accept", "")
+    if request.path.startswith(API_PREFIXES):
+        return False
+    return from_htmx(request) or "text/html" in request.headers.get("Accept", "")
 
 
-def error_page(status_code):
+def error_page(status_code, request=None):
+    """The page in words for `status_code`, or for an htmx request its one-message fragment."""
     title, text = PAGES[status_code]
-    body = render_to_string("web/error.html", {"title": title, "text": text, "status_code": status_code})
-    response = HttpResponse(body, status=status_code)
-    response._csp_update = {"style-src": [CSP_SELF, ERROR_STYLE_SOURCE]}  # django-csp: this answer only
+    context = {"title": title, "text": text, "status_code": status_code}
+    if request is not None and from_htmx(request):
+        response = HttpResponse(render_to_string("web/_error_message.html", context), status=status_code)
+        response["HX-Retarget"] = "#flash"
+        response["HX-Reswap"] = "innerHTML"
+        response["HX-Push-Url"] = "false"
+    else:
+        response = HttpResponse(render_to_string("web/error.html", context), status=status_code)
+        response._csp_update = {"style-src": [CSP_SELF, ERROR_STYLE_SOURCE]}  # django-csp: this answer only
     if status_code == 503:
         response["Retry-After"] = "5"
     return response
 
 
-def handler404(request, exception=None):
-    if wants_html(request):
-        return error_page(404)
-    return api_errors.handler404(request, exception)
+def _web_or_api(status_code, api_handler):
+    def handler(request, exception=None):
+        if wants_html(request):
+            return error_page(status_code, request)
+        return api_handler(request, exception)
+
+    return handler
+
+
+handler400 = _web_or_api(400, api_errors.handler400)
+handler403 = _web_or_api(403, api_errors.handler403)
+handler404 = _web_or_api(404, api_errors.handler404)
 
 
 def handler500(request):
     if wants_html(request):
-        return error_page(500)
+        return error_page(500, request)
     return api_errors.handler500(request)
 
 
+def csrf_failure(request, reason=""):
+    """CSRF_FAILURE_VIEW: an expired or missing form token, in words (JSON off the web app's pages)."""
+    return handler403(request)
+
+
 class WebErrorMiddleware:
-    """A page that finds the database gone answers the 503 page instead of a 500."""
+    """A page that finds the database gone answers the 503 page instead of a 500; a 404
+    is the app's page with DEBUG on too (`make run`), where Django would answer its
+    technical page listing every URL: an address that matched nothing (no resolver
+    match) or a view's Http404."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        return self.get_response(request)
+        response = self.get_response(request)
+        if response.status_code == 404 and request.resolver_match is None and wants_html(request):
+            return error_page(404, request)
+        return response
 
     def process_exception(self, request, exception):
+        if isinstance(exception, Http404) and wants_html(request):
+            return error_page(404, request)
         if isinstance(exception, (OperationalError, InterfaceError)) and wants_html(request):
             logger.error("database unavailable", exc_info=exception)
-            return error_page(503)
+            return error_page(503, request)
         return None

@@ -1,18 +1,16 @@
 """The pages' forms: shapes and sizes only; every rule is the services'."""
 
+from decimal import Decimal
+
 from django import forms
 
 from rr.checklists.models import Regret
+from rr.web.glance import GOAL_CHOICES, goal_from_percent, goal_percent
 
 
 class SignInForm(forms.Form):
     username = forms.CharField(label="Username", max_length=255, strip=False)
     password = forms.CharField(label="Password", max_length=128, strip=False, widget=forms.PasswordInput)
-    # The button pressed: "Log in" (also Enter in a field, the form's first button) or "Sign up".
-    action = forms.ChoiceField(choices=[("login", "Log in"), ("signup", "Sign up")], required=False)
-
-    def clean_action(self):
-        return self.cleaned_data.get("action") or "login"
 
 
 class RegretForm(forms.Form):
@@ -49,11 +47,41 @@ class FollowForm(forms.Form):
 
 
 class NetworkingForm(forms.Form):
+    """Networking, follower approval and the daily goal, chosen in words or as a share done."""
+
     allow_networking = forms.BooleanField(label="Networking on", required=False)
     follow_approval = forms.BooleanField(label="Approve followers", required=False)
-    daily_goal = forms.DecimalField(
-        label="Daily goal", min_value=0, max_value=1, max_digits=5, decimal_places=4, initial=0
+    goal = forms.ChoiceField(
+        label="Daily goal",
+        choices=[(str(value), words.capitalize()) for value, words in GOAL_CHOICES] + [("percent", "A share done")],
+        widget=forms.RadioSelect,
     )
+    goal_percent = forms.IntegerField(label="Done at least (%)", min_value=1, max_value=100, required=False)
+
+    @classmethod
+    def for_user(cls, user):
+        goal = user.daily_goal
+        chosen = next((str(value) for value, _ in GOAL_CHOICES if value == goal), "percent")
+        return cls(
+            initial={
+                "allow_networking": user.allow_networking,
+                "follow_approval": user.follow_approval,
+                "goal": chosen,
+                "goal_percent": goal_percent(goal) if chosen == "percent" else None,
+            }
+        )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("goal") == "percent":
+            if data.get("goal_percent") is None:
+                if "goal_percent" not in self.errors:
+                    self.add_error("goal_percent", "Say what share of your regrets keeps a day (1 to 100).")
+            else:
+                data["daily_goal"] = goal_from_percent(data["goal_percent"])
+        elif data.get("goal") is not None:
+            data["daily_goal"] = Decimal(data["goal"])
+        return data
 
 
 class PasswordForm(forms.Form):

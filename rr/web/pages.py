@@ -24,26 +24,30 @@ from rr.network.selectors import LIST_KINDS
 from rr.social import days as social_days
 from rr.social import selectors as social_selectors
 from rr.social import services as social_services
-from rr.web import chart, forms
+from rr.web import chart, forms, glance
 from rr.web import sessions as web_sessions
 from rr.web.common import Refused, guess, local_now, rate_limit, report, signed_in
 
 FRIENDS_PAGE_SIZE = 50
 
 
-def regret_index_text(score):
-    """The index as the API's float shows it, to two places: 0.33, 0.0, 1.0."""
-    return str(round(float(score), 2))
-
-
 # Today -------------------------------------------------------------------------------
 
 
-def _day(checklist, *, error=None):
+def _day(request, checklist, *, error=None):
+    """The day's list and its index at a glance (rr.web.glance), for today.html and _day.html."""
+    regrets = list(checklist_selectors.regret_list(checklist=checklist))
+    user = request.user
+    first_day = not checklist_selectors.regrets_before(user=user, checklist=checklist)
+    listed = {regret.description for regret in regrets}
     return {
         "checklist": checklist,
-        "regrets": list(checklist_selectors.regret_list(checklist=checklist)),
-        "index": regret_index_text(checklist.score),
+        "regrets": regrets,
+        "glance": glance.day_glance(
+            regrets=regrets, score=checklist.score, goal=user.daily_goal, closed=checklist.completed
+        ),
+        "streak": social_days.history(user=user, days=1).current_streak,
+        "examples": [text for text in glance.EXAMPLE_REGRETS if text not in listed] if first_day else [],
         "error": error,
     }
 
@@ -59,7 +63,9 @@ def today(request):
         # the user's last offset): the day at that last offset (UTC when none), always open.
         now = now.astimezone(checklist_selectors.last_known_offset(user=request.user))
         checklist, _ = checklist_services.checklist_for_day(user=request.user, local_datetime=now)
-    return render(request, "web/today.html", {**_day(checklist), "day": now.date()})
+    # The header says the day of the list below it, whatever the clock of this request.
+    day = checklist_selectors.checklist_local_date(checklist)
+    return render(request, "web/today.html", {**_day(request, checklist), "day": day})
 
 
 def _day_answer(request, checklist_id, error=None, status=200):
@@ -72,7 +78,7 @@ def _day_answer(request, checklist_id, error=None, status=200):
         checklist = checklist_selectors.checklist_get(user=request.user, checklist_id=checklist_id)
     except ServiceError as exc:
         return render(request, "web/_error.html", {"error": exc.message}, status=exc.status_code)
-    return render(request, "web/_day.html", _day(checklist, error=error), status=status)
+    return render(request, "web/_day.html", _day(request, checklist, error=error), status=status)
 
 
 @signed_in
@@ -124,7 +130,7 @@ HISTORY_WINDOWS = (30, 365)
 
 @signed_in
 def history(request):
-    """The last 30 or 365 local days (rr.social.days, as GET /api/checklists/history/)."""
+    """The last 30 or 365 local days (rr.social.days, as GET /api/checklists/history/) as a calendar."""
     days = 365 if request.GET.get("days") == "365" else 30
     user = request.user
     found = social_days.history(user=user, days=days)
@@ -140,17 +146,18 @@ def history(request):
         }
         for day in reversed(found.days)  # oldest first, left to right
     ]
+    joined = user.date_joined.astimezone(local_now(request).tzinfo).date()
+    words = glance.goal_words(goal)
     context = {
         "days": days,
         "windows": HISTORY_WINDOWS,
-        "rows": rows,
         "table_rows": list(reversed(rows)),
-        "chart": chart.history_chart(rows, goal),
-        "summary": chart.summary(rows, goal),
+        "calendar": chart.calendar(rows, today=found.today, joined=joined),
+        "summary": chart.summary(rows, today=found.today, joined=joined, goal_words=words),
         "current_streak": found.current_streak,
         "longest_streak": found.longest_streak,
         "strength": round(float(found.strength) * 100),
-        "goal": chart.index_text(goal),
+        "goal": words,
     }
     return render(request, "web/history.html", context)
 
@@ -170,7 +177,7 @@ def _page(request, user, kind):
     for entry in NetworkUserSerializer(rows, many=True).data:  # the API's entry: a hidden index never leaves
         index = entry["regret_index"]
         entry["index_text"] = (
-            "hidden" if index is None else "no checklist yet" if index == -1 else regret_index_text(index)
+            "hidden" if index is None else "no checklist yet" if index == -1 else glance.index_text(index)
         )
         entries.append(entry)
     return {
@@ -314,18 +321,15 @@ def _settings(request, *, networking_form=None, password_form=None, delete_form=
     current = web_sessions.current_id(request)
     context = {
         "sessions": [
-            {"session": session, "current": session.pk == current}
+            {
+                "session": session,
+                "current": session.pk == current,
+                "device": web_sessions.device_name(session.user_agent),
+            }
             for session in account_services.session_list(user=user)
         ],
         "delete_form": delete_form or forms.DeleteForm(prefix="delete"),
-        "networking_form": networking_form
-        or forms.NetworkingForm(
-            initial={
-                "allow_networking": user.allow_networking,
-                "follow_approval": user.follow_approval,
-                "daily_goal": user.daily_goal,
-            }
-        ),
+        "networking_form": networking_form or forms.NetworkingForm.for_user(user),
         "password_form": password_form or forms.PasswordForm(),
         "has_password": user.has_usable_password(),
     }

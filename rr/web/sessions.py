@@ -8,6 +8,7 @@ browser's too: its user is loaded only with its live session (one statement).
 """
 
 from django.contrib.auth import login, logout
+from ua_parser import parse as parse_user_agent
 
 from rr.accounts import services as account_services
 from rr.accounts.browser import ENDED_ATTR, SID_KEY, tokens_session_id
@@ -45,3 +46,23 @@ def ended(request):
 def end(request):
     """Log the browser out: its accounts session ends with the cookie's (rr.accounts.browser.logged_out)."""
     logout(request)
+
+
+def device_name(user_agent):
+    """A session's User-Agent as people name a device: "Chrome on Android", "Safari on iOS".
+
+    ua-parser (requirements.txt) with its rules (ua-parser-builtins) reads the string; what
+    it does not recognise (an API client's own name) is shown as sent, shortened.
+    """
+    if not user_agent:
+        return "Unknown device"
+    result = parse_user_agent(user_agent[:1000])
+    browser = result.user_agent.family if result.user_agent else None
+    system = result.os.family if result.os else None
+    if browser:
+        # "Chrome Mobile", "Mobile Safari": the system already says it is a phone.
+        browser = browser.removeprefix("Mobile ").removesuffix(" Mobile").removesuffix(" Mobile iOS")
+        return f"{browser} on {system}" if system else browser
+    if system:
+        return f"A browser on {system}"
+    return user_agent if len(user_agent) <= 60 else user_agent[:59] + "…"

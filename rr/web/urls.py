@@ -8,6 +8,7 @@ app_name = "web"
 
 urlpatterns = [
     path("", auth.welcome, name="welcome"),
+    path("login/", auth.login, name="login"),
     path("logout/", auth.logout, name="logout"),
     path("recover/", auth.recover, name="recover"),
     path("today/", pages.today, name="today"),

@@ -148,7 +148,7 @@ def person(db):
 
 
 def sign_in(page, url, username, password=PASSWORD):
-    page.goto(url("/"))
+    page.goto(url("/login/"))
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()

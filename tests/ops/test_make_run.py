@@ -104,3 +104,34 @@ def test_make_run_serves_the_demo_on_an_embedded_postgresql(tmp_path, data_dir):
     assert "Serving on http://" in output
     # The embedded server stopped with the command.
     assert not psutil.pid_exists(postmaster) or psutil.Process(postmaster).status() == psutil.STATUS_ZOMBIE
+
+
+def test_a_port_in_use_is_one_clear_line_before_anything_starts(tmp_path, data_dir):
+    """A second `make run` on a taken port: one line saying so and how to choose another; no
+    traceback, no "Serving on", no embedded PostgreSQL started, no migration run."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {key: value for key, value in os.environ.items() if key not in {"DATABASE_URL", "REDIS_URL"}}
+        result = subprocess.run(
+            [sys.executable, "-m", "tools.run", "--data-dir", str(data_dir), "--address", f"127.0.0.1:{port}"],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [
+        f"Port {port} on 127.0.0.1 is already in use (another make run?): stop it, or choose another, "
+        f"e.g. make run PORT={port + 1}"
+    ]
+    assert not data_dir.exists()  # nothing was started
+
+
+def test_make_run_takes_port():
+    """`make run PORT=8123` passes the port to tools.run (make -n prints the command, runs nothing)."""
+    dry = subprocess.run(["make", "-n", "run", "PORT=8123"], cwd=REPO, capture_output=True, text=True, check=True)
+    assert "-m tools.run --address 127.0.0.1:8123" in dry.stdout

@@ -18,7 +18,9 @@ HTML = {"HTTP_ACCEPT": "text/html,application/xhtml+xml"}
 
 
 def _sign_in(client, username, action="login", password=PASSWORD):
-    return client.post("/", {"username": username, "password": password, "action": action}, **HTML)
+    """Log in (/login/) or sign up (/), each the one form of its page."""
+    path = "/login/" if action == "login" else "/"
+    return client.post(path, {"username": username, "password": password}, **HTML)
 
 
 def test_login_shares_the_apis_rate_limit_per_address(db, settings):
@@ -50,7 +52,7 @@ def test_sign_up_counts_against_the_sign_up_limit_too(db, settings):
 
 
 def test_pages_need_a_session_and_a_csrf_token(db):
-    assert Client().get("/today/", **HTML)["Location"] == "/"
+    assert Client().get("/today/", **HTML)["Location"] == "/login/"
     account_services.account_create(username="csrf", password=PASSWORD)
     strict = Client(enforce_csrf_checks=True)
     assert _sign_in(strict, "csrf").status_code == 403
@@ -58,14 +60,15 @@ def test_pages_need_a_session_and_a_csrf_token(db):
 
 @pytest.mark.parametrize(
     ("path", "title"),
-    [("/", "Welcome"), ("/recover/", "Recover account"), ("/today/", "Today"), ("/history/", "History")]
+    [("/", "Welcome"), ("/login/", "Log in"), ("/recover/", "Recover account"), ("/today/", "Today")]
+    + [("/history/", "History")]
     + [("/friends/", "Friends"), ("/settings/", "Settings")],
 )
 def test_every_page_has_a_plain_title(db, path, title):
     """The tab and a screen reader's first words: the page's name in plain text, no markup."""
     account_services.account_create(username="titled", password=PASSWORD)
     client = Client()
-    if path not in ("/", "/recover/"):
+    if path not in ("/", "/login/", "/recover/"):
         assert _sign_in(client, "titled").status_code == 302
     page = client.get(path, **HTML).content.decode()
     assert re.search(r"<title>(.*?)</title>", page, re.S).group(1) == f"{title} · Regret Regret"
@@ -120,7 +123,7 @@ def test_today_survives_any_offset_cookie(db, offset):
     client.cookies["rr_tz"] = offset
     response = client.get("/today/", **HTML)
     assert response.status_code == 200
-    assert "Regret index" in response.content.decode()
+    assert "Your first regret" in response.content.decode()
 
 
 def test_today_opens_at_the_last_offset_when_the_browsers_offset_would_reopen_a_closed_day(db, settings):
