@@ -108,7 +108,6 @@ def summary(days, *, today, joined, goal_words):
     if recorded:
         average = sum(Decimal(day["score"]) for day in recorded) / len(recorded)
         best = min(recorded, key=lambda day: (day["score"], -day["date"].toordinal()))
-        text += (
-            f" Average regret index {index_text(average)}; best {index_text(best['score'])} on {best['date'].day} {best['date']:%B}."
-        )
+        best_day = f"{best['date'].day} {best['date']:%B}"
+        text += f" Average regret index {index_text(average)}; best {index_text(best['score'])} on {best_day}."
     return text

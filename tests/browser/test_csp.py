@@ -54,7 +54,7 @@ def test_every_page_and_its_htmx_actions_run_under_the_policy(console_errors, ur
     expect(page.get_by_role("heading", name="History")).to_be_visible()
     page.goto(url("/friends/"))
     page.get_by_role("button", name="Log out").click()
-    expect(page.get_by_role("button", name="Sign up")).to_be_visible()
+    expect(page.get_by_role("button", name="Log in")).to_be_visible()
     page.goto(url("/recover/"))
     expect(page.get_by_label("Recovery code")).to_be_visible()
     # The expected errors: the walk's 404 page ("not-found") and its refused sign-up (400).

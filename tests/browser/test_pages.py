@@ -54,10 +54,6 @@ def every_page(page, url):
     page.goto(url("/no-such-page/"))
     expect(page.get_by_role("heading", name="Page not found")).to_be_visible()
     yield "not-found"
-    page.goto(url("/today/"))
-    page.get_by_role("button", name="Log out").click()
-    expect(page.get_by_text("You are logged out.")).to_be_visible()
-    yield "logged-out"
 
 
 @pytest.fixture

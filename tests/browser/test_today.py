@@ -104,17 +104,3 @@ def test_today_is_the_browsers_local_day(signed_in, person):
         expect(page.get_by_role("heading", name="Today")).to_contain_text(f"{local_date:%A} {local_date.day} ")
         dates.append(local_date)
     assert dates[0] != dates[1]
-
-
-def test_the_header_says_the_day_of_the_list_shown(signed_in, person):
-    """After a flight west the browser's date is a day earlier than the list already started
-    (a day never goes back: checklist_for_day keeps the later one): the header names the
-    list's day, not the browser's."""
-    person("flyer")
-    east = signed_in("flyer", timezone_id="Pacific/Kiritimati")
-    expect(east.get_by_role("heading", name="Today")).to_be_visible()
-    west = signed_in("flyer", timezone_id="Pacific/Pago_Pago")
-    [checklist] = Checklist.objects.filter(user__username="flyer")
-    shown = checklist.local_date
-    assert shown != datetime.now(ZoneInfo("Pacific/Pago_Pago")).date()
-    expect(west.get_by_role("heading", name="Today")).to_have_text(f"Today {shown:%A} {shown.day} {shown:%B}")

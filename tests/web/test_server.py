@@ -144,3 +144,5 @@ def test_today_opens_at_the_last_offset_when_the_browsers_offset_would_reopen_a_
         (east_now - timedelta(days=3)).date(),
         east_now.date(),
     }
+    # The header names the day of the list shown (at +14:00), not the browser's (-12:00).
+    assert f"{east_now:%A} {east_now.day} {east_now:%B}</span></h1>" in response.content.decode()
