@@ -47,7 +47,7 @@ def refuse_over(outcome, *, field=None):
 
 
 def signed_in(view):
-    """The page needs a live session; without one the browser goes to the welcome page."""
+    """The page needs a live session; without one the browser goes to the log-in page."""
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
