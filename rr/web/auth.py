@@ -13,8 +13,13 @@ from rr.web.common import Refused, guess, rate_limit, refuse_over
 
 
 def welcome(request):
-    """The front door for newcomers: sign up (the page's one form; Enter signs up)."""
-    return _front_door(request, "signup")
+    """The front door for newcomers: sign up (the page's one form; Enter signs up).
+
+    The welcome page before `/login/` had one form for both, its button sending
+    `action=login` or `action=signup`: such a post (a page loaded before a deploy, a
+    script) still does what its button said.
+    """
+    return _front_door(request, "login" if request.POST.get("action") == "login" else "signup")
 
 
 def login(request):

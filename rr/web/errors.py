@@ -20,6 +20,7 @@ from csp.constants import SELF as CSP_SELF
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpResponse
 from django.template.loader import render_to_string
+from django.views.csrf import csrf_failure as django_csrf_failure
 
 from rr.common import errors as api_errors
 
@@ -96,8 +97,11 @@ def handler500(request):
 
 
 def csrf_failure(request, reason=""):
-    """CSRF_FAILURE_VIEW: an expired or missing form token, in words (JSON off the web app's pages)."""
-    return handler403(request)
+    """CSRF_FAILURE_VIEW: a browser's or htmx's form without its token (an expired page) gets
+    words; anything else Django's own answer, which names the CSRF check."""
+    if wants_html(request):
+        return error_page(403, request)
+    return django_csrf_failure(request, reason=reason)
 
 
 class WebErrorMiddleware:

@@ -221,7 +221,7 @@ def test_an_ended_sessions_access_token_is_401_on_the_very_next_request(plain_st
         assert_refused(response, 401)
         assert response.json()["code"] == "token_invalid"
     if end not in (_ends_by_deleting_it, _ends_by_logout):  # the others end the browser's session too
-        assert browser.get("/settings/")["Location"] == "/"
+        assert browser.get("/settings/")["Location"] == "/login/"
     else:
         assert browser.get("/settings/").status_code == 200
 

@@ -90,7 +90,7 @@ def test_ending_an_admin_browsers_session_signs_it_out_of_the_admin_at_once(root
 
     assert _signed_out(browser)
     assert browser.get("/admin/rr/user/").status_code == 302
-    assert browser.get("/settings/")["Location"] == "/"  # the web app's pages too
+    assert browser.get("/settings/")["Location"] == "/login/"  # the web app's pages too
     # Only what was ended: DELETE of one session leaves the other admin browser in.
     assert _signed_out(other_admin) == (end is not _end_it_alone)
 

@@ -34,6 +34,7 @@ _addresses = (f"10.80.{i // 250}.{i % 250 + 1}" for i in itertools.count())
 # A new web URL must be added here: test_every_web_url_is_classified fails until it is.
 WEB_VIEWS = {
     "welcome": (),
+    "login": (),
     "logout": (),
     "recover": (),
     "today": (),

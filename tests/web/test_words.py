@@ -192,3 +192,12 @@ def _env():
     import os
 
     return {key: value for key, value in os.environ.items() if key not in {"LOG_FORMAT", "DEBUG"}}
+
+
+def test_the_previous_welcome_forms_action_still_does_what_its_button_said(db):
+    """A welcome page loaded before `/login/` existed posts `action=login` to `/`: it logs in."""
+    account_services.account_create(username="cached", password=PASSWORD)
+    logged_in = Client().post("/", {"username": "cached", "password": PASSWORD, "action": "login"}, **HTML)
+    assert logged_in.status_code == 302 and logged_in["Location"] == "/today/"
+    taken = Client().post("/", {"username": "cached", "password": PASSWORD}, **HTML)  # Sign up
+    assert taken.status_code == 409 and "Username taken." in taken.content.decode()
