@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 TEST_DATABASE_URL := $${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/rr}
 TEST_REDIS_URL := $${REDIS_URL:-redis://127.0.0.1:6379/0}
 
-.PHONY: venv run test openapi client bench bench-full bench-cluster browser pgbouncer wrk screenshots
+.PHONY: venv run test test-checks openapi client bench bench-full bench-cluster browser pgbouncer redis wrk screenshots
 
 $(VENV)/.installed: requirements.txt requirements-run.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,19 @@ pgbouncer:
 	  fi; \
 	fi
 
+# make test's Redis when none answers at 127.0.0.1:6379 and REDIS_URL is unset
+# (tools/test_services.py starts one): Debian's redis-server, installed here when missing, as above.
+REDIS_SERVER ?= /usr/bin/redis-server
+redis:
+	@if [ ! -x $(REDIS_SERVER) ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing Debian's redis-server for make test"; \
+	    $(APT_GET) install -y redis-server || { $(APT_GET) update && $(APT_GET) install -y redis-server; } || exit 1; \
+	  else \
+	    echo "make test needs Redis: set REDIS_URL, or run:  sudo apt-get install -y redis-server"; exit 1; \
+	  fi; \
+	fi
+
 # make bench's load generator (bench/wrk.py, scripts in bench/lua/): Debian's wrk, installed here
 # when missing, as above. pgbench and initdb come with PostgreSQL 15 (/usr/lib/postgresql/15/bin).
 WRK ?= /usr/bin/wrk
@@ -77,10 +90,18 @@ $(CLIENT)/node_modules/.installed: $(CLIENT)/package.json $(CLIENT)/package-lock
 client: $(CLIENT)/node_modules/.installed
 	cd $(CLIENT) && npm run --silent generate && npm run --silent build
 
-# Every check, against PostgreSQL (and Redis for the cross-process rate limits).
-test: venv browser pgbouncer client
+# Every check, against PostgreSQL (and Redis for the cross-process rate limits):
+# DATABASE_URL and REDIS_URL when set, else what answers at the default addresses, else a
+# PostgreSQL (the make run wheel's) and a Redis started for the run and stopped after it
+# (tools/test_services.py).
+test: venv browser pgbouncer redis client
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(PY) -m tools.test_services make --no-print-directory test-checks VENV=$(VENV)
+
+# The checks that need the services; make test runs them with DATABASE_URL and REDIS_URL set
+# (plain `make` above, not $(MAKE): `make -n test` then lists it instead of running it).
+test-checks:
 	RR_ALLOW_INSECURE_KEY=1 DATABASE_URL=$(TEST_DATABASE_URL) $(PY) manage.py makemigrations --check --dry-run
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) -m tools.lint_migrations
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(PY) -m pytest
