@@ -171,6 +171,17 @@ class Cluster:
         return (self.dir / "primary.log").read_text(errors="replace")
 
 
+_READ_KINDS = {
+    "/api/network/list/": "list",
+    "/api/network/validate/": "validate",
+    "/api/checklists/history/": "history",
+}
+
+
+def _read_kind(path):
+    return next((kind for prefix, kind in _READ_KINDS.items() if path.startswith(prefix)), "other")
+
+
 class RoundRobin(httpx.AsyncBaseTransport):
     """Sends each request to the next of several servers on loopback, counting where reads went."""
 
@@ -189,8 +200,7 @@ class RoundRobin(httpx.AsyncBaseTransport):
         self.by_port[port] += 1
         route = response.headers.get(ROUTE_HEADER)
         if route:
-            kind = "list" if request.url.path.startswith("/api/network/list/") else "other"
-            self.routes[(kind, route)] += 1
+            self.routes[(_read_kind(request.url.path), route)] += 1
         return response
 
     async def aclose(self):
@@ -264,11 +274,17 @@ def start_servers(cluster, database, *, instances, workers, replica, log_dir, ca
 
 
 def cluster_load(
-    cluster, database, *, instances=2, workers=3, users=50, seconds=10, replica=True, seed=6, log_dir=None
-):
-    """bench/load's run over `instances` gunicorn servers through the pooler; a dict of figures."""
+    cluster, database, *, instances=2, workers=3, users=50, seconds=10, replica=True, seed=6, log_dir=None,
+    readback=True,
+):  # fmt: skip
+    """bench/load's run over `instances` gunicorn servers through the pooler; a dict of figures.
+
+    With `readback`, every acknowledged follow is followed at once by the follower's list
+    (on the next server in turn): a list without the follow is a read-your-writes violation,
+    a problem of the report.
+    """
     log_dir = Path(log_dir or tempfile.mkdtemp(prefix="rr_cluster_load_"))
-    options = Options(users=users, seconds=seconds, workers=workers * instances, seed=seed)
+    options = Options(users=users, seconds=seconds, workers=workers * instances, seed=seed, readback=readback)
     results = Results()
     servers = start_servers(cluster, database, instances=instances, workers=workers, replica=replica, log_dir=log_dir)
     try:
@@ -286,7 +302,12 @@ def cluster_load(
     problems, stored = check_database(cluster.url("primary", database), results)
     report = report_from(options, elapsed, results, problems, stored)
     list_reads = transport.routes[("list", "replica")] + transport.routes[("list", "primary")]
+    kinds = ("list", "validate", "history")
+    tolerant = sum(transport.routes[(kind, route)] for kind in kinds for route in ("replica", "primary"))
     return {
+        "replica_share": sum(transport.routes[(kind, "replica")] for kind in kinds) / tolerant if tolerant else None,
+        "readbacks": results.readbacks,
+        "read_your_writes_violations": len(results.readback_misses),
         "report": report,
         "instances": instances,
         "workers_per_instance": workers,
@@ -557,6 +578,9 @@ def bench(seconds=5.0, load_seconds=10.0, rounds=2):
             "network_list_p99_ms": load["report"].by_op.get("network_list", {}).get("p99_ms"),
             "routes": load["routes"],
             "list_replica_share": load["list_replica_share"],
+            "replica_share": load["replica_share"],
+            "readbacks": load["readbacks"],
+            "read_your_writes_violations": load["read_your_writes_violations"],
             "max_server_connections": load["max_server_connections"],
             "pooler_clients": load["pooler_clients"],
         }

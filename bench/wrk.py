@@ -147,8 +147,9 @@ class Cluster:
 class Side:
     """One checkout under test: its database (migrated by its code), data, tokens and gunicorn."""
 
-    def __init__(self, cluster, label, tree):
+    def __init__(self, cluster, label, tree, days=CHECKLISTS_PER_FRIEND):
         self.cluster, self.label, self.tree = cluster, label, Path(tree).resolve()
+        self.days = days
         self.database = f"rr_bench_{label}"
         self.url = cluster.url(self.database)
         self.extra_env = {"CACHE_KEY_PREFIX": f"rr_bench_{label}"}  # user ids repeat across sides
@@ -174,7 +175,7 @@ class Side:
             ids = data.app_fixture(
                 cursor,
                 list_sizes=list(LIST_SIZES),
-                checklists_per_friend=CHECKLISTS_PER_FRIEND,
+                checklists_per_friend=self.days,
                 history_sizes=[],
                 load_clients=CLIENTS,
                 targets_per_client=TARGETS,
@@ -394,6 +395,18 @@ def one_round(sides, servers, cluster, seconds):
     raw["follow"]["ops_per_s"] = 2 * raw["follow"]["tps"]  # an INSERT and a DELETE: two ops, as follow + unfollow
     first.unfollow_all()
     out["raw"] = raw
+    # Per side whose schema has the summary of days: the list's raw statement reading it too.
+    out["raw_summary"] = {}
+    for side in sides:
+        with psycopg.connect(side.url) as conn:
+            (has_summary,) = conn.execute("SELECT to_regclass('rr_user_days') IS NOT NULL").fetchone()
+        if has_summary:
+            out["raw_summary"][side.label] = {
+                f"list_{size}_alone": run_pgbench(
+                    side.url, "list_summary.sql", 1, seconds, cluster.dir, viewer=side.viewers[size], size=size
+                )
+                for size in LIST_SIZES
+            }
     return out
 
 
@@ -416,8 +429,10 @@ def run(*, rounds, seconds, trees):
             (results["postgresql"],) = conn.execute("SHOW server_version").fetchone()
         sides = []
         for label, tree in trees:
-            log(f"{label}: migrating and loading a database of its own ({tree})")
-            side = Side(cluster, label, tree)
+            # TREE@DAYS: the friends of the lists have DAYS days of history each (default 30).
+            tree, _, days = tree.partition("@")
+            log(f"{label}: migrating and loading a database of its own ({tree}, {days or CHECKLISTS_PER_FRIEND} days)")
+            side = Side(cluster, label, tree, int(days or CHECKLISTS_PER_FRIEND))
             side.build()
             sides.append(side)
         with contextlib.ExitStack() as stack:
@@ -663,7 +678,14 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int)
     parser.add_argument("--seconds", type=int)
     parser.add_argument("--label", default="this", help="the name of this checkout's column")
-    parser.add_argument("--compare", action="append", default=[], metavar="LABEL=TREE")
+    parser.add_argument(
+        "--compare",
+        action="append",
+        default=[],
+        metavar="LABEL=TREE[@DAYS]",
+        help="another side: a checkout (this one again, or another), DAYS of history per friend (default 30)",
+    )
+    parser.add_argument("--days", type=int, default=CHECKLISTS_PER_FRIEND, help="this checkout's days per friend")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--report", type=Path, metavar="JSON", help="print the table of a saved run, measure nothing")
     args = parser.parse_args(argv)
@@ -673,7 +695,7 @@ def main(argv=None):
             side["statements"] = {kind: {**c, **per_request(c["statements"])} for kind, c in side["statements"].items()}
         print(table(saved))
         return 0
-    trees = [(args.label, env.REPO)] + [tuple(item.split("=", 1)) for item in args.compare]
+    trees = [(args.label, f"{env.REPO}@{args.days}")] + [tuple(item.split("=", 1)) for item in args.compare]
     env.RESULTS.mkdir(parents=True, exist_ok=True)
     results = run(
         rounds=args.rounds or MODES[args.mode]["rounds"],

@@ -50,6 +50,7 @@ MIX = {
     "regret_add": (12, {201}),
     "regret_resolve": (9, {200}),
     "checklist_list": (6, {200}),
+    "history": (4, {200}),
     "settings_toggle": (3, {200}),
     "token_refresh": (3, {200}),
     "sign_up": (3, {201}),
@@ -66,6 +67,9 @@ class Options:
     think_ms: tuple = (5, 50)
     seed: int = 6
     password_every: int = 10  # one sign-up in N sets a password (PBKDF2 costs ~0.2 s of CPU)
+    # Read-your-writes check: after each acknowledged follow, the follower's list of following
+    # at once (op `follow_readback`, outside the mix) must show it.
+    readback: bool = False
 
 
 @dataclass
@@ -80,6 +84,8 @@ class Results:
     checklists_created: int = 0
     regrets_created: int = 0
     regrets_resolved: int = 0
+    readbacks: int = 0
+    readback_misses: list = field(default_factory=list)  # (follower, target): a follow its list did not show
 
 
 class World:
@@ -151,6 +157,15 @@ class SimulatedUser:
         if response is not None and response.status_code == 201:
             self.results.follows[(self.name, target)] += 1
             self.following.add(target)
+            if self.options.readback:
+                await self._read_back(target)
+
+    async def _read_back(self, target):
+        response = await self.call("follow_readback", "GET", "/api/network/list/following/", expected={200})
+        if response is not None:
+            self.results.readbacks += 1
+            if target not in {entry["username"] for entry in response.json()["users"]}:
+                self.results.readback_misses.append((self.name, target))
 
     async def unfollow(self):
         target = self._someone(self.following)
@@ -211,6 +226,9 @@ class SimulatedUser:
 
     async def checklist_list(self):
         await self.call("checklist_list", "GET", "/api/checklists/")
+
+    async def history(self):
+        await self.call("history", "GET", "/api/checklists/history/")
 
     async def settings_toggle(self):
         # Mostly on: a network where nobody can be followed tests little.
@@ -393,8 +411,12 @@ def report_from(options, elapsed, results, problems, stored):
         server_errors=sum(n for op in results.statuses.values() for status, n in op.items() if status >= 500),
         lost=len(results.lost),
         unexpected=results.unexpected,
-        problems=problems,
-        stored=stored,
+        problems=problems
+        + [
+            f"read-your-writes: a follow missing from the list read right after it: {pair}"
+            for pair in results.readback_misses
+        ],
+        stored={**stored, "readbacks": results.readbacks} if options.readback else stored,
     )
 
 

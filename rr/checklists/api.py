@@ -1,7 +1,11 @@
+import re
+from datetime import date
+
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from rr.checklists import selectors, services
@@ -100,17 +104,65 @@ DAY_CLOSED = error_example("day_closed", 409, services.DAY_CLOSED)
 CHECKLIST_NOT_FOUND = error_example("checklist_not_found", 404, "Checklist not found.")
 
 
+CHECKLIST_LIST_LIMIT_MAX = 1000
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _list_window(params):
+    """(since, limit) of GET /api/checklists/: each None when absent; a bad one is a 400."""
+    errors, since, limit = {}, None, None
+    raw = params.get("since")
+    if raw is not None:
+        try:
+            since = date.fromisoformat(raw) if _DATE.fullmatch(raw) else None
+        except ValueError:
+            since = None
+        if since is None:
+            errors["since"] = ["Must be a date, YYYY-MM-DD."]
+    raw = params.get("limit")
+    if raw is not None:
+        if raw.isascii() and raw.isdigit() and len(raw) <= 4 and 1 <= int(raw) <= CHECKLIST_LIST_LIMIT_MAX:
+            limit = int(raw)
+        else:
+            errors["limit"] = [f"Must be an integer from 1 to {CHECKLIST_LIST_LIMIT_MAX}."]
+    if errors:
+        raise ValidationError(errors)
+    return since, limit
+
+
 class ChecklistsView(AuthenticatedAPIView):
     @extend_schema(
         operation_id="checklist_list",
-        summary="The user's checklists, newest first",
-        responses={200: ChecklistSerializer(many=True), **error_responses(401)},
+        summary="The user's checklists, newest first (all of them, or a window: ?since=, ?limit=)",
+        parameters=[
+            OpenApiParameter(
+                "since",
+                {"type": "string", "format": "date"},
+                description="only the checklists of this local date (YYYY-MM-DD) or later",
+            ),
+            OpenApiParameter(
+                "limit",
+                {"type": "integer", "minimum": 1, "maximum": CHECKLIST_LIST_LIMIT_MAX},
+                description="at most this many, the newest",
+            ),
+        ],
+        responses={200: ChecklistSerializer(many=True), **error_responses(400, 401)},
         # drf-spectacular wraps the example of a list response (many=True) in a list itself.
-        examples=[OpenApiExample("checklists", value=CHECKLIST_EXAMPLE, response_only=True)],
+        examples=[
+            OpenApiExample("checklists", value=CHECKLIST_EXAMPLE, response_only=True),
+            error_example(
+                "invalid_field",
+                400,
+                "since: Must be a date, YYYY-MM-DD.",
+                fields={"since": ["Must be a date, YYYY-MM-DD."]},
+            ),
+        ],
         tags=["checklists"],
     )
     def get(self, request):
-        return Response(ChecklistSerializer(selectors.checklist_list(user=request.user), many=True).data)
+        since, limit = _list_window(request.query_params)
+        checklists = selectors.checklist_list(user=request.user, since=since, limit=limit)
+        return Response(ChecklistSerializer(checklists, many=True).data)
 
     @extend_schema(
         operation_id="checklist_for_day",

@@ -60,13 +60,24 @@ def last_known_offset(*, user):
     return timezone(timedelta(minutes=minutes or 0))
 
 
-def checklist_list(*, user):
-    """The user's checklists, newest first, with their regrets (two queries)."""
-    return (
-        Checklist.objects.filter(user=user)
-        .order_by("-created_at", "-id")
-        .prefetch_related(Prefetch("regrets", queryset=Regret.objects.order_by("id")))
+# A checklist of local day D was made at D 00:00 at an offset of at most +14:00: not before.
+_EARLIEST_OFFSET = timedelta(hours=14)
+
+
+def checklist_list(*, user, since=None, limit=None):
+    """The user's checklists, newest first, with their regrets (two queries).
+
+    `since` (a date): only those of that local day or later (LOCAL_DATE), read as a range of
+    the (user_id, created_at) index; `limit`: at most that many, the newest.
+    """
+    checklists = Checklist.objects.filter(user=user)
+    if since is not None:
+        earliest = datetime.combine(since, time.min, tzinfo=UTC) - _EARLIEST_OFFSET
+        checklists = checklists.filter(created_at__gte=earliest).alias(day=LOCAL_DATE).filter(day__gte=since)
+    checklists = checklists.order_by("-created_at", "-id").prefetch_related(
+        Prefetch("regrets", queryset=Regret.objects.order_by("id"))
     )
+    return checklists[:limit] if limit is not None else checklists
 
 
 def checklist_get(*, user, checklist_id, with_regrets=False):

@@ -7,16 +7,29 @@ goes to the replica when all of these hold, and to the primary otherwise:
    seconds old: the network lists, validate, the history, the account), and no
    transaction is open on the primary. Anything else, every write and every read outside a request (commands, the
    admin, migrations) stays on the primary.
-2. Its user has not written in the last READ_YOUR_WRITES_SECONDS: after any POST, PUT,
-   PATCH or DELETE, ReplicaRoutingMiddleware marks the user (or the user whose tokens the
-   answer carries: sign-up, login) in the shared cache, so every app server sends that
-   user's next reads to the primary: a follow followed at once by the list shows the link.
+2. The replica has replayed its user's last write. After any POST, PUT, PATCH or DELETE,
+   ReplicaRoutingMiddleware asks the primary for its WAL position
+   (pg_current_wal_insert_lsn(), past the request's commits) and keeps it in the shared
+   cache for the user (and the user whose tokens the answer carries: sign-up, login) for
+   READ_YOUR_WRITES_SECONDS. A read of that user goes to the replica once
+   pg_last_wal_replay_lsn() there has reached it (this process's last known replay
+   position, asked again when it is behind), so a follow followed at once by the list
+   shows the link, from whichever app server, and the replica serves the writer as soon
+   as it has the write (usually milliseconds), not after a fixed time. The way GitLab's
+   database load balancer keeps its sticky sessions (its Host#caught_up?).
 3. The replica answers and lags at most REPLICA_MAX_LAG_SECONDS (checked at most once a
    second per process; a WARNING is logged while it does not).
 
-The pin outlasts the largest lag the replica is used at (READ_YOUR_WRITES_SECONDS
-defaults to REPLICA_MAX_LAG_SECONDS + 2), so a write is on the replica by the time its
-writer reads there again. Other users may see it up to REPLICA_MAX_LAG_SECONDS late.
+The remembered position expires after READ_YOUR_WRITES_SECONDS (default
+REPLICA_MAX_LAG_SECONDS + 2): by then a replica within the lag limit has the write anyway.
+Other users may see a write up to REPLICA_MAX_LAG_SECONDS late.
+
+When the cache cannot be read (Redis down), a user's last write is unknown: the read then
+asks the primary for its current WAL position and goes to the replica only if the replica
+has replayed up to it, which covers every write committed so far, this user's included.
+So no read-your-writes violation, and reads still reach the replica whenever it keeps up,
+at the cost of one small statement on the primary per lag-tolerant read. A write whose
+position could not be stored (Redis down at the write) is covered the same way.
 """
 
 import logging
@@ -43,7 +56,7 @@ REPLICA_READ_VIEWS = frozenset({"network-list", "network-validate", "checklist-h
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CHECK_SECONDS = 1.0  # how long one process trusts a replica check
 RETRY_DOWN_SECONDS = 3.0  # how long it waits before trying an unavailable replica again
-PIN_KEY = "rr:wrote:{}"
+PIN_KEY = "rr:wrote:{}"  # the primary's WAL position (lsn()) after the user's last write
 # With REPLICA_ROUTE_HEADER on (tests, benchmarks): which server answered a lag-tolerant read.
 ROUTE_HEADER = "X-RR-Read-Database"
 
@@ -53,8 +66,26 @@ _LAG_SQL = """
 SELECT pg_is_in_recovery(),
        CASE WHEN pg_last_wal_receive_lsn() IS NOT DISTINCT FROM pg_last_wal_replay_lsn() THEN 0
             ELSE EXTRACT(EPOCH FROM clock_timestamp() - pg_last_xact_replay_timestamp())::float8
-       END
+       END,
+       pg_last_wal_replay_lsn()::text
 """
+_REPLAY_SQL = "SELECT pg_last_wal_replay_lsn()::text"
+_WAL_POSITION_SQL = "SELECT pg_current_wal_insert_lsn()::text"
+
+
+def lsn(text):
+    """A pg_lsn's text (`16/B374D848`) as an integer, comparable; 0 for None."""
+    if not text:
+        return 0
+    high, _, low = text.partition("/")
+    return (int(high, 16) << 32) | int(low, 16)
+
+
+def primary_wal_position():
+    """The primary's WAL insert position now, as an integer (one statement on the primary)."""
+    with connections[PRIMARY].cursor() as cursor:
+        cursor.execute(_WAL_POSITION_SQL)
+        return lsn(cursor.fetchone()[0])
 
 
 def replica_configured():
@@ -70,6 +101,7 @@ class ReplicaState:
         self.lag = None
         self.detail = ""
         self.checked_at = float("-inf")
+        self.replay_position = 0  # the replica's last known pg_last_wal_replay_lsn(), as lsn()
 
     def current(self, *, force=False):
         """(state, lag in seconds or None), checking again if the last check is too old."""
@@ -83,12 +115,30 @@ class ReplicaState:
     def usable(self):
         return self.current()[0] == "ok"
 
+    def replayed(self, position):
+        """Has the replica replayed the primary's WAL up to `position` (lsn())? Asks the replica
+        again only when its last known replay position is behind."""
+        with self._lock:
+            if position <= self.replay_position:
+                return True
+        try:
+            with connections[REPLICA].cursor() as cursor:
+                cursor.execute(_REPLAY_SQL)
+                now = lsn(cursor.fetchone()[0])
+        except DatabaseError:
+            connections[REPLICA].close()
+            return False
+        with self._lock:
+            self.replay_position = max(self.replay_position, now)
+        return now >= position
+
     def _check(self):
         limit = settings.REPLICA_MAX_LAG_SECONDS
         try:
             with connections[REPLICA].cursor() as cursor:
                 cursor.execute(_LAG_SQL)
-                in_recovery, lag = cursor.fetchone()
+                in_recovery, lag, replayed = cursor.fetchone()
+                self.replay_position = max(self.replay_position, lsn(replayed))
         except DatabaseError as exc:
             connections[REPLICA].close()  # a broken connection is not reused: the next check reconnects
             state, lag, detail = "unavailable", None, f"replica unavailable ({str(exc).strip()[:200]})"
@@ -130,10 +180,12 @@ class _Route:
             # test case): only the primary sees its uncommitted writes.
             return PRIMARY
         if self.alias is None:
-            if self.user_id is not None and user_pinned(self.user_id):
+            if not replica_state.usable():
+                self.alias = PRIMARY
+            elif self.user_id is not None and not _own_writes_replayed(self.user_id):
                 self.alias = PRIMARY
             else:
-                self.alias = REPLICA if replica_state.usable() else PRIMARY
+                self.alias = REPLICA
         return self.alias
 
 
@@ -182,23 +234,41 @@ def request_user_id(request):
     return None
 
 
-def user_pinned(user_id):
-    """Did this user write in the last READ_YOUR_WRITES_SECONDS? Yes when the cache cannot tell."""
+_UNKNOWN = "unknown"  # a write whose WAL position could not be read: the primary, until it expires
+
+
+def _own_writes_replayed(user_id):
+    """Has the replica replayed this user's last write (see the module docstring)?"""
     try:
-        return cache.get(PIN_KEY.format(user_id)) is not None
-    except Exception:  # Redis down: the primary is always right
-        logger.warning("cache unavailable: reads of user %s go to the primary", user_id)
+        stored = cache.get(PIN_KEY.format(user_id))
+    except Exception:  # Redis down: every write committed so far must be replayed
+        logger.warning("cache unavailable: user %s reads from the replica only if it has replayed everything", user_id)
+        try:
+            return replica_state.replayed(primary_wal_position())
+        except DatabaseError:
+            return False
+    if stored is None:
         return True
+    if stored == _UNKNOWN:
+        return False
+    return replica_state.replayed(int(stored))
 
 
 def users_pin(user_ids):
-    """Send these users' reads to the primary for the next READ_YOUR_WRITES_SECONDS."""
+    """Remember the primary's WAL position now as these users' last write, for READ_YOUR_WRITES_SECONDS."""
     if not user_ids:
         return
     try:
-        cache.set_many({PIN_KEY.format(user_id): 1 for user_id in user_ids}, timeout=settings.READ_YOUR_WRITES_SECONDS)
+        position = primary_wal_position()
+    except DatabaseError:
+        position = _UNKNOWN
+    try:
+        cache.set_many(
+            {PIN_KEY.format(user_id): position for user_id in user_ids}, timeout=settings.READ_YOUR_WRITES_SECONDS
+        )
     except Exception:
-        logger.warning("cache unavailable: could not pin users %s to the primary", sorted(user_ids))
+        # Not remembered: their reads fall back to the rule of a cache that cannot be read.
+        logger.warning("cache unavailable: could not record the last write of users %s", sorted(user_ids))
 
 
 def _writers(request, response):

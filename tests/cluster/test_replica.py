@@ -279,3 +279,54 @@ def test_a_stopped_replica_leaves_the_service_up_and_is_used_again_once_back(clu
         assert time.monotonic() < deadline, "the replica was not used again after it came back"
         time.sleep(0.5)
     assert httpx.get(f"{server.url}/health/", timeout=10).json()["checks"]["replica"] == "ok"
+
+
+def test_a_writer_reads_from_the_replica_as_soon_as_it_has_replayed_the_write(cluster, servers):
+    # Read-your-writes by WAL position, not by clock: within the 3 s after her write, Alice's
+    # reads go to the replica once it has replayed the write, on either server.
+    server = servers["tolerant"]
+    alice, bob = Client(server), Client(server)
+    alice.call("POST", f"/api/network/follow/{bob.name}/", expect=201)
+    cluster.replica_wait_caught_up()
+    assert alice.names("following") == ({bob.name}, "replica")
+    assert alice.on(servers["strict"]).names("following") == ({bob.name}, "replica")
+
+
+@pytest.fixture(scope="module")
+def cacheless(cluster, cluster_db, static_root, tmp_path_factory):
+    """A server whose cache (Redis) does not answer: nothing listens on port 1."""
+    server = app_server(
+        cluster, "rr", log_path=tmp_path_factory.mktemp("cacheless") / "server.log", workers=1, replica=True,
+        cache_prefix="rr_cacheless", LOG_LEVEL="WARNING", STATIC_ROOT=static_root, REDIS_URL="redis://127.0.0.1:1/0",
+    )  # fmt: skip
+    start_all([server])
+    yield server
+    stop_all([server])
+
+
+def _eventually(read, expected, seconds=5):
+    """`read()` until it answers `expected` (each answer must be right: only the route may vary)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        names, route = read()
+        assert names == expected[0]
+        if route == expected[1] or time.monotonic() > deadline:
+            return names, route
+        time.sleep(0.1)
+
+
+def test_with_the_cache_down_reads_leave_the_primary_once_the_replica_has_everything(cluster, cacheless):
+    # The degraded rule (rr/common/routers.py): without the cache, a writer's last position is
+    # unknown, so a read goes to the replica only once it has replayed the primary's current
+    # position: never stale, and not every read on the primary.
+    alice, bob = Client(cacheless), Client(cacheless)
+    alice.call("POST", f"/api/network/follow/{bob.name}/", expect=201)
+    cluster.replica_wait_caught_up()
+    assert _eventually(lambda: alice.names("following"), ({bob.name}, "replica")) == ({bob.name}, "replica")
+    cluster.replica_pause()
+    try:
+        alice.call("DELETE", f"/api/network/unfollow/{bob.name}/")
+        assert alice.names("following") == (set(), "primary")
+        assert bob.names("followers") == (set(), "primary")  # nobody's read is stale
+    finally:
+        cluster.replica_resume()
