@@ -34,6 +34,8 @@ def main(argv=None):
         "read_your_writes_violations": load["read_your_writes_violations"],
         "ok": load["report"].ok,
         "problems": load["report"].problems[:5],
+        "summary": load["report"].summary().splitlines()[:2],
+        "unexpected": [f"{op} {status}: {body[:120]}" for op, status, body in load["report"].unexpected[:5]],
         "operations_per_second": round(load["report"].operations / load["report"].seconds, 1),
         "loadavg": {"start": start, "end": os.getloadavg()},
     }
