@@ -66,6 +66,8 @@ MIDDLEWARE = [
     # Second: every answer carries the Content-Security-Policy (CONTENT_SECURITY_POLICY below).
     "csp.middleware.CSPMiddleware",
     "rr.common.health.HealthCheckMiddleware",
+    # A GET/HEAD that lost its database connection runs once more (rr/common/middleware.py).
+    "rr.common.middleware.SafeReadRetryMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

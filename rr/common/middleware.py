@@ -4,6 +4,7 @@ import time
 import uuid
 
 from django.core.exceptions import DisallowedHost
+from django.db import connections
 from django.utils.functional import SimpleLazyObject, empty
 
 from rr.common.logging import request_id_var
@@ -70,3 +71,44 @@ def _user_id(request):
     if isinstance(user, SimpleLazyObject) and user._wrapped is empty:
         return None
     return user.pk if user is not None and user.is_authenticated else None
+
+
+SAFE_READS = ("GET", "HEAD")
+
+
+def _lost_connections():
+    """The aliases whose connection the server closed during this request (terminated,
+    restarted, a pooler's server connection that crashed): the wrapper still holds it."""
+    return [
+        wrapper.alias
+        for wrapper in connections.all(initialized_only=True)
+        if wrapper.connection is not None and wrapper.connection.closed
+    ]
+
+
+class SafeReadRetryMiddleware:
+    """A GET or HEAD that lost its database connection is run once more on a fresh one.
+
+    A connection dies under a request when the primary restarts or fails over, or an
+    operator terminates it: the request answers 503 (rr/common/errors.py) and nothing was
+    written. A safe read can simply run again; nothing of the answer has been sent yet
+    (the WSGI response leaves only when the middleware returns). The dead connection is
+    closed first, so the second run connects afresh. Once only: a database that stays
+    down answers 503 as before. Writes are never retried here (a client's retry with its
+    idempotency key is the safe way). Tested in tests/hardening/test_read_retry.py.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.method not in SAFE_READS or response.status_code != 503:
+            return response
+        lost = _lost_connections()
+        if not lost:
+            return response
+        for alias in lost:
+            connections[alias].close()
+        logger.warning("database connection lost; read retried", extra={"aliases": lost, "path": request.path})
+        return self.get_response(request)
