@@ -35,6 +35,7 @@ PAGES = {
         "For your safety the page could not send it. Reload the page and try again.",
     ),
     404: ("Page not found", "There is nothing at this address. It may have moved, or the link was mistyped."),
+    405: ("Not here", "This address does not take that kind of request. Go back and try again."),
     500: ("Something went wrong", "We could not show this page. The error has been logged; please try again."),
     503: (
         "Back in a moment",
@@ -104,11 +105,17 @@ def csrf_failure(request, reason=""):
     return django_csrf_failure(request, reason=reason)
 
 
+def _words(response):
+    """Whether an error answer is HTML with something in it (a page or a fragment of ours)."""
+    return response.get("Content-Type", "").startswith("text/html") and bool(getattr(response, "content", b""))
+
+
 class WebErrorMiddleware:
     """A page that finds the database gone answers the 503 page instead of a 500; a 404
     is the app's page with DEBUG on too (`make run`), where Django would answer its
     technical page listing every URL: an address that matched nothing (no resolver
-    match) or a view's Http404."""
+    match) or a view's Http404. An htmx request never gets JSON or an empty error
+    answer (a 405 from require_POST) to swap in: the message fragment instead."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -117,6 +124,9 @@ class WebErrorMiddleware:
         response = self.get_response(request)
         if response.status_code == 404 and request.resolver_match is None and wants_html(request):
             return error_page(404, request)
+        if from_htmx(request) and response.status_code >= 400 and not _words(response) and wants_html(request):
+            # An answer htmx would swap in that is no page of ours: JSON, or empty (405).
+            return error_page(response.status_code if response.status_code in PAGES else 500, request)
         return response
 
     def process_exception(self, request, exception):

@@ -201,3 +201,13 @@ def test_the_previous_welcome_forms_action_still_does_what_its_button_said(db):
     assert logged_in.status_code == 302 and logged_in["Location"] == "/today/"
     taken = Client().post("/", {"username": "cached", "password": PASSWORD}, **HTML)  # Sign up
     assert taken.status_code == 409 and "Username taken." in taken.content.decode()
+
+
+def test_an_htmx_request_never_gets_an_empty_or_json_error(db):
+    account_services.account_create(username="methodical", password=PASSWORD)
+    client = Client()
+    _sign_in(client, "methodical")
+    answer = client.get("/today/tick/", **HTMX)  # POST only: Django's 405 has no body
+    assert answer.status_code == 405
+    assert answer["HX-Retarget"] == "#flash"
+    assert "Not here." in answer.content.decode()
