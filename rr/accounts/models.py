@@ -85,7 +85,11 @@ class User(AbstractBaseUser, PermissionsMixin):
         """Saving a changed password (set_password, whatever the caller: the API, the web app,
         the admin's password forms) ends every session of the account and every token
         issued so far; `sessions_ended` then says how many sessions were ended."""
-        ends_sessions = self._password is not None and not self._state.adding
+        # Django's set_unusable_password() leaves `_password` unset: the admin's "Password-based
+        # authentication: disabled" would otherwise keep every session (and a thief's token
+        # could then claim the account with POST /auth/password/).
+        changed = self._password is not None or getattr(self, "_password_unusable_set", False)
+        ends_sessions = changed and not self._state.adding
         if ends_sessions:
             from rr.accounts import tokens
 
@@ -93,8 +97,13 @@ class User(AbstractBaseUser, PermissionsMixin):
             if kwargs.get("update_fields") is not None:
                 kwargs["update_fields"] = {*kwargs["update_fields"], "tokens_valid_after"}
         super().save(*args, **kwargs)
+        self._password_unusable_set = False
         if ends_sessions:
             self.sessions_ended, _ = Session.objects.filter(user=self).delete()
+
+    def set_unusable_password(self):
+        super().set_unusable_password()
+        self._password_unusable_set = True
 
     def delete(self, using=None, keep_parents=False):
         """Delete through the follow graph's lock order (rr/network/graph.py), like the queryset's delete()."""

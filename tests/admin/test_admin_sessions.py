@@ -157,6 +157,22 @@ def test_a_password_changed_in_the_admin_ends_every_session_of_the_account(root,
     assert_refused(client_with_token(theirs["access"]).get("/auth/user/"), 401)
     assert not Session.objects.filter(user=member).exists()
 
+    # "Password-based authentication: disabled" (set_unusable_password) ends them too: a
+    # token kept alive would otherwise claim the account (POST /auth/password/ without
+    # current_password).
+    member.refresh_from_db()  # the cut-off the first change set: the new token is issued after it
+    thief = services.tokens_for(member)
+    assert client_with_token(thief["access"]).get("/auth/user/").status_code == 200
+    form = {"usable_password": "false", "unset-password": "1"}
+    assert admin.post(f"/admin/rr/user/{member.pk}/password/", form).status_code == 302
+    member.refresh_from_db()
+    assert not member.has_usable_password()
+    assert_refused(client_with_token(thief["access"]).get("/auth/user/"), 401)
+    claim = {"password": "the thief's passphrase 45"}
+    assert_refused(client_with_token(thief["access"]).post("/auth/password/", claim, format="json"), 401)
+    assert_refused(APIClient().post("/auth/jwt/refresh/", {"refresh": thief["refresh"]}, format="json"), 401)
+    assert not Session.objects.filter(user=member).exists()
+
 
 def _admin_login_with(password):
     browser = Client(HTTP_USER_AGENT=ADMIN_CLIENT)
