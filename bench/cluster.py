@@ -129,6 +129,12 @@ class Cluster:
         with self.connect("replica", "postgres") as conn:
             conn.execute("SELECT pg_wal_replay_resume()")
 
+    def primary_restart(self):
+        """Restart the primary (bin/cluster primary restart); seconds it took."""
+        started = time.monotonic()
+        self._script("primary", "restart", str(self.dir))
+        return time.monotonic() - started
+
     def replica_stop(self):
         self._script("replica", "stop", str(self.dir))
 
