@@ -196,6 +196,17 @@ STORAGES = {
 # yesterday's list can still be ticked just after midnight; then it is frozen.
 DAY_CLOSE_GRACE_HOURS = int(os.environ.get("DAY_CLOSE_GRACE_HOURS", "6"))
 
+# Web Push (rr/notifications/push.py): the VAPID key pair's private half, base64url
+# (`manage.py vapid_keys` makes one), and the contact URI push services see (mailto: or
+# https:). Without a key, GET /api/push/key/ answers 503 and nothing is pushed.
+VAPID_PRIVATE_KEY = os.environ.get("VAPID_PRIVATE_KEY", "").strip()
+VAPID_SUBJECT = (os.environ.get("VAPID_SUBJECT") or "mailto:support@regretregret.app").strip()
+if not VAPID_SUBJECT.startswith(("mailto:", "https://")):
+    raise ImproperlyConfigured("VAPID_SUBJECT must be a mailto: or https:// URI.")
+# Tests only: the one origin (e.g. http://127.0.0.1:8767) push requests may go to besides
+# public https:// hosts, for the loopback push service of tests/notifications. Off by default.
+WEBPUSH_TEST_ORIGIN = os.environ.get("WEBPUSH_TEST_ORIGIN", "").strip()
+
 # Request bodies beyond this are refused before any view runs.
 DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("MAX_BODY_BYTES", str(64 * 1024)))
 

@@ -7,6 +7,7 @@ from rr.common.converters import IdConverter
 from rr.common.openapi import DocsView, SchemaView
 from rr.common.routing import NOT_FOUND_NAME, json_not_found
 from rr.network import api as network_api
+from rr.notifications import api as notifications_api
 from rr.social import api as social_api
 
 register_converter(IdConverter, "id")
@@ -65,6 +66,9 @@ api_urls = [
     path("network/blocks/<str:username>/", social_api.BlockView.as_view(), name="block"),
     path("nudges/", social_api.NudgeInboxView.as_view(), name="nudge-inbox"),
     path("nudges/read/", social_api.NudgeReadView.as_view(), name="nudge-read"),
+    path("reminders/", notifications_api.ReminderView.as_view(), name="reminders"),
+    path("push/key/", notifications_api.PushKeyView.as_view(), name="push-key"),
+    path("push/subscriptions/", notifications_api.PushSubscriptionsView.as_view(), name="push-subscriptions"),
 ]
 
 urlpatterns = [

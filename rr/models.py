@@ -3,6 +3,20 @@
 from rr.accounts.models import RecoveryCode, Session, User
 from rr.checklists.models import Checklist, Regret
 from rr.network.models import Network
+from rr.notifications.models import PushMessage, PushSubscription, Reminder
 from rr.social.models import Block, FollowRequest, Nudge
 
-__all__ = ["User", "Session", "RecoveryCode", "Checklist", "Regret", "Network", "FollowRequest", "Block", "Nudge"]
+__all__ = [
+    "User",
+    "Session",
+    "RecoveryCode",
+    "Checklist",
+    "Regret",
+    "Network",
+    "FollowRequest",
+    "Block",
+    "Nudge",
+    "PushSubscription",
+    "PushMessage",
+    "Reminder",
+]

@@ -72,6 +72,11 @@ SILENCED = {
         # kept_run and longest count days: 2**31 days are almost six million years.
         "prefer-bigint-over-int": "counts of days cannot reach 2**31",
     },
+    "0016_notifications": {
+        # As 0008: a reminder's UTC offset in minutes lies within -720..840 (its CHECK);
+        # a push message's attempts stop at rr/notifications/push.py MAX_ATTEMPTS (6).
+        "prefer-bigint-over-smallint": "offsets fit -720..840, attempts stop at 6",
+    },
     "0012_checklist_user_days_idx": {
         # As 0006: CREATE INDEX CONCURRENTLY blocks no reads or writes.
         "require-statement-timeout": "CONCURRENTLY blocks no reads or writes",

@@ -11,6 +11,7 @@ from rr.checklists.models import Checklist, Regret
 from rr.checklists.selectors import LOCAL_DATE, checklist_closes_at, day_close_grace, last_offset_checklist
 from rr.common.db import LOCK_CHECKLIST_DAY, advisory_xact_lock
 from rr.common.errors import Conflict, NotFound, ServiceError
+from rr.notifications.services import reminder_follow_offset
 
 SCORE_PLACES = Decimal("0.0001")
 
@@ -80,6 +81,8 @@ def checklist_for_day(*, user, local_datetime):
             if checklist_closes_at(at_last_offset) <= now < checklist_closes_at(checklist):
                 raise Conflict(DAY_CLOSED_ELSEWHERE, code="day_closed")
         checklist.save(force_insert=True)
+        if latest is None or (latest.utc_offset_minutes or 0) != offset_minutes:
+            reminder_follow_offset(user_id=user.pk, offset=offset_minutes)
         return checklist, True
 
 

@@ -17,6 +17,7 @@ TAGS = [
     {"name": "accounts", "description": "Sign up or log in, tokens, password. Start here."},
     {"name": "checklists", "description": "The day's checklist, its regrets, ticks and score."},
     {"name": "network", "description": "Follow people and see their regret index."},
+    {"name": "reminders", "description": "A daily reminder and nudges by Web Push: the VAPID key, subscriptions."},
     {"name": "health", "description": "Is the service up? (no token)"},
 ]
 TAG_ORDER = {tag["name"]: index for index, tag in enumerate(TAGS)}

@@ -12,6 +12,7 @@ from rr.common.db import advisory_xact_lock
 from rr.common.errors import Conflict, Forbidden, NotFound, ServiceError, Unauthorized
 from rr.network import graph
 from rr.network.models import Network
+from rr.notifications.services import nudge_payload, push_notify
 from rr.social import days as day_stats
 from rr.social.models import Block, FollowRequest, Nudge
 
@@ -84,6 +85,9 @@ def nudge_send(*, sender, recipient, now=None):
                 row = cursor.fetchone()
             if row is None:
                 error = Conflict(f"You already nudged {recipient.username} today.", code="already_nudged")
+            else:
+                # Queued with the nudge, posted once it commits (rr/notifications/services.py).
+                push_notify(user_id=recipient.pk, payload=nudge_payload(sender))
     if error is not None:
         raise error
     logger.info("nudge", extra={"sender_id": sender.pk, "recipient_id": recipient.pk})

@@ -42,6 +42,12 @@ ENDPOINTS = {
     ("GET", "/api/network/blocks/"): {"token": True, "body": False},
     ("POST", "/api/network/blocks/{username}/"): {"token": True, "body": False},
     ("DELETE", "/api/network/blocks/{username}/"): {"token": True, "body": False},
+    # Reminders and Web Push
+    ("GET", "/api/reminders/"): {"token": True, "body": False},
+    ("PATCH", "/api/reminders/"): {"token": True, "body": True},
+    ("GET", "/api/push/key/"): {"token": True, "body": False},
+    ("POST", "/api/push/subscriptions/"): {"token": True, "body": True},
+    ("DELETE", "/api/push/subscriptions/"): {"token": True, "body": True},
 }
 
 # Placeholder values that reach a real view (the resources need not exist).

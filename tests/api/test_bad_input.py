@@ -23,6 +23,7 @@ from rr.checklists import services as checklist_services
 from rr.checklists.models import Checklist, Regret
 from rr.network import services as network_services
 from rr.network.models import Network
+from rr.notifications.models import PushSubscription, Reminder
 from rr.social.models import Block, FollowRequest, Nudge
 from tests.support.tokens import session_token
 
@@ -107,6 +108,7 @@ UNFOLLOW, FOLLOWER = "/api/network/unfollow/{}/", "/api/network/followers/{}/"
 LIST, SETTINGS = "/api/network/list/{}/", "/api/network/settings/"
 HISTORY, NUDGE = "/api/checklists/history/", "/api/network/nudges/{}/"
 BLOCK = "/api/network/blocks/{}/"
+REMINDERS, SUBSCRIPTIONS = "/api/reminders/", "/api/push/subscriptions/"
 
 
 def _username_cases(method, template, *own):
@@ -322,6 +324,25 @@ CASES = [
         Case("DELETE", BLOCK.format("friend_user"), status=404),
         Case("DELETE", BLOCK.format("friend_user"), MALFORMED),
     ),
+    # Reminders and Web Push
+    Case("GET", REMINDERS, MALFORMED),
+    *_body_cases(
+        "PATCH",
+        REMINDERS,
+        Case("PATCH", REMINDERS, {"enabled": "yes"}),
+        Case("PATCH", REMINDERS, {"local_time": "25:00"}),
+        Case("PATCH", REMINDERS, {"local_time": "x" * LONG}),
+        Case("PATCH", REMINDERS, {"utc_offset_minutes": 10_000}),
+    ),
+    Case("GET", "/api/push/key/", MALFORMED),
+    *_body_cases(
+        "POST",
+        SUBSCRIPTIONS,
+        Case("POST", SUBSCRIPTIONS, {"endpoint": "https://127.0.0.1/x", "keys": {"p256dh": "x", "auth": "y"}}),
+        Case("POST", SUBSCRIPTIONS, {"endpoint": "https://" + "a" * LONG, "keys": {}}),
+        Case("POST", SUBSCRIPTIONS, {"endpoint": ["https://fcm.googleapis.com/x"], "keys": {}}),
+    ),
+    *_body_cases("DELETE", SUBSCRIPTIONS, Case("DELETE", SUBSCRIPTIONS, {"endpoint": 5})),
 ]
 
 
@@ -337,6 +358,8 @@ def _snapshot():
         "rr_follow_request": list(FollowRequest.objects.order_by("pk").values_list()),
         "rr_block": list(Block.objects.order_by("pk").values_list()),
         "rr_nudge": list(Nudge.objects.order_by("pk").values_list()),
+        "rr_reminder": list(Reminder.objects.order_by("pk").values_list()),
+        "rr_push_subscription": list(PushSubscription.objects.order_by("pk").values_list()),
         "outstanding tokens": OutstandingToken.objects.count(),
         "blacklisted tokens": BlacklistedToken.objects.count(),
     }

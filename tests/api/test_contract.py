@@ -35,9 +35,9 @@ def committed():
 
 
 def test_tags_come_in_the_order_a_client_meets_them(committed):
-    assert [tag["name"] for tag in committed["tags"]] == ["accounts", "checklists", "network", "health"]
+    assert [tag["name"] for tag in committed["tags"]] == ["accounts", "checklists", "network", "reminders", "health"]
     first_tags = [next(iter(item.values()))["tags"][0] for item in committed["paths"].values()]
-    assert first_tags == sorted(first_tags, key=["accounts", "checklists", "network", "health"].index)
+    assert first_tags == sorted(first_tags, key=["accounts", "checklists", "network", "reminders", "health"].index)
     assert next(iter(committed["paths"])) == "/auth/user/"
 
 

@@ -54,6 +54,8 @@ LOCKS = {
     "0014_user_fks_cascade": ("ShareRowExclusiveLock", 0),
     # The old foreign keys dropped in one round trip, the last of the migration: then COMMIT.
     "0015_validate_user_fks_cascade": ("AccessExclusiveLock", 1),
+    # New tables: their foreign keys hold SHARE ROW EXCLUSIVE on rr_user (writes wait, reads go on).
+    "0016_notifications": ("ShareRowExclusiveLock", 0),
 }
 
 

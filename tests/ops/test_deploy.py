@@ -85,6 +85,18 @@ def test_the_blueprint_migrates_before_serving_and_takes_every_setting_from_the_
     assert (env["SECURE_SSL_REDIRECT"]["value"], env["NUM_PROXIES"]["value"]) == ("1", "1")
     assert "DEBUG" not in env
     assert database["postgresMajorVersion"] == "15"
+    assert env["VAPID_PRIVATE_KEY"]["sync"] is False and env["VAPID_SUBJECT"]["sync"] is False
+
+
+def test_the_blueprint_sends_reminders_every_five_minutes():
+    blueprint = yaml.safe_load((REPO / "render.yaml").read_text())
+    [cron] = [s for s in blueprint["services"] if s["type"] == "cron"]
+    [database] = blueprint["databases"]
+    assert cron["schedule"] == "*/5 * * * *"
+    assert cron["startCommand"] == "python manage.py send_reminders"
+    env = {v["key"]: v for v in cron["envVars"]}
+    assert env["DATABASE_URL"]["fromDatabase"] == {"name": database["name"], "property": "connectionString"}
+    assert env["VAPID_PRIVATE_KEY"]["sync"] is False and env["VAPID_SUBJECT"]["sync"] is False
 
 
 def _free_port():

@@ -1,0 +1,1 @@
+"""Notifications: Web Push subscriptions, the daily reminder and the push sender (docs/API.md)."""

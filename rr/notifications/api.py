@@ -1,0 +1,216 @@
+"""HTTP endpoints of reminders and Web Push subscriptions (docs/API.md, "Reminders and push")."""
+
+import re
+from datetime import time
+
+from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from rr.common.api import AuthenticatedAPIView, error_example, error_responses, validated
+from rr.common.fields import StrictBooleanField, StrictCharField
+from rr.notifications import push, selectors, services
+
+LOCAL_TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+REMINDER_EXAMPLE = {
+    "enabled": True,
+    "local_time": "20:30",
+    "utc_offset_minutes": None,
+    "next_at": "2025-06-19T18:30:00Z",
+}
+ENDPOINT_EXAMPLE = "https://fcm.googleapis.com/fcm/send/dXNlcjE6QVBBOTFiRz..."
+SUBSCRIPTION_EXAMPLE = {
+    "endpoint": ENDPOINT_EXAMPLE,
+    "keys": {
+        "p256dh": "BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM",
+        "auth": "tBHItJI5svbpez7KI4CCXg",
+    },
+}
+
+
+class ReminderSerializer(serializers.Serializer):
+    enabled = serializers.BooleanField()
+    local_time = serializers.CharField(help_text="HH:MM, the user's local time of day.")
+    utc_offset_minutes = serializers.IntegerField(
+        allow_null=True,
+        help_text="-720..840; null: the offset of the user's latest checklist (UTC without one).",
+    )
+    next_at = serializers.CharField(
+        allow_null=True, help_text="When it is next due, YYYY-MM-DDTHH:MM:SSZ; null while disabled."
+    )
+
+
+class LocalTimeField(StrictCharField):
+    default_error_messages = {"format": "Must be a time of day as HH:MM (00:00 to 23:59)."}
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        match = LOCAL_TIME.match(value)
+        if match is None:
+            self.fail("format")
+        return time(int(match[1]), int(match[2]))
+
+
+class OffsetField(serializers.IntegerField):
+    default_error_messages = {"invalid": "Must be a JSON integer (minutes east of UTC) or null."}
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class ReminderInput(serializers.Serializer):
+    enabled = StrictBooleanField(required=False)
+    local_time = LocalTimeField(required=False, help_text="HH:MM")
+    utc_offset_minutes = OffsetField(
+        required=False,
+        allow_null=True,
+        min_value=services.MIN_OFFSET,
+        max_value=services.MAX_OFFSET,
+        help_text="Minutes east of UTC (-720..840), or null to follow your latest checklist's.",
+    )
+
+    def validate(self, attrs):
+        if not attrs:
+            raise ValidationError("Send at least one of enabled, local_time, utc_offset_minutes.")
+        return attrs
+
+
+def _reminder_body(reminder):
+    return {
+        "enabled": reminder.enabled,
+        "local_time": reminder.local_time.strftime("%H:%M"),
+        "utc_offset_minutes": reminder.utc_offset_minutes,
+        "next_at": reminder.next_due_at.strftime("%Y-%m-%dT%H:%M:%SZ") if reminder.next_due_at else None,
+    }
+
+
+class ReminderView(AuthenticatedAPIView):
+    @extend_schema(
+        operation_id="reminder_get",
+        summary="Your daily reminder",
+        responses={200: ReminderSerializer, **error_responses(401)},
+        examples=[
+            OpenApiExample("on at 20:30, following the checklists' offset", value=REMINDER_EXAMPLE, response_only=True)
+        ],
+        tags=["reminders"],
+    )
+    def get(self, request):
+        return Response(_reminder_body(selectors.reminder_get(user=request.user)))
+
+    @extend_schema(
+        operation_id="reminder_set",
+        summary="Turn the daily reminder on or off, set its local time or UTC offset (any of them)",
+        request=ReminderInput,
+        responses={200: ReminderSerializer, **error_responses(400, 401)},
+        examples=[
+            OpenApiExample("on at 20:30", value={"enabled": True, "local_time": "20:30"}, request_only=True),
+            OpenApiExample("on at 20:30", value=REMINDER_EXAMPLE, response_only=True),
+            error_example(
+                "invalid_field",
+                400,
+                "local_time: Must be a time of day as HH:MM (00:00 to 23:59).",
+                fields={"local_time": ["Must be a time of day as HH:MM (00:00 to 23:59)."]},
+            ),
+        ],
+        tags=["reminders"],
+    )
+    def patch(self, request):
+        data = validated(ReminderInput, request.data)
+        reminder = services.reminder_set(
+            user=request.user,
+            enabled=data.get("enabled"),
+            local_time=data.get("local_time"),
+            utc_offset_minutes=data.get("utc_offset_minutes", ...),
+        )
+        return Response(_reminder_body(reminder))
+
+
+class PushKeyView(AuthenticatedAPIView):
+    @extend_schema(
+        operation_id="push_key",
+        summary="The server's VAPID public key (applicationServerKey for PushManager.subscribe)",
+        responses={
+            200: inline_serializer(
+                "PushKey", {"public_key": serializers.CharField(help_text="base64url, an uncompressed P-256 point.")}
+            ),
+            **error_responses(401),
+        },
+        examples=[
+            OpenApiExample(
+                "the server's key",
+                value={
+                    "public_key": "BM9K3ovz5aw2tLmCD9GxMx38u8_NDx8PObGOa6N3FIzSJ72G9bgEPljnTm2fOItT_rH7XjxK_sH7bOrio4Px64A"
+                },
+                response_only=True,
+            ),
+            error_example(
+                "push_not_configured", 503, "Push notifications are not set up on this server (VAPID_PRIVATE_KEY)."
+            ),
+        ],
+        tags=["reminders"],
+    )
+    def get(self, request):
+        return Response({"public_key": push.vapid_public_key()})
+
+
+class KeysInput(serializers.Serializer):
+    p256dh = StrictCharField(max_length=128, help_text="base64url, the browser's P-256 public key (65 bytes).")
+    auth = StrictCharField(max_length=64, help_text="base64url, the 16-byte authentication secret.")
+
+
+class SubscriptionInput(serializers.Serializer):
+    endpoint = StrictCharField(max_length=2048, help_text="The push service URL (https://, a public host).")
+    keys = KeysInput()
+
+
+class EndpointInput(serializers.Serializer):
+    endpoint = StrictCharField(max_length=2048)
+
+
+class PushSubscriptionsView(AuthenticatedAPIView):
+    @extend_schema(
+        operation_id="push_subscribe",
+        summary="Register this browser's push subscription (PushSubscription.toJSON()); idempotent per endpoint",
+        request=SubscriptionInput,
+        responses={
+            201: inline_serializer("PushSubscribed", {"endpoint": serializers.CharField()}),
+            **error_responses(400, 401),
+        },
+        examples=[
+            OpenApiExample("a Chromium subscription", value=SUBSCRIPTION_EXAMPLE, request_only=True),
+            OpenApiExample(
+                "stored (or already stored)",
+                value={"endpoint": ENDPOINT_EXAMPLE},
+                response_only=True,
+                status_codes=["201"],
+            ),
+            error_example(
+                "endpoint_not_allowed",
+                400,
+                "endpoint must be an https:// URL of a push service.",
+                fields={"endpoint": ["endpoint must be an https:// URL of a push service."]},
+            ),
+        ],
+        tags=["reminders"],
+    )
+    def post(self, request):
+        data = validated(SubscriptionInput, request.data)
+        services.push_subscribe(
+            user=request.user, endpoint=data["endpoint"], p256dh=data["keys"]["p256dh"], auth=data["keys"]["auth"]
+        )
+        return Response({"endpoint": data["endpoint"]}, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        operation_id="push_unsubscribe",
+        summary="Forget a push subscription of yours (204 whether or not it was stored)",
+        request=EndpointInput,
+        responses={204: None, **error_responses(400, 401)},
+        tags=["reminders"],
+    )
+    def delete(self, request):
+        data = validated(EndpointInput, request.data)
+        services.push_unsubscribe(user=request.user, endpoint=data["endpoint"])
+        return Response(status=status.HTTP_204_NO_CONTENT)

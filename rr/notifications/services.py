@@ -1,0 +1,260 @@
+"""Notification actions: push subscriptions, the daily reminder, queueing and sending pushes.
+
+A push is queued as rows of rr_push_message in the transaction of what it announces (a
+reminder marked sent, a nudge) and posted after that transaction commits, by
+rr/notifications/push.py. A push service's answer can delay or drop a push, never undo
+the reminder or the nudge, and never fail the request that made it.
+"""
+
+import base64
+import binascii
+import json
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+
+from cryptography.hazmat.primitives.asymmetric import ec
+from django.db import connection, connections, transaction
+from django.utils import timezone
+
+from rr.accounts.models import User
+from rr.common.errors import ServiceError
+from rr.notifications import push, selectors
+from rr.notifications.models import PushSubscription, Reminder
+
+logger = logging.getLogger("rr.notifications")
+
+REMINDER_PAYLOAD = {
+    "kind": "reminder",
+    "title": "Time to check your regrets",
+    "body": "Today is not kept yet: tick off what you did.",
+    "url": "/today/",
+}
+MIN_OFFSET, MAX_OFFSET = -12 * 60, 14 * 60
+BATCH = 500
+
+
+def nudge_payload(sender):
+    return {"kind": "nudge", "title": f"{sender.username} nudged you", "body": "Keep today going.", "url": "/today/"}
+
+
+# Subscriptions.
+
+
+def _b64url(value, field, length):
+    try:
+        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+    except (binascii.Error, ValueError) as exc:
+        raise ServiceError(f"keys.{field} must be base64url.", field="keys") from exc
+    if len(raw) != length:
+        raise ServiceError(f"keys.{field} must encode {length} bytes.", field="keys")
+    return raw
+
+
+def push_subscribe(*, user, endpoint, p256dh, auth):
+    """Store the browser's subscription for `user`: one row per endpoint, whoever had it before.
+
+    Idempotent: the same endpoint again updates its keys (a browser re-subscribing after
+    a key change) and moves it to `user` (the last account to sign in on that browser).
+    """
+    push.endpoint_check(endpoint)
+    try:
+        ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), _b64url(p256dh, "p256dh", 65))
+    except ValueError as exc:
+        raise ServiceError("keys.p256dh is not a P-256 public key.", field="keys") from exc
+    _b64url(auth, "auth", 16)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO rr_push_subscription (user_id, endpoint, p256dh, auth, created_at)"
+            " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (endpoint) DO UPDATE"
+            " SET user_id = EXCLUDED.user_id, p256dh = EXCLUDED.p256dh, auth = EXCLUDED.auth"
+            " RETURNING id",
+            [user.pk, endpoint, p256dh, auth, timezone.now()],
+        )
+        return cursor.fetchone()[0]
+
+
+def push_unsubscribe(*, user, endpoint):
+    """Forget the user's subscription at `endpoint` (and its queued messages); how many went (0 or 1)."""
+    deleted, _ = PushSubscription.objects.filter(user=user, endpoint=endpoint).delete()
+    return min(deleted, 1)
+
+
+# Queueing and sending.
+
+_sender = ThreadPoolExecutor(max_workers=2, thread_name_prefix="push")
+
+
+def _deliver_in_background(ids):
+    def run():
+        try:
+            push.push_deliver(ids=ids)
+        finally:
+            connections.close_all()
+
+    _sender.submit(run)
+
+
+def push_notify(*, user_id, payload, now=None, after_commit=True):
+    """Queue `payload` for each of the user's subscriptions, due at `now`; the message ids.
+
+    With `after_commit`, they are posted once the transaction commits, from a background
+    thread of this process, so the request that called this does not wait for a push
+    service; a message it did not get out (the process ended, the service asked to retry)
+    stays queued for `manage.py send_reminders`, which posts its own itself.
+    """
+    now = now or timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO rr_push_message (subscription_id, payload, attempts, next_attempt_at, created_at)"
+            " SELECT id, %s::jsonb, 0, %s, %s FROM rr_push_subscription WHERE user_id = %s RETURNING id",
+            [json.dumps(payload), now, now, user_id],
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+    if ids and after_commit:
+        transaction.on_commit(lambda: _deliver_in_background(ids))
+    return ids
+
+
+# The daily reminder.
+
+
+def _at(day, local_time, offset):
+    """The UTC instant of `local_time` on local date `day` at `offset` minutes."""
+    return datetime.combine(day, local_time, tzinfo=UTC) - timedelta(minutes=offset)
+
+
+def _local_today(now, offset):
+    return (now.astimezone(UTC) + timedelta(minutes=offset)).date()
+
+
+def reminder_next_due(*, local_time, offset, last_sent_on, now):
+    """When the reminder is next due: `local_time` of today, or of the day after the last one sent.
+
+    Today's time may have passed already: the reminder is then due now (sent when that
+    local time has passed, once per local day).
+    """
+    day = _local_today(now, offset)
+    if last_sent_on is not None and last_sent_on >= day:
+        day = last_sent_on + timedelta(days=1)
+    return _at(day, local_time, offset)
+
+
+def reminder_set(*, user, enabled=None, local_time=None, utc_offset_minutes=..., now=None):
+    """Turn the user's reminder on or off, or move it; `...` leaves a field as it was.
+
+    `utc_offset_minutes=None` makes the reminder follow the offset of the user's latest
+    checklist. The reminder row is locked for the change, so a concurrent send either
+    ran before (and its last_sent_on counts) or runs after on the new values.
+    """
+    now = now or timezone.now()
+    if utc_offset_minutes is not ... and utc_offset_minutes is not None:
+        if not MIN_OFFSET <= utc_offset_minutes <= MAX_OFFSET:
+            raise ServiceError(
+                "utc_offset_minutes must be between -720 (-12:00) and 840 (+14:00).",
+                code="offset_out_of_range",
+                field="utc_offset_minutes",
+            )
+    with transaction.atomic():
+        reminder = Reminder.objects.select_for_update().filter(user=user).first()
+        if reminder is None:
+            reminder = Reminder(user=user, local_time=selectors.DEFAULT_LOCAL_TIME)
+        if enabled is not None:
+            reminder.enabled = enabled
+        if local_time is not None:
+            reminder.local_time = local_time
+        if utc_offset_minutes is not ...:
+            reminder.utc_offset_minutes = utc_offset_minutes
+        reminder.next_due_at = None
+        if reminder.enabled:
+            reminder.next_due_at = reminder_next_due(
+                local_time=reminder.local_time,
+                offset=selectors.reminder_offset(reminder=reminder),
+                last_sent_on=reminder.last_sent_on,
+                now=now,
+            )
+        reminder.updated_at = now
+        reminder.save()
+    return reminder
+
+
+def reminder_follow_offset(*, user_id, offset, now=None):
+    """A new checklist at `offset`: a reminder that follows the checklists' offset moves with it.
+
+    Called in the checklist's transaction (rr/checklists/services.py checklist_for_day):
+    travelling east makes the reminder due earlier than the time stored for it.
+    """
+    reminder = (
+        Reminder.objects.select_for_update()
+        .filter(user_id=user_id, enabled=True, utc_offset_minutes__isnull=True)
+        .first()
+    )
+    if reminder is None:
+        return
+    due = reminder_next_due(
+        local_time=reminder.local_time, offset=offset, last_sent_on=reminder.last_sent_on, now=now or timezone.now()
+    )
+    if due != reminder.next_due_at:
+        Reminder.objects.filter(pk=reminder.pk).update(next_due_at=due)
+
+
+def _reminder_claim(*, now, batch):
+    """One transaction: settle up to `batch` due reminders; {"sent", "kept", "moved"} counts.
+
+    For each: its local today at its offset (its own, or the latest checklist's). Today's
+    time not reached yet (the offset changed): it moves there. Today already sent for,
+    or kept: it moves to tomorrow. Otherwise the conditional UPDATE of last_sent_on
+    marks today sent, and its pushes are queued in the same transaction: a concurrent
+    sender either skipped the row (SKIP LOCKED) or finds last_sent_on already today.
+    """
+    counts = {"sent": 0, "kept": 0, "moved": 0, "due": 0}
+    with transaction.atomic():
+        rows = selectors.reminders_due(now=now, batch=batch)
+        counts["due"] = len(rows)
+        if not rows:
+            return counts
+        users = {u.pk: u for u in User.objects.filter(pk__in=[row[0] for row in rows]).only("daily_goal", "is_active")}
+        following = [row[0] for row in rows if row[2] is None]
+        offsets = selectors.latest_offsets(following) if following else {}
+        for user_id, local_time, own_offset, last_sent_on in rows:
+            offset = own_offset if own_offset is not None else offsets[user_id]
+            today = _local_today(now, offset)
+            today_at = _at(today, local_time, offset)
+            user = users.get(user_id)
+            if (last_sent_on is not None and last_sent_on >= today) or today_at > now:
+                next_due = reminder_next_due(local_time=local_time, offset=offset, last_sent_on=last_sent_on, now=now)
+                counts["moved"] += 1
+            elif (
+                user is None
+                or not user.is_active
+                or selectors.day_kept(user_id=user_id, goal=user.daily_goal, day=today)
+            ):
+                next_due = _at(today + timedelta(days=1), local_time, offset)
+                counts["kept"] += 1
+            else:
+                next_due = _at(today + timedelta(days=1), local_time, offset)
+                marked = Reminder.objects.filter(user_id=user_id, enabled=True).exclude(last_sent_on__gte=today)
+                if marked.update(last_sent_on=today, next_due_at=next_due):
+                    push_notify(user_id=user_id, payload=REMINDER_PAYLOAD, now=now, after_commit=False)
+                    counts["sent"] += 1
+                continue
+            Reminder.objects.filter(pk=user_id, enabled=True).update(next_due_at=next_due)
+    return counts
+
+
+def reminders_send(*, now=None, batch=BATCH):
+    """Send every reminder due by `now`, then every push message due (`manage.py send_reminders`).
+
+    Safe to run as several copies at once: each reminder is sent at most once per local
+    day (see _reminder_claim) and each message is posted by one sender (push.push_deliver).
+    Returns the counts of both steps.
+    """
+    now = now or timezone.now()
+    totals = {"sent": 0, "kept": 0, "moved": 0, "due": 0}
+    while True:
+        counts = _reminder_claim(now=now, batch=batch)
+        for key, value in counts.items():
+            totals[key] += value
+        if counts["due"] < batch:
+            break
+    return {"reminders": totals, "pushes": push.push_deliver(now=now)}
