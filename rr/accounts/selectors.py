@@ -1,6 +1,6 @@
 """Reads of accounts."""
 
-from django.db import connections, router
+from django.db import DEFAULT_DB_ALIAS, connections, router
 
 from rr.accounts.models import User
 from rr.common.errors import NotFound
@@ -68,8 +68,13 @@ _REQUEST_USER_SQL = (
 
 def user_for_request(*, user_id, session_id=None):
     """(user, session live) for a request's access token: the user it names (None if there
-    is none, active or not) and whether its session `session_id` still exists."""
-    alias = router.db_for_read(User)
+    is none, active or not) and whether its session `session_id` still exists.
+
+    Always on the primary, never the router's choice: a session is ended there (logout, a
+    refresh replay, the admin, a password change), and a replica that has not replayed
+    that yet would admit the ended session's token on its replica-routed views
+    (tests/accounts/test_authentication_database.py)."""
+    alias = DEFAULT_DB_ALIAS
     with connections[alias].cursor() as cursor:
         cursor.execute(_REQUEST_USER_SQL, [session_id, user_id])
         row = cursor.fetchone()
