@@ -35,13 +35,15 @@ def checklist_for_day(*, user, local_datetime):
     under a per-user advisory lock. Legacy data may hold two for one day; the
     earliest (then lowest id) is the one returned.
 
-    A new checklist for a local date that has already closed at the user's last known
-    offset (selectors.last_offset_checklist) but would still be open at the offset sent
-    is refused with 409 `day_closed`: a missed day cannot be revived by moving west.
+    A new checklist for a local date that has already closed at the offset of the user's
+    last checklist before that date (selectors.last_offset_checklist) but would still be
+    open at the offset sent is refused with 409 `day_closed`: a missed day cannot be
+    revived by moving west, nor by first making the next day at a western offset (the
+    offset a day is judged by is never one chosen after it).
     A day closed at both is made, frozen from birth, as before (a past day replayed).
 
-    The look-up and the last offset are one statement: two index range scans of
-    (user, created_at), whatever the user's history.
+    The look-up and the last offsets are one statement: index range scans of
+    (user, created_at) and (user, local_date), whatever the user's history.
     """
     if local_datetime.tzinfo is None or local_datetime.utcoffset() is None:
         raise ServiceError(
@@ -66,7 +68,7 @@ def checklist_for_day(*, user, local_datetime):
         # The app asks for the day's checklist first thing: the first request after a
         # day closed is where that day's checklist completes (checklists_complete).
         checklists_complete(user=user)
-        existing, latest = _day_and_latest(user=user, local_date=local_date)
+        existing, latest, before = _day_and_latest(user=user, local_date=local_date)
         if existing is not None:
             return existing, False
         checklist = Checklist(
@@ -75,9 +77,9 @@ def checklist_for_day(*, user, local_datetime):
             local_date=local_date,
             utc_offset_minutes=offset_minutes,
         )
-        if latest is not None:
+        if before is not None:
             now = timezone.now()
-            at_last_offset = Checklist(local_date=local_date, utc_offset_minutes=latest.utc_offset_minutes)
+            at_last_offset = Checklist(local_date=local_date, utc_offset_minutes=before.utc_offset_minutes)
             if checklist_closes_at(at_last_offset) <= now < checklist_closes_at(checklist):
                 raise Conflict(DAY_CLOSED_ELSEWHERE, code="day_closed")
         checklist.save(force_insert=True)
@@ -92,12 +94,14 @@ DAY_CLOSED_ELSEWHERE = (
 
 
 def _day_and_latest(*, user, local_date):
-    """(the user's checklist of `local_date` or None, their latest checklist or None), in one statement.
+    """(the user's checklist of `local_date`, their latest checklist, their latest checklist
+    before `local_date`), each None when there is none, in one statement.
 
     A checklist of that local date was made within [its start at +14:00, its end at
     -12:00) (MIN_OFFSET, MAX_OFFSET), legacy ones (their UTC date) too: a range of the
-    (user, created_at) index, filtered on LOCAL_DATE. The latest is
-    selectors.last_offset_checklist's.
+    (user, created_at) index, filtered on LOCAL_DATE. The latest ones are
+    selectors.last_offset_checklist's (tests/checklists/test_day_close.py: a missed day
+    is judged by the offset before it, not by a later day made first).
     """
     midnight = datetime.combine(local_date, time.min, tzinfo=UTC)
     day = (
@@ -111,8 +115,13 @@ def _day_and_latest(*, user, local_date):
         .order_by("created_at", "id")[:1]
     )
     latest = last_offset_checklist(user=user).annotate(day=LOCAL_DATE, role=Value("latest"))[:1]
-    found = {row.role: row for row in day.union(latest, all=True)}
-    return found.get("day"), found.get("latest")
+    before = (
+        last_offset_checklist(user=user)
+        .filter(local_date__lt=local_date)
+        .annotate(day=LOCAL_DATE, role=Value("before"))[:1]
+    )
+    found = {row.role: row for row in day.union(latest, before, all=True)}
+    return found.get("day"), found.get("latest"), found.get("before")
 
 
 # How far back the per-user sweep looks, before the grace window: a day closes at most

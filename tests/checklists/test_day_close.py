@@ -183,3 +183,28 @@ def test_a_legacy_latest_checklist_tells_no_offset_and_refuses_nothing(client, u
     Checklist.objects.create(user=user, created_at=_at_date(day - timedelta(days=1), 0))  # no offset stored
 
     assert client.post(URL, {"local_datetime": west_now.isoformat()}, format="json").status_code == 201
+
+
+def test_a_missed_day_cannot_be_revived_by_making_the_next_day_first_at_a_western_offset(client, user, settings):
+    # The day before at +14:00, then D missed. D is refused at -12:00 (closed at +14:00);
+    # the next day D+1, made at an offset where D would still be open, must not become the
+    # offset D is judged by: D is judged by the last checklist before it.
+    settings.DAY_CLOSE_GRACE_HOURS = 1  # D closed at +14:00 by now (now is D at -12:00, so >= D 12:00Z)
+    west_now = _at(-12)
+    day = west_now.date()
+    _checklist(user, _at_date(day - timedelta(days=1), 14).isoformat())
+    assert client.post(URL, {"local_datetime": west_now.isoformat()}, format="json").status_code == 409
+    # An offset where it is already D+1 but D has not closed yet (within the grace).
+    now = datetime.now(UTC)
+    to_next_midnight = datetime.combine(day + timedelta(days=1), time.min, tzinfo=UTC) - now
+    offset = timedelta(minutes=-((-to_next_midnight) // timedelta(minutes=1)))  # rounded up to the minute
+    assert selectors.day_close_grace() > offset - to_next_midnight
+    next_day = now.astimezone(timezone(offset)).replace(second=0, microsecond=0)
+    assert next_day.date() == day + timedelta(days=1)
+    assert client.post(URL, {"local_datetime": next_day.isoformat()}, format="json").status_code == 201
+
+    response = client.post(URL, {"local_datetime": _at(-12).isoformat()}, format="json")
+
+    assert response.status_code == 409, response.json()
+    assert response.json()["code"] == "day_closed"
+    assert not Checklist.objects.filter(user=user, local_date=day).exists()
