@@ -8,7 +8,8 @@ If the cache is down, the follow, list, sign-up and login-per-address limits fai
 open: rate limiting must never turn a healthy request into an error. The guess
 limits (attempts at a password or a recovery code) do not: they go on counting in
 this process's memory (`local_windows`), so a guess is still limited, per process instead of
-across them (docs/HARDENING.md, "Redis unreachable").
+across them, and only for the process's lifetime (gunicorn recycles a worker every
+max_requests): docs/HARDENING.md, "Redis unreachable", states the bound exactly.
 """
 
 import hashlib
