@@ -165,7 +165,7 @@ def account_password_set(
     """
     with transaction.atomic():
         locked = User.objects.select_for_update().get(pk=user.pk)
-        if token_payload is not None and not tokens.issued_in_time(token_payload, locked):
+        if token_payload is not None and not _token_live_locked(token_payload, locked):
             raise Unauthorized("This session has ended: log in again.", code="session_ended")
         if locked.has_usable_password():
             if not current_password:
@@ -186,6 +186,19 @@ def account_password_set(
         )
         user.password, user.tokens_valid_after = locked.password, locked.tokens_valid_after
         return locked, session_start(locked, user_agent=user_agent) if new_session else None
+
+
+def _token_live_locked(payload, user):
+    """The caller's token still good under the lock of `user`: issued in time, and its
+    session (if it names one: legacy tokens do not) not ended since the request was
+    authenticated. The session row is locked too, so a logout of it waits for the claim
+    (which ends it anyway) rather than passing between the check and the password."""
+    if not tokens.issued_in_time(payload, user):
+        return False
+    session_id = payload.get("sid")
+    if session_id is None:
+        return True
+    return Session.objects.select_for_update().filter(pk=session_id, user=user).values_list("pk").first() is not None
 
 
 def _sessions_end_all(user):

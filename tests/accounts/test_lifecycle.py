@@ -130,6 +130,24 @@ def test_two_simultaneous_claims_have_exactly_one_winner():
         assert _works(devices[1 - winner]) == (False, False)
 
 
+@pytest.mark.django_db
+def test_a_claim_whose_session_ended_after_its_token_was_checked_is_refused():
+    # The token was checked when the request was authenticated; its session may end
+    # (the owner's logout of it, DELETE /auth/sessions/<id>/) before the claim takes the
+    # user's lock. The claim re-checks the session under the lock (services.account_password_set).
+    user = _unclaimed()
+    stranger = _device(user)
+    payload = tokens.decode(stranger["access"], token_type="access")
+    services.session_end(user=user, session_id=payload["sid"])
+
+    with pytest.raises(services.Unauthorized) as refused:
+        services.account_password_set(user=user, password=NEW, token_payload=payload, new_session=True)
+
+    assert refused.value.code == "session_ended"
+    user.refresh_from_db()
+    assert not user.has_usable_password()
+
+
 def _queries_of_an_authenticated_request(monkeypatch, authentication, access):
     # On the view itself: a view class reads DEFAULT_AUTHENTICATION_CLASSES once, when
     # it is defined, so overriding the setting would change nothing.
