@@ -16,6 +16,7 @@ from rr.accounts.models import User
 from rr.checklists.models import Checklist, Regret
 from rr.ops import user_days
 from tests.support.threads import barrier, in_thread, joined
+from tests.support.user_days import days_drift
 
 NOW = datetime(2026, 6, 30, 12, tzinfo=UTC)
 
@@ -29,13 +30,7 @@ def _day(user, back, score):
 
 def _drift(user):
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT (SELECT row(d.*)::text FROM rr_user_days d WHERE d.user_id = %(u)s),"
-            " (SELECT row(f.*)::text FROM rr_user_days_compute(ARRAY[%(u)s]::bigint[]) f)",
-            {"u": user.pk},
-        )
-        stored, computed = cursor.fetchone()
-    return None if stored == computed else (stored, computed)
+        return days_drift(cursor, user.pk)
 
 
 def _in_open_transaction(update, held, release):

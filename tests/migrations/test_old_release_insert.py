@@ -10,6 +10,7 @@ import pytest
 
 from tests.support import pg
 from tests.support.counts import counts, counts_drift
+from tests.support.user_days import days_drift
 
 # What the legacy release's ORM sends when a user signs up: the legacy columns only.
 LEGACY_SIGNUP = """
@@ -110,15 +111,6 @@ def test_database_refuses_self_follows_and_duplicate_pairs(conn):
     assert counts(1, 2, conn=conn) == [(0, 1), (1, 0)]
 
 
-def _days_drift(conn, user_id):
-    stored, computed = conn.execute(
-        "SELECT (SELECT row(d.*)::text FROM rr_user_days d WHERE d.user_id = %(u)s),"
-        " (SELECT row(f.*)::text FROM rr_user_days_compute(ARRAY[%(u)s]::bigint[]) f)",
-        {"u": user_id},
-    ).fetchone()
-    return None if stored == computed else (stored, computed)
-
-
 def test_the_previous_releases_checklist_writes_keep_the_summary_of_days(conn):
     # What the legacy release's ORM sends for a day's checklist and its regrets (no local
     # date, no offset), a tick, an undo, and a user's deletion (its collector's order).
@@ -127,7 +119,7 @@ def test_the_previous_releases_checklist_writes_keep_the_summary_of_days(conn):
         "INSERT INTO rr_checklist (created_at, score, completed, user_id) VALUES (now(), 1, false, %s) RETURNING id",
         [user],
     ).fetchone()[0]
-    assert _days_drift(conn, user) is None
+    assert days_drift(conn, user) is None
     regret = conn.execute(
         "INSERT INTO rr_regret (description, created_at, success, checklist_id) VALUES ('x', now(), false, %s)"
         " RETURNING id",
@@ -136,9 +128,9 @@ def test_the_previous_releases_checklist_writes_keep_the_summary_of_days(conn):
     conn.execute("UPDATE rr_regret SET success = true WHERE id = %s", [regret])
     conn.execute("UPDATE rr_checklist SET score = 0 WHERE id = %s", [checklist])  # kept: goal 0
     assert conn.execute("SELECT kept_run FROM rr_user_days WHERE user_id = %s", [user]).fetchone() == (1,)
-    assert _days_drift(conn, user) is None
+    assert days_drift(conn, user) is None
     conn.execute("DELETE FROM rr_regret WHERE id = %s", [regret])  # no regret left: not kept
-    assert _days_drift(conn, user) is None
+    assert days_drift(conn, user) is None
     conn.execute("DELETE FROM rr_checklist WHERE user_id = %s", [user])
     conn.execute("DELETE FROM rr_user WHERE id = %s", [user])
     assert conn.execute("SELECT count(*) FROM rr_user_days WHERE user_id = %s", [user]).fetchone() == (0,)
