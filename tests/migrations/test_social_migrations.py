@@ -6,7 +6,7 @@ import psycopg
 import pytest
 
 from tests.support import pg
-from tests.support.locks import fill_users, measure_migration_lock
+from tests.support.locks import fill_users, migration_trials
 
 FIRST, LAST = "0009_social", "0010_validate_user_daily_goal"
 # The migration before ours, whatever it is named once others land theirs: "today's schema".
@@ -76,25 +76,27 @@ def test_0009_0010_barely_block_a_busy_million_row_rr_user():
     with pg.scratch_database("social_big") as filled:
         pg.manage(filled, "migrate", "rr", BEFORE, "--noinput")
         fill_users(filled, USERS)
-        results = []
-        for _ in range(TRIALS):
-            with pg.scratch_database("social_big_trial", template=filled) as name:
-                with pg.connect(name) as conn:
-                    storage_before = conn.execute("SELECT pg_relation_filenode('rr_user')").fetchone()
-                measurement = measure_migration_lock(name, "migrate", "rr", "--noinput", warmup=1.5)
-                with pg.connect(name) as conn:
-                    rewritten = conn.execute("SELECT pg_relation_filenode('rr_user')").fetchone() != storage_before
-                    defaults = conn.execute(
-                        "SELECT count(*) FILTER (WHERE NOT follow_approval AND daily_goal = 0), count(*)"
-                        " FROM rr_user WHERE username LIKE 'traffic\\_%'"
-                    ).fetchone()
-            print(f"\n0009/0010 on {USERS:,} users: {measurement.summary()}")
-            assert f"Applying rr.{FIRST}... OK" in measurement.migration_output
-            assert f"Applying rr.{LAST}... OK" in measurement.migration_output
-            assert len(measurement.during) >= 20, "the traffic barely ran during the migration"
-            assert not rewritten, "rr_user was rewritten"
+
+        def storage(name):
+            with pg.connect(name) as conn:
+                return conn.execute("SELECT pg_relation_filenode('rr_user')").fetchone()
+
+        def unchanged_with_defaults(name, measurement, storage_before):
+            with pg.connect(name) as conn:
+                defaults = conn.execute(
+                    "SELECT count(*) FILTER (WHERE NOT follow_approval AND daily_goal = 0), count(*)"
+                    " FROM rr_user WHERE username LIKE 'traffic\\_%'"
+                ).fetchone()
+            assert storage(name) == storage_before, "rr_user was rewritten"
             assert defaults[1] > 0 and defaults[0] == defaults[1]
-            results.append(measurement)
-    best = min(m.longest_block - m.baseline for m in results)
-    print(f"best excess over the noise floor: {best * 1000:.1f} ms")
-    assert best < TARGET, [m.summary() for m in results]
+
+        migration_trials(
+            filled,
+            "social_big",
+            FIRST,
+            LAST,
+            trials=TRIALS,
+            target=TARGET,
+            before=storage,
+            after=unchanged_with_defaults,
+        )

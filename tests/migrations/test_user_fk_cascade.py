@@ -27,7 +27,7 @@ from rr.network import services as network_services
 from rr.social import services as social_services
 from tests.support import pg
 from tests.support.counts import assert_counts_exact, counts
-from tests.support.locks import fill_users, measure_migration_lock
+from tests.support.locks import fill_users, migration_trials
 
 FIRST, LAST = "0014_user_fks_cascade", "0015_validate_user_fks_cascade"
 BEFORE = importlib.import_module(f"rr.migrations.{FIRST}").Migration.dependencies[0][1]
@@ -204,15 +204,4 @@ def test_0014_0015_barely_block_a_busy_million_row_rr_user():
                 " SELECT id, id + 1, now() FROM rr_user WHERE id % 10 = 0 AND id < 200000"
             )
             conn.execute("VACUUM (ANALYZE) rr_user")
-        results = []
-        for _ in range(TRIALS):
-            with pg.scratch_database("fk_cascade_big_trial", template=filled) as name:
-                measurement = measure_migration_lock(name, "migrate", "rr", "--noinput", warmup=1.5)
-            print(f"\n0014/0015 on {USERS:,} users: {measurement.summary()}")
-            assert f"Applying rr.{FIRST}... OK" in measurement.migration_output
-            assert f"Applying rr.{LAST}... OK" in measurement.migration_output
-            assert len(measurement.during) >= 20, "the traffic barely ran during the migration"
-            results.append(measurement)
-    best = min(m.longest_block - m.baseline for m in results)
-    print(f"best excess over the noise floor: {best * 1000:.1f} ms")
-    assert best < TARGET, [m.summary() for m in results]
+        migration_trials(filled, "fk_cascade_big", FIRST, LAST, trials=TRIALS, target=TARGET)

@@ -176,3 +176,29 @@ def backend_waiting_on(conn, table):
 def waits_for_a_lock(conn, pid):
     """Whether backend `pid` waits for a lock (any), seen from psycopg connection `conn`."""
     return conn.execute("SELECT 1 FROM pg_locks WHERE pid = %s AND NOT granted", [pid]).fetchone() is not None
+
+
+def migration_trials(filled, label, first, last, *, trials, target, before=None, after=None):
+    """Migrate `trials` fresh copies of `filled` to the latest migration under traffic.
+
+    Each trial must apply `first` and `last` while the traffic runs; `before(name)` runs on
+    the copy first and `after(name, measurement, before's result)` once it has migrated.
+    The best excess over a trial's noise floor must be under `target` seconds (the method
+    of tests/migrations/test_big_table_lock.py). Returns the measurements.
+    """
+    results = []
+    for _ in range(trials):
+        with pg.scratch_database(f"{label}_trial", template=filled) as name:
+            prepared = before(name) if before else None
+            measurement = measure_migration_lock(name, "migrate", "rr", "--noinput", warmup=1.5)
+            if after:
+                after(name, measurement, prepared)
+        print(f"\n{first}..{last}: {measurement.summary()}")
+        assert f"Applying rr.{first}... OK" in measurement.migration_output
+        assert f"Applying rr.{last}... OK" in measurement.migration_output
+        assert len(measurement.during) >= 20, "the traffic barely ran during the migration"
+        results.append(measurement)
+    best = min(m.longest_block - m.baseline for m in results)
+    print(f"best excess over the noise floor: {best * 1000:.1f} ms")
+    assert best < target, [m.summary() for m in results]
+    return results
