@@ -11,6 +11,7 @@ from django.contrib.auth.views import PasswordChangeView
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
+from rr.accounts import browser
 from rr.common.throttling import ADMIN, guess_allowed, login_allowed, login_succeeded
 
 
@@ -50,6 +51,13 @@ class _LimitedPasswordChangeView(PasswordChangeView):
 
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "request": self.request}
+
+    def form_valid(self, form):
+        # The new password ended every session of the account (User.save), this browser's
+        # too: it goes on as a new one, as the web app's does (browser.renew).
+        response = super().form_valid(form)
+        browser.renew(self.request, form.user)
+        return response
 
 
 def _password_change(site):

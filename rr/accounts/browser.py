@@ -45,6 +45,15 @@ def login_started(sender, request, user, **kwargs):
     request.session[SID_KEY] = tokens_session_id(session_tokens)
 
 
+def renew(request, user):
+    """After a change that ended every session of `user` (a new password, from the web app or
+    the admin): this browser, signed in as `user`, goes on as a new listed session."""
+    from rr.accounts import services
+
+    session_tokens = services.session_start(user, user_agent=request.headers.get("User-Agent", ""))
+    request.session[SID_KEY] = tokens_session_id(session_tokens)
+
+
 def logged_out(sender, request, user, **kwargs):
     """user_logged_out: the browser's session ends with its cookie's."""
     from rr.accounts.models import Session

@@ -10,27 +10,16 @@ browser's too: its user is loaded only with its live session (one statement).
 from django.contrib.auth import login, logout
 from ua_parser import parse as parse_user_agent
 
-from rr.accounts import services as account_services
-from rr.accounts.browser import ENDED_ATTR, SID_KEY, tokens_session_id
+from rr.accounts.browser import ENDED_ATTR, SID_KEY, renew
 
 SESSION_BACKEND = "django.contrib.auth.backends.ModelBackend"
 __all__ = ["SID_KEY", "begin", "current_id", "end", "ended", "renew"]
-
-
-def _user_agent(request):
-    return request.headers.get("User-Agent", "")
 
 
 def begin(request, user, session_tokens=None):
     """Sign the browser in as `user`, as a new accounts session (or the one `session_tokens` belong to)."""
     request.rr_session_tokens = session_tokens  # read by rr.accounts.browser.login_started
     login(request, user, backend=SESSION_BACKEND)
-
-
-def renew(request, user):
-    """After a change that ended every session (a new password): this browser goes on as a new one."""
-    session_tokens = account_services.session_start(user, user_agent=_user_agent(request))
-    request.session[SID_KEY] = tokens_session_id(session_tokens)
 
 
 def current_id(request):

@@ -138,6 +138,7 @@ def test_a_password_changed_in_the_admin_ends_every_session_of_the_account(root,
     # One rule for every way a password changes (rr/accounts/models.py, User.save): the
     # admin's own password form and its form for another user's password too.
     browser = _admin_login()
+    before = browser.session[SID_KEY]
     phone = services.tokens_for(root)
     other_browser = _admin_login()
     body = {"old_password": PASSWORD, "new_password1": NEW, "new_password2": NEW}
@@ -147,7 +148,10 @@ def test_a_password_changed_in_the_admin_ends_every_session_of_the_account(root,
     assert_refused(client_with_token(phone["access"]).get("/auth/user/"), 401)
     assert_refused(APIClient().post("/auth/jwt/refresh/", {"refresh": phone["refresh"]}, format="json"), 401)
     assert _signed_out(other_browser)
-    assert not Session.objects.filter(user=root).exists()
+    # The admin's own browser goes on, as a new session (as the web app's does): the only one.
+    assert not _signed_out(browser)
+    assert browser.session[SID_KEY] != before
+    assert list(Session.objects.filter(user=root).values_list("pk", flat=True)) == [browser.session[SID_KEY]]
 
     member = make_user("member")
     theirs = services.tokens_for(member)
