@@ -17,7 +17,7 @@ from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_K
 from django.contrib.auth.middleware import AuthenticationMiddleware
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.signals import user_logged_in, user_logged_out
-from django.utils import timezone
+from django.db.models import Exists, OuterRef
 from django.utils.crypto import constant_time_compare
 from django.utils.functional import SimpleLazyObject
 
@@ -39,10 +39,17 @@ def login_started(sender, request, user, **kwargs):
 
     if request is None or not hasattr(request, "session"):
         return
+    from rr.accounts.models import Session
+
     session_tokens = getattr(request, "rr_session_tokens", None) or services.session_start(
         user, user_agent=request.headers.get("User-Agent", "")
     )
+    previous = request.session.get(SID_KEY)
     request.session[SID_KEY] = tokens_session_id(session_tokens)
+    # Signing in again in the same browser (django.contrib.auth.login keeps the cookie's
+    # data for the same user): its previous session ends rather than linger in the list.
+    if isinstance(previous, int) and previous != request.session[SID_KEY]:
+        Session.objects.filter(pk=previous, user_id=user.pk).delete()
 
 
 def renew(request, user):
@@ -74,7 +81,7 @@ def browser_user(request):
     django.contrib.auth.get_user, with the user row loaded in one statement together with
     the live Session row the cookie names (no row: signed out, the cookie flushed).
     """
-    from rr.accounts.models import User
+    from rr.accounts.models import Session, User
 
     session = request.session
     try:
@@ -88,7 +95,7 @@ def browser_user(request):
     user = None
     if isinstance(sid, int) and not isinstance(sid, bool):
         live = User._default_manager.filter(
-            pk=user_id, is_active=True, api_sessions__pk=sid, api_sessions__expires_at__gt=timezone.now()
+            Exists(Session.objects.live().filter(pk=sid, user=OuterRef("pk"))), pk=user_id, is_active=True
         )
         user = next(iter(live[:1]), None)
     if user is None:

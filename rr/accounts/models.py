@@ -3,7 +3,7 @@ from decimal import Decimal
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
-from django.db.models.functions import Upper
+from django.db.models.functions import Now, Upper
 from django.utils import timezone
 
 from rr.network import graph
@@ -116,6 +116,15 @@ class User(AbstractBaseUser, PermissionsMixin):
     delete.alters_data = True
 
 
+class SessionQuerySet(models.QuerySet):
+    def live(self):
+        """The sessions still live: not ended (ending deletes the row) and not expired
+        (`expires_at`, the refresh token's own expiry, by the database's clock). The one
+        definition: tokens (rr.accounts.selectors.user_for_request), browsers
+        (rr.accounts.browser.browser_user) and the session list use it."""
+        return self.filter(expires_at__gt=Now())
+
+
 class Session(models.Model):
     """One signed-in device: the chain of refresh tokens that rotation hands on.
 
@@ -132,6 +141,8 @@ class Session(models.Model):
     expires_at = models.DateTimeField()
     user_agent = models.TextField(blank=True, default="")
     refresh_jti_hash = models.TextField()
+
+    objects = SessionQuerySet.as_manager()
 
     class Meta:
         db_table = "rr_session"

@@ -1,8 +1,10 @@
 """Reads of accounts."""
 
+import functools
+
 from django.db import DEFAULT_DB_ALIAS, connections, router
 
-from rr.accounts.models import User
+from rr.accounts.models import Session, User
 from rr.common.errors import NotFound
 
 # What callers of user_by_username read; the other columns load on first access. In the
@@ -57,13 +59,19 @@ _REQUEST_USER_FIELDS = [
     if field.attname not in {"is_staff", "is_superuser", "last_login"}
 ]
 # The token's session is checked in the same statement (no round trip of its own): the
-# last column says whether its row still exists, i.e. the session has not been ended
-# (rr_session's primary key; a NULL id, a legacy token's, is never live).
+# last column says whether it is live (Session.objects.live(), compiled once: its SQL is
+# the one definition's; rr_session's primary key; a NULL id, a legacy token's, is never live).
 _REQUEST_USER_SQL = (
     f"SELECT {', '.join(_REQUEST_USER_FIELDS)},"
-    " EXISTS (SELECT 1 FROM rr_session WHERE rr_session.id = %s AND rr_session.user_id = rr_user.id)"
+    " EXISTS (SELECT 1 FROM ({live}) AS live WHERE live.pk = %s AND live.user_id = rr_user.id)"
     " FROM rr_user WHERE id = %s"
 )
+
+
+@functools.cache
+def _request_user_sql():
+    live, params = Session.objects.live().values("pk", "user_id").query.sql_with_params()
+    return _REQUEST_USER_SQL.format(live=live), tuple(params)
 
 
 def user_for_request(*, user_id, session_id=None):
@@ -76,7 +84,8 @@ def user_for_request(*, user_id, session_id=None):
     (tests/accounts/test_authentication_database.py)."""
     alias = DEFAULT_DB_ALIAS
     with connections[alias].cursor() as cursor:
-        cursor.execute(_REQUEST_USER_SQL, [session_id, user_id])
+        sql, live_params = _request_user_sql()
+        cursor.execute(sql, [*live_params, session_id, user_id])
         row = cursor.fetchone()
     if row is None:
         return None, False

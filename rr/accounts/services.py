@@ -320,7 +320,7 @@ def _replay_end(payload, user):
 
 def session_list(*, user):
     """The account's live sessions, most recently used first."""
-    return list(Session.objects.filter(user=user, expires_at__gt=timezone.now()).order_by("-last_used_at", "-id"))
+    return list(Session.objects.live().filter(user=user).order_by("-last_used_at", "-id"))
 
 
 def session_end(*, user, session_id):

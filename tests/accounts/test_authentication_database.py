@@ -9,9 +9,12 @@ Here reads of accounts are routed to a `replica` alias (the test database's sett
 that the test refuses to connect to: a token check sent there fails the test.
 """
 
+from datetime import timedelta
+
 import pytest
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from rr.accounts import services, tokens
 from rr.accounts.models import Session, User
@@ -61,3 +64,17 @@ def test_the_token_check_reads_the_primary_even_when_reads_go_to_the_replica(acc
     checks = [query["sql"] for query in captured.captured_queries if "rr_session" in query["sql"]]
     assert len(checks) == 1 and "rr_user" in checks[0], captured.captured_queries  # still one statement
     assert_refused(client_with_token(laptop["access"]).get("/auth/user/"), 401)
+
+
+def test_an_expired_session_is_not_live_for_a_token_nor_in_the_list(make_user):
+    # One definition of a live session (Session.objects.live()): not ended and not
+    # expired, whether a token, a browser or the session list asks.
+    user = make_user("expiring")
+    phone = services.tokens_for(user)
+    laptop = services.tokens_for(user)
+    sid = tokens.decode(phone["access"], token_type="access")["sid"]
+    Session.objects.filter(pk=sid).update(expires_at=timezone.now() - timedelta(seconds=1))
+
+    assert_refused(client_with_token(phone["access"]).get("/auth/user/"), 401)
+    listed = client_with_token(laptop["access"]).get("/auth/sessions/").json()
+    assert sid not in [entry["id"] for entry in listed] and len(listed) == 1

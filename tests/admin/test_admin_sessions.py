@@ -118,6 +118,16 @@ def test_an_admin_logout_ends_its_listed_session(root):
     assert not Session.objects.filter(pk=sid).exists()
 
 
+def test_signing_in_again_in_the_same_browser_ends_its_previous_session(root):
+    browser = _admin_login()
+    first = browser.session[SID_KEY]
+
+    response = browser.post("/admin/login/?next=/admin/", {"username": "root", "password": PASSWORD})
+
+    assert response.status_code == 302 and browser.session[SID_KEY] != first
+    assert list(Session.objects.filter(user=root).values_list("pk", flat=True)) == [browser.session[SID_KEY]]
+
+
 @pytest.mark.parametrize(("path", "page_own"), [("/admin/", "django_admin_log"), ("/history/", "local_date")])
 def test_the_session_check_adds_no_statement_to_a_browsers_page(root, path, page_own):
     # Before browser sessions were checked with the user: the admin index 3 statements,
