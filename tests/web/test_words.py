@@ -211,3 +211,13 @@ def test_an_htmx_request_never_gets_an_empty_or_json_error(db):
     assert answer.status_code == 405
     assert answer["HX-Retarget"] == "#flash"
     assert "Not here." in answer.content.decode()
+
+
+@pytest.mark.parametrize("path", ["/", "/login/"])
+def test_htmx_is_configured_without_eval_or_inline_styles(db, path):
+    # The Content-Security-Policy has no 'unsafe-eval' and no inline style (config/settings.py):
+    # htmx's hx-vars/js: evaluation and its indicator <style> are switched off in its config.
+    body = Client().get(path).content.decode()
+    content = re.search(r"<meta name=\"htmx-config\" content='([^']*)'>", body).group(1)
+    config = json.loads(content)
+    assert config["allowEval"] is False and config["includeIndicatorStyles"] is False
