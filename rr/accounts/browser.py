@@ -17,6 +17,7 @@ from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_K
 from django.contrib.auth.middleware import AuthenticationMiddleware
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.signals import user_logged_in, user_logged_out
+from django.db import DEFAULT_DB_ALIAS
 from django.db.models import Exists, OuterRef
 from django.utils.crypto import constant_time_compare
 from django.utils.functional import SimpleLazyObject
@@ -94,7 +95,10 @@ def browser_user(request):
     sid = session.get(SID_KEY)
     user = None
     if isinstance(sid, int) and not isinstance(sid, bool):
-        live = User._default_manager.filter(
+        # On the primary, never the router's choice: a session is ended there, and a replica
+        # behind would keep an ended browser signed in on its replica-routed pages
+        # (tests/accounts/test_authentication_database.py).
+        live = User._default_manager.using(DEFAULT_DB_ALIAS).filter(
             Exists(Session.objects.live().filter(pk=sid, user=OuterRef("pk"))), pk=user_id, is_active=True
         )
         user = next(iter(live[:1]), None)

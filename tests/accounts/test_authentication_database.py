@@ -1,9 +1,9 @@
-"""A token's user and session are loaded from the primary, even where reads go to a replica.
+"""A token's (and a browser's) user and session are loaded from the primary, even where reads go to a replica.
 
 An ended session (logout, DELETE /auth/sessions/<id>/, a refresh replay, the admin) ends on
 the primary; a replica that has not replayed it yet would still admit its access token on
 the views whose reads it serves (rr/common/routers.py REPLICA_READ_VIEWS). So
-rr.accounts.selectors.user_for_request never asks the router.
+rr.accounts.selectors.user_for_request and rr.accounts.browser.browser_user never ask the router.
 
 Here reads of accounts are routed to a `replica` alias (the test database's settings)
 that the test refuses to connect to: a token check sent there fails the test.
@@ -13,6 +13,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -78,3 +79,16 @@ def test_an_expired_session_is_not_live_for_a_token_nor_in_the_list(make_user):
     assert_refused(client_with_token(phone["access"]).get("/auth/user/"), 401)
     listed = client_with_token(laptop["access"]).get("/auth/sessions/").json()
     assert sid not in [entry["id"] for entry in listed] and len(listed) == 1
+
+
+def test_a_browsers_session_check_reads_the_primary_even_when_reads_go_to_the_replica(
+    account_reads_to_a_replica, make_user, plain_static_storage
+):
+    make_user("browsing", password="a sturdy passphrase 42")
+    browser = Client()
+    signed_in = browser.post("/login/", {"username": "browsing", "password": "a sturdy passphrase 42"})
+    assert signed_in.status_code == 302
+    account_reads_to_a_replica()
+
+    # /history/ is replica-routed (`web:history`): the browser's session check is not.
+    assert browser.get("/history/").status_code == 200
