@@ -230,8 +230,11 @@ CREATE TRIGGER rr_user_days_checklists_deleted AFTER DELETE ON rr_checklist
 REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION rr_user_days_checklists_changed();
 CREATE TRIGGER rr_user_days_checklist_updated
 AFTER UPDATE OF user_id, created_at, local_date, utc_offset_minutes, score ON rr_checklist FOR EACH ROW
-WHEN ((OLD.user_id, OLD.created_at, OLD.local_date, OLD.utc_offset_minutes, OLD.score)
-      IS DISTINCT FROM (NEW.user_id, NEW.created_at, NEW.local_date, NEW.utc_offset_minutes, NEW.score))
+-- Written as a flat OR (not a row comparison, which PostgreSQL stores as nested ORs): a
+-- pg_dump of it then restores to the same definition (tests/ops/test_backup.py).
+WHEN (OLD.user_id IS DISTINCT FROM NEW.user_id OR OLD.created_at IS DISTINCT FROM NEW.created_at
+      OR OLD.local_date IS DISTINCT FROM NEW.local_date
+      OR OLD.utc_offset_minutes IS DISTINCT FROM NEW.utc_offset_minutes OR OLD.score IS DISTINCT FROM NEW.score)
 EXECUTE FUNCTION rr_user_days_checklist_updated();
 CREATE TRIGGER rr_user_days_checklists_truncated AFTER TRUNCATE ON rr_checklist
 FOR EACH STATEMENT EXECUTE FUNCTION rr_user_days_truncated();
