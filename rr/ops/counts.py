@@ -51,10 +51,10 @@ import logging
 import time
 from dataclasses import dataclass, field
 
-from django.db import OperationalError, connection, transaction
-from psycopg.errors import LockNotAvailable
+from django.db import connection, transaction
 
 from rr.network import graph
+from rr.ops.batches import locked_batch
 
 logger = logging.getLogger("rr.ops.counts")
 
@@ -174,34 +174,27 @@ def _scan(after, scan_size, *, ids_only):
         return last, checked, cursor.fetchall()
 
 
-def _repair_batch(ids):
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
+def _repair(ids):
+    def work(cursor):
         graph.users_lock(ids)
         # A later statement: its snapshot is taken once every lock above is granted.
         cursor.execute(_REPAIR_SQL, [ids])
         return sorted(cursor.fetchall())  # RETURNING has no order; report in id order
 
+    return work
+
 
 def _repair_batch_retrying(ids):
     """The batch's rows written, and how long its successful transaction held its locks (ms)."""
-    for attempt in range(1, BATCH_ATTEMPTS + 1):
-        started = time.perf_counter()
-        try:
-            rows = _repair_batch(ids)
-        except OperationalError as exc:
-            if not isinstance(exc.__cause__, LockNotAvailable):
-                raise
-            logger.warning(
-                "count repair batch waited too long for a lock", extra={"first_id": ids[0], "attempt": attempt}
-            )
-            time.sleep(0.2 * attempt)
-            continue
-        return rows, (time.perf_counter() - started) * 1000
-    raise CountRepairStalled(
-        f"Drifting users from id {ids[0]} stayed locked by other transactions: no user from id {ids[0]} "
-        f"on was repaired, every user before it was. Run the command again."
+    done = locked_batch(
+        _repair(ids), ids, lock_timeout=LOCK_TIMEOUT, attempts=BATCH_ATTEMPTS, logger=logger, what="count repair"
     )
+    if done is None:
+        raise CountRepairStalled(
+            f"Drifting users from id {ids[0]} stayed locked by other transactions: no user from id {ids[0]} "
+            f"on was repaired, every user before it was. Run the command again."
+        )
+    return done
 
 
 def network_counts_repair(

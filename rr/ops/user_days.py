@@ -24,8 +24,9 @@ import logging
 import time
 from dataclasses import dataclass, field
 
-from django.db import OperationalError, connection, transaction
-from psycopg.errors import LockNotAvailable
+from django.db import connection, transaction
+
+from rr.ops.batches import locked_batch
 
 logger = logging.getLogger("rr.ops.user_days")
 
@@ -99,25 +100,24 @@ def _scan(after, scan_size):
         return last, checked, [DaysDrift(*row) for row in cursor.fetchall()]
 
 
+def _refresh(ids):
+    def work(cursor):
+        cursor.execute("SELECT rr_user_days_refresh(%s::bigint[])", [ids])
+        return cursor.fetchone()[0]
+
+    return work
+
+
 def _repair_batch(ids):
-    for attempt in range(1, BATCH_ATTEMPTS + 1):
-        started = time.perf_counter()
-        try:
-            with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
-                cursor.execute("SELECT rr_user_days_refresh(%s::bigint[])", [ids])
-                written = cursor.fetchone()[0]
-        except OperationalError as exc:
-            if not isinstance(exc.__cause__, LockNotAvailable):
-                raise
-            logger.warning("user days batch waited too long for a lock", extra={"first_id": ids[0], "attempt": attempt})
-            time.sleep(0.2 * attempt)
-            continue
-        return written, (time.perf_counter() - started) * 1000
-    raise UserDaysRepairStalled(
-        f"The rows of users from id {ids[0]} stayed locked by other transactions: no user from id {ids[0]} on "
-        f"was repaired, every user before it was. Run the command again with --after-id {ids[0] - 1}."
+    done = locked_batch(
+        _refresh(ids), ids, lock_timeout=LOCK_TIMEOUT, attempts=BATCH_ATTEMPTS, logger=logger, what="user days"
     )
+    if done is None:
+        raise UserDaysRepairStalled(
+            f"The rows of users from id {ids[0]} stayed locked by other transactions: no user from id {ids[0]} on "
+            f"was repaired, every user before it was. Run the command again with --after-id {ids[0] - 1}."
+        )
+    return done
 
 
 def user_days_repair(
