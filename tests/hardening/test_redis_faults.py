@@ -117,7 +117,7 @@ def test_with_redis_down_the_guess_limits_hold(redis_proxy, guess_limits, plain_
         ).status_code
 
     def web_login(secret):
-        return Client().post("/", {"username": "by_web", "password": secret or PASSWORD}).status_code
+        return Client().post("/login/", {"username": "by_web", "password": secret or PASSWORD}).status_code
 
     def current_password(secret):
         client = client_for(users["changer"])
