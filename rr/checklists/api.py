@@ -69,8 +69,21 @@ class ChecklistForDayInput(serializers.Serializer):
     )
 
 
+class StrictUUIDField(serializers.UUIDField):
+    # A JSON string only: DRF's UUIDField would also take the integer 5 as UUID(int=5).
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid", value=data)
+        return super().to_internal_value(data)
+
+
 class RegretInput(serializers.Serializer):
     description = StrictCharField(min_length=1, max_length=255)
+    client_id = StrictUUIDField(
+        required=False,
+        help_text="Your idempotency key (a UUID you generate): sending it again answers the regret"
+        " already added with it instead of adding another.",
+    )
 
 
 class RegretResolveInput(serializers.Serializer):
@@ -249,7 +262,12 @@ class RegretsView(AuthenticatedAPIView):
     )
     def post(self, request, checklist_id):
         data = validated(RegretInput, request.data)
-        regret, _ = services.regret_add(user=request.user, checklist_id=checklist_id, description=data["description"])
+        regret, _ = services.regret_add(
+            user=request.user,
+            checklist_id=checklist_id,
+            description=data["description"],
+            client_id=data.get("client_id"),
+        )
         return Response(RegretSerializer(regret).data, status=status.HTTP_201_CREATED)
 
 

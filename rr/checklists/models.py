@@ -46,6 +46,9 @@ class Regret(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     success = models.BooleanField(default=False)
     checklist = models.ForeignKey(Checklist, on_delete=models.CASCADE, related_name="regrets")
+    # The client's idempotency key of an added regret (an offline add replayed, a retry):
+    # regret_add answers the regret already added with it on that checklist.
+    client_id = models.UUIDField(null=True, blank=True)
 
     class Meta:
         db_table = "rr_regret"

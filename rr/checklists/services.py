@@ -203,16 +203,23 @@ def checklist_score_refresh(*, checklist):
     return score
 
 
-def regret_add(*, user, checklist_id, description, at=None):
+def regret_add(*, user, checklist_id, description, at=None, client_id=None):
     """Add an unresolved regret to one of the user's checklists; the score follows.
 
     `at` is when the user acts (default now; the demo data replays past days).
     A checklist whose day closed is completed instead, and the answer is 409 `day_closed`.
+    With `client_id` (the client's idempotency key), a regret already added with it to this
+    checklist is returned instead of a second one. The checklist's row lock serialises the
+    look-up and the insert, so concurrent replays add one.
     """
     with transaction.atomic():
         checklist, open_ = _checklist_lock(user=user, checklist_id=checklist_id, at=at or timezone.now())
         if open_:
-            regret = Regret.objects.create(checklist=checklist, description=description)
+            if client_id is not None:
+                existing = Regret.objects.filter(checklist=checklist, client_id=client_id).first()
+                if existing is not None:
+                    return existing, checklist
+            regret = Regret.objects.create(checklist=checklist, description=description, client_id=client_id)
             checklist_score_refresh(checklist=checklist)
     if not open_:
         raise Conflict(DAY_CLOSED, code="day_closed")

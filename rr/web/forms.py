@@ -16,6 +16,8 @@ class SignInForm(forms.Form):
 class RegretForm(forms.Form):
     description = forms.CharField(label="New regret", max_length=Regret._meta.get_field("description").max_length)
     checklist = forms.IntegerField(min_value=1, max_value=10**18 - 1, widget=forms.HiddenInput)
+    # The offline queue's idempotency key (rr/web/static/web/app.js): a replay adds nothing twice.
+    client_id = forms.UUIDField(required=False, widget=forms.HiddenInput)
 
 
 class TickForm(forms.Form):
@@ -82,6 +84,18 @@ class NetworkingForm(forms.Form):
         elif data.get("goal") is not None:
             data["daily_goal"] = Decimal(data["goal"])
         return data
+
+
+class ReminderForm(forms.Form):
+    enabled = forms.BooleanField(label="Daily reminder", required=False)
+    local_time = forms.TimeField(label="At", input_formats=["%H:%M"])
+
+
+class PushSubscriptionForm(forms.Form):
+    # PushSubscription.toJSON()'s fields, flattened (rr/web/static/web/app.js sends them).
+    endpoint = forms.CharField(max_length=2048)
+    p256dh = forms.CharField(max_length=128)
+    auth = forms.CharField(max_length=64)
 
 
 class PasswordForm(forms.Form):

@@ -21,6 +21,9 @@ from rr.network import selectors as network_selectors
 from rr.network import services as network_services
 from rr.network.api import NetworkUserSerializer
 from rr.network.selectors import LIST_KINDS
+from rr.notifications import push
+from rr.notifications import selectors as notification_selectors
+from rr.notifications import services as notification_services
 from rr.social import days as social_days
 from rr.social import selectors as social_selectors
 from rr.social import services as social_services
@@ -91,7 +94,10 @@ def regret_add(request):
     checklist_id = form.cleaned_data["checklist"]
     try:
         checklist_services.regret_add(
-            user=request.user, checklist_id=checklist_id, description=form.cleaned_data["description"]
+            user=request.user,
+            checklist_id=checklist_id,
+            description=form.cleaned_data["description"],
+            client_id=form.cleaned_data["client_id"],
         )
     except ServiceError as exc:
         return _day_answer(request, checklist_id, exc.message, status=exc.status_code)
@@ -331,6 +337,8 @@ def _settings(request, *, networking_form=None, password_form=None, delete_form=
         "delete_form": delete_form or forms.DeleteForm(prefix="delete"),
         "networking_form": networking_form or forms.NetworkingForm.for_user(user),
         "password_form": password_form or forms.PasswordForm(),
+        "reminder": notification_selectors.reminder_get(user=user),
+        "vapid_public_key": _vapid_public_key(),
         "has_password": user.has_usable_password(),
     }
     return render(request, "web/settings.html", context, status=status)
@@ -339,6 +347,45 @@ def _settings(request, *, networking_form=None, password_form=None, delete_form=
 @signed_in
 def settings_page(request):
     return _settings(request)
+
+
+def _vapid_public_key():
+    try:
+        return push.vapid_public_key()
+    except push.PushNotConfigured:
+        return ""
+
+
+@signed_in
+@require_POST
+def reminders(request):
+    """The daily reminder on or off and its time (as PATCH /api/reminders/); the offset follows the checklists."""
+    form = forms.ReminderForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Give the reminder's time as HH:MM.")
+        return redirect("web:settings")
+    reminder = notification_services.reminder_set(
+        user=request.user, enabled=form.cleaned_data["enabled"], local_time=form.cleaned_data["local_time"]
+    )
+    if reminder.enabled:
+        messages.success(request, f"Daily reminder on, at {reminder.local_time:%H:%M} unless the day is kept by then.")
+    else:
+        messages.success(request, "Daily reminder off.")
+    return redirect("web:settings")
+
+
+@signed_in
+@require_POST
+def push_subscription(request):
+    """This browser's push subscription (as POST /api/push/subscriptions/): 201, or 400 with the reason."""
+    form = forms.PushSubscriptionForm(request.POST)
+    if not form.is_valid():
+        return JsonResponse({"error": "endpoint, p256dh and auth are required."}, status=400)
+    try:
+        notification_services.push_subscribe(user=request.user, **form.cleaned_data)
+    except ServiceError as exc:
+        return JsonResponse({"error": exc.message}, status=exc.status_code)
+    return JsonResponse({"endpoint": form.cleaned_data["endpoint"]}, status=201)
 
 
 @signed_in

@@ -2,13 +2,15 @@
 
 from django.urls import path
 
-from rr.web import auth, pages
+from rr.web import app_shell, auth, pages
 
 app_name = "web"
 
 urlpatterns = [
     path("", auth.welcome, name="welcome"),
     path("login/", auth.login, name="login"),
+    path("manifest.webmanifest", app_shell.manifest, name="manifest"),
+    path("sw.js", app_shell.service_worker, name="service-worker"),
     path("logout/", auth.logout, name="logout"),
     path("recover/", auth.recover, name="recover"),
     path("today/", pages.today, name="today"),
@@ -25,6 +27,8 @@ urlpatterns = [
     path("friends/request/", pages.follow_request, name="follow-request"),
     path("settings/", pages.settings_page, name="settings"),
     path("settings/networking/", pages.networking, name="networking"),
+    path("settings/reminders/", pages.reminders, name="reminders"),
+    path("settings/push/", pages.push_subscription, name="push-subscription"),
     path("settings/password/", pages.password, name="password"),
     path("settings/sessions/end-others/", pages.sessions_end_others, name="sessions-end-others"),
     path("settings/export/", pages.export, name="export"),

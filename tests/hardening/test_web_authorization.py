@@ -51,6 +51,10 @@ WEB_VIEWS = {
     "follow-request": ("request",),
     "settings": (),
     "networking": (),
+    "reminders": (),
+    "push-subscription": (),  # an endpoint is not an id: the last account to register a browser owns it
+    "manifest": (),
+    "service-worker": (),
     "password": (),
     "sessions-end-others": (),
     "export": (),

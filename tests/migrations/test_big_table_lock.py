@@ -56,6 +56,7 @@ LOCKS = {
     "0015_validate_user_fks_cascade": ("AccessExclusiveLock", 1),
     # New tables: their foreign keys hold SHARE ROW EXCLUSIVE on rr_user (writes wait, reads go on).
     "0016_notifications": ("ShareRowExclusiveLock", 0),
+    "0017_regret_client_id": (None, 0),  # rr_regret only
 }
 
 

@@ -5,7 +5,8 @@ from tests.support import pg
 # Everything after the legacy 0003: networking (0004, 0005), the username index (0006),
 # accounts (0007), the checklists' local day (0008), the social network (0009, 0010), JIT off (0011),
 # the covering index of a user's days (0012), the summary of their days (0013), the new tables'
-# cascading foreign keys (0014, 0015) and reminders with Web Push (0016).
+# cascading foreign keys (0014, 0015) reminders with Web Push (0016)
+# and the regrets' client_id (0017).
 NETWORKING_MIGRATIONS = {
     ("rr", "0004_networking"),
     ("rr", "0005_validate_user_count_constraints"),
@@ -20,6 +21,7 @@ NETWORKING_MIGRATIONS = {
     ("rr", "0014_user_fks_cascade"),
     ("rr", "0015_validate_user_fks_cascade"),
     ("rr", "0016_notifications"),
+    ("rr", "0017_regret_client_id"),
 }
 
 

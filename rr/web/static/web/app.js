@@ -98,3 +98,198 @@ document.addEventListener("keydown", function (event) {
   target.tabIndex = 0;
   target.focus();
 });
+
+// The installable app: the service worker (served from /sw.js: offline pages, notifications).
+if ("serviceWorker" in navigator) {
+  navigator.serviceWorker.register("/sw.js");
+}
+
+function csrfToken() {
+  var field = document.querySelector("input[name=csrfmiddlewaretoken]");
+  return field ? field.value : "";
+}
+
+// Offline: a banner while the browser has no connection.
+function showConnection() {
+  var banner = document.getElementById("offline-banner");
+  if (banner) banner.hidden = navigator.onLine;
+}
+window.addEventListener("online", showConnection);
+window.addEventListener("offline", showConnection);
+document.addEventListener("DOMContentLoaded", showConnection);
+
+// Reminders: turning the switch on asks for the notification permission (then, never on
+// page load), subscribes this browser to push with the server's VAPID key and registers
+// the subscription, before the form is saved.
+function base64UrlToBytes(text) {
+  var padded = (text + "===".slice((text.length + 3) % 4)).replace(/-/g, "+").replace(/_/g, "/");
+  var raw = atob(padded);
+  var bytes = new Uint8Array(raw.length);
+  for (var i = 0; i < raw.length; i++) bytes[i] = raw.charCodeAt(i);
+  return bytes;
+}
+
+function subscribeToPush(form) {
+  var key = form.getAttribute("data-vapid-key");
+  if (!key) return Promise.reject(new Error("Notifications are not set up on this server."));
+  if (!("serviceWorker" in navigator) || !("PushManager" in window) || !("Notification" in window)) {
+    return Promise.reject(new Error("This browser cannot show notifications."));
+  }
+  return Notification.requestPermission()
+    .then(function (permission) {
+      if (permission !== "granted") throw new Error("Notifications are blocked: allow them for this site in the browser's settings.");
+      return navigator.serviceWorker.ready;
+    })
+    .then(function (registration) {
+      return registration.pushManager.subscribe({userVisibleOnly: true, applicationServerKey: base64UrlToBytes(key)});
+    })
+    .then(function (subscription) {
+      var json = subscription.toJSON();
+      var body = new URLSearchParams({endpoint: json.endpoint, p256dh: json.keys.p256dh, auth: json.keys.auth});
+      return fetch(form.getAttribute("data-push-url"), {
+        method: "POST", body: body, credentials: "same-origin", headers: {"X-CSRFToken": csrfToken()},
+      });
+    })
+    .then(function (response) {
+      if (response.status !== 201) throw new Error("The server refused this browser's subscription.");
+    });
+}
+
+document.addEventListener("submit", function (event) {
+  var form = event.target;
+  if (form.id !== "reminders-form" || form.dataset.subscribed === "yes") return;
+  if (!form.querySelector("#id_reminder_enabled").checked) return;
+  event.preventDefault();
+  var error = document.getElementById("reminder-error");
+  error.hidden = true;
+  subscribeToPush(form).then(function () {
+    form.dataset.subscribed = "yes";
+    form.submit();
+  }, function (failure) {
+    error.textContent = failure.message + " The reminder was not turned on.";
+    error.hidden = false;
+  });
+});
+
+// The offline queue: a tick or an added regret made without a connection is kept in
+// IndexedDB (database rr-offline, store actions, in order), shown as pending, and sent when
+// the connection returns, in order, once: a tick again is harmless (a resolved regret stays
+// resolved) and an added regret carries its client_id, so a replay never adds it twice. A
+// change the server refuses (409 day_closed: the day closed meanwhile) is listed to the user.
+var QUEUE = {db: "rr-offline", store: "actions"};
+
+function queueOpen() {
+  return new Promise(function (resolve, reject) {
+    var request = indexedDB.open(QUEUE.db, 1);
+    request.onupgradeneeded = function () {
+      request.result.createObjectStore(QUEUE.store, {keyPath: "seq", autoIncrement: true});
+    };
+    request.onsuccess = function () { resolve(request.result); };
+    request.onerror = function () { reject(request.error); };
+  });
+}
+
+function queueDo(mode, work) {
+  return queueOpen().then(function (db) {
+    return new Promise(function (resolve, reject) {
+      var tx = db.transaction(QUEUE.store, mode);
+      var result = work(tx.objectStore(QUEUE.store));
+      tx.oncomplete = function () { db.close(); resolve(result && result.result); };
+      tx.onerror = function () { db.close(); reject(tx.error); };
+    });
+  });
+}
+
+function markPending(item, text) {
+  item.classList.add("pending");
+  var note = document.createElement("span");
+  note.className = "pending-note";
+  note.textContent = text || "pending";
+  item.appendChild(note);
+}
+
+function newClientId() {
+  if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+  return "10000000-1000-4000-8000-100000000000".replace(/[018]/g, function (c) {
+    return (c ^ (crypto.getRandomValues(new Uint8Array(1))[0] & (15 >> (c / 4)))).toString(16);
+  });
+}
+
+document.addEventListener("htmx:beforeRequest", function (event) {
+  if (navigator.onLine) return;
+  var form = event.detail.elt && event.detail.elt.closest && event.detail.elt.closest("form[data-offline]");
+  if (!form) return;
+  event.preventDefault();
+  var fields = [];
+  new FormData(form).forEach(function (value, name) { fields.push([name, value]); });
+  var label;
+  if (form.getAttribute("data-offline") === "add") {
+    fields.push(["client_id", newClientId()]);
+    label = "add \u201c" + form.querySelector("[name=description]").value + "\u201d";
+    var list = document.querySelector("#day ul.regrets");
+    if (list) {
+      var empty = list.querySelector("li.empty");
+      if (empty) empty.remove();
+      var item = document.createElement("li");
+      var text = document.createElement("span");
+      text.textContent = form.querySelector("[name=description]").value;
+      item.appendChild(text);
+      markPending(item);
+      list.appendChild(item);
+    }
+    form.reset();
+  } else {
+    var ticked = Array.prototype.filter.call(form.querySelectorAll("input[type=checkbox]:checked:not(:disabled)"), function (box) {
+      return !box.closest("li").classList.contains("pending");
+    });
+    label = "tick " + ticked.map(function (box) { return "\u201c" + box.labels[0].textContent + "\u201d"; }).join(", ");
+    ticked.forEach(function (box) { markPending(box.closest("li")); });
+  }
+  queueDo("readwrite", function (store) {
+    return store.add({url: form.getAttribute("action"), fields: fields, label: label});
+  });
+});
+
+var replaying = false;
+
+function replayQueue() {
+  if (replaying || !navigator.onLine) return;
+  replaying = true;
+  var refused = [];
+  var sent = 0;
+  queueDo("readonly", function (store) { return store.getAll(); }).then(function (actions) {
+    function next(i) {
+      if (i >= actions.length) return Promise.resolve();
+      var action = actions[i];
+      return fetch(action.url, {
+        method: "POST", credentials: "same-origin", body: new URLSearchParams(action.fields),
+        headers: {"X-CSRFToken": csrfToken(), "HX-Request": "true"},
+      }).then(function (response) {
+        // A network failure rejects and stops the replay here: the rest waits for the next try.
+        if (!response.ok) refused.push(action.label + (response.status === 409 ? " (the day had closed)" : " (refused)"));
+        sent += 1;
+        return queueDo("readwrite", function (store) { return store.delete(action.seq); });
+      }).then(function () { return next(i + 1); });
+    }
+    return next(0);
+  }).then(function () {
+    replaying = false;
+    if (!sent) return;
+    if (refused.length) sessionStorage.setItem("rr-refused", JSON.stringify(refused));
+    location.reload();
+  }, function () { replaying = false; });
+}
+
+window.addEventListener("online", replayQueue);
+document.addEventListener("DOMContentLoaded", function () {
+  replayQueue();
+  var refused = sessionStorage.getItem("rr-refused");
+  if (!refused) return;
+  sessionStorage.removeItem("rr-refused");
+  var main = document.getElementById("main");
+  var note = document.createElement("div");
+  note.className = "error";
+  note.setAttribute("role", "alert");
+  note.textContent = "Not saved, made while offline: " + JSON.parse(refused).join("; ") + ".";
+  main.insertBefore(note, main.firstChild);
+});
