@@ -21,6 +21,7 @@ from rr.accounts.models import User
 from rr.common.errors import ServiceError
 from rr.notifications import push, selectors
 from rr.notifications.models import PushSubscription, Reminder
+from rr.social import days as day_stats
 
 logger = logging.getLogger("rr.notifications")
 
@@ -124,17 +125,13 @@ def _at(day, local_time, offset):
     return datetime.combine(day, local_time, tzinfo=UTC) - timedelta(minutes=offset)
 
 
-def _local_today(now, offset):
-    return (now.astimezone(UTC) + timedelta(minutes=offset)).date()
-
-
 def reminder_next_due(*, local_time, offset, last_sent_on, now):
     """When the reminder is next due: `local_time` of today, or of the day after the last one sent.
 
     Today's time may have passed already: the reminder is then due now (sent when that
     local time has passed, once per local day).
     """
-    day = _local_today(now, offset)
+    day = day_stats.today_at(offset, now)
     if last_sent_on is not None and last_sent_on >= day:
         day = last_sent_on + timedelta(days=1)
     return _at(day, local_time, offset)
@@ -218,7 +215,7 @@ def _reminder_claim(*, now, batch):
         offsets = selectors.latest_offsets(following) if following else {}
         for user_id, local_time, own_offset, last_sent_on in rows:
             offset = own_offset if own_offset is not None else offsets[user_id]
-            today = _local_today(now, offset)
+            today = day_stats.today_at(offset, now)
             today_at = _at(today, local_time, offset)
             user = users.get(user_id)
             if (last_sent_on is not None and last_sent_on >= today) or today_at > now:

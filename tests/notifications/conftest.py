@@ -20,3 +20,10 @@ def push_peer(settings, vapid_keys):
     with PushPeer(vapid_public_key=vapid_keys[1], subject=SUBJECT) as peer:
         settings.WEBPUSH_TEST_ORIGIN = peer.origin
         yield peer
+
+
+def subscribe(client, peer, *statuses):
+    """Register a new endpoint of `peer` (answering `statuses` first) through the API; its id."""
+    body = peer.subscription_body(*statuses)
+    assert client.post("/api/push/subscriptions/", body, format="json").status_code == 201
+    return body["endpoint"].rsplit("/", 1)[-1]

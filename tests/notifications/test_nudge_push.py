@@ -7,6 +7,7 @@ import pytest
 
 from rr.notifications.models import PushMessage
 from rr.social.models import Nudge
+from tests.notifications.conftest import subscribe
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -16,12 +17,6 @@ def wait_until(predicate, timeout=10):
     while not predicate():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.05)
-
-
-def subscribe(client, peer, *statuses):
-    body = peer.subscription_body(*statuses)
-    assert client.post("/api/push/subscriptions/", body, format="json").status_code == 201
-    return body["endpoint"].rsplit("/", 1)[-1]
 
 
 def test_a_nudge_arrives_as_a_push(make_user, client_of, follow, push_peer):

@@ -8,16 +8,11 @@ from django.utils import timezone as dj_timezone
 
 from rr.notifications import services
 from rr.notifications.models import PushMessage, PushSubscription, Reminder
+from tests.notifications.conftest import subscribe
 
 pytestmark = pytest.mark.django_db
 
 SUBSCRIBE = "/api/push/subscriptions/"
-
-
-def subscribe(client, peer, *statuses):
-    body = peer.subscription_body(*statuses)
-    assert client.post(SUBSCRIBE, body, format="json").status_code == 201
-    return body["endpoint"].rsplit("/", 1)[-1]
 
 
 def local(day, hh_mm, offset):
