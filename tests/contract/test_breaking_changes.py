@@ -62,6 +62,11 @@ REVIEWED = {
         "paths./api/network/settings/.patch.requestBody.content.application/json.schema",
     ): "PATCH settings/ gained optional follow_approval and daily_goal (0..1). JSON Schema reads the "
     "range as narrowing what was an ignored extra key; the shipped client never sends daily_goal.",
+    (
+        "request.body.scope.remove",
+        "paths./api/checklists/{checklist_id}/regrets/.post.requestBody.content.application/json.schema",
+    ): "POST regrets/ gained an optional client_id (a UUID string, the idempotency key of docs/API.md). "
+    "JSON Schema reads its type as narrowing what was an ignored extra key; the shipped client never sends it.",
 }
 
 
