@@ -1,7 +1,7 @@
 """Django finds the app's models here; each lives with its domain."""
 
 from rr.accounts.models import RecoveryCode, Session, User
-from rr.checklists.models import Checklist, Regret
+from rr.checklists.models import Checklist, Regret, RoutineItem
 from rr.network.models import Network
 from rr.notifications.models import PushMessage, PushSubscription, Reminder
 from rr.social.models import Block, FollowRequest, Nudge
@@ -12,6 +12,7 @@ __all__ = [
     "RecoveryCode",
     "Checklist",
     "Regret",
+    "RoutineItem",
     "Network",
     "FollowRequest",
     "Block",

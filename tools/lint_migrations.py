@@ -77,6 +77,13 @@ SILENCED = {
         # a push message's attempts stop at rr/notifications/push.py MAX_ATTEMPTS (6).
         "prefer-bigint-over-smallint": "offsets fit -720..840, attempts stop at 6",
     },
+    "0018_routine": {
+        # A routine item's description is copied into rr_regret.description, varchar(255):
+        # the same type and limit, and a routine item is never resized on its own.
+        "prefer-text-field": "the same varchar(255) as rr_regret.description, into which it is copied",
+        # A place in a routine of at most 50 items (rr.checklists.services.ROUTINE_LIMIT).
+        "prefer-bigint-over-int": "positions 1..50 within one user's routine",
+    },
     "0012_checklist_user_days_idx": {
         # As 0006: CREATE INDEX CONCURRENTLY blocks no reads or writes.
         "require-statement-timeout": "CONCURRENTLY blocks no reads or writes",

@@ -3,15 +3,22 @@ from datetime import date
 
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_field
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+)
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from rr.checklists import selectors, services
-from rr.checklists.models import Checklist, Regret
+from rr.checklists.models import Checklist, Regret, RoutineItem
 from rr.common.api import AuthenticatedAPIView, error_example, error_responses, validated
 from rr.common.fields import OffsetDateTimeField, StrictBooleanField, StrictCharField
+from rr.social.days import user_stats
 
 SCORE_HELP = (
     "The share of this checklist's regrets still unresolved, 0..1 (1 with no regrets). The same number"
@@ -86,8 +93,29 @@ class RegretInput(serializers.Serializer):
     )
 
 
-class RegretResolveInput(serializers.Serializer):
-    success = StrictBooleanField(help_text="Only true is accepted: a regret can only be resolved.")
+class RegretUpdateInput(serializers.Serializer):
+    success = StrictBooleanField(
+        required=False, help_text="true ticks the regret off, false unticks it (while its day is open)."
+    )
+    description = StrictCharField(
+        min_length=1, max_length=255, required=False, help_text="A new wording (while its day is open)."
+    )
+
+    def validate(self, data):
+        if not data:
+            raise serializers.ValidationError("Send success, description or both.")
+        return data
+
+
+class ChecklistDaySerializer(ChecklistSerializer):
+    current_streak = serializers.IntegerField(
+        help_text="Your consecutive kept days up to today (or yesterday while today is not kept yet), as"
+        " GET /api/checklists/history/ counts them."
+    )
+    kept_today = serializers.BooleanField(help_text="Today is already kept: it counts in current_streak.")
+
+    class Meta(ChecklistSerializer.Meta):
+        fields = ChecklistSerializer.Meta.fields + ["current_streak", "kept_today"]
 
 
 CHECKLIST_EXAMPLE = {
@@ -182,18 +210,35 @@ class ChecklistsView(AuthenticatedAPIView):
         summary="Get (200) or create (201) the checklist of the client's local day",
         request=ChecklistForDayInput,
         responses={
-            200: ChecklistSerializer,
-            201: ChecklistSerializer,
+            200: ChecklistDaySerializer,
+            201: ChecklistDaySerializer,
             **error_responses(400, 401, 409),
         },
         examples=[
             OpenApiExample(
                 "Singapore, 1 a.m. on 19 June", value={"local_datetime": "2025-06-19T01:00:00+08:00"}, request_only=True
             ),
-            OpenApiExample("the day's checklist", value=CHECKLIST_EXAMPLE, response_only=True, status_codes=["200"]),
             OpenApiExample(
-                "a new checklist",
-                value={**CHECKLIST_EXAMPLE, "score": 1, "regrets": []},
+                "the day's checklist",
+                value={**CHECKLIST_EXAMPLE, "current_streak": 4, "kept_today": False},
+                response_only=True,
+                status_codes=["200"],
+            ),
+            OpenApiExample(
+                "a new checklist (an empty routine)",
+                value={**CHECKLIST_EXAMPLE, "score": 1, "regrets": [], "current_streak": 4, "kept_today": False},
+                response_only=True,
+                status_codes=["201"],
+            ),
+            OpenApiExample(
+                "a new checklist, started with the routine",
+                value={
+                    **CHECKLIST_EXAMPLE,
+                    "score": 1,
+                    "regrets": [{**regret, "success": False} for regret in CHECKLIST_EXAMPLE["regrets"]],
+                    "current_streak": 4,
+                    "kept_today": False,
+                },
                 response_only=True,
                 status_codes=["201"],
             ),
@@ -212,9 +257,14 @@ class ChecklistsView(AuthenticatedAPIView):
     def post(self, request):
         data = validated(ChecklistForDayInput, request.data)
         checklist, created = services.checklist_for_day(user=request.user, local_datetime=data["local_datetime"])
-        # A new checklist has no regrets: no query for them.
-        regrets = [] if created else selectors.regret_list(checklist=checklist)
-        body = ChecklistFieldsSerializer(checklist).data | {"regrets": RegretSerializer(regrets, many=True).data}
+        # A new checklist's regrets (its routine) came back from their INSERT: no query for them.
+        regrets = checklist.regrets.all() if created else selectors.regret_list(checklist=checklist)
+        stats = user_stats(request.user)
+        body = ChecklistFieldsSerializer(checklist).data | {
+            "regrets": RegretSerializer(regrets, many=True).data,
+            "current_streak": stats.current_streak,
+            "kept_today": stats.kept_today,
+        }
         return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
@@ -271,11 +321,14 @@ class RegretsView(AuthenticatedAPIView):
         return Response(RegretSerializer(regret).data, status=status.HTTP_201_CREATED)
 
 
-RESOLVE_SCHEMA = {
-    "request": RegretResolveInput,
+REGRET_NOT_FOUND = error_example("regret_not_found", 404, "Regret not found.")
+UPDATE_SCHEMA = {
+    "request": RegretUpdateInput,
     "responses": {200: RegretResolvedSerializer, **error_responses(400, 401, 404, 409)},
     "examples": [
         OpenApiExample("resolve", value={"success": True}, request_only=True),
+        OpenApiExample("undo a tick", value={"success": False}, request_only=True),
+        OpenApiExample("reword", value={"description": "Go for a 5 km run"}, request_only=True),
         OpenApiExample(
             "resolved (also the answer to a repeated tick)",
             value={**CHECKLIST_EXAMPLE["regrets"][1], "success": True, "score": 0},
@@ -285,30 +338,205 @@ RESOLVE_SCHEMA = {
         error_example(
             "invalid_field",
             400,
-            "success can only be set to true: a resolved regret stays resolved.",
-            fields={"success": ["success can only be set to true: a resolved regret stays resolved."]},
+            "success: Must be a JSON boolean (true or false).",
+            fields={"success": ["Must be a JSON boolean (true or false)."]},
         ),
         DAY_CLOSED,
-        error_example("regret_not_found", 404, "Regret not found."),
+        REGRET_NOT_FOUND,
     ],
     "tags": ["checklists"],
 }
+SCORE_HEADER = "Checklist-Score"
 
 
 class RegretView(AuthenticatedAPIView):
     @extend_schema(
         operation_id="regret_resolve",
-        summary="Resolve a regret (success: true); answers with the checklist's new score. Safe to repeat.",
-        **RESOLVE_SCHEMA,
+        summary="Tick (success: true) or untick (false) a regret, or reword it (description), while its day is"
+        " open; answers with the checklist's new score. Safe to repeat.",
+        **UPDATE_SCHEMA,
     )
     def patch(self, request, checklist_id, regret_id):
-        data = validated(RegretResolveInput, request.data)
-        regret, checklist = services.regret_resolve(
-            user=request.user, checklist_id=checklist_id, regret_id=regret_id, success=data["success"]
+        data = validated(RegretUpdateInput, request.data)
+        regret, checklist = services.regret_update(
+            user=request.user,
+            checklist_id=checklist_id,
+            regret_id=regret_id,
+            success=data.get("success"),
+            description=data.get("description"),
         )
         regret.score = checklist.score
         return Response(RegretResolvedSerializer(regret).data)
 
-    @extend_schema(operation_id="regret_resolve_put", summary="Same as PATCH", **RESOLVE_SCHEMA)
+    @extend_schema(operation_id="regret_resolve_put", summary="Same as PATCH", **UPDATE_SCHEMA)
     def put(self, request, checklist_id, regret_id):
         return self.patch(request, checklist_id, regret_id)
+
+    @extend_schema(
+        operation_id="regret_delete",
+        summary="Remove a regret while its day is open (204); the checklist's new score is in the"
+        f" {SCORE_HEADER} header",
+        request=None,
+        parameters=[
+            OpenApiParameter(
+                SCORE_HEADER,
+                OpenApiTypes.NUMBER,
+                OpenApiParameter.HEADER,
+                description="The checklist's score after the removal, 0..1 (e.g. 0.5).",
+                response=[204],
+            )
+        ],
+        responses={
+            204: OpenApiResponse(description="Removed."),
+            **error_responses(401, 404, 409),
+        },
+        examples=[DAY_CLOSED, REGRET_NOT_FOUND],
+        tags=["checklists"],
+    )
+    def delete(self, request, checklist_id, regret_id):
+        checklist = services.regret_delete(user=request.user, checklist_id=checklist_id, regret_id=regret_id)
+        return Response(status=status.HTTP_204_NO_CONTENT, headers={SCORE_HEADER: str(float(checklist.score))})
+
+
+# The routine -----------------------------------------------------------------------------
+
+
+class RoutineItemSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = RoutineItem
+        fields = ["id", "description", "position"]
+
+
+ID_MAX = 2**63 - 1
+
+
+class RoutineAddInput(serializers.Serializer):
+    description = StrictCharField(min_length=1, max_length=255, required=False, help_text="A new standing regret.")
+    from_regret = serializers.IntegerField(
+        min_value=1, max_value=ID_MAX, required=False, help_text="Or: the id of one of your regrets to repeat daily."
+    )
+
+    def validate(self, data):
+        if ("description" in data) == ("from_regret" in data):
+            raise serializers.ValidationError("Send either description or from_regret.")
+        return data
+
+
+class RoutineReplaceInput(serializers.Serializer):
+    from_checklist = serializers.IntegerField(
+        min_value=1,
+        max_value=ID_MAX,
+        help_text="One of your checklists (say yesterday's): its regrets become the routine.",
+    )
+
+
+class RoutineItemInput(serializers.Serializer):
+    description = StrictCharField(min_length=1, max_length=255, required=False)
+    position = serializers.IntegerField(
+        min_value=1, max_value=services.ROUTINE_LIMIT, required=False, help_text="1 is first; the others shift."
+    )
+
+    def validate(self, data):
+        if not data:
+            raise serializers.ValidationError("Send description, position or both.")
+        return data
+
+
+ROUTINE_EXAMPLE = [
+    {"id": 31, "description": "Call my mother", "position": 1},
+    {"id": 35, "description": "Go for a run", "position": 2},
+]
+ROUTINE_ITEM_NOT_FOUND = error_example("routine_item_not_found", 404, "Routine item not found.")
+
+
+class RoutineView(AuthenticatedAPIView):
+    @extend_schema(
+        operation_id="routine_list",
+        summary="Your routine: the standing regrets every new day's checklist starts with, in order",
+        responses={200: RoutineItemSerializer(many=True), **error_responses(401)},
+        # Wrapped in a list by drf-spectacular, as for every many=True response.
+        examples=[OpenApiExample("a routine", value=ROUTINE_EXAMPLE[0], response_only=True)],
+        tags=["checklists"],
+    )
+    def get(self, request):
+        return Response(RoutineItemSerializer(selectors.routine_list(user=request.user), many=True).data)
+
+    @extend_schema(
+        operation_id="routine_add",
+        summary="Add a standing regret at the end of your routine (a description, or from one of your regrets)",
+        request=RoutineAddInput,
+        responses={201: RoutineItemSerializer, **error_responses(400, 401, 404, 409)},
+        examples=[
+            OpenApiExample("a description", value={"description": "Go for a run"}, request_only=True),
+            OpenApiExample("from today's regret", value={"from_regret": 9002}, request_only=True),
+            OpenApiExample("added", value=ROUTINE_EXAMPLE[1], response_only=True, status_codes=["201"]),
+            error_example("regret_not_found", 404, "Regret not found."),
+            error_example("already_in_routine", 409, "“Go for a run” is already in your routine."),
+            error_example("routine_full", 409, f"A routine holds at most {services.ROUTINE_LIMIT} regrets."),
+        ],
+        tags=["checklists"],
+    )
+    def post(self, request):
+        data = validated(RoutineAddInput, request.data)
+        item = services.routine_add(
+            user=request.user, description=data.get("description"), from_regret=data.get("from_regret")
+        )
+        return Response(RoutineItemSerializer(item).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        operation_id="routine_replace",
+        summary="Make one of your checklists (say yesterday's) your whole routine; answers the new routine",
+        request=RoutineReplaceInput,
+        responses={200: RoutineItemSerializer(many=True), **error_responses(400, 401, 404)},
+        examples=[
+            OpenApiExample("yesterday's list", value={"from_checklist": 4511}, request_only=True),
+            OpenApiExample("the new routine", value=ROUTINE_EXAMPLE[0], response_only=True, status_codes=["200"]),
+            CHECKLIST_NOT_FOUND,
+        ],
+        tags=["checklists"],
+    )
+    def put(self, request):
+        data = validated(RoutineReplaceInput, request.data)
+        items = services.routine_replace(user=request.user, checklist_id=data["from_checklist"])
+        return Response(RoutineItemSerializer(items, many=True).data)
+
+
+class RoutineItemView(AuthenticatedAPIView):
+    @extend_schema(
+        operation_id="routine_update",
+        summary="Rename an item of your routine and/or move it to another position",
+        request=RoutineItemInput,
+        responses={200: RoutineItemSerializer, **error_responses(400, 401, 404, 409)},
+        examples=[
+            OpenApiExample("move to the top", value={"position": 1}, request_only=True),
+            OpenApiExample("rename", value={"description": "Go for a long run"}, request_only=True),
+            OpenApiExample("moved", value={**ROUTINE_EXAMPLE[1], "position": 1}, response_only=True),
+            error_example(
+                "invalid_field",
+                400,
+                "position must be between 1 and 2 (the routine's length).",
+                fields={"position": ["position must be between 1 and 2 (the routine's length)."]},
+            ),
+            ROUTINE_ITEM_NOT_FOUND,
+            error_example("already_in_routine", 409, "“Go for a run” is already in your routine."),
+        ],
+        tags=["checklists"],
+    )
+    def patch(self, request, item_id):
+        data = validated(RoutineItemInput, request.data)
+        item = services.routine_update(
+            user=request.user, item_id=item_id, description=data.get("description"), position=data.get("position")
+        )
+        return Response(RoutineItemSerializer(item).data)
+
+    @extend_schema(
+        operation_id="routine_delete",
+        summary="Remove an item from your routine (checklists keep their regrets)",
+        request=None,
+        responses={204: OpenApiResponse(description="Removed."), **error_responses(401, 404)},
+        examples=[ROUTINE_ITEM_NOT_FOUND],
+        tags=["checklists"],
+    )
+    def delete(self, request, item_id):
+        services.routine_delete(user=request.user, item_id=item_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -55,3 +55,32 @@ class Regret(models.Model):
 
     def __str__(self):
         return self.description
+
+
+class RoutineItem(models.Model):
+    """One standing regret of a user's routine: copied, unticked, into each new day's checklist.
+
+    `position` orders the routine (1 is first); rr.checklists.services keeps the user's
+    positions 1..n, without gaps, under a per-user advisory lock. The foreign key is
+    ON DELETE CASCADE in the database (migration 0018), so the previous release, which
+    knows nothing of this table, can still delete a user.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="routine_items",
+        db_constraint=False,
+        db_index=False,
+    )
+    description = models.CharField(max_length=255)
+    position = models.IntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "rr_routine_item"
+        indexes = [models.Index(fields=["user", "position", "id"], name="rr_routine_item_user_idx")]
+        constraints = [models.CheckConstraint(condition=models.Q(position__gte=1), name="rr_routine_item_position")]
+
+    def __str__(self):
+        return self.description

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db.models import Prefetch
 from django.db.models.functions import Coalesce, TruncDate
 
-from rr.checklists.models import Checklist, Regret
+from rr.checklists.models import Checklist, Regret, RoutineItem
 from rr.common.errors import NotFound
 
 # The local day a checklist belongs to, as a query expression (annotate, filter, order by).
@@ -101,3 +101,24 @@ def regret_list(*, checklist):
 def regrets_before(*, user, checklist):
     """Whether the user listed any regret on a checklist older than `checklist` (a first day has none)."""
     return Regret.objects.filter(checklist__user=user, checklist__created_at__lt=checklist.created_at).exists()
+
+
+def routine_list(*, user):
+    """The user's routine, in order."""
+    return RoutineItem.objects.filter(user=user).order_by("position", "id")
+
+
+def checklist_of_day(*, user, local_date):
+    """The user's checklist of a local date (the earliest, as checklist_for_day picks), or None."""
+    # A local date's checklists were made within a day and a half of its UTC midnight
+    # (offsets -12:00..+14:00): that range of the (user, created_at) index, then the date.
+    midnight = datetime.combine(local_date, time.min, tzinfo=UTC)
+    return (
+        Checklist.objects.filter(
+            user=user, created_at__gte=midnight - timedelta(hours=15), created_at__lt=midnight + timedelta(hours=37)
+        )
+        .annotate(day=LOCAL_DATE)
+        .filter(day=local_date)
+        .order_by("created_at", "id")
+        .first()
+    )

@@ -1,15 +1,16 @@
-"""Checklist actions: the checklist of a local day, adding and resolving regrets, closing days."""
+"""Checklist actions: the checklist of a local day, the routine it starts with, adding, resolving,
+editing and deleting regrets, closing days."""
 
 from datetime import UTC, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db import transaction
-from django.db.models import Count, Q, Value
+from django.db import connection, transaction
+from django.db.models import Count, F, Q, Value
 from django.utils import timezone
 
-from rr.checklists.models import Checklist, Regret
+from rr.checklists.models import Checklist, Regret, RoutineItem
 from rr.checklists.selectors import LOCAL_DATE, checklist_closes_at, day_close_grace, last_offset_checklist
-from rr.common.db import LOCK_CHECKLIST_DAY, advisory_xact_lock
+from rr.common.db import LOCK_CHECKLIST_DAY, LOCK_ROUTINE, advisory_xact_lock
 from rr.common.errors import Conflict, NotFound, ServiceError
 from rr.notifications.services import reminder_follow_offset
 
@@ -44,6 +45,10 @@ def checklist_for_day(*, user, local_datetime):
 
     The look-up and the last offsets are one statement: index range scans of
     (user, created_at) and (user, local_date), whatever the user's history.
+
+    A new checklist starts with the user's routine (routine_copy), in the same
+    transaction, so it is copied exactly once; its regrets are then prefetched
+    (`checklist.regrets.all()` costs no query). An existing checklist is returned as it is.
     """
     if local_datetime.tzinfo is None or local_datetime.utcoffset() is None:
         raise ServiceError(
@@ -83,6 +88,7 @@ def checklist_for_day(*, user, local_datetime):
             if checklist_closes_at(at_last_offset) <= now < checklist_closes_at(checklist):
                 raise Conflict(DAY_CLOSED_ELSEWHERE, code="day_closed")
         checklist.save(force_insert=True)
+        routine_copy(checklist=checklist)
         if latest is None or (latest.utc_offset_minutes or 0) != offset_minutes:
             reminder_follow_offset(user_id=user.pk, offset=offset_minutes)
         return checklist, True
@@ -122,6 +128,35 @@ def _day_and_latest(*, user, local_date):
     )
     found = {row.role: row for row in day.union(latest, before, all=True)}
     return found.get("day"), found.get("latest"), found.get("before")
+
+
+# The routine into a new checklist, in routine order, in one statement whatever its length
+# (docs/BENCHMARKS.md: a routine of 10 costs no round trip more than an empty one). The
+# regrets' ids follow the routine's order (a regret list is ordered by id). A new checklist
+# of unticked regrets keeps its score of 1, so no score refresh is needed.
+_ROUTINE_COPY_SQL = """
+    INSERT INTO rr_regret (checklist_id, description, created_at, success)
+    SELECT %(checklist)s, r.description, %(at)s, false
+    FROM (SELECT description, position, id FROM rr_routine_item WHERE user_id = %(user)s
+          ORDER BY position, id) r
+    ORDER BY r.position, r.id
+    RETURNING id, description, created_at, success
+"""
+
+
+def routine_copy(*, checklist):
+    """Add the user's routine, unticked, to a checklist just created; the regrets are prefetched on it."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _ROUTINE_COPY_SQL, {"checklist": checklist.pk, "at": checklist.created_at, "user": checklist.user_id}
+        )
+        rows = cursor.fetchall()
+    regrets = [
+        Regret(id=pk, description=description, created_at=created_at, success=success, checklist=checklist)
+        for pk, description, created_at, success in sorted(rows)
+    ]
+    checklist._prefetched_objects_cache = {"regrets": regrets}
+    return regrets
 
 
 # How far back the per-user sweep looks, before the grace window: a day closes at most
@@ -227,28 +262,66 @@ def regret_add(*, user, checklist_id, description, at=None, client_id=None):
 
 
 def regret_resolve(*, user, checklist_id, regret_id, success, at=None):
-    """Mark a regret done; returns (regret, checklist) with the checklist's new score.
+    """Tick (true) or untick (false) a regret; returns (regret, checklist) with the new score.
 
-    Only false -> true (400 otherwise). Idempotent: resolving a resolved regret again
-    (a retry on a bad connection) changes nothing and answers like the first time.
-    The score is updated in the same transaction, under the checklist's row lock.
-    `at` and a closed day as in regret_add.
+    Idempotent: setting the state it already has (a retry on a bad connection) changes
+    nothing and answers like the first time. See regret_update.
     """
-    if success is not True:
-        raise ServiceError("success can only be set to true: a resolved regret stays resolved.", field="success")
+    return regret_update(user=user, checklist_id=checklist_id, regret_id=regret_id, success=success, at=at)
+
+
+def regret_update(*, user, checklist_id, regret_id, success=None, description=None, at=None):
+    """Change a regret while its day is open: tick or untick it (`success`), reword it (`description`).
+
+    Returns (regret, checklist) with the checklist's score, recomputed in the same
+    transaction under the checklist's row lock when the tick changed, so concurrent
+    ticks, unticks, edits and deletes leave it equal to the share unresolved. None
+    leaves a field as it is. `at` and a closed day (409 `day_closed`) as in regret_add.
+    """
+    if success is not None and not isinstance(success, bool):
+        raise ServiceError("success must be true or false.", field="success")
     with transaction.atomic():
         checklist, open_ = _checklist_lock(user=user, checklist_id=checklist_id, at=at or timezone.now())
         if open_:
-            regret = Regret.objects.filter(pk=regret_id, checklist=checklist).first()
-            if regret is None:
-                raise NotFound("Regret not found.", code="regret_not_found")
-            if not regret.success:
-                Regret.objects.filter(pk=regret.pk).update(success=True)
-                regret.success = True
+            regret = _regret_of(checklist, regret_id)
+            changes = {}
+            if success is not None and regret.success != success:
+                changes["success"] = success
+            if description is not None and regret.description != description:
+                changes["description"] = description
+            if changes:
+                Regret.objects.filter(pk=regret.pk).update(**changes)
+                for field, value in changes.items():
+                    setattr(regret, field, value)
+            if "success" in changes:
                 checklist_score_refresh(checklist=checklist)
     if not open_:
         raise Conflict(DAY_CLOSED, code="day_closed")
     return regret, checklist
+
+
+def regret_delete(*, user, checklist_id, regret_id, at=None):
+    """Remove a regret while its day is open; returns the checklist with its new score.
+
+    Under the checklist's row lock, the score recomputed in the same transaction (as a
+    tick). A regret already gone is a 404 `regret_not_found`; a closed day, 409 `day_closed`.
+    """
+    with transaction.atomic():
+        checklist, open_ = _checklist_lock(user=user, checklist_id=checklist_id, at=at or timezone.now())
+        if open_:
+            if not Regret.objects.filter(pk=regret_id, checklist=checklist)._raw_delete(connection.alias):
+                raise NotFound("Regret not found.", code="regret_not_found")
+            checklist_score_refresh(checklist=checklist)
+    if not open_:
+        raise Conflict(DAY_CLOSED, code="day_closed")
+    return checklist
+
+
+def _regret_of(checklist, regret_id):
+    regret = Regret.objects.filter(pk=regret_id, checklist=checklist).first()
+    if regret is None:
+        raise NotFound("Regret not found.", code="regret_not_found")
+    return regret
 
 
 def checklists_score_refresh(*, checklist_ids):
@@ -262,3 +335,97 @@ def checklists_score_refresh(*, checklist_ids):
         locked = Checklist.objects.select_for_update(no_key=True).filter(pk__in=set(checklist_ids)).order_by("pk")
         for checklist in locked:
             checklist_score_refresh(checklist=checklist)
+
+
+# The routine ----------------------------------------------------------------------------
+
+ROUTINE_LIMIT = 50
+
+
+def _routine_locked(user):
+    """Serialise the user's routine writes (positions stay 1..n without gaps); the items, in order."""
+    advisory_xact_lock(LOCK_ROUTINE, user.pk)
+    return list(RoutineItem.objects.filter(user=user).order_by("position", "id"))
+
+
+def _routine_item_of(items, item_id):
+    for item in items:
+        if item.pk == item_id:
+            return item
+    raise NotFound("Routine item not found.", code="routine_item_not_found")
+
+
+def routine_add(*, user, description=None, from_regret=None):
+    """Add a standing regret at the end of the user's routine: `description`, or the
+    description of one of the user's regrets (`from_regret`, an id).
+
+    At most ROUTINE_LIMIT items (409 `routine_full`); a description already in the
+    routine is 409 `already_in_routine`. Checklists that exist are not changed: the
+    routine reaches the next day's checklist when it is created.
+    """
+    if (description is None) == (from_regret is None):
+        raise ServiceError("Send either description or from_regret.", field="description")
+    if from_regret is not None:
+        description = (
+            Regret.objects.filter(pk=from_regret, checklist__user=user).values_list("description", flat=True).first()
+        )
+        if description is None:
+            raise NotFound("Regret not found.", code="regret_not_found")
+    with transaction.atomic():
+        items = _routine_locked(user)
+        if any(item.description == description for item in items):
+            raise Conflict(f"“{description}” is already in your routine.", code="already_in_routine")
+        if len(items) >= ROUTINE_LIMIT:
+            raise Conflict(f"A routine holds at most {ROUTINE_LIMIT} regrets.", code="routine_full")
+        return RoutineItem.objects.create(user=user, description=description, position=len(items) + 1)
+
+
+def routine_update(*, user, item_id, description=None, position=None):
+    """Rename an item of the user's routine and/or move it to `position` (1..n; the others shift)."""
+    with transaction.atomic():
+        items = _routine_locked(user)
+        item = _routine_item_of(items, item_id)
+        if description is not None and description != item.description:
+            if any(other.description == description for other in items if other.pk != item.pk):
+                raise Conflict(f"“{description}” is already in your routine.", code="already_in_routine")
+            item.description = description
+        if position is not None and position != item.position:
+            if not 1 <= position <= len(items):
+                raise ServiceError(
+                    f"position must be between 1 and {len(items)} (the routine's length).", field="position"
+                )
+            mine = RoutineItem.objects.filter(user=user).exclude(pk=item.pk)
+            if position < item.position:
+                mine.filter(position__gte=position, position__lt=item.position).update(position=F("position") + 1)
+            else:
+                mine.filter(position__gt=item.position, position__lte=position).update(position=F("position") - 1)
+            item.position = position
+        item.save(update_fields=["description", "position"])
+        return item
+
+
+def routine_delete(*, user, item_id):
+    """Remove an item of the user's routine (the ones after it move up). Checklists keep their regrets."""
+    with transaction.atomic():
+        item = _routine_item_of(_routine_locked(user), item_id)
+        RoutineItem.objects.filter(pk=item.pk)._raw_delete(connection.alias)
+        RoutineItem.objects.filter(user=user, position__gt=item.position).update(position=F("position") - 1)
+
+
+def routine_replace(*, user, checklist_id):
+    """Make one of the user's checklists (say yesterday's) the whole routine: its regrets in
+    their order, a repeated description once, the first ROUTINE_LIMIT. Returns the new routine.
+    """
+    checklist = Checklist.objects.filter(pk=checklist_id, user=user).first()
+    if checklist is None:
+        raise NotFound("Checklist not found.", code="checklist_not_found")
+    descriptions = list(
+        dict.fromkeys(Regret.objects.filter(checklist=checklist).order_by("id").values_list("description", flat=True))
+    )[:ROUTINE_LIMIT]
+    with transaction.atomic():
+        _routine_locked(user)
+        RoutineItem.objects.filter(user=user)._raw_delete(connection.alias)
+        return RoutineItem.objects.bulk_create(
+            RoutineItem(user=user, description=description, position=position)
+            for position, description in enumerate(descriptions, start=1)
+        )

@@ -4,6 +4,8 @@ from django.db import connection, connections
 # Namespaces for pg_advisory_xact_lock(namespace, key).
 LOCK_USERNAME = 1
 LOCK_CHECKLIST_DAY = 2
+# 3 is rr.social.services.LOCK_NUDGE_SENDER.
+LOCK_ROUTINE = 4
 
 
 def advisory_xact_lock(namespace, key):

@@ -4,7 +4,8 @@ import pytest
 
 from rr.accounts import services as account_services
 from rr.accounts.models import User
-from rr.checklists.models import Checklist
+from rr.checklists import services
+from rr.checklists.models import Checklist, Regret
 from tests.support.threads import api_calls_at_once
 
 THREADS = 8
@@ -54,3 +55,19 @@ def test_concurrent_requests_for_one_local_date_at_far_apart_offsets_create_exac
     assert sorted(status for status, _ in results) == [200] * (len(moments) - 1) + [201]
     assert len({checklist_id for _, checklist_id in results}) == 1
     assert Checklist.objects.filter(user=user).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_opens_of_a_day_copy_the_routine_exactly_once():
+    user = User.objects.create_user("routine_racer")
+    for description in ("Stretch", "Read", "Call grandma"):
+        services.routine_add(user=user, description=description)
+    access = account_services.tokens_for(user)["access"]
+
+    responses = api_calls_at_once([_for_day(access, "2025-06-19T08:15:00+02:00")] * THREADS)
+
+    assert sorted(response.status_code for response in responses) == [200] * (THREADS - 1) + [201]
+    checklist = Checklist.objects.get(user=user)
+    descriptions = list(Regret.objects.filter(checklist=checklist).order_by("id").values_list("description", flat=True))
+    assert descriptions == ["Stretch", "Read", "Call grandma"]
+    assert all([r["description"] for r in response.json()["regrets"]] == descriptions for response in responses)

@@ -53,3 +53,33 @@ def test_concurrent_adds_and_ticks_keep_the_score_equal_to_the_regrets():
     # Half the regrets resolved: the stored score must say exactly that.
     assert Regret.objects.filter(checklist=checklist).count() == THREADS
     assert Checklist.objects.get(pk=checklist.pk).score == Decimal("0.5")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_ticks_undos_edits_and_deletes_leave_the_score_equal_to_the_share_unresolved():
+    user = User.objects.create_user("fixer")
+    checklist, _ = services.checklist_for_day(user=user, local_datetime=datetime(2025, 6, 19, 12, tzinfo=UTC))
+    regrets = [
+        services.regret_add(user=user, checklist_id=checklist.pk, description=f"regret {i}")[0]
+        for i in range(THREADS * 2)
+    ]
+    for regret in regrets[THREADS:]:
+        services.regret_resolve(user=user, checklist_id=checklist.pk, regret_id=regret.pk, success=True)
+    access = account_services.tokens_for(user)["access"]
+    url = f"/api/checklists/{checklist.pk}/regrets/"
+    # Two of each, on different regrets: ticks and edits of open ones, undos and deletes of ticked ones.
+    calls = (
+        [_tick(access, checklist, regret) for regret in regrets[0:2]]
+        + [(access, "patch", f"{url}{regret.pk}/", {"description": "reworded"}) for regret in regrets[2:4]]
+        + [(access, "patch", f"{url}{regret.pk}/", {"success": False}) for regret in regrets[THREADS : THREADS + 2]]
+        + [(access, "delete", f"{url}{regret.pk}/", None) for regret in regrets[THREADS + 2 : THREADS + 4]]
+        + [(access, "delete", f"{url}{regret.pk}/", None) for regret in regrets[4:6]]
+    )
+
+    responses = api_calls_at_once(calls)
+
+    assert sorted(response.status_code for response in responses) == [200] * 6 + [204] * 4
+    left = list(Regret.objects.filter(checklist=checklist).values_list("success", flat=True))
+    assert len(left) == THREADS * 2 - 4
+    expected = (Decimal(left.count(False)) / Decimal(len(left))).quantize(Decimal("0.0001"))
+    assert Checklist.objects.get(pk=checklist.pk).score == expected
