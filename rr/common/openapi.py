@@ -81,6 +81,7 @@ ENTRY = {
     "current_streak": 4,
     "strength": 0.6241,
     "nudged_today": False,
+    "kept_today": False,
 }
 ACCOUNT = {
     "id": 7,

@@ -104,6 +104,14 @@ class StrengthField(CurrentStreakField):
         return None if index_withheld(row) else float(row["stats"].strength)
 
 
+@extend_schema_field(serializers.BooleanField(allow_null=True))
+class KeptTodayField(CurrentStreakField):
+    """Whether the entry's user already kept their current local day (row["stats"]), withheld as the index."""
+
+    def to_representation(self, row):
+        return None if index_withheld(row) else row["stats"].kept_today
+
+
 # The one shape of a list entry, produced from a row of the network selectors; rr.ops.verify
 # and the tests take their field lists from it (ENTRY_FIELDS). (A comment, not a docstring:
 # drf-spectacular would publish a docstring as the schema's description.)
@@ -124,6 +132,10 @@ class NetworkUserSerializer(serializers.Serializer):
     current_streak = CurrentStreakField(help_text="Consecutive kept days; null where regret_index is.")
     strength = StrengthField(help_text="0..1 habit strength (docs/API.md); null where regret_index is.")
     nudged_today = serializers.BooleanField(help_text="You nudged them on their current local day.")
+    kept_today = KeptTodayField(
+        help_text="They already kept their current local day (a nudge is then refused: 409 already_kept_today);"
+        " null where regret_index is."
+    )
 
     def to_representation(self, row):
         # The fields above, their sources and conversions, in a plain loop: DRF's own

@@ -239,6 +239,78 @@ class NudgeReadView(AuthenticatedAPIView):
         return Response({"message": f"{marked} nudge(s) marked read.", "marked": marked})
 
 
+class InboxNudgeSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField(help_text="Who nudged you.")
+    local_date = serializers.DateField(help_text="Your local day the nudge was for.")
+    created_at = serializers.CharField(help_text="YYYY-MM-DDTHH:MM:SSZ")
+
+
+class InboxRequestSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text="For POST /api/network/requests/<id>/accept/ or DELETE .../<id>/.")
+    username = serializers.CharField(help_text="Who asks to follow you.")
+    since = serializers.CharField(help_text="YYYY-MM-DDTHH:MM:SSZ")
+
+
+class InboxSerializer(serializers.Serializer):
+    count = serializers.IntegerField(help_text="unread_nudges + pending_requests: the badge's number.")
+    unread_nudges = serializers.IntegerField()
+    pending_requests = serializers.IntegerField(help_text="Follow requests to you, waiting for your answer.")
+    nudges = InboxNudgeSerializer(many=True, help_text="The unread nudges, newest first (at most 200).")
+    requests = InboxRequestSerializer(many=True, help_text="The incoming follow requests, newest first (at most 200).")
+
+
+class InboxView(AuthenticatedAPIView):
+    @extend_schema(
+        operation_id="inbox",
+        summary="What needs your attention: unread nudges and follow requests to you (reading it marks nothing read)",
+        responses={200: InboxSerializer, **error_responses(401)},
+        examples=[
+            OpenApiExample(
+                "a nudge and a request",
+                value={
+                    "count": 2,
+                    "unread_nudges": 1,
+                    "pending_requests": 1,
+                    "nudges": [
+                        {
+                            "id": 318,
+                            "username": "alice",
+                            "local_date": "2025-06-19",
+                            "created_at": "2025-06-19T18:42:05Z",
+                        }
+                    ],
+                    "requests": [{"id": 77, "username": "bob", "since": "2025-06-19T08:15:00Z"}],
+                },
+                response_only=True,
+            )
+        ],
+        tags=["network"],
+    )
+    def get(self, request):
+        found = selectors.inbox(user=request.user)
+        return Response(
+            {
+                "count": found.count,
+                "unread_nudges": found.unread_nudges,
+                "pending_requests": found.pending_requests,
+                "nudges": [
+                    {
+                        "id": row["id"],
+                        "username": row["username"],
+                        "local_date": row["local_date"].isoformat(),
+                        "created_at": _timestamp(row["created_at"]),
+                    }
+                    for row in found.nudges
+                ],
+                "requests": [
+                    {"id": row["id"], "username": row["username"], "since": _timestamp(row["created_at"])}
+                    for row in found.requests
+                ],
+            }
+        )
+
+
 REQUEST_DIRECTIONS = ("incoming", "outgoing")
 
 

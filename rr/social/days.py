@@ -179,6 +179,7 @@ class Stats:
     current_streak: int
     strength: Decimal
     longest_streak: int = 0
+    kept_today: bool = False  # today (their local date) already counts in current_streak
 
 
 # The summary's columns for the users `u` of a statement that joins SUMMARY_JOIN, in
@@ -213,7 +214,7 @@ def summary_stats(summary, now):
     scaled = min(max(value, 0.0), 1.0) * 10_000
     if abs(scaled - math.floor(scaled) - 0.5) < _TIE_MARGIN:
         return None
-    return Stats(today, current, Decimal(math.floor(scaled + 0.5)).scaleb(-4), longest)
+    return Stats(today, current, Decimal(math.floor(scaled + 0.5)).scaleb(-4), longest, kept_today=kept_last == today)
 
 
 def _kept_rows(rows):
@@ -240,6 +241,11 @@ def users_stats_statement(user_ids, *, now):
     return _KEPT_SQL, {"kept_ids": sorted(set(user_ids)), "kept_since": _window_since(now)}
 
 
+def user_stats(user, *, now=None):
+    """users_stats of one user: their current streak and whether today keeps it (Today, the API's day)."""
+    return users_stats([user.pk], now=now)[user.pk]
+
+
 def users_stats(user_ids, *, now=None, rows=None, full=False):
     """{user id: Stats} for many users at once: at most two queries whatever their number.
 
@@ -256,8 +262,8 @@ def users_stats(user_ids, *, now=None, rows=None, full=False):
         return {}
     if full:
         return {
-            user_id: Stats(today, current, value)
-            for user_id, (today, current, value) in _full_stats(user_ids, now).items()
+            user_id: Stats(today, current, value, kept_today=kept_today)
+            for user_id, (today, current, value, kept_today) in _full_stats(user_ids, now).items()
         }
     since = _window_since(now)
     per_user = _kept_since(user_ids, since) if rows is None else _kept_rows(rows)
@@ -267,7 +273,7 @@ def users_stats(user_ids, *, now=None, rows=None, full=False):
         today = max(today_at(offset, now), last_date)
         first = max(entry["first"], start) if start is not None else entry["first"]
         current, _ = streaks(entry["kept"], today)
-        return today, current, strength(entry["kept"], first, today)
+        return today, current, strength(entry["kept"], first, today), today in entry["kept"]
 
     result, longer = {}, []
     window_start = (since + timedelta(days=1)).date()
@@ -276,30 +282,30 @@ def users_stats(user_ids, *, now=None, rows=None, full=False):
         if entry is None:
             result[user_id] = Stats(today_at(0, now), 0, Decimal("0"))
             continue
-        today, current, value = stats_of(entry, window_start)
+        today, current, value, kept_today = stats_of(entry, window_start)
         if today - timedelta(days=current) < window_start + timedelta(days=1):
             longer.append(user_id)
-        result[user_id] = Stats(today, current, value)
+        result[user_id] = Stats(today, current, value, kept_today=kept_today)
     if longer:
         for user_id, entry in _kept_since(longer, datetime(1, 1, 2, tzinfo=UTC)).items():
-            today, current, _ = stats_of(entry, None)
-            result[user_id] = Stats(today, current, result[user_id].strength)
+            today, current, _, kept_today = stats_of(entry, None)
+            result[user_id] = Stats(today, current, result[user_id].strength, kept_today=kept_today)
     return result
 
 
 def _full_stats(user_ids, now):
-    """{user id: (today, current streak, strength)} from the whole raw history; one query."""
+    """{user id: (today, current streak, strength, today kept)} from the whole raw history; one query."""
     per_user = _kept_since(user_ids, datetime(1, 1, 2, tzinfo=UTC))
     result = {}
     for user_id in user_ids:
         entry = per_user.get(user_id)
         if entry is None:
-            result[user_id] = (today_at(0, now), 0, Decimal("0"))
+            result[user_id] = (today_at(0, now), 0, Decimal("0"), False)
             continue
         last_date, offset = entry["last"]
         today = max(today_at(offset, now), last_date)
         current, _ = streaks(entry["kept"], today)
-        result[user_id] = (today, current, strength(entry["kept"], entry["first"], today))
+        result[user_id] = (today, current, strength(entry["kept"], entry["first"], today), today in entry["kept"])
     return result
 
 

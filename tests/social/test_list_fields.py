@@ -79,3 +79,25 @@ def test_nudged_today_says_whether_you_nudged_them_on_their_local_day(make_user,
     _, users = _list(me)
 
     assert {u["username"]: u["nudged_today"] for u in users} == {a.username: True, b.username: False}
+
+
+def test_kept_today_says_whether_a_nudge_would_be_refused(make_user, follow, day):
+    me, kept, open_, private = make_user(), make_user(), make_user(), make_user()
+    for friend in (kept, open_, private):
+        follow(me, friend)
+    today = datetime.now(UTC).date()
+    day(kept, today, total=1, resolved=1)
+    day(open_, today, total=2, resolved=1)
+    day(private, today, total=1, resolved=1)
+    private.allow_networking = False
+    private.save(update_fields=["allow_networking"])
+
+    _, users = _list(me)
+
+    assert {u["username"]: u["kept_today"] for u in users} == {
+        kept.username: True,
+        open_.username: False,
+        private.username: None,  # withheld, as its regret_index
+    }
+    refused = client_for(me).post(f"/api/network/nudges/{kept.username}/")
+    assert refused.status_code == 409 and refused.json()["code"] == "already_kept_today"
