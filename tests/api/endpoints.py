@@ -48,6 +48,14 @@ ENDPOINTS = {
     ("GET", "/api/push/key/"): {"token": True, "body": False},
     ("POST", "/api/push/subscriptions/"): {"token": True, "body": True},
     ("DELETE", "/api/push/subscriptions/"): {"token": True, "body": True},
+    # The daily loop
+    ("DELETE", "/api/checklists/{checklist_id}/regrets/{regret_id}/"): {"token": True, "body": False},
+    ("GET", "/api/routine/"): {"token": True, "body": False},
+    ("POST", "/api/routine/"): {"token": True, "body": True},
+    ("PUT", "/api/routine/"): {"token": True, "body": True},
+    ("PATCH", "/api/routine/{item_id}/"): {"token": True, "body": True},
+    ("DELETE", "/api/routine/{item_id}/"): {"token": True, "body": False},
+    ("GET", "/api/inbox/"): {"token": True, "body": False},
 }
 
 # Placeholder values that reach a real view (the resources need not exist).
@@ -59,6 +67,7 @@ SAMPLE_ARGS = {
     "list_type": "following",
     "direction": "incoming",
     "request_id": "1",
+    "item_id": "1",
 }
 
 

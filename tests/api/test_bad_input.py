@@ -20,7 +20,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rr.accounts import services as account_services
 from rr.accounts.models import RecoveryCode, Session, User
 from rr.checklists import services as checklist_services
-from rr.checklists.models import Checklist, Regret
+from rr.checklists.models import Checklist, Regret, RoutineItem
 from rr.network import services as network_services
 from rr.network.models import Network
 from rr.notifications.models import PushSubscription, Reminder
@@ -109,6 +109,7 @@ LIST, SETTINGS = "/api/network/list/{}/", "/api/network/settings/"
 HISTORY, NUDGE = "/api/checklists/history/", "/api/network/nudges/{}/"
 BLOCK = "/api/network/blocks/{}/"
 REMINDERS, SUBSCRIPTIONS = "/api/reminders/", "/api/push/subscriptions/"
+ROUTINE, ROUTINE_ITEM = "/api/routine/", f"/api/routine/{UNKNOWN_ID}/"
 
 
 def _username_cases(method, template, *own):
@@ -241,7 +242,10 @@ CASES = [
             Case(method, REGRET, {"success": "true"}),
             Case(method, REGRET, {"success": 1}),
             Case(method, REGRET, {"success": None}),
-            Case(method, REGRET, {"success": False}),
+            Case(method, REGRET, {"description": ""}),
+            Case(method, REGRET, {"description": "d" * 256}),
+            Case(method, REGRET, {"description": 5}),
+            Case(method, REGRET, {"success": True, "description": None}),
             Case(method, "/api/checklists/{theirs}/regrets/{their_regret}/", {"success": True}, status=404),
             Case(method, "/api/checklists/{mine}/regrets/{their_regret}/", {"success": True}, status=404),
             Case(method, "/api/checklists/{theirs}/regrets/{my_regret}/", {"success": True}, status=404),
@@ -249,6 +253,41 @@ CASES = [
             Case(method, f"/api/checklists/{{mine}}/regrets/{HUGE_ID}/", {"success": True}, status=404),
         )
     ],
+    Case("DELETE", REGRET, MALFORMED),
+    Case("DELETE", "/api/checklists/{theirs}/regrets/{their_regret}/", status=404),
+    Case("DELETE", "/api/checklists/{mine}/regrets/{their_regret}/", status=404),
+    Case("DELETE", f"/api/checklists/{{mine}}/regrets/{HUGE_ID}/", status=404),
+    # The routine
+    Case("GET", ROUTINE, MALFORMED),
+    *_body_cases(
+        "POST",
+        ROUTINE,
+        Case("POST", ROUTINE, {"description": ""}),
+        Case("POST", ROUTINE, {"description": "d" * 256}),
+        Case("POST", ROUTINE, {"description": ["a"]}),
+        Case("POST", ROUTINE, {"from_regret": "x"}),
+        Case("POST", ROUTINE, {"from_regret": HUGE_ID}),
+        Case("POST", ROUTINE, {"description": "a", "from_regret": 1}),
+        Case("POST", ROUTINE, lambda world: {"from_regret": world.ids["their_regret"]}, status=404),
+        Case("POST", ROUTINE, {"from_regret": UNKNOWN_ID}, status=404),
+    ),
+    *_body_cases(
+        "PUT",
+        ROUTINE,
+        Case("PUT", ROUTINE, {"from_checklist": "x"}),
+        Case("PUT", ROUTINE, {"from_checklist": UNKNOWN_ID}, status=404),
+    ),
+    *_body_cases(
+        "PATCH",
+        ROUTINE_ITEM,
+        Case("PATCH", ROUTINE_ITEM, {"description": ""}),
+        Case("PATCH", ROUTINE_ITEM, {"position": 0}),
+        Case("PATCH", ROUTINE_ITEM, {"position": "first"}),
+        Case("PATCH", ROUTINE_ITEM, {"position": 1}, status=404),
+    ),
+    Case("DELETE", ROUTINE_ITEM, status=404),
+    Case("DELETE", ROUTINE_ITEM, MALFORMED),
+    Case("GET", "/api/inbox/", MALFORMED),
     # Network
     *_username_cases("GET", VALIDATE, Case("GET", VALIDATE.format("target_user"), MALFORMED)),
     *_username_cases(
@@ -360,6 +399,7 @@ def _snapshot():
         "rr_nudge": list(Nudge.objects.order_by("pk").values_list()),
         "rr_reminder": list(Reminder.objects.order_by("pk").values_list()),
         "rr_push_subscription": list(PushSubscription.objects.order_by("pk").values_list()),
+        "rr_routine_item": list(RoutineItem.objects.order_by("pk").values_list()),
         "outstanding tokens": OutstandingToken.objects.count(),
         "blacklisted tokens": BlacklistedToken.objects.count(),
     }

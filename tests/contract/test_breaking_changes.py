@@ -67,6 +67,17 @@ REVIEWED = {
         "paths./api/checklists/{checklist_id}/regrets/.post.requestBody.content.application/json.schema",
     ): "POST regrets/ gained an optional client_id (a UUID string, the idempotency key of docs/API.md). "
     "JSON Schema reads its type as narrowing what was an ignored extra key; the shipped client never sends it.",
+    **{
+        (
+            "request.body.scope.remove",
+            f"paths./api/checklists/{{checklist_id}}/regrets/{{regret_id}}/.{method}.requestBody.content"
+            ".application/json.schema",
+        ): "The regret PATCH/PUT gained an optional `description` (1-255 characters, a rewording) and no longer"
+        " requires `success` (false now unticks: docs/API.md's changelog). JSON Schema reads the new field's"
+        " length as narrowing what was an ignored extra key; every body the shipped client sends ({success: true})"
+        " is still valid and answered as before."
+        for method in ("patch", "put")
+    },
 }
 
 

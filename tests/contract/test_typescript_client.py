@@ -1,5 +1,6 @@
 """The generated TypeScript client, compiled by tsc (make client), against a live gunicorn:
-sign-up, today's checklist, a regret and its tick (twice), a follow (twice)."""
+sign-up, the routine, today's checklist started with it, a regret: tick (twice), undo, reword, remove,
+a follow (twice), a nudge and the friend's inbox."""
 
 import subprocess
 
@@ -17,4 +18,4 @@ def test_the_typescript_client_drives_a_live_server(client_dir, live_server_fact
 
     assert result.returncode == 0, result.stdout + result.stderr + server.log_tail()
     steps = [line for line in result.stdout.splitlines() if line.startswith("ok ")]
-    assert len(steps) == 8 and result.stdout.rstrip().endswith("all steps passed"), result.stdout
+    assert len(steps) == 17 and result.stdout.rstrip().endswith("all steps passed"), result.stdout
