@@ -1,4 +1,4 @@
-"""Demo data for `DEMO=1 make run`: a few users who follow each other and keep checklists."""
+"""Demo data for `DEMO=1 make run`: a few users who follow each other and keep their routines daily."""
 
 from datetime import timedelta
 
@@ -12,7 +12,7 @@ from rr.network.models import Network
 
 DEMO_PASSWORD = "regret-demo-password"
 DEMO_USERS = {
-    # username: (regrets of today's checklist, how many of them are done)
+    # username: (their routine, which starts every day's checklist; how many are done today)
     "alice": (["Call grandma", "Go for a run", "Read 20 pages"], 2),
     "bob": (["Drink more water", "Finish the report"], 0),
     "carol": (["Meditate for 10 minutes", "Cook dinner", "Stretch", "Write in the journal"], 4),
@@ -24,42 +24,41 @@ HISTORY_DAYS = 3
 
 
 def demo_seed():
-    """Create the demo users, checklists, regrets and follows that are missing; returns what was made.
+    """Create the demo users, routines, checklists, regrets and follows that are missing; returns what was made.
 
-    Idempotent: existing users keep their password and data, a checklist is filled
-    only when this call created it, an existing follow is left alone. Everything goes
-    through the services, as the API would do it.
+    Idempotent: existing users keep their password and data, a routine is made only for
+    a user this call created, a checklist is filled only when this call created it, an
+    existing follow is left alone. Everything goes through the services, as the API
+    would do it: each day's checklist starts with the user's routine (checklist_for_day).
     """
     made = {"users": 0, "checklists": 0, "regrets": 0, "follows": 0}
     users = {}
-    for username in DEMO_USERS:
+    for username, (routine, _) in DEMO_USERS.items():
         user = User.objects.filter(username=username).first()
         if user is None:
             user = account_services.account_create(username=username, password=DEMO_PASSWORD)
             made["users"] += 1
+            for description in routine:
+                checklist_services.routine_add(user=user, description=description)
         users[username] = user
 
     now = timezone.now()
-    for username, (regrets, done) in DEMO_USERS.items():
+    for username, (_, done) in DEMO_USERS.items():
         for days_ago in range(HISTORY_DAYS, -1, -1):
             day = now - timedelta(days=days_ago)
             checklist, created = checklist_services.checklist_for_day(user=users[username], local_datetime=day)
             if not created:
                 continue
             made["checklists"] += 1
-            # Older days: everything done; today: `done` of them.
-            todo = regrets if days_ago == 0 else regrets[:2]
-            finished = done if days_ago == 0 else len(todo)
-            for index, description in enumerate(todo):
-                # As if done on the day itself: past days are closed today.
-                regret, _ = checklist_services.regret_add(
-                    user=users[username], checklist_id=checklist.pk, description=description, at=day
+            regrets = list(checklist.regrets.all())  # the routine's copy
+            made["regrets"] += len(regrets)
+            # Older days: everything done; today: `done` of them. As if done on the day
+            # itself: past days are closed today.
+            finished = done if days_ago == 0 else len(regrets)
+            for regret in regrets[:finished]:
+                checklist_services.regret_resolve(
+                    user=users[username], checklist_id=checklist.pk, regret_id=regret.pk, success=True, at=day
                 )
-                made["regrets"] += 1
-                if index < finished:
-                    checklist_services.regret_resolve(
-                        user=users[username], checklist_id=checklist.pk, regret_id=regret.pk, success=True, at=day
-                    )
 
     for follower, target in DEMO_FOLLOWS:
         if not Network.objects.filter(follower=users[follower], following=users[target]).exists():

@@ -6,7 +6,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from rr.accounts.models import User
-from rr.checklists.models import Checklist, Regret
+from rr.checklists.models import Checklist, Regret, RoutineItem
 from rr.network.models import Network
 from rr.ops import demo
 from tests.support.counts import counts_drift
@@ -35,6 +35,11 @@ def test_seed_creates_demo_data_that_logs_in_and_is_consistent(db, settings, api
     assert not User.objects.get(username="dave").allow_networking
     today = Checklist.objects.filter(user=alice).order_by("-created_at").first()
     assert today.regrets.count() == 3 and str(today.score) == "0.3333"
+    # Every day starts with the routine: nobody retypes "Call grandma".
+    routine = list(RoutineItem.objects.filter(user=alice).order_by("position").values_list("description", flat=True))
+    assert routine == demo.DEMO_USERS["alice"][0]
+    for checklist in Checklist.objects.filter(user=alice):
+        assert list(checklist.regrets.order_by("id").values_list("description", flat=True)) == routine
     response = api.post("/auth/user/", {"username": "alice", "password": demo.DEMO_PASSWORD}, format="json")
     assert response.status_code == 200
 
