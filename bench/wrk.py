@@ -50,6 +50,8 @@ TARGETS = 50
 LIST_SIZES = (10, 1000)
 CHECKLISTS_PER_FRIEND = 30
 COUNTED = 20  # requests of each kind whose statements are counted
+ROUTINE_SIZE = 10  # the routine a new day's checklist is created with (checklist_created_routine)
+ROUTINE_EXTRA_MAX = 1  # round trips a routine may add to creating a day (docs/BENCHMARKS.md)
 PASSWORD = "bench-passphrase-42"  # the clients' (login.lua: no spaces)
 MODES = {"quick": {"rounds": 3, "seconds": 4}, "full": {"rounds": 5, "seconds": 8}}
 
@@ -257,11 +259,18 @@ def statements(cluster, side, server):
         },
         "checklist_created": [("POST", "/api/checklists/", headers[1], 201, today)],
         "checklist_found": [("POST", "/api/checklists/", headers[1], 200, today)] * COUNTED,
+        # Client 1 has an empty routine; client 2 a routine of ROUTINE_SIZE, made below.
+        "checklist_created_routine": [("POST", "/api/checklists/", headers[2], 201, today)],
     }
     counted = {}
     with httpx.Client(base_url=server.url, timeout=60) as client, cluster.connect("postgres") as admin:
         for _ in range(10 * WORKERS):  # both workers connected and warm (their once-per-process reads done)
             client.get("/api/network/settings/", headers=headers[0])
+        for number in range(ROUTINE_SIZE):
+            made = client.post("/api/routine/", headers=headers[2], json={"description": f"routine {number}"})
+            if made.status_code == 404:  # code from before the routine (--compare)
+                del kinds["checklist_created_routine"]
+                break
         # Round trips from the server's log: one line per query string (a string of several
         # statements is one), per Bind/Execute of the extended protocol.
         admin.execute("ALTER SYSTEM SET log_statement = 'all'")
@@ -413,9 +422,12 @@ def one_round(sides, servers, cluster, seconds):
     return out
 
 
-def run(*, rounds, seconds, trees):
-    """The whole measurement; `trees` is [(label, path)], the first one the code under test."""
-    missing = missing_tools()
+def run(*, rounds, seconds, trees, statements_only=False):
+    """The whole measurement; `trees` is [(label, path)], the first one the code under test.
+
+    `statements_only`: the statements and round trips a request (no wrk, no pgbench, no rounds).
+    """
+    missing = None if statements_only else missing_tools()
     if missing:
         raise SystemExit(missing)
     results = {
@@ -462,7 +474,7 @@ def run(*, rounds, seconds, trees):
                     "rss_start_kib": worker_rss_kib(server),
                 }
             round_figures = []
-            for number in range(1, rounds + 1):
+            for number in range(1, 0 if statements_only else rounds + 1):
                 log(f"round {number}/{rounds}: {', '.join(s.label for s in sides)}, then pgbench, {seconds} s each")
                 round_figures.append(one_round(sides, servers, cluster, seconds))
     results["sides"] = per_side
@@ -536,6 +548,21 @@ def _per_request(value):
 
 CHECKLIST_KINDS = ("checklist_created", "checklist_found")
 
+
+def routine_extra(counts):
+    """Round trips a routine of ROUTINE_SIZE adds to creating a day's checklist."""
+    return counts["checklist_created_routine"]["round_trips"] - counts["checklist_created"]["round_trips"]
+
+
+def routine_cell(counts):
+    if "checklist_created_routine" not in counts:
+        return "-"
+    kinds = ("checklist_created", "checklist_created_routine")
+    trips = " / ".join(_per_request(counts[kind].get("round_trips", 0)) for kind in kinds)
+    sent = " / ".join(_per_request(counts[kind]["per_request"]) for kind in kinds)
+    return f"{trips} ({sent})"
+
+
 SIDE_BY_SIDE = [
     ("ceiling req/s", "ceiling", "ops_per_s"),
     ("follow+unfollow ops/s", "follow", "ops_per_s"),
@@ -588,6 +615,12 @@ def table(results):
     ]
     lines.append(
         "| statements sent, POST /api/checklists/: created (201) / found (200) | " + " | ".join(cells) + " | |"
+    )
+    cells = [routine_cell(results["sides"][label]["statements"]) for label in labels]
+    lines.append(
+        f"| round trips (statements sent), POST /api/checklists/ created: empty routine / routine of {ROUTINE_SIZE} | "
+        + " | ".join(cells)
+        + " | |"
     )
     rss = []
     for label in labels:
@@ -651,6 +684,11 @@ def rows(results, label=None):
     if CHECKLIST_KINDS[0] in counts:
         out.append(("7 wrk", "statements sent, POST /api/checklists/: created (201) / found (200)",
                     " / ".join(_per_request(counts[kind]["per_request"]) for kind in CHECKLIST_KINDS), "", ""))  # fmt: skip
+    if "checklist_created_routine" in counts:
+        extra = routine_extra(counts)
+        out.append(("7 wrk", f"round trips (statements sent), POST /api/checklists/ created: empty routine / routine of"
+                    f" {ROUTINE_SIZE}", routine_cell(counts), f"<= +{ROUTINE_EXTRA_MAX} round trip",
+                    "met" if extra <= ROUTINE_EXTRA_MAX else "MISSED"))  # fmt: skip
     start = side["rss_start_kib"]
     after = max(r[label]["rss_after_lists_kib"] for r in results["rounds"])
     out.append(("7 wrk", "worker RSS after the list loads : start", f"{after / start:.2f}x ({after / 1024:.0f} MiB)",
@@ -691,6 +729,11 @@ def main(argv=None):
     parser.add_argument("--days", type=int, default=CHECKLISTS_PER_FRIEND, help="this checkout's days per friend")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--report", type=Path, metavar="JSON", help="print the table of a saved run, measure nothing")
+    parser.add_argument(
+        "--statements-only",
+        action="store_true",
+        help="count each request's statements and round trips only (no load; wrk not needed)",
+    )
     args = parser.parse_args(argv)
     if args.report:
         saved = json.loads(args.report.read_text())
@@ -704,7 +747,15 @@ def main(argv=None):
         rounds=args.rounds or MODES[args.mode]["rounds"],
         seconds=args.seconds or MODES[args.mode]["seconds"],
         trees=trees,
+        statements_only=args.statements_only,
     )
+    if args.statements_only:
+        print(json.dumps({label: side["statements"] for label, side in results["sides"].items()}, indent=2))
+        for label, side in results["sides"].items():
+            counts = side["statements"]
+            print(f"{label}: POST /api/checklists/ created, round trips (statements sent): empty routine / "
+                  f"routine of {ROUTINE_SIZE}: {routine_cell(counts)}")  # fmt: skip
+        return 0
     text = table(results)
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     path = args.json or env.RESULTS / f"wrk-{stamp}.json"
