@@ -5,9 +5,11 @@ from functools import wraps
 
 from django.contrib import messages
 from django.shortcuts import redirect
+from django.utils.functional import SimpleLazyObject
 
 from rr.common.errors import ServiceError
 from rr.common.throttling import guess_allowed
+from rr.social import selectors as social_selectors
 
 # Set by static/web/app.js on every page load: minutes east of UTC (-new Date().getTimezoneOffset()).
 TZ_COOKIE = "rr_tz"
@@ -57,6 +59,8 @@ def signed_in(view):
             if sessions.ended(request):
                 messages.info(request, "This session has ended: log in again.")
             return redirect("web:login")
+        # The navigation's Inbox badge (web/base.html): one query, only when a page shows it.
+        request.inbox = SimpleLazyObject(lambda: social_selectors.inbox(user=request.user, items=False))
         return view(request, *args, **kwargs)
 
     return wrapper

@@ -40,6 +40,39 @@ class TickForm(forms.Form):
         return self.cleaned_data
 
 
+ID = {"min_value": 1, "max_value": 10**18 - 1, "widget": forms.HiddenInput}
+DESCRIPTION_LENGTH = Regret._meta.get_field("description").max_length
+
+
+class RegretActionForm(forms.Form):
+    checklist = forms.IntegerField(**ID)
+    regret = forms.IntegerField(**ID)
+
+
+class RegretEditForm(RegretActionForm):
+    description = forms.CharField(label="Regret", max_length=DESCRIPTION_LENGTH)
+
+
+class RoutineAddForm(forms.Form):
+    description = forms.CharField(label="New routine regret", max_length=DESCRIPTION_LENGTH)
+
+
+class RoutineItemForm(forms.Form):
+    item = forms.IntegerField(**ID)
+
+
+class RoutineRenameForm(RoutineItemForm):
+    description = forms.CharField(label="Routine regret", max_length=DESCRIPTION_LENGTH)
+
+
+class RoutineMoveForm(RoutineItemForm):
+    position = forms.IntegerField(min_value=1, max_value=10**6, widget=forms.HiddenInput)
+
+
+class RoutineReplaceForm(forms.Form):
+    checklist = forms.IntegerField(**ID)
+
+
 class UsernameForm(forms.Form):
     username = forms.CharField(label="Username", max_length=255, strip=False)
 

@@ -5,10 +5,13 @@ post and redirect (they work without JavaScript); with htmx the Today page swaps
 only its checklist, and every other page is swapped in place (hx-boost).
 """
 
+from datetime import timedelta
+
 from django.contrib import messages
 from django.contrib.auth import logout, update_session_auth_hash
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from rr.accounts import export as account_export
@@ -37,8 +40,18 @@ FRIENDS_PAGE_SIZE = 50
 # Today -------------------------------------------------------------------------------
 
 
-def _day(request, checklist, *, error=None):
-    """The day's list and its index at a glance (rr.web.glance), for today.html and _day.html."""
+def _streak(user):
+    """The streak at a glance (web/_glance.html): rr.social.days.user_stats, as the API's day answers it."""
+    stats = social_days.user_stats(user)
+    return {"current_streak": stats.current_streak, "kept_today": stats.kept_today}
+
+
+def _day(request, checklist, *, error=None, notice=None, editing=None, confirming=None):
+    """The day's list and its index at a glance (rr.web.glance), for today.html and _day.html.
+
+    `editing`: the regret whose inline edit form shows; `confirming`: the one whose removal
+    asks for confirmation (both ids, from the page's query string).
+    """
     regrets = list(checklist_selectors.regret_list(checklist=checklist))
     user = request.user
     first_day = not checklist_selectors.regrets_before(user=user, checklist=checklist)
@@ -49,15 +62,36 @@ def _day(request, checklist, *, error=None):
         "glance": glance.day_glance(
             regrets=regrets, score=checklist.score, goal=user.daily_goal, closed=checklist.completed
         ),
-        "streak": social_days.history(user=user, days=1).current_streak,
+        "streak": _streak(user),
         "examples": [text for text in glance.EXAMPLE_REGRETS if text not in listed] if first_day else [],
         "error": error,
+        "notice": notice,
+        "editing": editing,
+        "confirming": confirming,
     }
+
+
+def _routine(user, day):
+    """The routine editor's context: the routine, and yesterday's list when it has regrets."""
+    yesterday = checklist_selectors.checklist_of_day(user=user, local_date=day - timedelta(days=1))
+    if yesterday is not None and not checklist_selectors.regret_list(checklist=yesterday).exists():
+        yesterday = None
+    return {"routine": list(checklist_selectors.routine_list(user=user)), "yesterday": yesterday}
+
+
+def _shown_id(request, name):
+    raw = request.GET.get(name, "")
+    return int(raw) if raw.isascii() and raw.isdigit() and 0 < len(raw) <= 18 else None
 
 
 @signed_in
 def today(request):
-    """Today's checklist for the browser's local date (found or created, like the app's POST)."""
+    """Today's checklist for the browser's local date (found or created, like the app's POST).
+
+    `?edit=<regret id>` shows that regret's inline edit form, `?delete=<regret id>` the
+    confirmation of its removal (plain links and forms: no JavaScript needed). An htmx
+    request aimed at the list (#day) gets the list alone.
+    """
     now = local_now(request)
     try:
         checklist, _ = checklist_services.checklist_for_day(user=request.user, local_datetime=now)
@@ -68,20 +102,25 @@ def today(request):
         checklist, _ = checklist_services.checklist_for_day(user=request.user, local_datetime=now)
     # The header says the day of the list below it, whatever the clock of this request.
     day = checklist_selectors.checklist_local_date(checklist)
-    return render(request, "web/today.html", {**_day(request, checklist), "day": day})
+    context = _day(request, checklist, editing=_shown_id(request, "edit"), confirming=_shown_id(request, "delete"))
+    if request.htmx and request.htmx.target == "day":
+        return render(request, "web/_day.html", context)
+    return render(request, "web/today.html", {**context, **_routine(request.user, day), "day": day})
 
 
-def _day_answer(request, checklist_id, error=None, status=200):
-    """After an action on the day: the checklist part for htmx, else back to the page."""
-    if not request.htmx:
+def _day_answer(request, checklist_id, error=None, status=200, notice=None):
+    """After an action on the day: the checklist part for htmx, else (a plain or boosted form) back to the page."""
+    if not request.htmx or request.htmx.boosted:
         if error:
             messages.error(request, error)
+        elif notice:
+            messages.success(request, notice)
         return redirect("web:today")
     try:
         checklist = checklist_selectors.checklist_get(user=request.user, checklist_id=checklist_id)
     except ServiceError as exc:
         return render(request, "web/_error.html", {"error": exc.message}, status=exc.status_code)
-    return render(request, "web/_day.html", _day(request, checklist, error=error), status=status)
+    return render(request, "web/_day.html", _day(request, checklist, error=error, notice=notice), status=status)
 
 
 @signed_in
@@ -122,11 +161,125 @@ def regrets_tick(request):
     return _day_answer(request, checklist_id)
 
 
+def _regret_action(form_class, run, done=None):
+    """A button on one regret of the day (hidden `checklist` and `regret`): `run(request, data)` calls
+    the checklist service the API calls; `done(data)` is what to say after (None: nothing)."""
+
+    @signed_in
+    @require_POST
+    def view(request):
+        form = form_class(request.POST)
+        if not form.is_valid():
+            error = next(iter(form.errors.values()))[0]
+            return _day_answer(request, _posted_checklist(form), error, status=400)
+        data = form.cleaned_data
+        try:
+            run(request, data)
+        except ServiceError as exc:
+            return _day_answer(request, data["checklist"], exc.message, status=exc.status_code)
+        return _day_answer(request, data["checklist"], notice=done(data) if done else None)
+
+    return view
+
+
+regret_undo = _regret_action(
+    forms.RegretActionForm,
+    lambda request, data: checklist_services.regret_update(
+        user=request.user, checklist_id=data["checklist"], regret_id=data["regret"], success=False
+    ),
+)
+regret_edit = _regret_action(
+    forms.RegretEditForm,
+    lambda request, data: checklist_services.regret_update(
+        user=request.user, checklist_id=data["checklist"], regret_id=data["regret"], description=data["description"]
+    ),
+)
+regret_delete = _regret_action(
+    forms.RegretActionForm,
+    lambda request, data: checklist_services.regret_delete(
+        user=request.user, checklist_id=data["checklist"], regret_id=data["regret"]
+    ),
+    lambda data: "Regret deleted.",
+)
+regret_to_routine = _regret_action(
+    forms.RegretActionForm,
+    lambda request, data: checklist_services.routine_add(user=request.user, from_regret=data["regret"]),
+    lambda data: "Added to your routine: it starts every new day.",
+)
+
+
 def _posted_checklist(form):
     try:
         return int(form.data.get("checklist", ""))
     except ValueError:
         return 0
+
+
+# The routine (on Today) ----------------------------------------------------------------
+
+
+def _routine_action(form_class, run, done):
+    """A routine editor's form: `run(user, data)` calls the routine service the API calls; back to Today."""
+
+    @signed_in
+    @require_POST
+    def view(request):
+        form = form_class(request.POST)
+
+        def act():
+            if not form.is_valid():
+                raise Refused(next(iter(form.errors.values()))[0])
+            run(request.user, form.cleaned_data)
+            return done
+
+        report(request, act)
+        return redirect(reverse("web:today") + "#routine-title")
+
+    return view
+
+
+routine_add = _routine_action(
+    forms.RoutineAddForm,
+    lambda user, data: checklist_services.routine_add(user=user, description=data["description"]),
+    "Added to your routine: it starts every new day.",
+)
+routine_rename = _routine_action(
+    forms.RoutineRenameForm,
+    lambda user, data: checklist_services.routine_update(
+        user=user, item_id=data["item"], description=data["description"]
+    ),
+    "Routine saved.",
+)
+routine_move = _routine_action(
+    forms.RoutineMoveForm,
+    lambda user, data: checklist_services.routine_update(user=user, item_id=data["item"], position=data["position"]),
+    "Routine reordered.",
+)
+routine_remove = _routine_action(
+    forms.RoutineItemForm,
+    lambda user, data: checklist_services.routine_delete(user=user, item_id=data["item"]),
+    "Removed from your routine (today's list keeps it).",
+)
+routine_from_yesterday = _routine_action(
+    forms.RoutineReplaceForm,
+    lambda user, data: checklist_services.routine_replace(user=user, checklist_id=data["checklist"]),
+    "Yesterday's list is now your routine: it starts every new day.",
+)
+
+
+# Inbox -------------------------------------------------------------------------------
+
+
+@signed_in
+def inbox(request):
+    """Who nudged you and when, follow requests to accept or reject (rr.social.selectors.inbox).
+
+    Opening it marks the nudges read, as POST /api/nudges/read/ does.
+    """
+    found = social_selectors.inbox(user=request.user)
+    if found.unread_nudges:
+        social_services.nudges_read(user=request.user)
+    return render(request, "web/inbox.html", {"inbox": found})
 
 
 # History -----------------------------------------------------------------------------
@@ -221,7 +374,7 @@ def _back_to_friends(request):
 
 def _safe_next(request):
     value = request.POST.get("next", "")
-    return value.startswith("/friends/") and "//" not in value and "\\" not in value
+    return value.startswith(("/friends/", "/inbox/")) and "//" not in value and "\\" not in value
 
 
 @signed_in
@@ -244,17 +397,33 @@ def follow(request):
     return _back_to_friends(request)
 
 
-def _user_button(lookup, run, done):
+def _user_button(lookup, run, done, confirm=None):
     """A Friends button about one user (hidden field `username`).
 
     `lookup` finds the user (a network selector), `run(user, other)` calls the service the
     API calls, `done` says what happened ("{}" is the other's username); back to Friends.
+    With `confirm` ((question, button), "{}" the username), a destructive one: the first post
+    answers a confirmation page (web/confirm.html, a plain form: no JavaScript needed)
+    whose button posts again with `confirm=yes`.
     """
 
     @signed_in
     @require_POST
     def view(request):
         form = forms.UsernameForm(request.POST)
+        if confirm and request.POST.get("confirm") != "yes" and form.is_valid():
+            username = form.cleaned_data["username"]
+            return render(
+                request,
+                "web/confirm.html",
+                {
+                    "question": confirm[0].format(username),
+                    "action": request.path,
+                    "button": confirm[1],
+                    "username": username,
+                    "next": request.POST.get("next") if _safe_next(request) else reverse("web:friends"),
+                },
+            )
 
         def act():
             if not form.is_valid():
@@ -279,11 +448,13 @@ follower_remove = _user_button(
     network_selectors.user_get_any,
     lambda user, follower: network_services.network_follower_remove(user=user, follower=follower),
     "{} no longer follows you.",
+    confirm=("Remove {} from your followers?", "Remove follower"),
 )
 block = _user_button(
     network_selectors.user_get_active,
     lambda user, target: social_services.block_create(user=user, target=target),
     "You blocked {}: neither of you follows or sees the other.",
+    confirm=("Block {}? Neither of you will follow or see the other; follows and requests between you end.", "Block"),
 )
 unblock = _user_button(
     network_selectors.user_get_any,

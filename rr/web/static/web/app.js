@@ -293,3 +293,10 @@ document.addEventListener("DOMContentLoaded", function () {
   note.textContent = "Not saved, made while offline: " + JSON.parse(refused).join("; ") + ".";
   main.insertBefore(note, main.firstChild);
 });
+
+// Today's inline edit field sits in the list, inside the tick form, but belongs to its own
+// form (form="edit-..."): its change must not reach the tick form, whose change posts the ticks.
+document.addEventListener("change", function (event) {
+  var field = event.target;
+  if (field.form && !field.form.contains(field)) event.stopPropagation();
+}, true);
