@@ -29,7 +29,7 @@ const api = apiClient(baseUrl, me.tokens.access);
 
 const routineAdd = await api.POST("/api/routine/", { body: { description: "Stretch" } });
 check("add to the routine", routineAdd.response.status === 201 && routineAdd.data?.position === 1, routineAdd.error);
-const routineItem = { item_id: String(routineAdd.data!.id) };
+const routineItem = { item_id: routineAdd.data!.id };
 const renamed = await api.PATCH("/api/routine/{item_id}/", {
   params: { path: routineItem },
   body: { description: "Stretch for 5 minutes" },
@@ -44,7 +44,7 @@ check(
   today.error ?? today.data,
 );
 const checklistId = today.data!.id;
-const routineRegret = { checklist_id: String(checklistId), regret_id: String(today.data!.regrets[0]!.id) };
+const routineRegret = { checklist_id: checklistId, regret_id: today.data!.regrets[0]!.id };
 const removed = await api.DELETE("/api/checklists/{checklist_id}/regrets/{regret_id}/", { params: { path: routineRegret } });
 check("remove a regret (204, the new score in a header)", removed.response.status === 204 && removed.response.headers.get("Checklist-Score") === "1.0", removed.error);
 
