@@ -45,7 +45,7 @@ def test_every_page_and_its_htmx_actions_run_under_the_policy(console_errors, ur
     seen = list(every_page(page, url))
     page.goto(url("/today/"))
     page.get_by_label("New regret").fill("Under the policy")
-    page.get_by_role("button", name="Add").click()
+    page.get_by_role("button", name="Add", exact=True).click()
     expect(page.get_by_role("checkbox", name="Under the policy")).to_be_visible()
     expect(page.get_by_label("New regret")).to_have_value("")  # app.js's reset, not an inline handler
     page.get_by_role("checkbox", name="Under the policy").check()

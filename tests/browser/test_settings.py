@@ -87,7 +87,7 @@ def test_export_downloads_the_accounts_json(signed_in, person):
     person("exporter")
     page = signed_in("exporter")
     page.get_by_label("New regret").fill("Back up my data")
-    page.get_by_role("button", name="Add").click()
+    page.get_by_role("button", name="Add", exact=True).click()
     expect(page.get_by_role("checkbox", name="Back up my data")).to_be_visible()
     page.get_by_role("link", name="Settings").click()
     with page.expect_download() as download:

@@ -12,7 +12,7 @@ from tests.browser.conftest import PASSWORD
 
 def add_regret(page, description):
     page.get_by_label("New regret").fill(description)
-    page.get_by_role("button", name="Add").click()
+    page.get_by_role("button", name="Add", exact=True).click()
     expect(page.get_by_role("checkbox", name=description)).to_be_visible()
 
 
@@ -31,7 +31,7 @@ def test_a_tick_straight_after_the_list_is_swapped_in_counts(page, url):
         }, 0), {once: true})"""
     )
     page.get_by_label("New regret").fill("Stretch")
-    page.get_by_role("button", name="Add").click()
+    page.get_by_role("button", name="Add", exact=True).click()
     expect(page.locator("#index")).to_have_text("0.0")
     expect(page.get_by_role("checkbox", name="Stretch")).to_be_disabled()  # resolved on the server
 
@@ -85,7 +85,7 @@ def test_the_day_works_without_javascript(new_context, url, person):
     expect(page.get_by_role("heading", name="Today")).to_be_visible()
     for description in ("Stretch", "Write"):
         page.get_by_label("New regret").fill(description)
-        page.get_by_role("button", name="Add").click()
+        page.get_by_role("button", name="Add", exact=True).click()
     page.get_by_role("checkbox", name="Stretch").check()
     page.get_by_role("button", name="Save ticks").click()
     expect(page.locator("#index")).to_have_text("0.5")

@@ -17,7 +17,7 @@ from tests.support import pg
 # accounts (0007), the checklists' local day (0008), the social network (0009, 0010), JIT off (0011)
 # the covering index of a user's days (0012), the summary of their days (0013), the new tables'
 # cascading foreign keys (0014, 0015) reminders with Web Push (0016)
-# and the regrets' client_id (0017).
+# and the regrets' client_id (0017) and the routine (0018).
 NETWORKING_MIGRATIONS = {
     ("rr", "0004_networking"),
     ("rr", "0005_validate_user_count_constraints"),
@@ -33,6 +33,7 @@ NETWORKING_MIGRATIONS = {
     ("rr", "0015_validate_user_fks_cascade"),
     ("rr", "0016_notifications"),
     ("rr", "0017_regret_client_id"),
+    ("rr", "0018_routine"),
 }
 
 # Usernames today's rules reject but which must keep working (tests/legacy/snapshot/TABLES.md).
@@ -90,6 +91,7 @@ def test_migrate_applies_only_the_networking_migrations(takeover):
         "rr.0015_validate_user_fks_cascade...",
         "rr.0016_notifications...",
         "rr.0017_regret_client_id...",
+        "rr.0018_routine...",
     ]
     # token_blacklist 0009 is absent from the legacy table because simplejwt has none:
     # nothing to apply or fake.
