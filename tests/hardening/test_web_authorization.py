@@ -18,7 +18,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from rr.checklists import services as checklist_services
-from rr.checklists.models import Regret
+from rr.checklists.models import Regret, RoutineItem
 from rr.network import services as network_services
 from rr.network.models import Network
 from rr.social import services as social_services
@@ -59,6 +59,16 @@ WEB_VIEWS = {
     "sessions-end-others": (),
     "export": (),
     "delete": (),
+    "regret-undo": ("checklist", "regret"),
+    "regret-edit": ("checklist", "regret"),
+    "regret-delete": ("checklist", "regret"),
+    "regret-to-routine": ("checklist", "regret"),
+    "routine-add": (),
+    "routine-rename": ("item",),
+    "routine-move": ("item",),
+    "routine-remove": ("item",),
+    "routine-from-yesterday": ("checklist",),
+    "inbox": (),
 }
 
 
@@ -136,10 +146,17 @@ def owner_and_stranger(make_user):
     social_services.follow_approval_set(user=owner, on=True)
     network_services.network_follow_or_request(follower=third, target=owner)
     request = FollowRequest.objects.get(target=owner)
+    item = checklist_services.routine_add(user=owner, description=SECRET)
     return {
         "owner": owner,
         "stranger": stranger,
-        "ids": {"checklist": checklist.pk, "resolve": regret.pk, "request": request.pk},
+        "ids": {
+            "checklist": checklist.pk,
+            "resolve": regret.pk,
+            "regret": regret.pk,
+            "request": request.pk,
+            "item": item.pk,
+        },
         "own_checklist": own.pk,
     }
 
@@ -149,12 +166,13 @@ def _owners_state(owner):
         sorted(Regret.objects.filter(checklist__user=owner).values_list("pk", "description", "success")),
         sorted(FollowRequest.objects.filter(target=owner).values_list("pk", "requester_id")),
         Network.objects.filter(following=owner).count(),
+        sorted(RoutineItem.objects.filter(user=owner).values_list("pk", "description", "position")),
     )
 
 
 def _attempts(fields, ids, own_checklist):
     """The stranger's forms: the owner's ids in every field, and mixed with their own checklist."""
-    base = {"description": "sneaky", "action": "accept"}
+    base = {"description": "sneaky", "action": "accept", "position": 1}
     yield {**base, **{field: ids[field] for field in fields}}
     if "checklist" in fields and len(fields) > 1:
         yield {**base, **{field: ids[field] for field in fields}, "checklist": own_checklist}
@@ -170,7 +188,19 @@ ID_VIEWS = sorted(
 
 
 def test_every_id_taking_web_view_is_tried():
-    assert ID_VIEWS == ["follow-request", "regret-add", "regrets-tick"]
+    assert ID_VIEWS == [
+        "follow-request",
+        "regret-add",
+        "regret-delete",
+        "regret-edit",
+        "regret-to-routine",
+        "regret-undo",
+        "regrets-tick",
+        "routine-from-yesterday",
+        "routine-move",
+        "routine-remove",
+        "routine-rename",
+    ]
 
 
 @pytest.mark.parametrize("htmx", [False, True], ids=["form", "htmx"])
