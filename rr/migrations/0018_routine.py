@@ -17,7 +17,7 @@ db_constraint=False; Django's ORM cascades in Python as well).
 | COMMIT                                       | all released                          |              |
 
 rr_user's writes wait from the foreign key to COMMIT: two statements on an empty table.
-Measured with tools/migration_locks.py on 1,000,000 users under traffic (docs/OPERATIONS.md).
+Measured with tools/migration_locks.py on 1,000,000 users under traffic: docs/OPERATIONS.md has the figures.
 lock_timeout bounds the wait behind a long transaction: on timeout everything rolls back
 and `migrate` can simply be run again.
 
