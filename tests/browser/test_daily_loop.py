@@ -74,7 +74,7 @@ def test_fixing_mistakes_works_without_javascript(new_context, url, person):
     for description in ("Typo", "Done"):
         checklist_services.regret_add(user=fixer, checklist_id=checklist.pk, description=description)
     page = new_context(java_script_enabled=False).new_page()
-    page.goto(url("/"))
+    page.goto(url("/login/"))
     page.get_by_label("Username").fill("plainfixer")
     page.get_by_label("Password").fill("a sturdy passphrase 42")
     page.get_by_role("button", name="Log in").click()
