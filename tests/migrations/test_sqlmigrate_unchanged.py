@@ -3,7 +3,7 @@
 tests/migrations/sqlmigrate/ holds `manage.py sqlmigrate rr <migration>` (and
 `--backwards`, the rollback) of 0001-0006 on PostgreSQL, as committed before the
 migrations were rewritten onto Django's own operations, and of 0013 (the summary of
-days and its triggers), 0014-0015 (the foreign keys' cascade) and 0017 (the routine) as
+days and its triggers), 0014-0015 (the foreign keys' cascade) and 0018 (the routine) as
 written when they landed. Refactoring a migration file
 is fine; changing what it sends to the live database is not. Only sqlmigrate's
 `--` comment lines (the operations' descriptions, never sent) are left out.
@@ -26,7 +26,7 @@ APPLIED = [
     "0013_user_days",
     "0014_user_fks_cascade",
     "0015_validate_user_fks_cascade",
-    "0017_routine",
+    "0018_routine",
 ]
 
 
