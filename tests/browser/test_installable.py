@@ -95,7 +95,7 @@ def test_a_regret_added_offline_is_added_once_even_if_replayed(today_with):
     user, page = today_with("Stretch")
     page.context.set_offline(True)
     page.get_by_label("New regret").fill("Read ten pages")
-    page.get_by_role("button", name="Add").click()
+    page.get_by_role("button", name="Add", exact=True).click()
     expect(page.locator("li", has_text="Read ten pages").get_by_text("pending")).to_be_visible()
     # The same queued request sent twice (a replay cut short after the server answered).
     queued = page.evaluate(
