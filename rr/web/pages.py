@@ -64,6 +64,7 @@ def _day(request, checklist, *, error=None, notice=None, editing=None, confirmin
         ),
         "streak": _streak(user),
         "examples": [text for text in glance.EXAMPLE_REGRETS if text not in listed] if first_day else [],
+        "first_day": first_day,
         "error": error,
         "notice": notice,
         "editing": editing,
@@ -264,6 +265,12 @@ routine_from_yesterday = _routine_action(
     forms.RoutineReplaceForm,
     lambda user, data: checklist_services.routine_replace(user=user, checklist_id=data["checklist"]),
     "Yesterday's list is now your routine: it starts every new day.",
+)
+# A first day's "Make them my routine" (web/_glance.html): today's list, the examples tapped included.
+routine_from_today = _routine_action(
+    forms.RoutineReplaceForm,
+    lambda user, data: checklist_services.routine_replace(user=user, checklist_id=data["checklist"]),
+    "Today's list is now your routine: every new day starts with it.",
 )
 
 

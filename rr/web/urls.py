@@ -25,6 +25,7 @@ urlpatterns = [
     path("today/routine/move/", pages.routine_move, name="routine-move"),
     path("today/routine/remove/", pages.routine_remove, name="routine-remove"),
     path("today/routine/from-yesterday/", pages.routine_from_yesterday, name="routine-from-yesterday"),
+    path("today/routine/from-today/", pages.routine_from_today, name="routine-from-today"),
     path("inbox/", pages.inbox, name="inbox"),
     path("history/", pages.history, name="history"),
     path("friends/", pages.friends, name="friends"),

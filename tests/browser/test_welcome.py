@@ -22,14 +22,14 @@ def test_sign_up_from_a_blank_browser_to_a_first_ticked_regret(new_context, url,
 
     expect(page.get_by_role("heading", name="Your first regret")).to_be_visible()
     expect(page.locator("#index")).to_have_count(0)  # no number before the first regret
-    page.get_by_role("button", name="Drink a glass of water").click()  # one tap
+    page.get_by_role("button", name="Drink a glass of water", exact=True).click()  # one tap
     box = page.get_by_role("checkbox", name="Drink a glass of water")
     expect(box).to_be_visible()
     glance = page.locator("#glance")
     expect(glance).to_contain_text("0 of 1 done")
     expect(glance).to_contain_text("Not yet")
-    expect(page.get_by_role("button", name="Drink a glass of water")).to_have_count(0)  # added, no longer offered
-    expect(page.get_by_role("button", name="Walk for 20 minutes")).to_be_visible()  # the others still are
+    expect(page.get_by_role("button", name="Drink a glass of water", exact=True)).to_have_count(0)  # added, no longer offered
+    expect(page.get_by_role("button", name="Walk for 20 minutes", exact=True)).to_be_visible()  # the others still are
 
     box.check()
     expect(glance).to_contain_text("1 of 1 done")
@@ -78,3 +78,18 @@ def test_the_colour_scheme_follows_the_system(new_context, url, scheme, backgrou
     for path in ("/", "/no-such-page/"):  # the error pages too
         page.goto(url(path))
         assert page.evaluate("getComputedStyle(document.body).backgroundColor") == background
+
+
+def test_a_first_days_examples_become_the_routine(signed_in, person):
+    from rr.checklists.models import RoutineItem
+
+    person("starter")
+    page = signed_in("starter")
+    for example in ("Walk for 20 minutes", "Read 10 pages"):
+        page.get_by_role("button", name=example, exact=True).click()
+        expect(page.get_by_role("checkbox", name=example)).to_be_visible()
+    page.get_by_role("button", name="Make them my routine").click()
+    expect(page.get_by_text("Today's list is now your routine: every new day starts with it.")).to_be_visible()
+    assert list(
+        RoutineItem.objects.filter(user__username="starter").order_by("position").values_list("description", flat=True)
+    ) == ["Walk for 20 minutes", "Read 10 pages"]

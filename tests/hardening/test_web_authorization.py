@@ -68,6 +68,7 @@ WEB_VIEWS = {
     "routine-move": ("item",),
     "routine-remove": ("item",),
     "routine-from-yesterday": ("checklist",),
+    "routine-from-today": ("checklist",),
     "inbox": (),
 }
 
@@ -196,6 +197,7 @@ def test_every_id_taking_web_view_is_tried():
         "regret-to-routine",
         "regret-undo",
         "regrets-tick",
+        "routine-from-today",
         "routine-from-yesterday",
         "routine-move",
         "routine-remove",
