@@ -28,7 +28,9 @@ def test_sign_up_from_a_blank_browser_to_a_first_ticked_regret(new_context, url,
     glance = page.locator("#glance")
     expect(glance).to_contain_text("0 of 1 done")
     expect(glance).to_contain_text("Not yet")
-    expect(page.get_by_role("button", name="Drink a glass of water", exact=True)).to_have_count(0)  # added, no longer offered
+    expect(page.get_by_role("button", name="Drink a glass of water", exact=True)).to_have_count(
+        0
+    )  # added, no longer offered
     expect(page.get_by_role("button", name="Walk for 20 minutes", exact=True)).to_be_visible()  # the others still are
 
     box.check()
