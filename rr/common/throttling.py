@@ -33,6 +33,12 @@ class AtomicRateThrottle(SimpleRateThrottle):
     # False: while the cache is down, count in this process (guesses at a secret).
     fail_open = True
 
+    def timer(self):
+        # DRF's SimpleRateThrottle.timer is time.time bound when DRF was imported; looking
+        # time up in this module at each call keeps one clock that a test may pin either by
+        # replacing this method or this module's `time` (tests/network/test_rate_limits.py).
+        return time.time()
+
     def get_rate(self):
         # DRF reads its class-level THROTTLE_RATES, frozen at import; reading the live
         # settings lets an environment or test override (rate None = unlimited) apply.
@@ -47,7 +53,7 @@ class AtomicRateThrottle(SimpleRateThrottle):
         ident = self.get_cache_key(request, view)
         if ident is None:
             return True
-        now = self.timer()  # SimpleRateThrottle's clock (time.time); tests may pin it
+        now = self.timer()
         window_start = int(now // self.duration) * self.duration
         key = f"throttle:{self.scope}:{ident}:{window_start}"
         try:
