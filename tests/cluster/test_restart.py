@@ -34,7 +34,12 @@ def _account(url, name):
     return headers, day.json()["id"]
 
 
-def test_a_primary_restart_costs_about_a_second_of_errors_and_no_acknowledged_write(cluster, cluster_db, tmp_path):
+def test_a_primary_restart_costs_about_a_second_of_errors_and_no_acknowledged_write(
+    cluster, cluster_db, endpoint_run, tmp_path
+):
+    # `endpoint_run`: the restart waits for the endpoint tests' background run through the
+    # pooler to end (it would end their connections too), so it runs among the folder's last
+    # tests (conftest.py), after the pooler's session audit.
     (server,) = start_servers(cluster, "rr", instances=1, workers=4, replica=False, log_dir=tmp_path)
     try:
         tag = uuid.uuid4().hex[:8]
