@@ -155,7 +155,11 @@ def routine_copy(*, checklist):
         Regret(id=pk, description=description, created_at=created_at, success=success, checklist=checklist)
         for pk, description, created_at, success in sorted(rows)
     ]
-    checklist._prefetched_objects_cache = {"regrets": regrets}
+    # As Django's prefetch_related leaves it: a queryset whose results are already in hand.
+    prefetched = checklist.regrets.all()
+    prefetched._result_cache = regrets
+    prefetched._prefetch_done = True
+    checklist._prefetched_objects_cache = {"regrets": prefetched}
     return regrets
 
 

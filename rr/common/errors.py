@@ -104,13 +104,21 @@ def _first_message(detail):
     return str(detail)
 
 
-def _fields(detail):
-    """DRF's validation detail as {field: [sentences]} (plain strings, JSON-ready)."""
-    if isinstance(detail, dict):
-        return {field: _fields(value) for field, value in detail.items()}
-    if isinstance(detail, list):
-        return [_fields(item) for item in detail]
-    return str(detail)
+def _fields(detail, prefix=""):
+    """DRF's validation detail as {field: [sentences]} (plain strings, JSON-ready); a nested
+    field is named by its path, e.g. `keys.p256dh` (an item of a list: `items.0.description`)."""
+    fields = {}
+    for field, value in detail.items():
+        name = f"{prefix}{field}"
+        if isinstance(value, dict):
+            fields.update(_fields(value, f"{name}."))
+            continue
+        for index, item in enumerate(value if isinstance(value, list) else [value]):
+            if isinstance(item, dict):
+                fields.update(_fields(item, f"{name}.{index}."))
+            elif item:
+                fields.setdefault(name, []).append(str(item))
+    return fields
 
 
 def error_body(message, code, *, fields=None, status_code=None, request_id=None):

@@ -31,6 +31,7 @@ from rr.accounts.models import Session
 from rr.checklists import services as checklist_services
 from rr.checklists.models import Checklist
 from rr.network import services as network_services
+from rr.notifications import push
 from rr.social import services as social_services
 from tests.api.endpoints import ENDPOINTS
 from tests.network.helpers import utc
@@ -54,6 +55,10 @@ def app(settings, transactional_db):
         **settings.REST_FRAMEWORK,
         "DEFAULT_THROTTLE_RATES": dict.fromkeys(settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]),
     }
+    # Configured for Web Push as production is (without keys GET /api/push/key/ answers its
+    # documented 503 push_not_configured, which this run would count as a server error).
+    settings.VAPID_PRIVATE_KEY = push.vapid_new_pair()[0]
+    settings.VAPID_SUBJECT = "mailto:ops@regret.test"
     # Built after the overrides, so that the middleware it loads sees them.
     return get_wsgi_application()
 
@@ -101,7 +106,13 @@ def world(transactional_db):
         "regret_id": [r.pk for r in my_regrets + frozen_regrets + their_regrets],
         # A session of mine (another device) and one of someone else's.
         "session_id": [_session_of(me), _session_of(friend)],
+        # A standing regret of mine and one of someone else's.
+        "item_id": [_routine_item_of(me), _routine_item_of(stranger)],
     }
+
+
+def _routine_item_of(user):
+    return checklist_services.routine_add(user=user, description="standing").pk
 
 
 def _session_of(user):

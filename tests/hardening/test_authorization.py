@@ -21,7 +21,8 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 
 from rr.accounts import services as account_services
 from rr.accounts.models import RecoveryCode, Session, User
-from rr.checklists.models import Checklist, Regret
+from rr.checklists import services as checklist_services
+from rr.checklists.models import Checklist, Regret, RoutineItem
 from rr.network import services as network_services
 from rr.network.models import Network
 from rr.social import services as social_services
@@ -83,6 +84,7 @@ def _snapshot():
             FollowRequest,
             Block,
             Nudge,
+            RoutineItem,
         )
     ] + [list(User.objects.order_by("pk").values_list("password", "is_active", "allow_networking"))]
 
@@ -100,7 +102,14 @@ def victim(make_user):
     session = Session.objects.filter(user=user).first()
     asker = make_user()
     pending = social_services.follow_request_insert(requester=asker, target=user)
-    args = {"checklist_id": checklist.pk, "regret_id": regret.pk, "username": friend.username, "session_id": session.pk}
+    item = checklist_services.routine_add(user=user, description="standing")
+    args = {
+        "checklist_id": checklist.pk,
+        "regret_id": regret.pk,
+        "username": friend.username,
+        "session_id": session.pk,
+        "item_id": item.pk,
+    }
     return user, {**args, "list_type": "following", "request_id": pending.pk}
 
 

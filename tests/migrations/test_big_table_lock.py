@@ -57,6 +57,8 @@ LOCKS = {
     # New tables: their foreign keys hold SHARE ROW EXCLUSIVE on rr_user (writes wait, reads go on).
     "0016_notifications": ("ShareRowExclusiveLock", 0),
     "0017_regret_client_id": (None, 0),  # rr_regret only
+    # A new table: its foreign key holds SHARE ROW EXCLUSIVE on rr_user (writes wait, reads go on).
+    "0018_routine": ("ShareRowExclusiveLock", 0),
 }
 
 
