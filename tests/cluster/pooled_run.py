@@ -38,4 +38,4 @@ def pytest_collection_modifyitems(config, items):
         reporter = config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:
             names = ", ".join(item.nodeid for item in bound)
-            reporter.write_line(f"pooled run: {len(bound)} test(s) that need the server itself left out: {names}")
+            reporter.write_line(f"pooled run: {len(bound)} session-bound lock test(s) left out: {names}")
