@@ -21,7 +21,7 @@ class UserAdmin(BaseUserAdmin):
     list_filter = ["is_active", "is_staff", "allow_networking"]
     search_fields = ["username"]
     ordering = ["username"]
-    # The user's own settings of issue 12 change only through the API (switching
+    # The user's own social settings (docs/SOCIAL.md) change only through the API (switching
     # follow_approval off must accept what is pending).
     readonly_fields = [
         "followers_count",

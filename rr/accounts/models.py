@@ -51,7 +51,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     allow_networking = models.BooleanField(default=True, db_default=True)
     followers_count = models.IntegerField(default=0, db_default=0)
     following_count = models.IntegerField(default=0, db_default=0)
-    # Issue 12: follows need the user's approval (pending requests, rr_follow_request);
+    # Follows need the user's approval (pending requests, rr_follow_request);
     # a day is kept when its regret index is at or below daily_goal (0: everything done).
     follow_approval = models.BooleanField(default=False, db_default=False)
     daily_goal = models.DecimalField(max_digits=5, decimal_places=4, default=Decimal("0"), db_default=Decimal("0"))

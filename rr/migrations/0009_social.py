@@ -1,4 +1,4 @@
-"""Issue 12: follow requests, blocks and nudges (three new tables) and two settings on the live `rr_user`.
+"""Follow requests, blocks and nudges (three new tables) and two settings on the live `rr_user`.
 
 Written like 0004 (read `manage.py sqlmigrate rr 0009`):
 - the three tables are new and empty: creating them, their indexes and their foreign

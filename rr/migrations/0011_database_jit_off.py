@@ -1,4 +1,4 @@
-"""PostgreSQL's JIT compilation off for this database (issue 13).
+"""PostgreSQL's JIT compilation off for this database (docs/BENCHMARKS.md, the list's streak fields).
 
 PostgreSQL compiles a statement to machine code when its *estimated* cost passes
 `jit_above_cost` (100,000 by default). The list entries' streak statement

@@ -128,7 +128,7 @@ class NetworkUserSerializer(serializers.Serializer):
     date_joined = TimestampField()
     you_follow = serializers.BooleanField()
     follows_you = serializers.BooleanField()
-    # Issue 12: rows passed through rr.social.selectors.entries_stats.
+    # The streak fields (docs/SOCIAL.md): rows passed through rr.social.selectors.entries_stats.
     current_streak = CurrentStreakField(help_text="Consecutive kept days; null where regret_index is.")
     strength = StrengthField(help_text="0..1 habit strength (docs/API.md); null where regret_index is.")
     nudged_today = serializers.BooleanField(help_text="You nudged them on their current local day.")

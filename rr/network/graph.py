@@ -71,7 +71,7 @@ class UserState:
 
     is_active: bool
     allow_networking: bool
-    follow_approval: bool = False  # issue 12: follows of this user are requests
+    follow_approval: bool = False  # follows of this user are requests (rr_follow_request)
 
 
 def _lock_sql(strength, nowait):
@@ -285,7 +285,7 @@ def link_create(*, follower, target, read=None, request=None):
     `read` (a Read), if given, runs after the insert under the same locks (a response
     that a deletion of either user must wait for); NewLink.read is what it loaded.
 
-    Issue 12: a block either way is a refusal (404, not announced). When the target
+    A block either way is a refusal (404, not announced). When the target
     has `follow_approval` on and `request` is given, `request()` runs under the same
     locks instead of the insert (it records a pending request; no link, no count) and
     its result is returned; "already following" is still refused first.

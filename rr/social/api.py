@@ -1,4 +1,4 @@
-"""HTTP endpoints of issue 12: history, nudges, follow requests, blocks."""
+"""HTTP endpoints of the social features (docs/SOCIAL.md): history, nudges, follow requests, blocks."""
 
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, inline_serializer

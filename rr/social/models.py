@@ -1,4 +1,4 @@
-"""The network's second layer: follow requests, blocks and nudges (issue 12).
+"""The network's second layer: follow requests, blocks and nudges (docs/SOCIAL.md).
 
 None of these rows is a link: counts mirror `rr_network` only (migration 0004's
 trigger), so a pending request or a block never moves a count.

@@ -1,4 +1,4 @@
-"""Issue 12's actions: nudges, daily goal, follow requests and approval, blocks."""
+"""The social actions (docs/SOCIAL.md): nudges, daily goal, follow requests and approval, blocks."""
 
 import logging
 from datetime import timedelta

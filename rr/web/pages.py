@@ -396,7 +396,7 @@ def follow(request):
         rate_limit(request, FollowThrottle)
         target = network_selectors.user_get_active(username=form.cleaned_data["username"])
         link, _ = network_services.network_follow_or_request(follower=request.user, target=target)
-        if link is None:  # they approve their followers: a pending request (issue 12)
+        if link is None:  # they approve their followers: a pending request (rr/social/services.py)
             return f"You asked to follow {target.username}; they will see your request."
         return f"You now follow {target.username}."
 
