@@ -29,7 +29,7 @@ import httpx
 import psycopg
 from psycopg import sql
 
-from bench.load.run import Options, Results, check_database, drive, report_from
+from bench.load.run import Options, Results, check_database, drive, read_your_writes_violations, report_from
 from bench.load.server import Gunicorn, app_env
 
 REPO = Path(__file__).resolve().parents[1]
@@ -313,7 +313,8 @@ def cluster_load(
     return {
         "replica_share": sum(transport.routes[(kind, "replica")] for kind in kinds) / tolerant if tolerant else None,
         "readbacks": results.readbacks,
-        "read_your_writes_violations": len(results.readback_misses),
+        "read_your_writes_violations": len(read_your_writes_violations(results)),
+        "readbacks_raced": len(results.readback_misses) - len(read_your_writes_violations(results)),
         "report": report,
         "instances": instances,
         "workers_per_instance": workers,

@@ -8,7 +8,7 @@ test checks no speed (the machine may be busy): only that nothing was lost or wr
 
 import pytest
 
-from bench.load.run import MIX, Options, Results, check_database, run
+from bench.load.run import MIX, Options, Results, check_database, read_your_writes_violations, run
 from bench.load.server import derived_name
 from rr.accounts import services as account_services
 from rr.network import services as network_services
@@ -46,3 +46,18 @@ def test_the_database_check_finds_a_write_that_was_acknowledged_but_is_missing()
     assert len(problems) == 2
     assert "('bob_load', 'alice_load')" in problems[0]
     assert problems[1] == "regrets: 0 in the database, 1 acknowledged"
+
+
+def test_a_follow_missing_from_its_read_back_is_a_violation_unless_its_target_removed_it_meanwhile():
+    pair = ("alice_load", "bob_load")
+    results = Results()
+    results.readback_misses.append((pair, 10.0, 10.5))  # follow sent at 10.0, list answered at 10.5
+
+    assert read_your_writes_violations(results) == [pair]
+
+    results.removals[pair].append((9.0, 9.8))  # bob removed alice before the follow was sent
+    results.removals[("carol_load", "bob_load")].append((10.1, 10.2))  # another pair
+    assert read_your_writes_violations(results) == [pair]
+
+    results.removals[pair].append((10.2, 10.7))  # sent during the window, answered after it
+    assert read_your_writes_violations(results) == []
