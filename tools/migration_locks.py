@@ -4,18 +4,15 @@
         --users 1000000 --base 0008 --trials 3 0009 0010
 
 Not a test (minutes, and a figure rather than a pass/fail): the measurement behind the
-lock figures of docs/SOCIAL.md. Method, the same as tests/migrations/test_big_table_lock.py
-and bench/migration.py (tests/support/locks.py): a scratch database
-`<DATABASE_URL's database>_miglock` is migrated to `rr 0003` (the legacy schema), filled
-with `--users` legacy-style users (one INSERT ... SELECT, VACUUM ANALYZE) and migrated,
-untimed, to `rr <base>`. Each trial migrates a fresh copy of it one migration at a time
-(`manage.py migrate rr <name>`, a subprocess) while another connection keeps reading a
-user by id, updating `last_login` and signing a user up the legacy way, one statement
-per transaction, timing each. A migration's longest block is the longest of those
-statements while it ran; the baseline is the longest in the 1.5 s before it started
-(the machine's noise floor). Trials are independent. Reported: the longest block of every trial (noise
-included), and the best excess over its own baseline among the trials whose baseline is
-under the 50 ms target (what test_big_table_lock.py compares with the target).
+migration lock figures of docs/OPERATIONS.md (step 2), by the method of
+tests/migrations/test_big_table_lock.py and bench/migration.py (tests/support/locks.py).
+A scratch database `<DATABASE_URL's database>_miglock` gets `--users` legacy-style users
+at `rr 0003` and is migrated, untimed, to `rr <base>`. Each trial migrates a fresh copy
+one migration at a time (a `manage.py migrate` subprocess) while another connection
+reads, updates and signs up users, one timed statement per transaction. A migration's
+block is the longest of those statements while it ran; the baseline, the longest in the
+1.5 s before (the machine's noise floor). Reported: every trial's longest block, and the
+best excess over its own baseline among trials whose baseline is under the 50 ms target.
 """
 
 import argparse

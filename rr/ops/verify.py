@@ -36,7 +36,7 @@ USER_CHECKS = {
     "rr_user_following_count_gte_0": "CHECK ((following_count >= 0))",
     "rr_user_daily_goal_0_1": "CHECK (((daily_goal >= (0)::numeric) AND (daily_goal <= (1)::numeric)))",
 }
-# The social tables (docs/SOCIAL.md): table -> {constraint: (contype, definition)}.
+# The request, block and nudge tables (docs/NETWORK.md): table -> {constraint: (contype, definition)}.
 SOCIAL_CONSTRAINTS = {
     "rr_follow_request": {
         "rr_follow_request_unique_pair": ("u", "UNIQUE (requester_id, target_id)"),
@@ -234,7 +234,7 @@ def check_user_foreign_keys():
 
 
 def check_social_tables():
-    """The social tables (docs/SOCIAL.md): the request, block and nudge tables with their constraints, and no link or
+    """The request, block and nudge tables (docs/NETWORK.md) with their constraints, and no link or
     pending request between two users while either blocks the other."""
     problems = []
     for table, expected in SOCIAL_CONSTRAINTS.items():
