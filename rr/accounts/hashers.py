@@ -2,10 +2,9 @@
 
 Parameters: OWASP's Password Storage Cheat Sheet configuration for argon2id, m = 19 MiB
 (19,456 KiB), t = 2 iterations, p = 1 lane, which the cheat sheet gives as the minimum.
-Django's own defaults (m = 100 MiB, t = 2, p = 8) cost 188 ms of CPU a check on these
-2-core machines, as much as the PBKDF2 it replaces (185 ms, 1,000,000 iterations); at
-OWASP's configuration a check costs 21 ms of CPU and 19 MiB of memory (measured with
-argon2-cffi 25.1.0, 10 checks, load average 4). The memory, not the time, is what makes
+Django's own defaults (m = 100 MiB, t = 2, p = 8) cost about as much CPU a check as the
+PBKDF2 it replaces; OWASP's configuration about a ninth of that, and 19 MiB of
+memory (docs/BENCHMARKS.md, the sign-in rows). The memory, not the time, is what makes
 guessing on GPUs expensive. Django's `must_update` compares these parameters with a
 stored hash's, so a login with a hash made at other parameters (or by PBKDF2, still
 listed to verify the previous release's hashes) stores a new one (config/settings.py,
