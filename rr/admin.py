@@ -1,6 +1,7 @@
 """The Django admin. Every write goes through the domain's rules.
 
-Deletes of users and links go through the follow graph (rr/network/graph.py) because
+Deletes of users and links go through the user-row lock order (rr/common/locks.py,
+rr/network/graph.py) because
 the models' delete() and their querysets' delete() do; scores are never typed in,
 they are recomputed from the regrets after every edit (checklists_score_refresh).
 """

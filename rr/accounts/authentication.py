@@ -38,7 +38,7 @@ class SessionJWTAuthentication(JWTAuthentication):
 
     def get_user(self, validated_token):
         # Imported here: DRF imports this module while its views load, which the models
-        # themselves may be doing (rr.accounts.models -> rr.network.graph -> DRF).
+        # themselves may be doing (rr/models.py -> rr.network.models -> rr.common.errors -> DRF).
         from rr.accounts.selectors import user_for_request
 
         session_id = _session_id(validated_token)

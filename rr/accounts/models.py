@@ -6,13 +6,13 @@ from django.db import models
 from django.db.models.functions import Now, Upper
 from django.utils import timezone
 
-from rr.network import graph
+from rr.common import locks
 
 
 class UserQuerySet(models.QuerySet):
     def delete(self):
-        """Delete through the follow graph's lock order (rr/network/graph.py), cascades included."""
-        return graph.users_delete(graph.deletable(self))
+        """Delete in the user-row lock order (rr/common/locks.py users_delete), cascades included."""
+        return locks.users_delete(locks.deletable(self))
 
     delete.alters_data = True
     delete.queryset_only = True
@@ -106,10 +106,10 @@ class User(AbstractBaseUser, PermissionsMixin):
         self._password_unusable_set = True
 
     def delete(self, using=None, keep_parents=False):
-        """Delete through the follow graph's lock order (rr/network/graph.py), like the queryset's delete()."""
+        """Delete in the user-row lock order (rr/common/locks.py users_delete), like the queryset's delete()."""
         if self.pk is None:
             raise ValueError(f"{self._meta.object_name} object can't be deleted because its id is None.")
-        deleted = graph.users_delete(type(self)._base_manager.filter(pk=self.pk))
+        deleted = locks.users_delete(type(self)._base_manager.filter(pk=self.pk))
         self.pk = None
         return deleted
 

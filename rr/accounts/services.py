@@ -18,9 +18,9 @@ from rest_framework_simplejwt.utils import datetime_from_epoch
 
 from rr.accounts import tokens
 from rr.accounts.models import RecoveryCode, Session, User
+from rr.common import locks
 from rr.common.db import LOCK_USERNAME, advisory_xact_lock
 from rr.common.errors import Conflict, NotFound, ServiceError, Unauthorized
-from rr.network import graph
 
 logger = logging.getLogger("rr.accounts")
 
@@ -421,16 +421,16 @@ def account_delete(*, user, password=None, confirm=None):
 def user_deactivate(*, user):
     """Deactivate an account: it can no longer log in, be followed or appear in lists.
 
-    Under the graph's user lock (rr/network/graph.py), so a follow of this user
+    Under the user-row lock (rr/common/locks.py users_lock), so a follow of this user
     decides on the state before or after, never in between. Its links stay (and
     so do the counts, which mirror rr_network).
     """
 
     def deactivate():
-        graph.users_lock([user.pk])
+        locks.users_lock([user.pk])
         User.objects.filter(pk=user.pk).update(is_active=False)
 
-    graph.write(deactivate)
+    locks.write(deactivate)
     user.is_active = False
     logger.info("account deactivated", extra={"target_user_id": user.pk})
     return user
@@ -439,11 +439,11 @@ def user_deactivate(*, user):
 def users_delete(*, user_ids):
     """Delete users with their checklists, links and tokens; every neighbour's count moves.
 
-    Through the graph's lock order (rr.network.graph.users_delete), like every
+    Through the user-row lock order (rr.common.locks.users_delete), like every
     deletion of users, `User.objects....delete()` included. Users already gone are
     not an error.
     """
-    graph.users_delete(User.objects.filter(pk__in=list(user_ids)))
+    locks.users_delete(User.objects.filter(pk__in=list(user_ids)))
 
 
 def user_delete(*, user):

@@ -6,7 +6,7 @@ user's follows, sessions, recovery codes, follow requests, blocks and nudges beh
 deferred foreign keys refused the COMMIT. With ON DELETE CASCADE PostgreSQL deletes those
 rows itself, and rr_network's count trigger (0004) moves the neighbours' counts for each
 link deleted that way (tests/migrations/test_user_fk_cascade.py runs that deletion).
-This release's own deletion (rr/network/graph.py users_delete) deletes the rows first,
+This release's own deletion (rr/common/locks.py users_delete) deletes the rows first,
 through Django, so the cascade finds nothing left.
 
 The legacy release's own tables (rr_checklist, rr_user_groups, rr_user_user_permissions,

@@ -1,28 +1,21 @@
-"""The follow graph's one write path: every write to `rr_network` and every lock on the users it joins.
+"""The follow graph's one write path: every write to `rr_network`.
 
-Whoever creates or deletes a link, or deletes a user (and with it the user's links),
-comes here: the API's services, the accounts services, the admin, the ORM's own
-`User.delete()`, `User.objects....delete()` and `Network.objects....delete()`
-(rr/accounts/models.py, rr/network/models.py), the count repair (rr/ops/counts.py).
+Whoever creates or deletes a link comes here: the API's services, the admin, the
+ORM's own `Network.objects....delete()` (rr/network/models.py), the follow requests
+and blocks. Deleting users (and with them their links) is rr/common/locks.py's
+users_delete, under the same lock order.
 
 The rules kept here, each in one place:
 
 - **Counts** are not written here: migration 0004's trigger moves both users' counts
   in the same transaction as every row inserted into or deleted from `rr_network`.
-- **Lock order** (`users_lock`): a transaction that writes the graph first locks
-  every user row it will touch, in ascending id order, with one statement
-  (USERS_LOCK_SQL). The trigger takes the same locks in the same order, so it
-  never waits on a row once the writer holds them, and no two writers wait on
-  each other crosswise.
+- **Lock order and transactions**: every write locks its users first with
+  rr.common.locks.users_lock (ascending id order) and runs in rr.common.locks.write
+  (its own transaction, retried after a lost deadlock).
 - **The refusal ladder** of a follow (`follow_refusal`), read under that lock:
   self, inactive follower, gone or inactive target, networking off, already
   following. "Already following" is decided by the insert itself: it returns no
   row when the pair exists (_LINK_INSERT_SQL).
-- **Transactions** (`write`): each graph write is one transaction of its own,
-  `durable=True` when nothing encloses it (the API), a savepoint inside a
-  caller's (the admin's delete view, verify_deployment's rolled-back check). A
-  write that loses a deadlock or a serialization failure is run again, at most
-  WRITE_ATTEMPTS times in all, so that a request never answers 5xx for it.
 
 Concurrency tests: tests/concurrency/test_network_storm.py (API writes with user
 deletions through the plain ORM mid-storm), tests/network/test_user_delete.py.
@@ -32,101 +25,13 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.apps import apps
-from django.db import OperationalError, connection, transaction
-from django.db.models.deletion import Collector
+from django.db import connection
 from django.utils import timezone
-from psycopg.errors import DeadlockDetected, LockNotAvailable, SerializationFailure
 
+from rr.common import locks
 from rr.common.errors import Conflict, Forbidden, NotFound, Unauthorized
 
 logger = logging.getLogger("rr.network")
-
-# Runs in all of a write that lost a deadlock or a serialization failure. With every
-# writer keeping the lock order neither should happen; the retry makes sure a client
-# never sees one if something outside this module (an operator's raw SQL) breaks it.
-WRITE_ATTEMPTS = 3
-# users_delete: each attempt that fails on a late neighbour adds it to the next lock set.
-DELETE_ATTEMPTS = 20
-
-NO_KEY_UPDATE = "NO KEY UPDATE"  # writers of links: blocks other writers, not foreign-key checks
-UPDATE = "UPDATE"  # deletion of users: also blocks the foreign-key checks of new links to them
-
-# The one user-row lock of the graph's Python writers (migration 0004's trigger takes the
-# same one in PL/pgSQL). One statement, so the rows are locked one after the other in id
-# order. In READ COMMITTED a locked row is re-read once its lock is granted, so the
-# state returned is the latest committed one: the refusal ladder decides on it.
-# Hand-written: the same lock through `select_for_update(no_key=True)...values_list()`
-# cost 0.94-1.00 ms of client CPU a transaction against 0.42-0.56 ms (in process, 3
-# alternating rounds of 1,000, load average 8-9), and every follow takes it.
-USERS_LOCK_SQL = (
-    "SELECT id, is_active, allow_networking, follow_approval FROM rr_user"
-    " WHERE id = ANY(%s) ORDER BY id FOR {strength}{nowait}"
-)
-
-
-@dataclass(frozen=True)
-class UserState:
-    """What a follow decides on, of one user."""
-
-    is_active: bool
-    allow_networking: bool
-    follow_approval: bool = False  # follows of this user are requests (rr_follow_request)
-
-
-def _lock_sql(strength, nowait):
-    if strength not in (NO_KEY_UPDATE, UPDATE):
-        raise ValueError(strength)
-    return USERS_LOCK_SQL.format(strength=strength, nowait=" NOWAIT" if nowait else "")
-
-
-def users_lock(ids, *, strength=NO_KEY_UPDATE, nowait=False):
-    """Row-lock the users `ids` in ascending id order until the transaction ends; their state.
-
-    Returns {id: UserState} of the users that exist. With `nowait`, raises
-    OperationalError (LockNotAvailable) instead of waiting for a row another
-    transaction holds. Call it inside a transaction: in autocommit the locks
-    would end with the statement.
-    """
-    if not ids:
-        return {}
-    with connection.cursor() as cursor:
-        cursor.execute(_lock_sql(strength, nowait), [sorted(set(ids))])
-        return {row[0]: UserState(*row[1:]) for row in cursor.fetchall()}
-
-
-def _lost_race(exc):
-    """Whether a failed transaction only lost to another one and may simply run again."""
-    return isinstance(exc.__cause__, DeadlockDetected | SerializationFailure)
-
-
-def write(action, *, attempts=WRITE_ATTEMPTS, own_transaction=True):
-    """Run `action()` as one graph transaction and return what it returns.
-
-    Outermost (nothing encloses it): `transaction.atomic(durable=True)`; inside a
-    caller's transaction: a savepoint, so that a refusal or a lost race leaves the
-    caller's transaction usable. A deadlock or serialization failure rolls the
-    attempt back and runs it again, at most `attempts` times in all; any other
-    error propagates at once. With `own_transaction=False` the action is a single
-    query string that PostgreSQL runs as its own transaction (see link_delete):
-    outermost, it is sent without BEGIN and COMMIT around it.
-    """
-    outermost = not connection.in_atomic_block
-
-    def once():
-        if outermost and not own_transaction:
-            return action()
-        with transaction.atomic(durable=outermost):
-            return action()
-
-    for attempt in range(1, attempts):
-        try:
-            return once()
-        except OperationalError as exc:
-            if not _lost_race(exc):
-                raise
-            logger.warning("graph write lost a race, retrying", extra={"attempt": attempt, "error": str(exc.__cause__)})
-    return once()
 
 
 def follow_refusal(*, follower, target, users, linked=False, blocked=False):
@@ -252,7 +157,7 @@ class Read:
 # when a request is to be recorded instead (its insert lives in rr.social). Measured in
 # process: BEGIN, lock, block check, insert, read, COMMIT were six round trips.
 _FOLLOW_SQL = f"""
-    {_lock_sql(NO_KEY_UPDATE, False).replace("%s", "%(follow_ids)s")};
+    {locks.lock_sql(locks.NO_KEY_UPDATE).replace("%s", "%(follow_ids)s")};
     INSERT INTO rr_network (follower_id, following_id, created_at)
     SELECT %(follower)s, %(following)s, %(follow_at)s
     WHERE %(follower)s <> %(following)s
@@ -306,7 +211,7 @@ def link_create(*, follower, target, read=None, request=None):
     def one_round_trip():
         with connection.cursor() as cursor:
             cursor.execute(_FOLLOW_SQL + (f"; {read.sql}" if read is not None else ""), params)
-            users = {row[0]: UserState(*row[1:]) for row in cursor.fetchall()}
+            users = {row[0]: locks.UserState(*row[1:]) for row in cursor.fetchall()}
             cursor.nextset()
             inserted = cursor.fetchone()
             cursor.nextset()
@@ -322,7 +227,7 @@ def link_create(*, follower, target, read=None, request=None):
         raise error
 
     def in_transaction():
-        users = users_lock([follower.pk, target.pk])
+        users = locks.users_lock([follower.pk, target.pk])
         blocked = block_between(follower.pk, target.pk)
         error = follow_refusal(follower=follower, target=target, users=users, blocked=blocked)
         if error is None and request is not None and users[target.pk].follow_approval:
@@ -341,8 +246,8 @@ def link_create(*, follower, target, read=None, request=None):
             error = follow_refusal(follower=follower, target=target, users=users, linked=True)
         raise error
 
-    new = write(one_round_trip, own_transaction=False)
-    return new if new is not None else write(in_transaction)
+    new = locks.write(one_round_trip, own_transaction=False)
+    return new if new is not None else locks.write(in_transaction)
 
 
 # The lock and the DELETE sent as one query string: one round trip instead of four
@@ -355,7 +260,7 @@ def link_create(*, follower, target, read=None, request=None):
 # 0.54-0.70 ms a round against 0.90-0.99 ms for BEGIN, lock, DELETE, COMMIT; see also
 # docs/BENCHMARKS.md, benchmark 3 (the unfollow's 1.5-1.6 ms).
 _LINK_DELETE_SQL = (
-    f"{_lock_sql(NO_KEY_UPDATE, False)}; DELETE FROM rr_network WHERE follower_id = %s AND following_id = %s"
+    f"{locks.lock_sql(locks.NO_KEY_UPDATE)}; DELETE FROM rr_network WHERE follower_id = %s AND following_id = %s"
 )
 
 
@@ -368,7 +273,7 @@ def link_delete(*, follower_id, following_id):
             cursor.nextset()
             return cursor.rowcount > 0
 
-    return write(attempt, own_transaction=False)
+    return locks.write(attempt, own_transaction=False)
 
 
 def links_delete(queryset):
@@ -381,77 +286,10 @@ def links_delete(queryset):
 
     def attempt():
         pairs = list(queryset.values_list("pk", "follower_id", "following_id"))
-        users_lock({user_id for _, *ids in pairs for user_id in ids})
+        locks.users_lock({user_id for _, *ids in pairs for user_id in ids})
         # The rows as they are now: a link deleted while we waited is no longer counted.
-        return _collector_delete(queryset.model._base_manager.filter(pk__in=[pk for pk, *_ in pairs]))
+        return locks.collector_delete(queryset.model._base_manager.filter(pk__in=[pk for pk, *_ in pairs]))
 
-    deleted = write(attempt)
+    deleted = locks.write(attempt)
     logger.info("links deleted", extra={"links": deleted[0]})
-    return deleted
-
-
-def deletable(queryset):
-    """`queryset`, if QuerySet.delete() would accept it (the models' delete() call this first)."""
-    if queryset.query.is_sliced:
-        raise TypeError("Cannot use 'limit' or 'offset' with delete().")
-    if queryset.query.distinct or queryset.query.distinct_fields:
-        raise TypeError("Cannot call delete() after .distinct().")
-    if queryset._fields is not None:
-        raise TypeError("Cannot call delete() after .values() or .values_list()")
-    return queryset
-
-
-def _collector_delete(queryset):
-    """Django's own deletion of `queryset` with its cascades; (count, {label: count})."""
-    collector = Collector(using=queryset.db, origin=queryset)
-    collector.collect(queryset)
-    return collector.delete()
-
-
-def _neighbour_ids(network, user_ids):
-    following = network.objects.filter(follower_id__in=user_ids).values_list("following_id", flat=True)
-    followers = network.objects.filter(following_id__in=user_ids).values_list("follower_id", flat=True)
-    return set(following) | set(followers)
-
-
-def users_delete(queryset):
-    """Delete the users of `queryset` with Django's cascade (checklists, links, tokens).
-
-    Every neighbour's count moves (trigger) in the same transaction. The users and all
-    their neighbours are locked FOR UPDATE in id order before anything is deleted: a
-    follow locks its users first (FOR NO KEY UPDATE, which FOR UPDATE excludes), and
-    any other insert's foreign-key check (deferred to its COMMIT) waits for the lock
-    too, so no link to them can commit from then on and the cascade collects every
-    link there is. A neighbour that
-    appeared while we queued for those locks is locked NOWAIT (waiting for it out of
-    order could close a cycle); if that fails the attempt rolls back and the next one
-    locks it in order with the rest. The lock set only grows, so an attempt fails
-    only when yet another user linked to them while we queued. Returns what
-    QuerySet.delete() returns; users already gone are not an error.
-    """
-    # By name: the models import this module for their delete() (no import cycle).
-    network = apps.get_model("rr", "Network")
-    user_ids = set(queryset.values_list("pk", flat=True))
-    known = set(user_ids)
-    users = queryset.model._base_manager.filter(pk__in=user_ids)
-
-    def locked_delete():
-        known.update(_neighbour_ids(network, user_ids))
-        users_lock(known, strength=UPDATE)
-        late = _neighbour_ids(network, user_ids) - known
-        if late:
-            known.update(late)
-            users_lock(late, strength=UPDATE, nowait=True)
-        return _collector_delete(users)
-
-    for _ in range(1, DELETE_ATTEMPTS):
-        try:
-            deleted = write(locked_delete)
-            break
-        except OperationalError as exc:
-            if not isinstance(exc.__cause__, LockNotAvailable):
-                raise
-    else:
-        deleted = write(locked_delete)
-    logger.info("users deleted", extra={"target_user_ids": sorted(user_ids)})
     return deleted

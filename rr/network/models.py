@@ -2,13 +2,14 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from rr.common import locks
 from rr.network import graph
 
 
 class NetworkQuerySet(models.QuerySet):
     def delete(self):
         """Delete in the follow graph's lock order (rr/network/graph.py); counts move by the trigger."""
-        return graph.links_delete(graph.deletable(self))
+        return graph.links_delete(locks.deletable(self))
 
     delete.alters_data = True
     delete.queryset_only = True

@@ -1,6 +1,6 @@
 """Follow-graph actions: thin services over the graph's one write path (rr/network/graph.py).
 
-Each service is one transaction of its own (graph.write); the views call them and
+Each service is one transaction of its own (rr.common.locks.write); the views call them and
 open none. Counts move by migration 0004's trigger, in the same transaction.
 """
 
@@ -9,6 +9,7 @@ import logging
 from django.db import connection, transaction
 
 from rr.accounts.models import User
+from rr.common import locks
 from rr.common.errors import NotFound
 from rr.network import graph, selectors
 from rr.network.models import Network
@@ -23,7 +24,7 @@ def network_target_check(*, user, target):
     as the request loaded them and on whether the link exists now.
     """
     users = {
-        person.pk: graph.UserState(person.is_active, person.allow_networking, person.follow_approval)
+        person.pk: locks.UserState(person.is_active, person.allow_networking, person.follow_approval)
         for person in (user, target)
     }
     linked = Network.objects.filter(follower=user, following=target).exists()
@@ -114,7 +115,7 @@ def network_links_delete(*, links):
 def networking_set(*, user, allow):
     """Switch networking on or off. Existing links stay; the index is hidden while off.
 
-    The UPDATE row-locks the user like graph.users_lock, so a follow reads the
+    The UPDATE row-locks the user like locks.users_lock, so a follow reads the
     value before or after it, never in between.
     Off also rejects every pending follow request to the user, in the same transaction
     (a request being made meanwhile holds the user's lock, so it is either made before

@@ -24,7 +24,7 @@ Why the repair is right while users follow and unfollow
 --------------------------------------------------------
 The trigger first row-locks both users (ascending id, FOR NO KEY UPDATE) and commits
 with the row. A repair batch takes that same lock on its users, in the same order
-(rr.network.graph.users_lock), and only then, in a *later* statement, counts their
+(rr.common.locks.users_lock), and only then, in a *later* statement, counts their
 links and writes the difference:
 
 - a follow whose trigger already held one of the batch's users is waited for; under
@@ -53,7 +53,7 @@ from dataclasses import dataclass, field
 
 from django.db import connection, transaction
 
-from rr.network import graph
+from rr.common import locks
 from rr.ops.batches import locked_batch
 
 logger = logging.getLogger("rr.ops.counts")
@@ -176,7 +176,7 @@ def _scan(after, scan_size, *, ids_only):
 
 def _repair(ids):
     def work(cursor):
-        graph.users_lock(ids)
+        locks.users_lock(ids)
         # A later statement: its snapshot is taken once every lock above is granted.
         cursor.execute(_REPAIR_SQL, [ids])
         return sorted(cursor.fetchall())  # RETURNING has no order; report in id order

@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from rr.accounts.models import User
+from rr.common import locks
 from rr.common.db import advisory_xact_lock
 from rr.common.errors import Conflict, Forbidden, NotFound, ServiceError, Unauthorized
 from rr.network import graph
@@ -99,8 +100,8 @@ def nudges_read(*, user):
     return Nudge.objects.filter(recipient=user, read_at__isnull=True).update(read_at=timezone.now())
 
 
-# Follow requests and blocks: graph writes, so each runs in graph.write() under
-# graph.users_lock (both users in ascending id order), like every follow and unfollow.
+# Follow requests and blocks: graph writes, so each runs in locks.write() under
+# locks.users_lock (both users in ascending id order), like every follow and unfollow.
 
 ACCEPT_BATCH = 500
 
@@ -135,7 +136,7 @@ def follow_request_accept(*, user, request_id):
         raise NotFound("No such follow request.", code="request_not_found")
 
     def attempt():
-        users = graph.users_lock([requester_id, user.pk])
+        users = locks.users_lock([requester_id, user.pk])
         if user.pk not in users or not users[user.pk].is_active:
             raise Unauthorized("Your account is inactive or deleted.", code="account_inactive")
         with connection.cursor() as cursor:
@@ -148,7 +149,7 @@ def follow_request_accept(*, user, request_id):
         graph.links_insert([(requester_id, user.pk)])
         return requester_id
 
-    graph.write(attempt)
+    locks.write(attempt)
     logger.info("follow request accepted", extra={"follower_id": requester_id, "following_id": user.pk})
     return User.objects.filter(pk=requester_id).values_list("username", flat=True).first()
 
@@ -177,7 +178,7 @@ def _pending_accept_batch(user_id):
     )
     if not requester_ids:
         return 0, False
-    users = graph.users_lock([*requester_ids, user_id])
+    users = locks.users_lock([*requester_ids, user_id])
     me = users.get(user_id)
     if me is None or me.follow_approval or not me.allow_networking:
         return 0, False  # approval back on, networking off (which rejects) or gone: stop
@@ -203,7 +204,7 @@ def follow_approval_set(*, user, on):
     user.follow_approval = on
     accepted = 0
     while not on:
-        done, more = graph.write(lambda: _pending_accept_batch(user.pk))
+        done, more = locks.write(lambda: _pending_accept_batch(user.pk))
         accepted += done
         if not more:
             break
@@ -227,7 +228,7 @@ def block_create(*, user, target):
         raise ServiceError("You cannot block yourself.", code="cannot_block_self")
 
     def attempt():
-        users = graph.users_lock([user.pk, target.pk])
+        users = locks.users_lock([user.pk, target.pk])
         if user.pk not in users or not users[user.pk].is_active:
             raise Unauthorized("Your account is inactive or deleted.", code="account_inactive")
         if target.pk not in users or not users[target.pk].is_active:
@@ -255,7 +256,7 @@ def block_create(*, user, target):
             )
         return row[0], unlinked
 
-    block_id, unlinked = graph.write(attempt)
+    block_id, unlinked = locks.write(attempt)
     logger.info("block", extra={"blocker_id": user.pk, "blocked_id": target.pk, "links_ended": unlinked})
     return block_id
 

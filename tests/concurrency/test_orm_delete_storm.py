@@ -5,7 +5,7 @@ operator's shell or a future code path would call them, while 8 threads follow,
 unfollow, remove followers and toggle networking through the HTTP API on 9 users, half
 of them acting on or as the user being deleted. Five runs with different seeds.
 
-These deletions go through rr.network.graph (the models' delete()), so they take the
+These deletions go through rr.common.locks (the models' delete()), so they take the
 graph's lock order and collect the links that appear while they wait. Afterwards:
 pg_stat_database.deadlocks did not move, no response was a 5xx (or outside what its
 operation allows), every deletion happened, every count equals rr_network's truth.

@@ -1,52 +1,20 @@
-"""rr.network.graph: the retry of a write that lost a race, and the ORM's delete paths through it."""
+"""rr.network.graph: a follow that lost a deadlock is run again; the ORM's deletion of links through the graph."""
 
 import threading
 
 import psycopg
 import pytest
-from django.db import IntegrityError, OperationalError, connection
+from django.db import connection
 
 from rr.accounts.models import User
-from rr.network import graph, services
+from rr.common import locks
+from rr.network import services
 from rr.network.models import Network
 from tests.network.helpers import url
 from tests.support.clients import client_for
 from tests.support.counts import assert_counts_exact, counts
 from tests.support.locks import wait_for, waits_for_a_lock
 from tests.support.threads import join_all, pg_deadlocks
-
-
-def _raising(cause, calls):
-    def action():
-        calls.append(1)
-        raise OperationalError(str(cause)) from cause
-
-    return action
-
-
-@pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("cause", [psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure])
-def test_a_write_that_keeps_losing_races_is_tried_a_bounded_number_of_times(cause):
-    calls = []
-    with pytest.raises(OperationalError):
-        graph.write(_raising(cause("lost"), calls))
-    assert len(calls) == graph.WRITE_ATTEMPTS
-
-
-@pytest.mark.django_db(transaction=True)
-def test_other_errors_are_not_retried():
-    calls = []
-    with pytest.raises(OperationalError):
-        graph.write(_raising(psycopg.errors.LockNotAvailable("busy"), calls))
-    assert len(calls) == 1
-
-    def integrity():
-        calls.append(1)
-        raise IntegrityError("no")
-
-    with pytest.raises(IntegrityError):
-        graph.write(integrity)
-    assert len(calls) == 2
 
 
 def _dsn():
@@ -70,7 +38,7 @@ def test_a_follow_that_loses_a_deadlock_is_retried_and_answers_201(make_user, ca
 
     The test holds the retry until then: row locks do not queue, so a retry sent at once
     may re-lock `me` before the foreign transaction, woken by the abort, takes it, and lose
-    again (twice in 1 of 10 runs at load 1.4; three losses exhaust graph.WRITE_ATTEMPTS).
+    again (twice in 1 of 10 runs at load 1.4; three losses exhaust locks.WRITE_ATTEMPTS).
     """
     me, them = make_user(password=None), make_user(password=None)
     assert me.pk < them.pk  # the follow locks me first, then waits for them
@@ -97,7 +65,7 @@ def test_a_follow_that_loses_a_deadlock_is_retried_and_answers_201(make_user, ca
         finally:
             ended.set()
 
-    real_lost_race = graph._lost_race
+    real_lost_race = locks._lost_race
 
     def lost_race_then_wait(exc):
         # Called once the lost attempt has rolled back (its locks are released).
@@ -106,7 +74,7 @@ def test_a_follow_that_loses_a_deadlock_is_retried_and_answers_201(make_user, ca
             assert ended.wait(30), "the foreign transaction did not end"
         return lost
 
-    monkeypatch.setattr(graph, "_lost_race", lost_race_then_wait)
+    monkeypatch.setattr(locks, "_lost_race", lost_race_then_wait)
     deadlocks_before = pg_deadlocks()
     thread = threading.Thread(target=out_of_order)
     thread.start()
@@ -131,40 +99,12 @@ def test_a_follow_that_loses_a_deadlock_is_retried_and_answers_201(make_user, ca
 
 
 @pytest.mark.django_db
-def test_the_orm_deletes_of_users_go_through_the_graph(make_user, monkeypatch):
-    a, b, c, d = (make_user(password=None) for _ in range(4))
-    for follower, target in [(a, b), (b, c), (c, d), (d, a)]:
-        services.network_follow(follower=follower, target=target)
-    locked = []
-    real_lock = graph.users_lock
-
-    def spy(ids, **kwargs):
-        locked.append((sorted(set(ids)), kwargs.get("strength", graph.NO_KEY_UPDATE)))
-        return real_lock(ids, **kwargs)
-
-    monkeypatch.setattr(graph, "users_lock", spy)
-
-    b_id = b.pk
-    deleted, per_model = b.delete()
-    assert b.pk is None and deleted == sum(per_model.values())
-    assert per_model["rr.User"] == 1 and per_model["rr.Network"] == 2
-    assert locked[0] == (sorted([a.pk, b_id, c.pk]), graph.UPDATE)  # b and its neighbours, before anything
-
-    locked.clear()
-    deleted, per_model = User.objects.filter(pk__in=[c.pk, d.pk]).delete()
-    assert per_model["rr.User"] == 2 and per_model["rr.Network"] == 2
-    assert locked[0] == (sorted([a.pk, c.pk, d.pk]), graph.UPDATE)
-    assert counts(a) == (0, 0)
-    assert_counts_exact()
-
-
-@pytest.mark.django_db
 def test_the_orm_deletes_of_links_go_through_the_graph(make_user, monkeypatch):
     a, b, c = (make_user(password=None) for _ in range(3))
     links = [services.network_follow(follower=f, target=t) for f, t in [(a, b), (b, a), (c, a), (c, b)]]
     locked = []
-    real_lock = graph.users_lock
-    monkeypatch.setattr(graph, "users_lock", lambda ids, **kw: locked.append(sorted(set(ids))) or real_lock(ids, **kw))
+    real_lock = locks.users_lock
+    monkeypatch.setattr(locks, "users_lock", lambda ids, **kw: locked.append(sorted(set(ids))) or real_lock(ids, **kw))
 
     assert Network.objects.get(pk=links[0].pk).delete() == (1, {"rr.Network": 1})
     assert locked == [sorted([a.pk, b.pk])]
@@ -190,8 +130,7 @@ def test_the_admin_cannot_add_or_edit_links(make_user):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("model", [User, Network])
-def test_the_orm_deletes_refuse_what_django_refuses(model):
-    for queryset in (model.objects.all()[:1], model.objects.values("pk"), model.objects.distinct()):
+def test_the_orm_deletes_of_links_refuse_what_django_refuses():
+    for queryset in (Network.objects.all()[:1], Network.objects.values("pk"), Network.objects.distinct()):
         with pytest.raises(TypeError):
             queryset.delete()

@@ -1,4 +1,4 @@
-"""users_delete / user_delete (rr.accounts.services over rr.network.graph) and user_deactivate: leaving the network."""
+"""users_delete / user_delete (rr.accounts.services over rr.common.locks) and user_deactivate: leaving the network."""
 
 import threading
 
@@ -9,7 +9,8 @@ from django.db import connection
 from rr.accounts import services as account_services
 from rr.accounts.models import User
 from rr.checklists.models import Checklist
-from rr.network import graph, services
+from rr.common import locks
+from rr.network import services
 from rr.network.models import Network
 from tests.network.helpers import url, utc
 from tests.support.clients import client_for
@@ -75,7 +76,7 @@ def test_a_neighbour_appearing_mid_delete_is_locked_in_order_on_retry(make_user,
     """
     late, victim, friend = (make_user(password=None) for _ in range(3))
     services.network_follow(follower=friend, target=victim)
-    real_neighbour_ids = graph._neighbour_ids
+    real_neighbour_ids = locks._neighbour_ids
     calls = []
     holding = threading.Event()
     release_error = []
@@ -107,15 +108,15 @@ def test_a_neighbour_appearing_mid_delete_is_locked_in_order_on_retry(make_user,
 
     holder = threading.Thread(target=hold_late_until_the_deleter_waits)
 
-    def neighbour_ids(network, user_ids):
+    def neighbour_ids(user_ids):
         calls.append(set(user_ids))
-        found = real_neighbour_ids(network, user_ids)
+        found = real_neighbour_ids(user_ids)
         if len(calls) == 1:
             holder.start()
             assert holding.wait(10)
         return found
 
-    monkeypatch.setattr(graph, "_neighbour_ids", neighbour_ids)
+    monkeypatch.setattr(locks, "_neighbour_ids", neighbour_ids)
     account_services.user_delete(user=victim)
     join_all([holder], 10)
     assert not release_error
