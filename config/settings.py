@@ -140,6 +140,9 @@ DATABASE_ROUTERS = ["rr.common.routers.ReplicaRouter"]
 REPLICA_MAX_LAG_SECONDS = float(os.environ.get("REPLICA_MAX_LAG_SECONDS", "5"))
 # A user who wrote reads from the primary for this long (read-your-own-writes).
 READ_YOUR_WRITES_SECONDS = float(os.environ.get("READ_YOUR_WRITES_SECONDS", str(REPLICA_MAX_LAG_SECONDS + 2)))
+# How long a lag-tolerant read may wait for the replica to replay the position it needs
+# before it goes to the primary (rr/common/routers.py).
+REPLICA_CATCH_UP_MS = float(os.environ.get("REPLICA_CATCH_UP_MS", "10"))
 # Tests and benchmarks: answers to lag-tolerant reads say which server served them.
 REPLICA_ROUTE_HEADER = env_bool("REPLICA_ROUTE_HEADER")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -8,15 +8,15 @@ goes to the replica when all of these hold, and to the primary otherwise:
    transaction is open on the primary. Anything else, every write and every read outside a request (commands, the
    admin, migrations) stays on the primary.
 2. The replica has replayed its user's last write. After any POST, PUT, PATCH or DELETE,
-   ReplicaRoutingMiddleware asks the primary for its WAL position
-   (pg_current_wal_insert_lsn(), past the request's commits) and keeps it in the shared
-   cache for the user (and the user whose tokens the answer carries: sign-up, login) for
-   READ_YOUR_WRITES_SECONDS. A read of that user goes to the replica once
-   pg_last_wal_replay_lsn() there has reached it (this process's last known replay
-   position, asked again when it is behind), so a follow followed at once by the list
-   shows the link, from whichever app server, and the replica serves the writer as soon
-   as it has the write (usually milliseconds), not after a fixed time. The way GitLab's
-   database load balancer keeps its sticky sessions (its Host#caught_up?).
+   ReplicaRoutingMiddleware asks the primary for its WAL position (primary_wal_position(),
+   past every commit acknowledged so far, the request's included) and keeps it in the
+   shared cache for the user (and the user whose tokens the answer carries: sign-up,
+   login) for READ_YOUR_WRITES_SECONDS. A read of that user goes to the replica once
+   pg_last_wal_replay_lsn() there has reached it, waiting up to REPLICA_CATCH_UP_MS for it
+   (ReplicaState.replayed: no statement when this process already knows the replica is
+   past it, else one that polls on the replica), so a follow followed at once by the list
+   shows the link, from whichever app server. GitLab's database load balancer keeps its
+   sticky sessions the same way (its Host#caught_up?).
 3. The replica answers and lags at most REPLICA_MAX_LAG_SECONDS (checked at most once a
    second per process; a WARNING is logged while it does not).
 
@@ -24,15 +24,24 @@ The remembered position expires after READ_YOUR_WRITES_SECONDS (default
 REPLICA_MAX_LAG_SECONDS + 2): by then a replica within the lag limit has the write anyway.
 Other users may see a write up to REPLICA_MAX_LAG_SECONDS late.
 
-When the cache cannot be read (Redis down), a user's last write is unknown: the read then
-asks the primary for its current WAL position and goes to the replica only if the replica
-has replayed up to it, which covers every write committed so far, this user's included.
-So no read-your-writes violation, and reads still reach the replica whenever it keeps up,
-at the cost of one small statement on the primary per lag-tolerant read. A write whose
-position could not be stored (Redis down at the write) is covered the same way.
+When the cache cannot be read (Redis down), the primary's position now stands for the
+user's last write: it is past every commit acknowledged so far, whichever app server made
+it. The read asks for it (one statement on the primary) and goes to the replica once it
+has replayed that far, waiting up to REPLICA_CATCH_UP_MS as above: under constant writes
+the replica is always a little behind the primary but passes a given position within a
+few milliseconds. A write whose position could not be stored is covered the same way.
+This process's own memory of its users' writes would not do: it misses other servers'.
+
+The position is the primary's flush position when commits wait for their flush
+(synchronous_commit on, the default): the replica receives only flushed WAL, and the
+insert position would also wait for transactions still open. With synchronous_commit off a
+commit returns before its flush, so the position is the insert position, which the replica
+reaches only once the WAL writer has flushed it (up to 3 x wal_writer_delay): reads then
+mostly stay on the primary, never stale.
 """
 
 import logging
+import math
 import threading
 import time
 from contextvars import ContextVar
@@ -70,7 +79,26 @@ SELECT pg_is_in_recovery(),
        pg_last_wal_replay_lsn()::text
 """
 _REPLAY_SQL = "SELECT pg_last_wal_replay_lsn()::text"
-_WAL_POSITION_SQL = "SELECT pg_current_wal_insert_lsn()::text"
+# Past every commit acknowledged so far (see the module docstring).
+_WAL_POSITION_SQL = """
+SELECT CASE WHEN current_setting('synchronous_commit') = 'off' THEN pg_current_wal_insert_lsn()
+            ELSE pg_current_wal_flush_lsn()
+       END::text
+"""
+# One statement on the replica that waits for it to replay up to a position: it checks
+# pg_last_wal_replay_lsn() every millisecond (pg_sleep's finest step) and answers with it
+# once it has reached the position or the wait (milliseconds since the statement began)
+# is over; no row if its steps ran out first. generate_series is materialized whole
+# before the first check: as many rows as milliseconds of wait, not more.
+_CATCH_UP_SQL = """
+SELECT pg_last_wal_replay_lsn()::text
+FROM generate_series(0, %(steps)s)
+WHERE CASE WHEN pg_last_wal_replay_lsn() >= %(position)s::pg_lsn
+             OR clock_timestamp() >= statement_timestamp() + %(wait)s * interval '1 millisecond' THEN true
+           ELSE pg_sleep(0.001) IS NULL
+      END
+LIMIT 1
+"""
 
 
 def lsn(text):
@@ -81,8 +109,14 @@ def lsn(text):
     return (int(high, 16) << 32) | int(low, 16)
 
 
+def lsn_text(position):
+    """An lsn() integer as a pg_lsn's text."""
+    return f"{position >> 32:X}/{position & 0xFFFFFFFF:X}"
+
+
 def primary_wal_position():
-    """The primary's WAL insert position now, as an integer (one statement on the primary)."""
+    """The primary's WAL position now, past every commit acknowledged so far, as an integer
+    (one statement on the primary)."""
     with connections[PRIMARY].cursor() as cursor:
         cursor.execute(_WAL_POSITION_SQL)
         return lsn(cursor.fetchone()[0])
@@ -117,17 +151,25 @@ class ReplicaState:
 
     def replayed(self, position):
         """Has the replica replayed the primary's WAL up to `position` (lsn())? Asks the replica
-        again only when its last known replay position is behind."""
+        only when its last known replay position is behind, and then waits up to
+        REPLICA_CATCH_UP_MS for it to get there (one statement, _CATCH_UP_SQL)."""
         with self._lock:
             if position <= self.replay_position:
                 return True
+        wait = settings.REPLICA_CATCH_UP_MS
         try:
             with connections[REPLICA].cursor() as cursor:
-                cursor.execute(_REPLAY_SQL)
-                now = lsn(cursor.fetchone()[0])
+                if wait > 0:
+                    cursor.execute(
+                        _CATCH_UP_SQL, {"steps": math.ceil(wait), "position": lsn_text(position), "wait": wait}
+                    )
+                else:
+                    cursor.execute(_REPLAY_SQL)
+                row = cursor.fetchone()
         except DatabaseError:
             connections[REPLICA].close()
             return False
+        now = lsn(row[0]) if row else 0
         with self._lock:
             self.replay_position = max(self.replay_position, now)
         return now >= position
@@ -237,12 +279,24 @@ def request_user_id(request):
 _UNKNOWN = "unknown"  # a write whose WAL position could not be read: the primary, until it expires
 
 
+_cache_warned_at = float("-inf")
+
+
+def _warn_cache_down(message, *args):
+    """A WARNING at most once a second per process: with Redis down, every read would log one."""
+    global _cache_warned_at
+    now = time.monotonic()
+    if now - _cache_warned_at >= CHECK_SECONDS:
+        _cache_warned_at = now
+        logger.warning(message, *args)
+
+
 def _own_writes_replayed(user_id):
     """Has the replica replayed this user's last write (see the module docstring)?"""
     try:
         stored = cache.get(PIN_KEY.format(user_id))
-    except Exception:  # Redis down: every write committed so far must be replayed
-        logger.warning("cache unavailable: user %s reads from the replica only if it has replayed everything", user_id)
+    except Exception:  # Redis down: the primary's position now stands for the user's last write
+        _warn_cache_down("cache unavailable: a read goes to the replica once it has replayed the primary's position")
         try:
             return replica_state.replayed(primary_wal_position())
         except DatabaseError:
