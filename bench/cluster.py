@@ -281,18 +281,20 @@ def start_servers(cluster, database, *, instances, workers, replica, log_dir, ca
 
 def cluster_load(
     cluster, database, *, instances=2, workers=3, users=50, seconds=10, replica=True, seed=6, log_dir=None,
-    readback=True,
+    readback=True, **extra,
 ):  # fmt: skip
     """bench/load's run over `instances` gunicorn servers through the pooler; a dict of figures.
 
     With `readback`, every acknowledged follow is followed at once by the follower's list
     (on the next server in turn): a list without the follow is a read-your-writes violation,
-    a problem of the report.
+    a problem of the report. `extra`: the servers' environment (e.g. REDIS_URL).
     """
     log_dir = Path(log_dir or tempfile.mkdtemp(prefix="rr_cluster_load_"))
     options = Options(users=users, seconds=seconds, workers=workers * instances, seed=seed, readback=readback)
     results = Results()
-    servers = start_servers(cluster, database, instances=instances, workers=workers, replica=replica, log_dir=log_dir)
+    servers = start_servers(
+        cluster, database, instances=instances, workers=workers, replica=replica, log_dir=log_dir, **extra
+    )
     try:
         watch = BackendWatch(cluster, database)
         watch.start()

@@ -6,7 +6,9 @@ instances of two workers with the replica, bench/load's mix through them in turn
 simulated users write every few seconds), every acknowledged follow read back at once
 from the next instance (cluster_load's `readback`). Prints JSON: the lists, validates and
 histories answered by each server, the replica's share of them, the read-backs and the
-violations (a follow the list did not show), the load average.
+violations (a follow the list did not show), the load average. `--cache-down`: the
+instances' Redis does not answer (nothing listens on port 1), so the router's rule for a
+cache that cannot be read decides (rr/common/routers.py).
 """
 
 import argparse
@@ -20,12 +22,16 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--cache-down", action="store_true", help="the instances' Redis does not answer")
     args = parser.parse_args(argv)
+    extra = {"REDIS_URL": "redis://127.0.0.1:1/0"} if args.cache_down else {}
     start = os.getloadavg()
     with Cluster(pool_size=4, bench=True) as cluster:
         cluster.create_database("rr_share")
         cluster.manage("rr_share", "migrate", "--noinput")
-        load = cluster_load(cluster, "rr_share", instances=2, workers=2, users=args.users, seconds=args.seconds)
+        load = cluster_load(
+            cluster, "rr_share", instances=2, workers=2, users=args.users, seconds=args.seconds, **extra
+        )
     figures = {
         "routes": load["routes"],
         "replica_share": load["replica_share"],
