@@ -14,6 +14,9 @@ Everything comes from explicit variables, nothing is guessed from a URL:
   rr.common.routers.ReplicaRouter sends lag-tolerant reads to.
 """
 
+from collections.abc import Callable, Mapping
+from typing import Any
+
 from django.core.exceptions import ImproperlyConfigured
 
 POSTGRESQL = "django.db.backends.postgresql"
@@ -22,7 +25,7 @@ POSTGRESQL_ENGINE = "rr.common.postgresql"
 POOL_MODES = {"", "session", "transaction"}
 
 
-def _transaction_pooled(alias, database):
+def _transaction_pooled(alias: str, database: dict[str, Any]) -> None:
     """Nothing that outlives a transaction: PgBouncer hands the server connection on at COMMIT."""
     options = database.setdefault("OPTIONS", {})
     if options.get("server_side_binding"):
@@ -38,7 +41,11 @@ def _transaction_pooled(alias, database):
     database["DISABLE_SERVER_SIDE_CURSORS"] = True
 
 
-def configure_databases(databases, environ, parse):
+def configure_databases(
+    databases: dict[str, Any],
+    environ: Mapping[str, str],
+    parse: Callable[[str], dict[str, Any]],
+) -> dict[str, Any]:
     """Add the `direct` and `replica` aliases and the pooler's settings to DATABASES.
 
     `databases["default"]` is already built from DATABASE_URL; `parse(url)` builds another

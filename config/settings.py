@@ -4,6 +4,7 @@ import os
 import sys
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from csp.constants import NONE as CSP_NONE
@@ -16,14 +17,14 @@ from rr.common.logging import log_level
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
-def env_bool(name, default=False):
+def env_bool(name: str, default: bool = False) -> bool:
     value = os.environ.get(name)
     if value is None:
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def env_list(name, default=""):
+def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
@@ -254,7 +255,7 @@ JWT_SIGNING_KEY = os.environ.get("JWT_SIGNING_KEY") or SECRET_KEY
 LEGACY_JWT_SIGNING_KEY = os.environ.get("LEGACY_JWT_SIGNING_KEY") or JWT_SIGNING_KEY
 LEGACY_TOKEN_GRACE_DAYS = int(os.environ.get("LEGACY_TOKEN_GRACE_DAYS") or "30")
 
-SIMPLE_JWT = {
+SIMPLE_JWT: dict[str, Any] = {
     "SIGNING_KEY": JWT_SIGNING_KEY,
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=int(os.environ.get("JWT_ACCESS_MINUTES", "30"))),
     "REFRESH_TOKEN_LIFETIME": timedelta(days=int(os.environ.get("JWT_REFRESH_DAYS", "30"))),

@@ -7,7 +7,7 @@ class RrConfig(AppConfig):
     verbose_name = "Regret Regret"
     default_auto_field = "django.db.models.BigAutoField"
 
-    def ready(self):
+    def ready(self) -> None:
         from django.contrib import admin
 
         from rr.accounts import browser

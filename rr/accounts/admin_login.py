@@ -6,22 +6,30 @@ the API's and the web's logins to staff accounts; the password change's old pass
 against `password_guess`, like the API's `current_password`.
 """
 
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib.admin import AdminSite
 from django.contrib.admin.forms import AdminAuthenticationForm, AdminPasswordChangeForm
 from django.contrib.auth.views import PasswordChangeView
 from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.urls import reverse
 
 from rr.accounts import browser
 from rr.common.throttling import ADMIN, guess_allowed, login_allowed, login_succeeded
 
 
-def _refusal(wait, what="login"):
+def _refusal(wait: float, what: str = "login") -> ValidationError:
     minutes = max(1, int(wait // 60) + 1)
     return ValidationError(f"Too many {what} attempts. Try again in {minutes} minute(s).", code="rate_limited")
 
 
 class ThrottledAdminAuthenticationForm(AdminAuthenticationForm):
-    def clean(self):
+    request: HttpRequest  # the admin's login view always hands its request
+
+    def clean(self) -> dict[str, Any]:
         # Counted before authenticate(): over the limit, even the right password is refused
         # and no hash is computed.
         allowed, wait = login_allowed(self.request, self.data.get("username"), ADMIN)
@@ -35,11 +43,11 @@ class ThrottledAdminAuthenticationForm(AdminAuthenticationForm):
 class LimitedAdminPasswordChangeForm(AdminPasswordChangeForm):
     """The admin's password change: its old password counted before it is hashed."""
 
-    def __init__(self, user, *args, request, **kwargs):
+    def __init__(self, user: Any, *args: Any, request: HttpRequest, **kwargs: Any) -> None:
         self.request = request
         super().__init__(user, *args, **kwargs)
 
-    def clean_old_password(self):
+    def clean_old_password(self) -> str:
         allowed, wait = guess_allowed(self.request, "password_guess", username=self.user.get_username())
         if not allowed:
             raise _refusal(wait, "password change")
@@ -49,10 +57,10 @@ class LimitedAdminPasswordChangeForm(AdminPasswordChangeForm):
 class _LimitedPasswordChangeView(PasswordChangeView):
     form_class = LimitedAdminPasswordChangeForm
 
-    def get_form_kwargs(self):
+    def get_form_kwargs(self) -> dict[str, Any]:
         return {**super().get_form_kwargs(), "request": self.request}
 
-    def form_valid(self, form):
+    def form_valid(self, form: LimitedAdminPasswordChangeForm) -> HttpResponse:  # type: ignore[override]
         # The new password ended every session of the account (User.save), this browser's
         # too: it goes on as a new one, as the web app's does (browser.renew).
         response = super().form_valid(form)
@@ -60,8 +68,8 @@ class _LimitedPasswordChangeView(PasswordChangeView):
         return response
 
 
-def _password_change(site):
-    def password_change(request, extra_context=None):
+def _password_change(site: AdminSite) -> Callable[..., HttpResponseBase]:
+    def password_change(request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponseBase:
         # AdminSite.password_change of Django 5.2, with the limited form: Django's picks
         # its form class itself and hands it no request.
         defaults = {
@@ -76,7 +84,7 @@ def _password_change(site):
     return password_change
 
 
-def install(site):
+def install(site: AdminSite) -> None:
     """Make `site` (the admin) log in and change passwords under the guess limits."""
     site.login_form = ThrottledAdminAuthenticationForm
-    site.password_change = _password_change(site)
+    site.password_change = _password_change(site)  # type: ignore[method-assign,assignment]  # this site's view

@@ -1,12 +1,16 @@
+from typing import Any
+
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import Throttled
 from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import BaseThrottle
 
 from rr.accounts import export, services
 from rr.accounts import schema as _schema  # noqa: F401 -- registers the OpenAPI scheme of our authentication
-from rr.accounts.authentication import SessionJWTAuthentication
+from rr.accounts.authentication import AuthenticatedRequest, SessionJWTAuthentication
 from rr.accounts.models import Session, User
 from rr.common.api import AuthenticatedAPIView, PublicAPIView, error_responses, validated
 from rr.common.fields import StrictCharField
@@ -43,7 +47,7 @@ class AccountSerializer(serializers.ModelSerializer):
             "date_joined",
         ]
 
-    def get_password_set(self, user) -> bool:
+    def get_password_set(self, user: User) -> bool:
         return user.has_usable_password()
 
 
@@ -89,7 +93,7 @@ class SessionSerializer(serializers.ModelSerializer):
         model = Session
         fields = ["id", "created_at", "last_used_at", "client", "current"]
 
-    def get_current(self, session) -> bool:
+    def get_current(self, session: Session) -> bool:
         return session.pk == self.context.get("current_session_id")
 
 
@@ -99,39 +103,39 @@ PasswordSetSerializer = inline_serializer(
 MessageSerializer = inline_serializer("AccountMessage", {"message": serializers.CharField()})
 
 
-def _throttle(view, request, throttle_class):
+def _throttle(view: Any, request: Request, throttle_class: type[BaseThrottle]) -> None:
     throttle = throttle_class()
     if not throttle.allow_request(request, view):
         raise Throttled(wait=throttle.wait())
 
 
-def _guess(request, scope, username=None):
+def _guess(request: Request, scope: str, username: str | None = None) -> None:
     _refuse_over(guess_allowed(request, scope, username=username))
 
 
-def _refuse_over(outcome):
+def _refuse_over(outcome: tuple[bool, float]) -> None:
     allowed, wait = outcome
     if not allowed:
         raise Throttled(wait=wait)
 
 
-def _user_agent(request):
+def _user_agent(request: Request) -> str:
     return request.headers.get("User-Agent", "")
 
 
-def _current_session_id(request):
+def _current_session_id(request: AuthenticatedRequest) -> int | None:
     return request.auth.session_id if request.auth is not None else None
 
 
 class AccountView(PublicAPIView):
     # POST is sign-up or login (no token); GET and DELETE act on the token's account.
 
-    def get_authenticators(self):
+    def get_authenticators(self) -> list[SessionJWTAuthentication]:  # type: ignore[override]
         if self.request is not None and self.request.method in ("GET", "DELETE"):
             return [SessionJWTAuthentication()]
         return []
 
-    def get_permissions(self):
+    def get_permissions(self) -> list[Any]:
         if self.request.method in ("GET", "DELETE"):
             return [IsAuthenticated()]
         return [AllowAny()]
@@ -147,7 +151,7 @@ class AccountView(PublicAPIView):
         },
         tags=["accounts"],
     )
-    def post(self, request):
+    def post(self, request: Request) -> Response:
         data = validated(AccountInput, request.data)
         username, password = data["username"], data.get("password") or None
         _throttle(self, request, LoginThrottle)
@@ -170,7 +174,7 @@ class AccountView(PublicAPIView):
         responses={200: AccountSerializer, **error_responses(401)},
         tags=["accounts"],
     )
-    def get(self, request):
+    def get(self, request: AuthenticatedRequest) -> Response:
         return Response(AccountSerializer(request.user).data)
 
     @extend_schema(
@@ -180,7 +184,7 @@ class AccountView(PublicAPIView):
         responses={204: None, **error_responses(400, 401, 429)},
         tags=["accounts"],
     )
-    def delete(self, request):
+    def delete(self, request: AuthenticatedRequest) -> Response:
         data = validated(AccountDeleteInput, request.data)
         _guess(request, "password_guess", request.user.username)
         services.account_delete(user=request.user, password=data.get("password"), confirm=data.get("confirm"))
@@ -194,7 +198,7 @@ class AccountExportView(AuthenticatedAPIView):
         responses={200: inline_serializer("AccountExport", {"account": AccountSerializer()}), **error_responses(401)},
         tags=["accounts"],
     )
-    def get(self, request):
+    def get(self, request: AuthenticatedRequest) -> Response:
         return Response(export.account_export(user=request.user))
 
 
@@ -206,7 +210,7 @@ class PasswordView(AuthenticatedAPIView):
         responses={200: PasswordSetSerializer, **error_responses(400, 401, 429)},
         tags=["accounts"],
     )
-    def post(self, request):
+    def post(self, request: AuthenticatedRequest) -> Response:
         data = validated(PasswordInput, request.data)
         if data.get("current_password"):
             # Before the hash is computed: a guess over the limit costs nothing.
@@ -230,7 +234,7 @@ class RecoverView(PublicAPIView):
         responses={200: AccountWithTokensSerializer, **error_responses(400, 401, 429)},
         tags=["accounts"],
     )
-    def post(self, request):
+    def post(self, request: Request) -> Response:
         data = validated(RecoverInput, request.data)
         _guess(request, "recovery")  # per address only: a code is no name's to lock out
         user, fresh = services.account_recover(
@@ -250,7 +254,7 @@ class RefreshView(PublicAPIView):
         responses={200: TokensSerializer, **error_responses(400, 401)},
         tags=["accounts"],
     )
-    def post(self, request):
+    def post(self, request: Request) -> Response:
         data = validated(RefreshInput, request.data)
         return Response(services.token_refresh(refresh=data["refresh"], user_agent=_user_agent(request)))
 
@@ -263,7 +267,7 @@ class LogoutView(PublicAPIView):
         responses={200: MessageSerializer, **error_responses(400, 401)},
         tags=["accounts"],
     )
-    def post(self, request):
+    def post(self, request: Request) -> Response:
         data = validated(RefreshInput, request.data)
         services.token_revoke(refresh=data["refresh"])
         return Response({"message": "Logged out."})
@@ -276,7 +280,7 @@ class SessionsView(AuthenticatedAPIView):
         responses={200: SessionSerializer(many=True), **error_responses(401)},
         tags=["accounts"],
     )
-    def get(self, request):
+    def get(self, request: AuthenticatedRequest) -> Response:
         sessions = services.session_list(user=request.user)
         context = {"current_session_id": _current_session_id(request)}
         return Response(SessionSerializer(sessions, many=True, context=context).data)
@@ -290,7 +294,7 @@ class SessionView(AuthenticatedAPIView):
         responses={200: MessageSerializer, **error_responses(401, 404)},
         tags=["accounts"],
     )
-    def delete(self, request, session_id):
+    def delete(self, request: AuthenticatedRequest, session_id: int) -> Response:
         services.session_end(user=request.user, session_id=session_id)
         return Response({"message": "Session ended."})
 
@@ -308,6 +312,6 @@ class LogoutAllView(AuthenticatedAPIView):
         },
         tags=["accounts"],
     )
-    def post(self, request):
+    def post(self, request: AuthenticatedRequest) -> Response:
         ended = services.sessions_end_others(user=request.user, current_session_id=_current_session_id(request))
         return Response({"message": f"{ended} other session(s) ended.", "ended": ended})

@@ -10,6 +10,7 @@ admin alike. A logout ends the session too.
 """
 
 from functools import partial
+from typing import TYPE_CHECKING, Any
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
@@ -19,21 +20,25 @@ from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.db import DEFAULT_DB_ALIAS
 from django.db.models import Exists, OuterRef
+from django.http import HttpRequest
 from django.utils.crypto import constant_time_compare
 from django.utils.functional import SimpleLazyObject
+
+if TYPE_CHECKING:
+    from rr.accounts.models import User
 
 SID_KEY = "rr_sid"
 # Set on a request whose browser was signed in to a session that has since ended.
 ENDED_ATTR = "rr_session_ended"
 
 
-def tokens_session_id(session_tokens):
+def tokens_session_id(session_tokens: dict[str, str]) -> int:
     from rr.accounts import tokens
 
     return tokens.decode(session_tokens["refresh"], token_type="refresh")["sid"]
 
 
-def login_started(sender, request, user, **kwargs):
+def login_started(sender: type, request: HttpRequest | None, user: "User", **kwargs: Any) -> None:
     """user_logged_in: the browser's session, a listed one (the tokens of one already
     started for it, e.g. by a recovery, in `request.rr_session_tokens`)."""
     from rr.accounts import services
@@ -53,7 +58,7 @@ def login_started(sender, request, user, **kwargs):
         Session.objects.filter(pk=previous, user_id=user.pk).delete()
 
 
-def renew(request, user):
+def renew(request: HttpRequest, user: "User") -> None:
     """After a change that ended every session of `user` (a new password, from the web app or
     the admin): this browser, signed in as `user`, goes on as a new listed session."""
     from rr.accounts import services
@@ -62,7 +67,7 @@ def renew(request, user):
     request.session[SID_KEY] = tokens_session_id(session_tokens)
 
 
-def logged_out(sender, request, user, **kwargs):
+def logged_out(sender: type, request: HttpRequest | None, user: "User | None", **kwargs: Any) -> None:
     """user_logged_out: the browser's session ends with its cookie's."""
     from rr.accounts.models import Session
 
@@ -71,12 +76,12 @@ def logged_out(sender, request, user, **kwargs):
         Session.objects.filter(pk=sid, user_id=user.pk).delete()
 
 
-def connect():
+def connect() -> None:
     user_logged_in.connect(login_started, dispatch_uid="rr.accounts.browser.login_started")
     user_logged_out.connect(logged_out, dispatch_uid="rr.accounts.browser.logged_out")
 
 
-def browser_user(request):
+def browser_user(request: HttpRequest) -> "User | AnonymousUser":
     """The browser's user, if its accounts session is live; else AnonymousUser.
 
     django.contrib.auth.get_user, with the user row loaded in one statement together with
@@ -121,13 +126,13 @@ def browser_user(request):
     return AnonymousUser()
 
 
-def _cached_user(request):
+def _cached_user(request: Any) -> "User | AnonymousUser":
     if not hasattr(request, "_cached_user"):
         request._cached_user = browser_user(request)
     return request._cached_user
 
 
-async def _auser(request):
+async def _auser(request: Any) -> "User | AnonymousUser":
     if not hasattr(request, "_acached_user"):
         request._acached_user = await sync_to_async(_cached_user)(request)
     return request._acached_user
@@ -136,7 +141,7 @@ async def _auser(request):
 class LiveSessionAuthenticationMiddleware(AuthenticationMiddleware):
     """django.contrib.auth's AuthenticationMiddleware, loading the user with browser_user."""
 
-    def process_request(self, request):
+    def process_request(self, request: HttpRequest) -> None:
         super().process_request(request)
-        request.user = SimpleLazyObject(lambda: _cached_user(request))
+        request.user = SimpleLazyObject(lambda: _cached_user(request))  # type: ignore[assignment]  # as Django does
         request.auser = partial(_auser, request)

@@ -1,4 +1,5 @@
 from decimal import Decimal
+from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
@@ -10,24 +11,24 @@ from rr.common import locks
 
 
 class UserQuerySet(models.QuerySet):
-    def delete(self):
+    def delete(self) -> tuple[int, dict[str, int]]:
         """Delete in the user-row lock order (rr/common/locks.py users_delete), cascades included."""
         return locks.users_delete(locks.deletable(self))
 
-    delete.alters_data = True
-    delete.queryset_only = True
+    delete.alters_data = True  # type: ignore[attr-defined]
+    delete.queryset_only = True  # type: ignore[attr-defined]
 
 
-class UserManager(BaseUserManager.from_queryset(UserQuerySet)):
+class UserManager(BaseUserManager.from_queryset(UserQuerySet)):  # type: ignore[misc]
     use_in_migrations = True
 
-    def create_user(self, username, password=None, **extra):
+    def create_user(self, username: str, password: str | None = None, **extra: Any) -> "User":
         user = self.model(username=username, **extra)
         user.set_password(password)
         user.save(using=self._db)
         return user
 
-    def create_superuser(self, username, password=None, **extra):
+    def create_superuser(self, username: str, password: str | None = None, **extra: Any) -> "User":
         extra.setdefault("is_staff", True)
         extra.setdefault("is_superuser", True)
         return self.create_user(username, password, **extra)
@@ -78,17 +79,17 @@ class User(AbstractBaseUser, PermissionsMixin):
             ),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.username
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         """Saving a changed password (set_password, whatever the caller: the API, the web app,
         the admin's password forms) ends every session of the account and every token
         issued so far; `sessions_ended` then says how many sessions were ended."""
         # Django's set_unusable_password() leaves `_password` unset: the admin's "Password-based
         # authentication: disabled" would otherwise keep every session (and a thief's token
         # could then claim the account with POST /auth/password/).
-        changed = self._password is not None or getattr(self, "_password_unusable_set", False)
+        changed = self._password is not None or getattr(self, "_password_unusable_set", False)  # type: ignore[attr-defined]
         ends_sessions = changed and not self._state.adding
         if ends_sessions:
             from rr.accounts import tokens
@@ -101,11 +102,11 @@ class User(AbstractBaseUser, PermissionsMixin):
         if ends_sessions:
             self.sessions_ended, _ = Session.objects.filter(user=self).delete()
 
-    def set_unusable_password(self):
+    def set_unusable_password(self) -> None:
         super().set_unusable_password()
         self._password_unusable_set = True
 
-    def delete(self, using=None, keep_parents=False):
+    def delete(self, using: str | None = None, keep_parents: bool = False) -> tuple[int, dict[str, int]]:
         """Delete in the user-row lock order (rr/common/locks.py users_delete), like the queryset's delete()."""
         if self.pk is None:
             raise ValueError(f"{self._meta.object_name} object can't be deleted because its id is None.")
@@ -113,11 +114,11 @@ class User(AbstractBaseUser, PermissionsMixin):
         self.pk = None
         return deleted
 
-    delete.alters_data = True
+    delete.alters_data = True  # type: ignore[attr-defined]
 
 
 class SessionQuerySet(models.QuerySet):
-    def live(self):
+    def live(self) -> "SessionQuerySet":
         """The sessions still live: not ended (ending deletes the row) and not expired
         (`expires_at`, the refresh token's own expiry, by the database's clock). The one
         definition: tokens (rr.accounts.selectors.user_for_request), browsers
@@ -148,7 +149,7 @@ class Session(models.Model):
         db_table = "rr_session"
         indexes = [models.Index(fields=["user", "-last_used_at"], name="rr_session_user_used_idx")]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"session {self.pk} of user {self.user_id}"
 
 
@@ -167,5 +168,5 @@ class RecoveryCode(models.Model):
     class Meta:
         db_table = "rr_recovery_code"
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"recovery code {self.pk} of user {self.user_id}"

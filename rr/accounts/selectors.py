@@ -1,6 +1,7 @@
 """Reads of accounts."""
 
 import functools
+from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections, router
 
@@ -23,7 +24,7 @@ _EXACT_SQL = f"SELECT {_COLUMNS} FROM rr_user WHERE username = %s"
 _FOLDED_SQL = f"SELECT {_COLUMNS} FROM rr_user WHERE UPPER(username) = UPPER(%s)"
 
 
-def user_by_username(*, username, active_only=False):
+def user_by_username(*, username: str, active_only: bool = False) -> User:
     """The user called `username`, looked up the way sign-up compares names.
 
     An exact match first; else a case-insensitive match when exactly one user has it.
@@ -69,12 +70,12 @@ _REQUEST_USER_SQL = (
 
 
 @functools.cache
-def _request_user_sql():
+def _request_user_sql() -> tuple[str, tuple[Any, ...]]:
     live, params = Session.objects.live().values("pk", "user_id").query.sql_with_params()
     return _REQUEST_USER_SQL.format(live=live), tuple(params)
 
 
-def user_for_request(*, user_id, session_id=None):
+def user_for_request(*, user_id: int, session_id: int | None = None) -> tuple[User | None, bool]:
     """(user, session live) for a request's access token: the user it names (None if there
     is none, active or not) and whether its session `session_id` still exists.
 

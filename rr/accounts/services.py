@@ -6,7 +6,9 @@ import re
 import secrets
 import unicodedata
 import uuid
-from datetime import timedelta
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+from typing import Any
 
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -30,19 +32,19 @@ USER_AGENT_MAX = 255
 REFRESH_REFUSED = "Refresh token is invalid, expired or revoked."
 
 
-def username_check_new(username):
+def username_check_new(username: object) -> None:
     """Raise unless `username` is acceptable for a new account (legacy names are exempt)."""
     if not isinstance(username, str) or not _USERNAME_RE.fullmatch(username):
         raise ServiceError(f"Invalid username: {USERNAME_RULES}.", field="username")
 
 
-def username_key(username):
+def username_key(username: str) -> str:
     """What two names must not share: the name trimmed, NFKC-normalised and case-folded."""
     folded = unicodedata.normalize("NFKC", username.strip()).casefold()
     return unicodedata.normalize("NFKC", folded)
 
 
-def username_taken(username):
+def username_taken(username: str) -> bool:
     """Whether a new name equals an existing one once both are trimmed and case-folded (NFKC).
 
     New names are plain ASCII (USERNAME_RULES), so the only existing names that can
@@ -55,18 +57,18 @@ def username_taken(username):
     return any(username_key(name) == key for name in candidates.values_list("username", flat=True).iterator())
 
 
-def _password_check(password, user):
+def _password_check(password: str, user: User) -> None:
     try:
         password_validation.validate_password(password, user)
     except DjangoValidationError as exc:
         raise ServiceError("Invalid password: " + " ".join(exc.messages), field="password") from exc
 
 
-def _user_agent(value):
+def _user_agent(value: str | None) -> str:
     return (value or "")[:USER_AGENT_MAX]
 
 
-def session_start(user, *, user_agent="", now=None):
+def session_start(user: User, *, user_agent: str = "", now: datetime | None = None) -> dict[str, str]:
     """A new session of `user` (one Session row) and its first tokens: {"refresh", "access"}."""
     issued_at = tokens.issue_instant(user, now)
     jti = uuid.uuid4().hex
@@ -82,12 +84,12 @@ def session_start(user, *, user_agent="", now=None):
     return {"refresh": refresh, "access": access}
 
 
-def tokens_for(user, *, user_agent=""):
+def tokens_for(user: User, *, user_agent: str = "") -> dict[str, str]:
     """Tokens of a new session of `user`."""
     return session_start(user, user_agent=user_agent)
 
 
-def account_create(*, username, password=None):
+def account_create(*, username: str, password: str | None = None) -> User:
     """Create an account. New names are unique case-insensitively, enforced under a lock."""
     username_check_new(username)
     user = User(username=username)
@@ -112,7 +114,9 @@ def account_create(*, username, password=None):
     return user
 
 
-def account_login(*, username, password, before_password=None):
+def account_login(
+    *, username: str, password: str | None, before_password: Callable[[User], None] | None = None
+) -> User:
     """An existing account, only with its correct password.
 
     `before_password(user)`, when given, runs once the account is found and before its
@@ -124,7 +128,7 @@ def account_login(*, username, password, before_password=None):
     return _login(user, password, before_password)
 
 
-def _login(user, password, before_password=None):
+def _login(user: User, password: str | None, before_password: Callable[[User], None] | None = None) -> User:
     if not password:
         raise Conflict("Username taken. Send its password to log in.", code="username_taken")
     if before_password is not None:
@@ -134,7 +138,13 @@ def _login(user, password, before_password=None):
     return user
 
 
-def account_create_or_login(*, username, password=None, before_create=None, before_password=None):
+def account_create_or_login(
+    *,
+    username: str,
+    password: str | None = None,
+    before_create: Callable[[], None] | None = None,
+    before_password: Callable[[User], None] | None = None,
+) -> tuple[User, bool]:
     """(user, created): log in to the account named exactly `username`, or create it.
 
     An existing name needs its password (409 without one, 401 when wrong); a new one
@@ -152,8 +162,14 @@ def account_create_or_login(*, username, password=None, before_create=None, befo
 
 
 def account_password_set(
-    *, user, password, current_password=None, token_payload=None, new_session=False, user_agent=""
-):
+    *,
+    user: User,
+    password: str,
+    current_password: str | None = None,
+    token_payload: dict[str, Any] | None = None,
+    new_session: bool = False,
+    user_agent: str = "",
+) -> tuple[User, dict[str, str] | None]:
     """Set the first password (the claim) or change it; every token issued so far ends.
 
     A usable password must be proven with `current_password` (400
@@ -188,7 +204,7 @@ def account_password_set(
         return locked, session_start(locked, user_agent=user_agent) if new_session else None
 
 
-def _token_live_locked(payload, user):
+def _token_live_locked(payload: dict[str, Any], user: User) -> bool:
     """The caller's token still good under the lock of `user`: issued in time, and its
     session (if it names one: legacy tokens do not) not ended since the request was
     authenticated. The session row is locked too, so a logout of it waits for the claim
@@ -201,21 +217,21 @@ def _token_live_locked(payload, user):
     return Session.objects.select_for_update().filter(pk=session_id, user=user).values_list("pk").first() is not None
 
 
-def _sessions_end_all(user):
+def _sessions_end_all(user: User) -> int:
     """Save the new password of `user` (locked): every token issued so far stops working
     (User.save, rr/accounts/models.py); the count of sessions ended."""
     user.save(update_fields=["password"])
     return user.sessions_ended
 
 
-def _payload_or_401(refresh):
+def _payload_or_401(refresh: object) -> dict[str, Any]:
     try:
         return tokens.decode(refresh, token_type="refresh")
     except tokens.InvalidTokenText as exc:
         raise Unauthorized(REFRESH_REFUSED, code="token_invalid") from exc
 
 
-def _token_user(payload):
+def _token_user(payload: dict[str, Any]) -> User:
     try:
         user_id = int(payload["user_id"])
     except (TypeError, ValueError) as exc:
@@ -226,7 +242,7 @@ def _token_user(payload):
     return user
 
 
-def _legacy_consume(payload, user):
+def _legacy_consume(payload: dict[str, Any], user: User) -> None:
     """Spend a legacy refresh token once: the blacklist's unique constraint decides a race.
 
     The outstanding row keeps no token text (the previous release stored it there).
@@ -252,7 +268,7 @@ def _legacy_consume(payload, user):
     logger.info("legacy token used", extra={"target_user_id": user.pk})
 
 
-def token_refresh(*, refresh, user_agent=""):
+def token_refresh(*, refresh: object, user_agent: str = "") -> dict[str, str]:
     """Exchange a refresh token for new tokens; the old one stops working (used once).
 
     A session's token swaps its `jti` hash in one conditional UPDATE; a legacy token
@@ -266,7 +282,7 @@ def token_refresh(*, refresh, user_agent=""):
             return session_start(user, user_agent=user_agent)
     issued_at = tokens.issue_instant(user)
     jti = uuid.uuid4().hex
-    changes = {
+    changes: dict[str, Any] = {
         "refresh_jti_hash": tokens.jti_hash(jti),
         "last_used_at": timezone.now(),
         "expires_at": issued_at + tokens.api_settings.REFRESH_TOKEN_LIFETIME,
@@ -283,7 +299,7 @@ def token_refresh(*, refresh, user_agent=""):
     return {"refresh": new_refresh, "access": access}
 
 
-def token_revoke(*, refresh):
+def token_revoke(*, refresh: object) -> None:
     """Log out: the refresh token's session ends (a legacy token is spent)."""
     payload = _payload_or_401(refresh)
     user = _token_user(payload)
@@ -298,7 +314,7 @@ def token_revoke(*, refresh):
         raise Unauthorized(REFRESH_REFUSED, code="token_invalid")
 
 
-def _replay_end(payload, user):
+def _replay_end(payload: dict[str, Any], user: User) -> None:
     """A genuine refresh token of a live session that is not its current one was replayed.
 
     Its signature is ours and its session still exists, so it is an earlier token of that
@@ -318,12 +334,12 @@ def _replay_end(payload, user):
 # Sessions ------------------------------------------------------------------------------
 
 
-def session_list(*, user):
+def session_list(*, user: User) -> list[Session]:
     """The account's live sessions, most recently used first."""
     return list(Session.objects.live().filter(user=user).order_by("-last_used_at", "-id"))
 
 
-def session_end(*, user, session_id):
+def session_end(*, user: User, session_id: int) -> None:
     """End one session of `user` (its refresh token stops working); 404 if it is not theirs."""
     ended, _ = Session.objects.filter(user=user, pk=session_id).delete()
     if not ended:
@@ -331,9 +347,10 @@ def session_end(*, user, session_id):
     logger.info("session ended", extra={"target_user_id": user.pk, "session_id": session_id})
 
 
-def sessions_end_others(*, user, current_session_id):
+def sessions_end_others(*, user: User, current_session_id: int | None) -> int:
     """End every session of `user` but `current_session_id`; how many were ended."""
-    ended, _ = Session.objects.filter(user=user).exclude(pk=current_session_id).delete()
+    # None (a legacy token, no session of its own): pk IS NULL matches no row, every session ends.
+    ended, _ = Session.objects.filter(user=user).exclude(pk=current_session_id).delete()  # type: ignore[misc]
     logger.info("sessions ended", extra={"target_user_id": user.pk, "sessions_ended": ended})
     return ended
 
@@ -344,12 +361,12 @@ RECOVERY_CODE_LIFETIME = timedelta(hours=24)
 RECOVERY_REFUSED = "Invalid username or recovery code."
 
 
-def _code_hash(code):
+def _code_hash(code: str) -> str:
     # A code is 100 random bits: a fast hash cannot be reversed by guessing.
     return hashlib.sha256(code.strip().upper().replace("-", "").encode()).hexdigest()
 
 
-def recovery_code_issue(*, username):
+def recovery_code_issue(*, username: str) -> str:
     """A one-time code for the account named exactly `username`, valid 24 hours.
 
     Earlier unused codes of the account stop working. Only the hash is stored: the
@@ -371,7 +388,7 @@ def recovery_code_issue(*, username):
     return code
 
 
-def account_recover(*, username, code, password, user_agent=""):
+def account_recover(*, username: str, code: object, password: str, user_agent: str = "") -> tuple[User, dict[str, str]]:
     """Set a password with a recovery code (used once), end every session; (user, tokens)."""
     if not isinstance(code, str) or not code.strip():
         raise Unauthorized(RECOVERY_REFUSED, code="invalid_recovery_code")
@@ -396,7 +413,7 @@ def account_recover(*, username, code, password, user_agent=""):
 # Deletion ------------------------------------------------------------------------------
 
 
-def account_delete(*, user, password=None, confirm=None):
+def account_delete(*, user: User, password: str | None = None, confirm: object = None) -> None:
     """Delete the account and all it owns, after proof: its password, or without one its name.
 
     The deletion is users_delete's (deadlock-free, every neighbour's counts exact).
@@ -418,7 +435,7 @@ def account_delete(*, user, password=None, confirm=None):
     logger.info("account deleted by its owner", extra={"target_user_id": user.pk})
 
 
-def user_deactivate(*, user):
+def user_deactivate(*, user: User) -> User:
     """Deactivate an account: it can no longer log in, be followed or appear in lists.
 
     Under the user-row lock (rr/common/locks.py users_lock), so a follow of this user
@@ -426,7 +443,7 @@ def user_deactivate(*, user):
     so do the counts, which mirror rr_network).
     """
 
-    def deactivate():
+    def deactivate() -> None:
         locks.users_lock([user.pk])
         User.objects.filter(pk=user.pk).update(is_active=False)
 
@@ -436,7 +453,7 @@ def user_deactivate(*, user):
     return user
 
 
-def users_delete(*, user_ids):
+def users_delete(*, user_ids: Iterable[int]) -> None:
     """Delete users with their checklists, links and tokens; every neighbour's count moves.
 
     Through the user-row lock order (rr.common.locks.users_delete), like every
@@ -446,6 +463,6 @@ def users_delete(*, user_ids):
     locks.users_delete(User.objects.filter(pk__in=list(user_ids)))
 
 
-def user_delete(*, user):
+def user_delete(*, user: User) -> None:
     """Delete one user (see users_delete); a user already gone is not an error."""
     users_delete(user_ids=[user.pk])

@@ -18,7 +18,8 @@ comparison on the user row each request loads anyway.
 
 import hashlib
 import uuid
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 import jwt
 from django.conf import settings
@@ -26,22 +27,25 @@ from django.db import connection
 from django.utils import timezone
 from rest_framework_simplejwt.settings import api_settings
 
+if TYPE_CHECKING:
+    from rr.accounts.models import User
+
 CUTOVER_MIGRATION = ("rr", "0004_networking")
 ALGORITHM = "HS256"
 
-_cutover_cache = {}
+_cutover_cache: dict[str, datetime] = {}  # database alias -> when rr 0004 was applied there
 
 
 class InvalidTokenText(Exception):
     """The text is no token we accept (bad signature, expired, wrong type, malformed)."""
 
 
-def jti_hash(jti):
+def jti_hash(jti: object) -> str:
     """What the database keeps of a refresh token: the SHA-256 of its random `jti`."""
     return hashlib.sha256(str(jti).encode()).hexdigest()
 
 
-def cutover():
+def cutover() -> datetime | None:
     """When this database was taken over (rr 0004 applied); None if it never was."""
     alias = connection.alias
     if alias not in _cutover_cache:
@@ -57,7 +61,7 @@ def cutover():
     return _cutover_cache[alias]
 
 
-def legacy_grace_open(now=None):
+def legacy_grace_open(now: datetime | None = None) -> bool:
     """Whether legacy tokens are still accepted (the grace period after the cutover)."""
     days = settings.LEGACY_TOKEN_GRACE_DAYS
     if days <= 0:
@@ -68,13 +72,13 @@ def legacy_grace_open(now=None):
     return (now or timezone.now()) < started + timedelta(days=days)
 
 
-def _decode(raw, key):
+def _decode(raw: str, key: str) -> dict[str, Any]:
     # `iat` is not checked against the clock: a token issued right after a cut-off
     # carries the cut-off, up to a second ahead (see next_whole_second).
     return jwt.decode(raw, key, algorithms=[ALGORITHM], options={"require": ["exp", "token_type"], "verify_iat": False})
 
 
-def decode(raw, *, token_type):
+def decode(raw: object, *, token_type: str) -> dict[str, Any]:
     """The payload of a token of `token_type` we may accept, else InvalidTokenText.
 
     Tokens with a `sid` must carry the current key's signature; legacy ones (no `sid`)
@@ -109,7 +113,7 @@ def decode(raw, *, token_type):
     return payload
 
 
-def legacy_issued_before_cutover(payload, now=None):
+def legacy_issued_before_cutover(payload: dict[str, Any], now: datetime | None = None) -> bool:
     """Whether a token without `sid` was issued before the cutover and not in the future.
 
     Only the previous release mints such tokens, and it stopped at the cutover: one dated
@@ -125,11 +129,11 @@ def legacy_issued_before_cutover(payload, now=None):
     return started is None or iat < started.timestamp()
 
 
-def is_legacy(payload):
+def is_legacy(payload: dict[str, Any]) -> bool:
     return "sid" not in payload
 
 
-def issued_in_time(payload, user):
+def issued_in_time(payload: dict[str, Any], user: "User") -> bool:
     """False when the token was issued before the user's `tokens_valid_after`, and for
     every legacy token (no `sid`) once that is set: a claimed account has sessions only."""
     cutoff = user.tokens_valid_after
@@ -141,13 +145,13 @@ def issued_in_time(payload, user):
     return isinstance(iat, int | float) and iat >= cutoff.timestamp()
 
 
-def next_whole_second(now=None):
+def next_whole_second(now: datetime | None = None) -> datetime:
     """A cut-off instant strictly after every token issued so far (tokens' `iat` is in whole seconds)."""
     now = now or timezone.now()
     return now.replace(microsecond=0) + timedelta(seconds=1)
 
 
-def mint(*, user, session_id, jti, issued_at):
+def mint(*, user: "User", session_id: int, jti: str, issued_at: datetime) -> tuple[str, str]:
     """The (refresh, access) texts of a session; `issued_at` is a whole-second aware datetime."""
     iat = int(issued_at.timestamp())
     common = {"user_id": str(user.pk), "sid": session_id, "iat": iat}
@@ -167,7 +171,7 @@ def mint(*, user, session_id, jti, issued_at):
     return jwt.encode(refresh, key, algorithm=ALGORITHM), jwt.encode(access, key, algorithm=ALGORITHM)
 
 
-def issue_instant(user, now=None):
+def issue_instant(user: "User", now: datetime | None = None) -> datetime:
     """When a token issued now counts as issued: never before the user's cut-off."""
     instant = (now or timezone.now()).replace(microsecond=0)
     if user.tokens_valid_after is not None and instant < user.tokens_valid_after:

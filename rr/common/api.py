@@ -1,8 +1,11 @@
 """Shared pieces of the HTTP layer: base views, error documentation, pagination."""
 
+from typing import Any
+
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, inline_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
 from rest_framework.views import APIView
 
 ErrorSerializer = inline_serializer(
@@ -27,7 +30,7 @@ ErrorSerializer = inline_serializer(
 ALWAYS = (400, 413, 503)
 
 
-def error_responses(*codes):
+def error_responses(*codes: int) -> dict[int, OpenApiResponse]:
     """OpenAPI entries for the error statuses an endpoint can answer (ALWAYS included)."""
     descriptions = {
         400: "Invalid input.",
@@ -45,9 +48,11 @@ def error_responses(*codes):
     }
 
 
-def error_example(code, status, message, *, fields=None):
+def error_example(
+    code: str, status: int, message: str, *, fields: dict[str, list[str]] | None = None
+) -> OpenApiExample:
     """An OpenAPI example of an error response: its real body, with its code."""
-    body = {"error": message, "code": code}
+    body: dict[str, Any] = {"error": message, "code": code}
     if status == 400:
         body["fields"] = fields or {}
     return OpenApiExample(code, value=body, response_only=True, status_codes=[str(status)])
@@ -60,7 +65,7 @@ class BodyCheckedAPIView(APIView):
     # (Comments, not docstrings: drf-spectacular would copy a docstring into the
     # description of every endpoint built on these classes.)
 
-    def initial(self, request, *args, **kwargs):
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
         request.data  # noqa: B018 -- parsed here for its errors; the views read the cached result
 
@@ -76,7 +81,7 @@ class PublicAPIView(BodyCheckedAPIView):
     permission_classes = [AllowAny]
 
 
-def validated(serializer_class, data):
+def validated(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
     """Validate a request body with `serializer_class`; a 400 on anything wrong."""
     if not isinstance(data, dict):
         raise serializers.ValidationError({"non_field_errors": ["The body must be a JSON object."]})

@@ -3,8 +3,8 @@ class IdConverter:
 
     regex = "[0-9]{1,18}"
 
-    def to_python(self, value):
+    def to_python(self, value: str) -> int:
         return int(value)
 
-    def to_url(self, value):
+    def to_url(self, value: int | str) -> str:
         return str(value)

@@ -8,7 +8,7 @@ LOCK_CHECKLIST_DAY = 2
 LOCK_ROUTINE = 4
 
 
-def advisory_xact_lock(namespace, key):
+def advisory_xact_lock(namespace: int, key: int | str) -> None:
     """Hold a PostgreSQL advisory lock until the transaction ends."""
     with connection.cursor() as cursor:
         if isinstance(key, str):
@@ -17,7 +17,7 @@ def advisory_xact_lock(namespace, key):
             cursor.execute("SELECT pg_advisory_xact_lock(%s, (%s %% 2147483647)::int)", [namespace, key])
 
 
-def use_direct_database():
+def use_direct_database() -> bool:
     """Point this process's `default` alias at DIRECT_DATABASE_URL (the `direct` alias), if set.
 
     For commands that need a session of their own or run long (migrate,

@@ -12,11 +12,13 @@ attr}]}) is not the one the shipped client reads (`error`), so the shape lives h
 
 import logging
 import re
+from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.db import InterfaceError, OperationalError
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
@@ -34,10 +36,12 @@ class ServiceError(Exception):
     code a client can branch on (`already_following`, `day_closed`, ...).
     """
 
-    status_code = status.HTTP_400_BAD_REQUEST
+    status_code: int = status.HTTP_400_BAD_REQUEST
     default_code = "invalid_field"
 
-    def __init__(self, message, *, code=None, field=None, status_code=None):
+    def __init__(
+        self, message: str, *, code: str | None = None, field: str | None = None, status_code: int | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.code = code or self.default_code
@@ -69,7 +73,7 @@ class Unauthorized(ServiceError):
 
 # DRF's own exceptions, by class, and the codes they answer with. Anything unlisted
 # keeps DRF's default_code (already snake_case).
-_DRF_CODES = {
+_DRF_CODES: dict[type[exceptions.APIException], str] = {
     exceptions.ValidationError: "invalid_field",
     exceptions.ParseError: "malformed_body",
     exceptions.Throttled: "rate_limited",
@@ -83,14 +87,14 @@ _DRF_CODES = {
 }
 
 
-def _drf_code(exc):
+def _drf_code(exc: exceptions.APIException) -> str:
     for cls in type(exc).__mro__:
         if cls in _DRF_CODES:
             return _DRF_CODES[cls]
     return getattr(exc, "default_code", "error")
 
 
-def _first_message(detail):
+def _first_message(detail: Any) -> str:
     """The first human sentence in a DRF error detail, prefixed with its field."""
     if isinstance(detail, dict):
         for field, value in detail.items():
@@ -104,10 +108,10 @@ def _first_message(detail):
     return str(detail)
 
 
-def _fields(detail, prefix=""):
+def _fields(detail: dict[str, Any], prefix: str = "") -> dict[str, list[str]]:
     """DRF's validation detail as {field: [sentences]} (plain strings, JSON-ready); a nested
     field is named by its path, e.g. `keys.p256dh` (an item of a list: `items.0.description`)."""
-    fields = {}
+    fields: dict[str, list[str]] = {}
     for field, value in detail.items():
         name = f"{prefix}{field}"
         if isinstance(value, dict):
@@ -121,9 +125,16 @@ def _fields(detail, prefix=""):
     return fields
 
 
-def error_body(message, code, *, fields=None, status_code=None, request_id=None):
+def error_body(
+    message: str,
+    code: str,
+    *,
+    fields: dict[str, list[str]] | None = None,
+    status_code: int | None = None,
+    request_id: str | None = None,
+) -> dict[str, Any]:
     """The one error shape. `fields` is always present on a 400."""
-    body = {"error": message, "code": code}
+    body: dict[str, Any] = {"error": message, "code": code}
     if fields is not None or status_code == status.HTTP_400_BAD_REQUEST:
         body["fields"] = fields or {}
     if request_id:
@@ -131,11 +142,11 @@ def error_body(message, code, *, fields=None, status_code=None, request_id=None)
     return body
 
 
-def _request_id(request):
+def _request_id(request: Any) -> str | None:
     return getattr(getattr(request, "_request", request), "request_id", None)
 
 
-def exception_handler(exc, context):
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF's hook: turns every known failure into a JSON 4xx/503 and rolls the request back."""
     request_id = _request_id(context.get("request"))
 
@@ -153,6 +164,7 @@ def exception_handler(exc, context):
             status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
         )
 
+    fields: dict[str, list[str]] | None
     if isinstance(exc, ServiceError):
         set_rollback()
         fields = {exc.field: [exc.message]} if exc.field else None
@@ -161,11 +173,13 @@ def exception_handler(exc, context):
 
     if isinstance(exc, exceptions.APIException):
         set_rollback()
-        headers = {}
-        if getattr(exc, "auth_header", None):
-            headers["WWW-Authenticate"] = exc.auth_header
-        if getattr(exc, "wait", None) is not None:
-            headers["Retry-After"] = str(max(1, int(exc.wait + 0.999)))
+        headers: dict[str, str] = {}
+        auth_header = getattr(exc, "auth_header", None)
+        if auth_header:
+            headers["WWW-Authenticate"] = auth_header
+        wait = getattr(exc, "wait", None)
+        if wait is not None:
+            headers["Retry-After"] = str(max(1, int(wait + 0.999)))
         message = _first_message(exc.detail)
         fields = None
         if isinstance(exc, exceptions.ValidationError):
@@ -190,8 +204,8 @@ def exception_handler(exc, context):
     return None
 
 
-def json_error_view(status_code, message, code):
-    def view(request, exception=None):
+def json_error_view(status_code: int, message: str, code: str) -> Callable[..., JsonResponse]:
+    def view(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
         body = error_body(message, code, status_code=status_code, request_id=_request_id(request))
         return JsonResponse(body, status=status_code)
 

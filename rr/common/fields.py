@@ -1,5 +1,8 @@
 """Input fields that take JSON at its word: no coercion of "yes" to true or 12 to "12"."""
 
+from datetime import datetime
+from typing import Any
+
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -9,7 +12,7 @@ from rest_framework import serializers
 class StrictBooleanField(serializers.BooleanField):
     default_error_messages = {"invalid": "Must be a JSON boolean (true or false)."}
 
-    def to_internal_value(self, data):
+    def to_internal_value(self, data: Any) -> bool:
         if not isinstance(data, bool):
             self.fail("invalid")
         return data
@@ -18,7 +21,7 @@ class StrictBooleanField(serializers.BooleanField):
 class StrictCharField(serializers.CharField):
     default_error_messages = {"invalid": "Must be a JSON string."}
 
-    def to_internal_value(self, data):
+    def to_internal_value(self, data: Any) -> str:
         if not isinstance(data, str):
             self.fail("invalid")
         return super().to_internal_value(data)
@@ -34,7 +37,7 @@ class OffsetDateTimeField(serializers.Field):
         "range": "The year must be between 2 and 9998.",
     }
 
-    def to_internal_value(self, data):
+    def to_internal_value(self, data: Any) -> datetime:
         # Python's ISO parser stops at a NUL and accepts what came before it, so
         # anything but printable ASCII is refused before parsing.
         if not isinstance(data, str) or len(data) > 64 or not (data.isascii() and data.isprintable()):
@@ -52,5 +55,5 @@ class OffsetDateTimeField(serializers.Field):
             self.fail("range")
         return value
 
-    def to_representation(self, value):
+    def to_representation(self, value: datetime) -> str:
         return value.isoformat()

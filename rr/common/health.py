@@ -5,20 +5,23 @@ the API still serves (rate limits fail open, see rr/common/throttling.py), so a 
 outage must not take every instance out: Redis down is 200 with `degraded`.
 """
 
+from typing import Any
+
 from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError, connection
-from django.http import JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from redis.exceptions import RedisError
 
+from rr.common.middleware import GetResponse
 from rr.common.routers import replica_configured, replica_state
 
 HEALTH_PATH = "/health/"
 
 
-def health(request):
+def health(request: HttpRequest) -> JsonResponse:
     """200 when the database answers (`degraded` if Redis does not); 503 when the database does not."""
-    checks = {}
+    checks: dict[str, str] = {}
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
@@ -33,7 +36,7 @@ def health(request):
             checks["redis"] = "unavailable"
     failed = [name for name, value in checks.items() if value != "ok"]
     if checks["database"] != "ok":
-        body = {"status": "unavailable", "checks": checks}
+        body: dict[str, Any] = {"status": "unavailable", "checks": checks}
         body["error"] = "A dependency is unavailable: " + ", ".join(failed)
         body["code"] = "service_unavailable"
         status = 503
@@ -61,10 +64,10 @@ class HealthCheckMiddleware:
     or a 301. Placed right after the request log, before SecurityMiddleware.
     """
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: GetResponse) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.path == HEALTH_PATH:
             return health(request)
         return self.get_response(request)

@@ -3,16 +3,18 @@
 import contextvars
 import json
 import logging
+from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 
-request_id_var = contextvars.ContextVar("request_id", default=None)
+request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
-def log_level(environ, name="LOG_LEVEL", default="INFO"):
+def log_level(environ: Mapping[str, str], name: str = "LOG_LEVEL", default: str = "INFO") -> str:
     """The level the variable `name` names, in any case (`warning`, `Warning`); upper case.
 
     One reading for manage.py (config/settings.py) and gunicorn (gunicorn.conf.py): any
@@ -33,8 +35,8 @@ _SKIPPED_ATTRS = {"request"}
 
 
 class JsonFormatter(logging.Formatter):
-    def format(self, record):
-        entry = {
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
             "ts": datetime.fromtimestamp(record.created, tz=UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
@@ -57,7 +59,7 @@ class UnhandledErrorsOnly(logging.Filter):
     Its other records (a line per 4xx/5xx response) repeat what the request line says.
     """
 
-    def filter(self, record):
+    def filter(self, record: logging.LogRecord) -> bool:
         if not record.exc_info:
             return False
         request = getattr(record, "request", None)
@@ -75,7 +77,7 @@ class TextFormatter(logging.Formatter):
     JSON lines, so switching formats loses nothing; production keeps JSON.
     """
 
-    def format(self, record):
+    def format(self, record: logging.LogRecord) -> str:
         clock = datetime.fromtimestamp(record.created).strftime("%H:%M:%S")
         fields = {
             key: value

@@ -2,9 +2,12 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Callable
+from typing import Any
 
 from django.core.exceptions import DisallowedHost
 from django.db import connections
+from django.http import HttpRequest, HttpResponse
 from django.utils.functional import SimpleLazyObject, empty
 
 from rr.common.logging import request_id_var
@@ -12,6 +15,9 @@ from rr.common.logging import request_id_var
 logger = logging.getLogger("rr.request")
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+
+# What a middleware is handed: the rest of the chain (a view's answer in the end).
+GetResponse = Callable[[HttpRequest], HttpResponse]
 
 
 class RequestLogMiddleware:
@@ -22,19 +28,19 @@ class RequestLogMiddleware:
     error is logged by `django.request` (see LOGGING), with the same request id.
     """
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: GetResponse) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponse:
         incoming = request.headers.get("X-Request-ID", "")
         request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
-        request.request_id = request_id
+        request.request_id = request_id  # type: ignore[attr-defined]  # read by rr.common.errors._request_id
         token = request_id_var.set(request_id)
         started = time.perf_counter()
         try:
             response = self.get_response(request)
             response["X-Request-ID"] = request_id
-            extra = {
+            extra: dict[str, Any] = {
                 "method": request.method,
                 "path": request.path,
                 "status": response.status_code,
@@ -53,7 +59,7 @@ class RequestLogMiddleware:
             request_id_var.reset(token)
 
 
-def _refused_host(request):
+def _refused_host(request: HttpRequest) -> str | None:
     """The Host header as sent (shortened) when it is not an allowed host, else None."""
     try:
         request.get_host()
@@ -62,7 +68,7 @@ def _refused_host(request):
     return None
 
 
-def _user_id(request):
+def _user_id(request: HttpRequest) -> int | None:
     # DRF puts the token's user on the request once its view authenticated it; None for
     # anonymous requests and for those answered before authentication ran. The session's
     # user (web pages) is lazy: read only if the view read it, so the log line never
@@ -76,7 +82,7 @@ def _user_id(request):
 SAFE_READS = ("GET", "HEAD")
 
 
-def _lost_connections():
+def _lost_connections() -> list[str]:
     """The aliases whose connection the server closed during this request (terminated,
     restarted, a pooler's server connection that crashed): the wrapper still holds it."""
     return [
@@ -98,10 +104,10 @@ class SafeReadRetryMiddleware:
     idempotency key is the safe way). Tested in tests/hardening/test_read_retry.py.
     """
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: GetResponse) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         if request.method not in SAFE_READS or response.status_code != 503:
             return response

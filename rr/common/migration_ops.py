@@ -12,8 +12,14 @@ Two things it lacks are added here:
   `migrate` again is the fix.
 """
 
+from collections.abc import Callable, Sequence
+from typing import Any
+
 from django.contrib.postgres.operations import AddIndexConcurrently
 from django.db import migrations
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+from django.db.migrations.state import ProjectState
+from django.db.models import Index
 
 
 class RunInOneRoundTrip(migrations.operations.base.Operation):
@@ -30,28 +36,28 @@ class RunInOneRoundTrip(migrations.operations.base.Operation):
     reduces_to_sql = True
     serialization_expand_args = ["operations"]
 
-    def __init__(self, operations):
+    def __init__(self, operations: Sequence[migrations.operations.base.Operation]) -> None:
         self.operations = operations
 
-    def deconstruct(self):
+    def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
         return (self.__class__.__qualname__, [], {"operations": self.operations})
 
     @property
-    def reversible(self):
+    def reversible(self) -> bool:  # type: ignore[override]  # Operation's is a class attribute
         return all(operation.reversible for operation in self.operations)
 
-    def state_forwards(self, app_label, state):
+    def state_forwards(self, app_label: str, state: ProjectState) -> None:
         for operation in self.operations:
             operation.state_forwards(app_label, state)
 
-    def _forwards(self, app_label, schema_editor, from_state):
+    def _forwards(self, app_label: str, schema_editor: BaseDatabaseSchemaEditor, from_state: ProjectState) -> None:
         for operation in self.operations:
             to_state = from_state.clone()
             operation.state_forwards(app_label, to_state)
             operation.database_forwards(app_label, schema_editor, from_state, to_state)
             from_state = to_state
 
-    def _backwards(self, app_label, schema_editor, to_state):
+    def _backwards(self, app_label: str, schema_editor: BaseDatabaseSchemaEditor, to_state: ProjectState) -> None:
         states = [to_state]
         for operation in self.operations:
             state = states[-1].clone()
@@ -60,7 +66,7 @@ class RunInOneRoundTrip(migrations.operations.base.Operation):
         for index in reversed(range(len(self.operations))):
             self.operations[index].database_backwards(app_label, schema_editor, states[index + 1], states[index])
 
-    def _batched(self, schema_editor, generate):
+    def _batched(self, schema_editor: BaseDatabaseSchemaEditor, generate: Callable[[], None]) -> None:
         if schema_editor.collect_sql:  # sqlmigrate: the statements are printed, not run
             return generate()
         schema_editor.collect_sql, schema_editor.collected_sql = True, []
@@ -73,13 +79,17 @@ class RunInOneRoundTrip(migrations.operations.base.Operation):
         # params=None: the collected SQL is final, with every value already quoted.
         schema_editor.execute(batch, params=None)
 
-    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+    def database_forwards(
+        self, app_label: str, schema_editor: BaseDatabaseSchemaEditor, from_state: ProjectState, to_state: ProjectState
+    ) -> None:
         self._batched(schema_editor, lambda: self._forwards(app_label, schema_editor, from_state))
 
-    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+    def database_backwards(
+        self, app_label: str, schema_editor: BaseDatabaseSchemaEditor, from_state: ProjectState, to_state: ProjectState
+    ) -> None:
         self._batched(schema_editor, lambda: self._backwards(app_label, schema_editor, to_state))
 
-    def describe(self):
+    def describe(self) -> str:
         return "; ".join(operation.describe() for operation in self.operations) + " (one round trip)"
 
 
@@ -94,16 +104,18 @@ class AddIndexConcurrentlyRetryable(AddIndexConcurrently):
     (0006, applied before this existed, writes the same steps as raw SQL.)
     """
 
-    def __init__(self, model_name, index, lock_timeout="3s"):
+    def __init__(self, model_name: str, index: Index, lock_timeout: str = "3s") -> None:
         super().__init__(model_name, index)
         self.lock_timeout = lock_timeout
 
-    def deconstruct(self):
+    def deconstruct(self) -> tuple[str, Sequence[Any], dict[str, Any]]:
         name, args, kwargs = super().deconstruct()
         kwargs["lock_timeout"] = self.lock_timeout
         return name, args, kwargs
 
-    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+    def database_forwards(
+        self, app_label: str, schema_editor: BaseDatabaseSchemaEditor, from_state: ProjectState, to_state: ProjectState
+    ) -> None:
         self._ensure_not_in_transaction(schema_editor)
         model = to_state.apps.get_model(app_label, self.model_name)
         if not self.allow_migrate_model(schema_editor.connection.alias, model):
@@ -113,5 +125,5 @@ class AddIndexConcurrentlyRetryable(AddIndexConcurrently):
         super().database_forwards(app_label, schema_editor, from_state, to_state)
         schema_editor.execute("RESET lock_timeout")
 
-    def describe(self):
+    def describe(self) -> str:
         return f"{super().describe()} (lock_timeout {self.lock_timeout}, replacing an INVALID leftover)"

@@ -5,6 +5,8 @@ Endpoint-specific examples live with each endpoint (extend_schema); this hook ad
 every operation shares, so that no error response shows "string" / "additionalProp1".
 """
 
+from typing import Any
+
 from drf_spectacular.renderers import (
     OpenApiJsonRenderer,
     OpenApiJsonRenderer2,
@@ -193,18 +195,20 @@ HEALTH_SCHEMA = {
 }
 
 
-def error_body(code, message, fields=None, status=None):
-    body = {"error": message, "code": code}
+def error_body(
+    code: str, message: str, fields: dict[str, list[str]] | None = None, status: int | None = None
+) -> dict[str, Any]:
+    body: dict[str, Any] = {"error": message, "code": code}
     if status == 400:
         body["fields"] = fields or {}
     return body
 
 
-def _json_content(response):
+def _json_content(response: dict[str, Any]) -> dict[str, Any] | None:
     return response.get("content", {}).get("application/json")
 
 
-def postprocess(result, generator, request, public):
+def postprocess(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
     """drf-spectacular postprocessing hook (SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"])."""
     result["tags"] = TAGS
     result["components"]["schemas"]["Health"] = HEALTH_SCHEMA
@@ -220,19 +224,19 @@ def postprocess(result, generator, request, public):
     return result
 
 
-def _path_order(entry):
+def _path_order(entry: tuple[str, dict[str, Any]]) -> tuple[int, int, str]:
     path, item = entry
     first = FIRST_PATHS.index(path) if path in FIRST_PATHS else len(FIRST_PATHS)
     return (_first_tag_index(item), first, path)
 
 
-def _first_tag_index(item):
+def _first_tag_index(item: dict[str, Any]) -> int:
     tags = [tag for operation in item.values() if isinstance(operation, dict) for tag in operation.get("tags", [])]
     return min((TAG_ORDER.get(tag, len(TAGS)) for tag in tags), default=len(TAGS))
 
 
-def _examples(operation):
-    operation_id = operation.get("operationId")
+def _examples(operation: dict[str, Any]) -> None:
+    operation_id: str = operation.get("operationId", "")  # "" is in none of the tables, like None
     body = operation.get("requestBody")
     if body and operation_id in REQUEST_EXAMPLES:
         content = _json_content(body)

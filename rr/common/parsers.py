@@ -1,8 +1,12 @@
 """The request-body parsers for the whole API: JSON, and an empty form read as no body."""
 
+from collections.abc import Iterable, Mapping
+from typing import IO, Any
+
 from rest_framework.exceptions import ParseError, UnsupportedMediaType
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import BaseParser, JSONParser
+from rest_framework.request import Request
 
 
 class JSONBodyParser(JSONParser):
@@ -12,7 +16,9 @@ class JSONBodyParser(JSONParser):
     on a body of a few kilobytes of `[`, which DRF would let through as a 500.
     """
 
-    def parse(self, stream, media_type=None, parser_context=None):
+    def parse(
+        self, stream: IO[Any], media_type: str | None = None, parser_context: Mapping[str, Any] | None = None
+    ) -> Any:
         try:
             return super().parse(stream, media_type, parser_context)
         except RecursionError as exc:
@@ -32,8 +38,11 @@ class EmptyFormParser(BaseParser):
     FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
     media_type = FORM_TYPES[0]
 
-    def parse(self, stream, media_type=None, parser_context=None):
+    def parse(
+        self, stream: IO[Any] | None, media_type: str | None = None, parser_context: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
         raw = stream.read() if stream is not None else b""
+        assert media_type is not None  # DRF passes the request's content type
         base = media_type.split(";", 1)[0].strip().lower()
         if base == "application/x-www-form-urlencoded":
             empty = not raw.strip()
@@ -46,7 +55,7 @@ class EmptyFormParser(BaseParser):
         return {}
 
 
-def _multipart_boundary(media_type):
+def _multipart_boundary(media_type: str) -> bytes | None:
     for part in media_type.split(";")[1:]:
         key, _, value = part.strip().partition("=")
         if key.strip().lower() == "boundary" and value:
@@ -57,7 +66,7 @@ def _multipart_boundary(media_type):
 class BodyNegotiation(DefaultContentNegotiation):
     """DRF's negotiation, plus: a form body no parser takes goes to EmptyFormParser."""
 
-    def select_parser(self, request, parsers):
+    def select_parser(self, request: Request, parsers: Iterable[BaseParser]) -> BaseParser | None:
         parser = super().select_parser(request, parsers)
         if parser is None and request.content_type.split(";", 1)[0].strip().lower() in EmptyFormParser.FORM_TYPES:
             return EmptyFormParser()

@@ -45,6 +45,7 @@ import math
 import threading
 import time
 from contextvars import ContextVar
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -231,7 +232,7 @@ class _Route:
         return self.alias
 
 
-_route = ContextVar("rr_db_route", default=None)
+_route: ContextVar[_Route | None] = ContextVar("rr_db_route", default=None)
 
 
 class ReplicaRouter:
@@ -333,7 +334,7 @@ def _writers(request, response):
         ids.add(user.pk)
     data = getattr(response, "data", None)
     if isinstance(data, dict):
-        tokens = data.get("tokens") if isinstance(data.get("tokens"), dict) else data
+        tokens: dict[str, Any] = data["tokens"] if isinstance(data.get("tokens"), dict) else data
         if isinstance(tokens.get("access"), str):
             user_id = _token_user_id(tokens["access"])
             if user_id is not None:

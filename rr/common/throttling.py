@@ -18,36 +18,48 @@ import threading
 import time
 import weakref
 from dataclasses import dataclass
+from typing import Any, Protocol, cast
 
 from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from django.core.cache.backends.redis import RedisCache
 from django.core.exceptions import ImproperlyConfigured
+from django.http import HttpRequest
+from redis import Redis
 from redis.exceptions import RedisError
+from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
 
 logger = logging.getLogger("rr.throttling")
 
+# The guess limits count API requests (DRF's) and the web app's and the admin's (Django's).
+AnyRequest = HttpRequest | Request
+
 
 class AtomicRateThrottle(SimpleRateThrottle):
     # False: while the cache is down, count in this process (guesses at a secret).
     fail_open = True
+    # Set by SimpleRateThrottle.__init__ from the rate (parse_rate), when there is one.
+    num_requests: int
+    duration: int
+    scope: str
 
-    def timer(self):
+    def timer(self) -> float:
         # DRF's SimpleRateThrottle.timer is time.time bound when DRF was imported; looking
         # time up in this module at each call keeps one clock that a test may pin either by
         # replacing this method or this module's `time` (tests/network/test_rate_limits.py).
         return time.time()
 
-    def get_rate(self):
+    def get_rate(self) -> str | None:
         # DRF reads its class-level THROTTLE_RATES, frozen at import; reading the live
         # settings lets an environment or test override (rate None = unlimited) apply.
         try:
-            return api_settings.DEFAULT_THROTTLE_RATES[self.scope]
+            # Rates are strings ("10/minute") or None; the stubs type the dict's values as numbers.
+            return cast(str | None, api_settings.DEFAULT_THROTTLE_RATES[self.scope])
         except KeyError as exc:
             raise ImproperlyConfigured(f"No throttle rate set for scope {self.scope!r}.") from exc
 
-    def allow_request(self, request, view):
+    def allow_request(self, request: Request, view: Any) -> bool:
         if self.rate is None:
             return True
         ident = self.get_cache_key(request, view)
@@ -56,6 +68,7 @@ class AtomicRateThrottle(SimpleRateThrottle):
         now = self.timer()
         window_start = int(now // self.duration) * self.duration
         key = f"throttle:{self.scope}:{ident}:{window_start}"
+        count: float  # local_windows counts to infinity when it is full
         try:
             count = _count(key, timeout=self.duration + 1)
         except (RedisError, OSError):
@@ -67,24 +80,24 @@ class AtomicRateThrottle(SimpleRateThrottle):
         self._wait = window_start + self.duration - now
         return count <= self.num_requests
 
-    def wait(self):
+    def wait(self) -> float:
         return getattr(self, "_wait", self.duration)
 
 
 # One redis-py client per cache backend: Django builds a new one for every call, which
 # costs a third of what the limiter does. A client is thread-safe and only wraps the
 # backend's connection pool; writes all go to its first server, whatever the key.
-_redis_clients = weakref.WeakKeyDictionary()
+_redis_clients: weakref.WeakKeyDictionary[RedisCache, Redis] = weakref.WeakKeyDictionary()
 
 
-def _redis_client(backend, key):
+def _redis_client(backend: RedisCache, key: str) -> Redis:
     client = _redis_clients.get(backend)
     if client is None:
         client = _redis_clients[backend] = backend._cache.get_client(key, write=True)
     return client
 
 
-def _count(key, *, timeout):
+def _count(key: str, *, timeout: int) -> int:
     """Increment the counter `key` (created at 0 for `timeout` seconds if absent); its new value."""
     backend = caches[DEFAULT_CACHE_ALIAS]
     if isinstance(backend, RedisCache):
@@ -107,7 +120,7 @@ def _count(key, *, timeout):
 class UserRateThrottle(AtomicRateThrottle):
     """Per authenticated user."""
 
-    def get_cache_key(self, request, view):
+    def get_cache_key(self, request: Request, view: Any) -> str:
         if request.user and request.user.is_authenticated:
             return f"user:{request.user.pk}"
         return f"ip:{self.get_ident(request)}"
@@ -116,7 +129,7 @@ class UserRateThrottle(AtomicRateThrottle):
 class AddressRateThrottle(AtomicRateThrottle):
     """Per client address (behind NUM_PROXIES trusted proxies)."""
 
-    def get_cache_key(self, request, view):
+    def get_cache_key(self, request: Request, view: Any) -> str:
         return f"ip:{self.get_ident(request)}"
 
 
@@ -143,11 +156,11 @@ class _LocalWindows:
 
     MAX_KEYS = 100_000
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._entries = {}  # key -> [value, expires at (monotonic)]
+        self._entries: dict[str, list[float]] = {}  # key -> [value, expires at (monotonic)]
 
-    def incr(self, key, *, timeout):
+    def incr(self, key: str, *, timeout: float) -> float:
         now = time.monotonic()
         with self._lock:
             entry = self._entries.get(key)
@@ -158,22 +171,22 @@ class _LocalWindows:
             entry[0] += 1
             return entry[0]
 
-    def set(self, key, *, timeout):
+    def set(self, key: str, *, timeout: float) -> None:
         now = time.monotonic()
         with self._lock:
             if key in self._entries or self._room(now):
                 self._entries[key] = [1, now + timeout]
 
-    def get(self, key):
+    def get(self, key: str) -> bool:
         with self._lock:
             entry = self._entries.get(key)
             return entry is not None and entry[1] > time.monotonic()
 
-    def clear(self):
+    def clear(self) -> None:
         with self._lock:
             self._entries.clear()
 
-    def _room(self, now):
+    def _room(self, now: float) -> bool:
         if len(self._entries) >= self.MAX_KEYS:
             self._entries = {key: entry for key, entry in self._entries.items() if entry[1] > now}
         return len(self._entries) < self.MAX_KEYS
@@ -187,34 +200,36 @@ class GuessThrottle(AtomicRateThrottle):
 
     fail_open = False
 
-    def __init__(self, scope, ident):
+    def __init__(self, scope: str, ident: str) -> None:
         self.scope = scope
         self._ident = ident
         super().__init__()
 
-    def get_cache_key(self, request, view):
+    def get_cache_key(self, request: Request, view: Any) -> str:
         return self._ident
 
 
-def _address(request):
-    return BaseThrottle().get_ident(request)
+def _address(request: AnyRequest) -> str | None:
+    # DRF's get_ident reads request.META alone, which Django's requests have too.
+    return BaseThrottle().get_ident(cast(Request, request))
 
 
-def _name(username):
+def _name(username: str) -> str:
     """A digest of the case-folded name: `Bob` and `bob ` share limits, any name fits a key."""
     from rr.accounts.services import username_key  # accounts imports this module
 
     return hashlib.sha256(username_key(username).encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
-def _allowed(request, throttles):
+def _allowed(request: AnyRequest, throttles: list[GuessThrottle]) -> tuple[bool, float]:
     for throttle in throttles:
-        if not throttle.allow_request(request, None):
+        # GuessThrottle keys on its ident, never on the request or the view.
+        if not throttle.allow_request(cast(Request, request), None):
             return False, throttle.wait()
     return True, 0
 
 
-def guess_allowed(request, scope, *, username=None):
+def guess_allowed(request: AnyRequest, scope: str, *, username: object = None) -> tuple[bool, float]:
     """Count one guess against `scope` per client address, and per username if given;
     False (and how long to wait) once a limit is over. Call before any hashing.
 
@@ -241,11 +256,20 @@ LOGIN = LoginLimits(address="login_address", pair="login_name", name="login_name
 # /admin/login/, and the API's and the web's logins to a staff account (login_staff_allowed).
 ADMIN = LoginLimits(address="admin_login", pair=None, name="admin_login_ceiling")
 
+
+class StaffFlagged(Protocol):
+    """The user as this layer sees it (rr.accounts.models.User is one)."""
+
+    is_staff: bool
+
+    def get_username(self) -> str: ...
+
+
 # How long a successful login keeps its address known to the account (login_succeeded).
 KNOWN_ADDRESS_SECONDS = 90 * 24 * 3600
 
 
-def login_allowed(request, username, limits=LOGIN):
+def login_allowed(request: AnyRequest, username: object, limits: LoginLimits = LOGIN) -> tuple[bool, float]:
     """Count one password login to `username`; False (and the wait) once a limit is over.
 
     Called before the password is hashed. The per-name ceiling, the only limit a
@@ -264,14 +288,14 @@ def login_allowed(request, username, limits=LOGIN):
     return _allowed(request, throttles)
 
 
-def login_staff_allowed(request, user):
+def login_staff_allowed(request: AnyRequest, user: StaffFlagged) -> tuple[bool, float]:
     """A login to a staff account counts against the admin's limits too, wherever it comes from."""
     if not user.is_staff:
         return True, 0
     return login_allowed(request, user.get_username(), ADMIN)
 
 
-def login_succeeded(request, username):
+def login_succeeded(request: AnyRequest, username: str) -> None:
     """Remember the client's address as one `username` signs in from (KNOWN_ADDRESS_SECONDS)."""
     key = f"known:{_name(username)}:ip:{_address(request)}"
     try:
@@ -281,7 +305,7 @@ def login_succeeded(request, username):
         local_windows.set(key, timeout=KNOWN_ADDRESS_SECONDS)
 
 
-def _known(name, address):
+def _known(name: str, address: str | None) -> bool:
     key = f"known:{name}:ip:{address}"
     try:
         return caches[DEFAULT_CACHE_ALIAS].get(key) is not None or local_windows.get(key)

@@ -5,13 +5,27 @@ lock waits stop at `lock_timeout` (so live writers wait at most that long behind
 batch that met a held row is retried, later each time, up to `attempts` times.
 """
 
+import logging
 import time
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 from django.db import OperationalError, connection, transaction
+from django.db.backends.utils import CursorWrapper
 from psycopg.errors import LockNotAvailable
 
+T = TypeVar("T")
 
-def locked_batch(work, ids, *, lock_timeout, attempts, logger, what):
+
+def locked_batch(
+    work: Callable[[CursorWrapper], T],
+    ids: Sequence[int],
+    *,
+    lock_timeout: str,
+    attempts: int,
+    logger: logging.Logger,
+    what: str,
+) -> tuple[T, float] | None:
     """`(work(cursor), ms its transaction held its locks)`, or None when every attempt met a lock.
 
     `work(cursor)` runs inside the batch's transaction after `SET LOCAL lock_timeout`; only a

@@ -49,9 +49,12 @@ be started again.
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import connection, transaction
+from django.db.backends.utils import CursorWrapper
 
 from rr.common import locks
 from rr.ops.batches import locked_batch
@@ -143,25 +146,25 @@ class CountReport:
     slowest_scan_ms: float = 0.0
     batches: int = 0  # repair transactions, each holding row locks from its lock to its commit
     slowest_batch_ms: float = 0.0
-    samples: list = field(default_factory=list)  # the first SAMPLE_LIMIT drifts, never more
+    samples: list[CountDrift] = field(default_factory=list)  # the first SAMPLE_LIMIT drifts, never more
 
     @property
-    def drift_found(self):
+    def drift_found(self) -> bool:
         return self.differing > 0
 
-    def _add(self, drifts):
+    def _add(self, drifts: list[CountDrift]) -> None:
         self.differing += len(drifts)
         self.samples.extend(drifts[: SAMPLE_LIMIT - len(self.samples)])
 
 
-def users_total():
+def users_total() -> int:
     """How many users a full run walks (for progress display)."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM rr_user")
         return cursor.fetchone()[0]
 
 
-def _scan(after, scan_size, *, ids_only):
+def _scan(after: int, scan_size: int, *, ids_only: bool) -> tuple[Any, int, list[tuple[Any, ...]]]:
     """(last id, users checked, drifting rows) of the next `scan_size` users after id `after`."""
     # READ ONLY: the database itself refuses any write a scan (and so a dry run) might attempt.
     with transaction.atomic(), connection.cursor() as cursor:
@@ -174,8 +177,8 @@ def _scan(after, scan_size, *, ids_only):
         return last, checked, cursor.fetchall()
 
 
-def _repair(ids):
-    def work(cursor):
+def _repair(ids: list[int]) -> Callable[[CursorWrapper], list[tuple[Any, ...]]]:
+    def work(cursor: CursorWrapper) -> list[tuple[Any, ...]]:
         locks.users_lock(ids)
         # A later statement: its snapshot is taken once every lock above is granted.
         cursor.execute(_REPAIR_SQL, [ids])
@@ -184,7 +187,7 @@ def _repair(ids):
     return work
 
 
-def _repair_batch_retrying(ids):
+def _repair_batch_retrying(ids: list[int]) -> tuple[list[tuple[Any, ...]], float]:
     """The batch's rows written, and how long its successful transaction held its locks (ms)."""
     done = locked_batch(
         _repair(ids), ids, lock_timeout=LOCK_TIMEOUT, attempts=BATCH_ATTEMPTS, logger=logger, what="count repair"
@@ -198,8 +201,12 @@ def _repair_batch_retrying(ids):
 
 
 def network_counts_repair(
-    *, dry_run=False, scan_size=DEFAULT_SCAN_SIZE, batch_size=DEFAULT_BATCH_SIZE, on_progress=None
-):
+    *,
+    dry_run: bool = False,
+    scan_size: int = DEFAULT_SCAN_SIZE,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    on_progress: Callable[[int], None] | None = None,
+) -> CountReport:
     """Make every user's counts equal their links in `rr_network`; with `dry_run`, only report.
 
     Invariant kept: after a run that returns, every user that existed when its window
@@ -248,7 +255,7 @@ def network_counts_repair(
     return report
 
 
-def _repair_and_report(ids, report):
+def _repair_and_report(ids: list[int], report: CountReport) -> None:
     rows, held_ms = _repair_batch_retrying(ids)
     report.batches += 1
     report.slowest_batch_ms = max(report.slowest_batch_ms, held_ms)
@@ -259,7 +266,7 @@ def _repair_and_report(ids, report):
         logger.info("count repaired", extra=_drift_fields(drift))
 
 
-def _drift_fields(drift):
+def _drift_fields(drift: CountDrift) -> dict[str, int]:
     return {
         "target_user_id": drift.user_id,
         "followers_before": drift.followers_stored,
@@ -269,7 +276,7 @@ def _drift_fields(drift):
     }
 
 
-def network_counts_drifting(*, sample=None):
+def network_counts_drifting(*, sample: int | None = None) -> tuple[int, int]:
     """How many users' stored counts differ from `rr_network`, and how many were looked at.
 
     Exact over every user, or over a random sample of about `sample` users (Bernoulli

@@ -23,7 +23,7 @@ DEMO_PRIVATE = {"dave"}  # networking off: followable by nobody new, index hidde
 HISTORY_DAYS = 3
 
 
-def demo_seed():
+def demo_seed() -> dict[str, int]:
     """Create the demo users, routines, checklists, regrets and follows that are missing; returns what was made.
 
     Idempotent: existing users keep their password and data, a routine is made only for

@@ -22,9 +22,12 @@ or resumed with `after_id` (the last id each window reports).
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import connection, transaction
+from django.db.backends.utils import CursorWrapper
 
 from rr.ops.batches import locked_batch
 
@@ -82,14 +85,14 @@ class DaysReport:
     batches: int = 0
     slowest_batch_ms: float = 0.0  # the longest a batch held its users' rows locked
     last_id: int = 0  # the last user id walked: `after_id` to resume from
-    samples: list = field(default_factory=list)
+    samples: list[DaysDrift] = field(default_factory=list)
 
     @property
-    def drift_found(self):
+    def drift_found(self) -> bool:
         return self.differing > 0
 
 
-def _scan(after, scan_size):
+def _scan(after: int, scan_size: int) -> tuple[Any, int, list[DaysDrift]]:  # (last id or None, ...)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET TRANSACTION READ ONLY")
         cursor.execute(_WINDOW_SQL, [after, scan_size])
@@ -100,15 +103,15 @@ def _scan(after, scan_size):
         return last, checked, [DaysDrift(*row) for row in cursor.fetchall()]
 
 
-def _refresh(ids):
-    def work(cursor):
+def _refresh(ids: list[int]) -> Callable[[CursorWrapper], int]:
+    def work(cursor: CursorWrapper) -> int:
         cursor.execute("SELECT rr_user_days_refresh(%s::bigint[])", [ids])
         return cursor.fetchone()[0]
 
     return work
 
 
-def _repair_batch(ids):
+def _repair_batch(ids: list[int]) -> tuple[int, float]:
     done = locked_batch(
         _refresh(ids), ids, lock_timeout=LOCK_TIMEOUT, attempts=BATCH_ATTEMPTS, logger=logger, what="user days"
     )
@@ -121,8 +124,13 @@ def _repair_batch(ids):
 
 
 def user_days_repair(
-    *, dry_run=False, scan_size=DEFAULT_SCAN_SIZE, batch_size=DEFAULT_BATCH_SIZE, after_id=0, on_progress=None
-):
+    *,
+    dry_run: bool = False,
+    scan_size: int = DEFAULT_SCAN_SIZE,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    after_id: int = 0,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> DaysReport:
     """Make every user's rr_user_days row what their raw days say; with `dry_run`, only report.
 
     Invariant kept: after a run that returns, every user from `after_id` on that existed
@@ -168,7 +176,7 @@ def user_days_repair(
     return report
 
 
-def user_days_drifting(*, sample=None):
+def user_days_drifting(*, sample: int | None = None) -> tuple[int, int]:
     """(users looked at, users whose row differs from their raw days): all users, or a random
     sample of about `sample` (Bernoulli sampling of rr_user). Reads only."""
     where = ""

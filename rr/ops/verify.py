@@ -7,7 +7,9 @@ a transaction that is always rolled back.
 
 import json
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.apps import apps
 from django.conf import settings
@@ -17,6 +19,7 @@ from django.http.request import validate_host
 from django.test import Client
 
 from rr.accounts import services as account_services
+from rr.accounts.models import User
 from rr.network import services as network_services
 from rr.network.api import ENTRY_FIELDS
 from rr.ops.counts import network_counts_drifting
@@ -92,21 +95,21 @@ class CheckResult:
     ok: bool
     detail: str
 
-    def line(self):
+    def line(self) -> str:
         return f"{'OK  ' if self.ok else 'FAIL'}  {self.name}: {self.detail}"
 
 
-def _rows(sql, params=()):
+def _rows(sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
 
 
-def _table_exists(name):
+def _table_exists(name: str) -> bool:
     return _rows("SELECT to_regclass(%s) IS NOT NULL", [name])[0][0]
 
 
-def check_user_columns():
+def check_user_columns() -> str:
     if not _table_exists("rr_user"):
         raise CheckFailed("table rr_user is missing")
     found = {
@@ -138,7 +141,7 @@ def check_user_columns():
     return ", ".join(USER_COLUMNS) + ": NOT NULL with database defaults"
 
 
-def _constraint_problems(table, expected):
+def _constraint_problems(table: str, expected: dict[str, tuple[str, str]]) -> list[str]:
     """`expected`: name -> (contype, definition). Missing, different or NOT VALID ones."""
     found = {
         name: (contype, definition.removesuffix(" NOT VALID"), validated)
@@ -161,7 +164,7 @@ def _constraint_problems(table, expected):
     return problems
 
 
-def check_user_constraints():
+def check_user_constraints() -> str:
     if not _table_exists("rr_user"):
         raise CheckFailed("table rr_user is missing")
     problems = _constraint_problems("rr_user", {name: ("c", sql) for name, sql in USER_CHECKS.items()})
@@ -170,7 +173,7 @@ def check_user_constraints():
     return ", ".join(USER_CHECKS) + ": present and validated"
 
 
-def check_network_table():
+def check_network_table() -> str:
     if not _table_exists("rr_network"):
         raise CheckFailed("table rr_network is missing")
     problems = _constraint_problems("rr_network", NETWORK_CONSTRAINTS)
@@ -179,7 +182,7 @@ def check_network_table():
     return "rr_network with its unique pair and no-self-follow, validated (its foreign keys: user foreign keys)"
 
 
-def _expected_user_foreign_keys():
+def _expected_user_foreign_keys() -> set[tuple[str, str | None]]:
     """{(table, column)} of every foreign key to the user model the installed models declare."""
     user_model = apps.get_model(settings.AUTH_USER_MODEL)
     return {
@@ -187,11 +190,12 @@ def _expected_user_foreign_keys():
         for model in apps.get_models(include_auto_created=True)
         if model._meta.managed and not model._meta.proxy
         for field in model._meta.local_fields
-        if field.is_relation and field.many_to_one and field.db_constraint and field.related_model is user_model
+        # many_to_one: a ForeignKey, which has db_constraint.
+        if field.is_relation and field.many_to_one and field.db_constraint and field.related_model is user_model  # type: ignore[attr-defined]
     }
 
 
-def check_user_foreign_keys():
+def check_user_foreign_keys() -> str:
     """Every foreign key to rr_user, found from the catalog (every table), against the models:
     each one present and validated; outside the previous release's tables
     (LEGACY_USER_FK_TABLES), ON DELETE CASCADE, so that release can still delete a user.
@@ -201,7 +205,7 @@ def check_user_foreign_keys():
     """
     if not _table_exists("rr_user"):
         raise CheckFailed("table rr_user is missing")
-    found = {}
+    found: dict[tuple[str, str | None], list[tuple[str, bool]]] = {}
     for table, column, action, validated in _rows(
         """
         SELECT c.conrelid::regclass::text, a.attname, c.confdeltype, c.convalidated
@@ -233,7 +237,7 @@ def check_user_foreign_keys():
     )
 
 
-def check_social_tables():
+def check_social_tables() -> str:
     """The request, block and nudge tables (docs/NETWORK.md) with their constraints, and no link or
     pending request between two users while either blocks the other."""
     problems = []
@@ -253,7 +257,7 @@ def check_social_tables():
     return "rr_follow_request, rr_block, rr_nudge with their constraints; no link or pending request crosses a block"
 
 
-def check_indexes():
+def check_indexes() -> str:
     """The indexes the release needs exist as expected, and no index of any table is INVALID.
 
     An INVALID index is what a failed CREATE INDEX CONCURRENTLY (migration 0006) or
@@ -295,7 +299,7 @@ def check_indexes():
     return ", ".join(INDEXES) + ": present; no invalid index on any table"
 
 
-def check_network_triggers():
+def check_network_triggers() -> str:
     if not _table_exists("rr_network"):
         raise CheckFailed("table rr_network is missing")
     found = {
@@ -338,7 +342,7 @@ _JIT_CATALOG_SQL = """
 _OFF = {"off", "false", "no", "0"}  # how a boolean setting may be stored
 
 
-def _new_session_jit():
+def _new_session_jit() -> str:
     """`jit` as a new session of the app's role (the `default` alias's) starts with it."""
     default = connections["default"]
     fresh = type(default)(dict(default.settings_dict), alias="verify_jit")
@@ -350,7 +354,7 @@ def _new_session_jit():
         fresh.close()
 
 
-def check_database_settings():
+def check_database_settings() -> str:
     """PostgreSQL's JIT compilation is off for the app's new sessions (0011 sets it for the
     database; only its owner can). Both the catalog's most specific setting for this role
     and database and a real new session are asked: a pooled session may predate a change."""
@@ -366,7 +370,7 @@ def check_database_settings():
     return "jit off for a new session of the app's role (migration 0011)"
 
 
-def check_migrations():
+def check_migrations() -> str:
     loader = MigrationExecutor(connection).loader
     graph, applied = loader.graph, loader.applied_migrations
     # Every migration of this release, not only the leaves: a row deleted from the
@@ -392,7 +396,7 @@ _TOTALS_SQL = """
 _REPAIR_HINT = "(manage.py initialize_network_counts --dry-run, then without --dry-run)"
 
 
-def check_counts(sample=None):
+def check_counts(sample: int | None = None) -> str:
     """Every user's counts equal rr_network; with `sample`, a random sample of users does, and
     so do the totals over all of them.
 
@@ -436,7 +440,7 @@ USER_DAYS_TRIGGERS = {
 _DAYS_REPAIR_HINT = "(manage.py initialize_user_days --dry-run, then without --dry-run)"
 
 
-def check_user_days(sample=None):
+def check_user_days(sample: int | None = None) -> str:
     """The summary of days (rr_user_days) is kept by its triggers and equals the raw days:
     for every user, or for a random sample of about `sample` users."""
     if not _table_exists("rr_user_days"):
@@ -465,7 +469,7 @@ def check_user_days(sample=None):
     return f"{scope}: rr_user_days equals their checklists; its triggers present and enabled"
 
 
-def _client_host():
+def _client_host() -> str:
     """A Host header the running settings accept, so the in-process requests are not refused."""
     allowed = settings.ALLOWED_HOSTS or ([".localhost", "127.0.0.1", "[::1]"] if settings.DEBUG else [])
     for pattern in allowed:
@@ -478,12 +482,14 @@ def _client_host():
 class _Api:
     """In-process HTTPS requests through the full middleware stack, as one user."""
 
-    def __init__(self, host):
+    def __init__(self, host: str) -> None:
         self.client = Client(raise_request_exception=False, HTTP_HOST=host)
         self.request_id = f"verify-deployment-{uuid.uuid4().hex[:12]}"
-        self.failures = []
+        self.failures: list[str] = []
 
-    def call(self, method, path, user=None, expect=200, body=None):
+    def call(
+        self, method: str, path: str, user: User | None = None, expect: int = 200, body: Any = None
+    ) -> dict[str, Any]:
         headers = {"X-Request-ID": self.request_id}
         if user is not None:
             headers["Authorization"] = f"Bearer {account_services.tokens_for(user)['access']}"
@@ -505,16 +511,16 @@ class _Api:
             self.failures.append(f"{method.upper()} {path} error body lacks 'error'")
         return data if isinstance(data, dict) else {}
 
-    def expect(self, condition, message):
+    def expect(self, condition: object, message: str) -> None:
         if not condition:
             self.failures.append(message)
 
 
-def _counts(user):
+def _counts(user: User) -> tuple[int, ...]:
     return tuple(_rows("SELECT followers_count, following_count FROM rr_user WHERE id = %s", [user.pk])[0])
 
 
-def check_endpoints():
+def check_endpoints() -> str:
     """Follow, list, settings and unfollow answer as specified, on throwaway users; rolled back."""
     api = _Api(_client_host())
     with transaction.atomic():
@@ -568,7 +574,7 @@ def check_endpoints():
     return f"validate, follow, list, settings, unfollow answer as specified (request id {api.request_id}; rolled back)"
 
 
-def deployment_verify(*, sample=None):
+def deployment_verify(*, sample: int | None = None) -> list[CheckResult]:
     """Run every check; each in its own transaction, so one failure cannot hide the others."""
     checks = [
         ("user columns", check_user_columns),
@@ -584,7 +590,7 @@ def deployment_verify(*, sample=None):
         ("user days", lambda: check_user_days(sample)),
         ("endpoints", check_endpoints),
     ]
-    results = []
+    results: list[CheckResult] = []
     for name, check in checks:
         try:
             with transaction.atomic():

@@ -5,7 +5,7 @@ own folder at most); the file itself lives with the other static files (web/sw.j
 """
 
 from django.contrib.staticfiles import finders
-from django.http import FileResponse, JsonResponse
+from django.http import FileResponse, HttpRequest, JsonResponse
 from django.templatetags.static import static
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
@@ -15,7 +15,7 @@ THEME_COLOUR = "#1f3a5f"
 
 @require_GET
 @cache_control(max_age=3600)
-def manifest(request):
+def manifest(request: HttpRequest) -> JsonResponse:
     return JsonResponse(
         {
             "name": "Regret Regret",
@@ -38,6 +38,7 @@ def manifest(request):
 
 @require_GET
 @cache_control(no_cache=True)
-def service_worker(request):
+def service_worker(request: HttpRequest) -> FileResponse:
     # no-cache: browsers check for a new worker on every visit (they cap it at 24 h anyway).
-    return FileResponse(open(finders.find("web/sw.js"), "rb"), content_type="text/javascript")
+    # finders.find names the one file (find_all=False): a path, never a list or None here.
+    return FileResponse(open(finders.find("web/sw.js"), "rb"), content_type="text/javascript")  # type: ignore[arg-type]

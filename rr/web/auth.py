@@ -1,18 +1,22 @@
 """Signing in from the browser: the API's accounts services and rate limits, a session cookie."""
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from rr.accounts import services as account_services
+from rr.accounts.models import User
 from rr.common.errors import ServiceError
 from rr.common.throttling import LoginThrottle, SignupThrottle, login_allowed, login_staff_allowed, login_succeeded
 from rr.web import forms, sessions
 from rr.web.common import Refused, guess, rate_limit, refuse_over
 
 
-def welcome(request):
+def welcome(request: HttpRequest) -> HttpResponse:
     """The front door for newcomers: sign up (the page's one form; Enter signs up).
 
     The welcome page before `/login/` had one form for both, its button sending
@@ -22,12 +26,12 @@ def welcome(request):
     return _front_door(request, "login" if request.POST.get("action") == "login" else "signup")
 
 
-def login(request):
+def login(request: HttpRequest) -> HttpResponse:
     """The way back in: log in (the page's one form; Enter logs in)."""
     return _front_door(request, "login")
 
 
-def _front_door(request, action):
+def _front_door(request: HttpRequest, action: str) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("web:today")
     form = forms.SignInForm(request.POST or None)
@@ -48,7 +52,7 @@ def _front_door(request, action):
     return render(request, template, {"form": form, "support": support_contact()}, status=status)
 
 
-def _sign_in(request, action, data):
+def _sign_in(request: HttpRequest, action: str, data: dict[str, Any]) -> User:
     """The user the form signs in: a new account ("Sign up") or an existing one ("Log in").
 
     The same limits as POST /auth/user/: every attempt counts against the login window
@@ -76,7 +80,7 @@ def _sign_in(request, action, data):
         raise Refused(exc.message, field="password", status_code=exc.status_code) from exc
 
 
-def support_contact():
+def support_contact() -> dict[str, str | None] | None:
     """SUPPORT_CONTACT as a link: (href, text), or None when unset (the pages then say whom to ask)."""
     contact = settings.SUPPORT_CONTACT
     if not contact:
@@ -88,7 +92,7 @@ def support_contact():
     return {"href": None, "text": contact}
 
 
-def recover(request):
+def recover(request: HttpRequest) -> HttpResponse:
     """A new password with a one-time recovery code from support (claims a legacy account too)."""
     if request.user.is_authenticated:
         return redirect("web:settings")
@@ -121,7 +125,7 @@ def recover(request):
 
 
 @require_POST
-def logout(request):
+def logout(request: HttpRequest) -> HttpResponse:
     sessions.end(request)
     messages.success(request, "You are logged out. See you tomorrow!")
     return redirect("web:login")

@@ -6,8 +6,10 @@ see it, and each cell carries its date and verdict in words for a screen reader.
 """
 
 from dataclasses import dataclass
+from datetime import date as Date
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 from rr.web import glance
 
@@ -23,16 +25,16 @@ class Cell:
     text: str = ""  # the text alternative
 
     @property
-    def classes(self):
+    def classes(self) -> str:
         names = [self.state] + (["full"] if self.full else []) + (["today"] if self.today else [])
         return " ".join(names)
 
 
-def index_text(score):
+def index_text(score: Decimal | float | None) -> str:
     return "no checklist" if score is None else glance.index_text(score)
 
 
-def _state(day, today, joined):
+def _state(day: dict[str, Any], today: Date, joined: Date) -> tuple[str, str]:
     """(state, words) of one day of the window."""
     if day["date"] < joined and day["score"] is None:
         return "before", "before you joined"
@@ -48,7 +50,7 @@ def _state(day, today, joined):
     return "missed", f"missed, {done}"
 
 
-def calendar(days, *, today, joined):
+def calendar(days: list[dict[str, Any]], *, today: Date, joined: Date) -> dict[str, Any]:
     """The window's `days` (oldest first, each a dict with date, score, regrets, resolved,
     kept) laid out Monday to Sunday down each column, one column per week, the last
     column holding `today`. Returns {"weeks": [...], "rows": [[Cell per week] per weekday]}.
@@ -56,14 +58,14 @@ def calendar(days, *, today, joined):
     first = days[0]["date"]
     start = first - timedelta(days=first.weekday())
     by_date = {day["date"]: day for day in days}
-    weeks = []
+    weeks: list[Date] = []
     week_start = start
     while week_start <= today:
         weeks.append(week_start)
         week_start += timedelta(days=7)
-    rows = []
+    rows: list[list[Cell]] = []
     for weekday in range(7):
-        row = []
+        row: list[Cell] = []
         for week in weeks:
             date = week + timedelta(days=weekday)
             day = by_date.get(date)
@@ -96,7 +98,7 @@ def calendar(days, *, today, joined):
     return {"weeks": labels, "rows": [(WEEKDAYS[weekday], row) for weekday, row in enumerate(rows)]}
 
 
-def summary(days, *, today, joined, goal_words):
+def summary(days: list[dict[str, Any]], *, today: Date, joined: Date, goal_words: str) -> str:
     """The calendar's text alternative: what a sighted reader takes from it."""
     states = [_state(day, today, joined)[0] for day in days]
     recorded = [day for day in days if day["score"] is not None and day["date"] != today]

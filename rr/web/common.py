@@ -1,14 +1,17 @@
 """What every page shares: sign-in required, rate limits, the browser's local time."""
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from functools import wraps
+from typing import Any
 
 from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.functional import SimpleLazyObject
 
 from rr.common.errors import ServiceError
-from rr.common.throttling import guess_allowed
+from rr.common.throttling import AtomicRateThrottle, guess_allowed
 from rr.social import selectors as social_selectors
 
 # Set by static/web/app.js on every page load: minutes east of UTC (-new Date().getTimezoneOffset()).
@@ -19,28 +22,29 @@ TZ_LIMIT_MINUTES = 14 * 60
 class Refused(Exception):
     """A form's request refused: the message goes next to `field` (or on top when None)."""
 
-    def __init__(self, message, *, field=None, status_code=400):
+    def __init__(self, message: str, *, field: str | None = None, status_code: int = 400) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
         self.status_code = status_code
 
 
-def rate_limit(request, *throttle_classes):
+def rate_limit(request: HttpRequest, *throttle_classes: type[AtomicRateThrottle]) -> None:
     """Apply the API's rate limits (rr.common.throttling) to a page's request."""
     for throttle_class in throttle_classes:
         throttle = throttle_class()
-        if not throttle.allow_request(request, None):
+        # The throttles read the address (META) and the user, which Django's request has too.
+        if not throttle.allow_request(request, None):  # type: ignore[arg-type]
             seconds = max(1, int(throttle.wait() + 0.999))
             raise Refused(f"Too many attempts: try again in {seconds} seconds.", status_code=429)
 
 
-def guess(request, scope, username, *, field=None):
+def guess(request: HttpRequest, scope: str, username: str | None, *, field: str | None = None) -> None:
     """Count one guess at a secret against the API's limits (rr.common.throttling.guess_allowed)."""
     refuse_over(guess_allowed(request, scope, username=username), field=field)
 
 
-def refuse_over(outcome, *, field=None):
+def refuse_over(outcome: tuple[bool, float], *, field: str | None = None) -> None:
     """A limit's (allowed, wait) as a Refused 429 once it is over."""
     allowed, wait = outcome
     if not allowed:
@@ -48,11 +52,11 @@ def refuse_over(outcome, *, field=None):
         raise Refused(f"Too many attempts: try again in {seconds} seconds.", field=field, status_code=429)
 
 
-def signed_in(view):
+def signed_in(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """The page needs a live session; without one the browser goes to the log-in page."""
 
     @wraps(view)
-    def wrapper(request, *args, **kwargs):
+    def wrapper(request: Any, *args: Any, **kwargs: Any) -> HttpResponse:
         from rr.web import sessions  # sessions imports the accounts services, which import much
 
         if not request.user.is_authenticated:
@@ -66,7 +70,7 @@ def signed_in(view):
     return wrapper
 
 
-def local_now(request):
+def local_now(request: HttpRequest) -> datetime:
     """Now, in the browser's time zone as its script reported it (UTC without one)."""
     raw = request.COOKIES.get(TZ_COOKIE, "")
     try:
@@ -78,7 +82,7 @@ def local_now(request):
     return datetime.now(UTC).astimezone(timezone(timedelta(minutes=minutes)))
 
 
-def report(request, action):
+def report(request: HttpRequest, action: Callable[[], str | None]) -> bool:
     """Run `action()`; a refusal of the services becomes an error message on the next page."""
     try:
         message = action()

@@ -14,15 +14,17 @@ database gone even the signed-in user cannot be read.
 import base64
 import hashlib
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 from csp.constants import SELF as CSP_SELF
 from django.db import InterfaceError, OperationalError
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.views.csrf import csrf_failure as django_csrf_failure
 
 from rr.common import errors as api_errors
+from rr.common.middleware import GetResponse
 
 logger = logging.getLogger("rr.errors")
 
@@ -50,17 +52,17 @@ _STYLE = (Path(__file__).parent / "templates" / "web" / "error.css").read_bytes(
 ERROR_STYLE_SOURCE = "'sha256-{}'".format(base64.b64encode(hashlib.sha256(_STYLE).digest()).decode("ascii"))
 
 
-def from_htmx(request):
+def from_htmx(request: HttpRequest) -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
-def wants_html(request):
+def wants_html(request: HttpRequest) -> bool:
     if request.path.startswith(API_PREFIXES):
         return False
     return from_htmx(request) or "text/html" in request.headers.get("Accept", "")
 
 
-def error_page(status_code, request=None):
+def error_page(status_code: int, request: HttpRequest | None = None) -> HttpResponse:
     """The page in words for `status_code`, or for an htmx request its one-message fragment."""
     title, text = PAGES[status_code]
     context = {"title": title, "text": text, "status_code": status_code}
@@ -71,14 +73,16 @@ def error_page(status_code, request=None):
         response["HX-Push-Url"] = "false"
     else:
         response = HttpResponse(render_to_string("web/error.html", context), status=status_code)
-        response._csp_update = {"style-src": [CSP_SELF, ERROR_STYLE_SOURCE]}  # django-csp: this answer only
+        response._csp_update = {"style-src": [CSP_SELF, ERROR_STYLE_SOURCE]}  # type: ignore[attr-defined]  # django-csp: this answer only
     if status_code == 503:
         response["Retry-After"] = "5"
     return response
 
 
-def _web_or_api(status_code, api_handler):
-    def handler(request, exception=None):
+def _web_or_api(
+    status_code: int, api_handler: Callable[[HttpRequest, Exception | None], HttpResponse]
+) -> Callable[..., HttpResponse]:
+    def handler(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
         if wants_html(request):
             return error_page(status_code, request)
         return api_handler(request, exception)
@@ -91,13 +95,13 @@ handler403 = _web_or_api(403, api_errors.handler403)
 handler404 = _web_or_api(404, api_errors.handler404)
 
 
-def handler500(request):
+def handler500(request: HttpRequest) -> HttpResponse:
     if wants_html(request):
         return error_page(500, request)
     return api_errors.handler500(request)
 
 
-def csrf_failure(request, reason=""):
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     """CSRF_FAILURE_VIEW: a browser's or htmx's form without its token (an expired page) gets
     words; anything else Django's own answer, which names the CSRF check."""
     if wants_html(request):
@@ -105,7 +109,7 @@ def csrf_failure(request, reason=""):
     return django_csrf_failure(request, reason=reason)
 
 
-def _words(response):
+def _words(response: HttpResponse) -> bool:
     """Whether an error answer is HTML with something in it (a page or a fragment of ours)."""
     return response.get("Content-Type", "").startswith("text/html") and bool(getattr(response, "content", b""))
 
@@ -117,10 +121,10 @@ class WebErrorMiddleware:
     match) or a view's Http404. An htmx request never gets JSON or an empty error
     answer (a 405 from require_POST) to swap in: the message fragment instead."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: GetResponse) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         if response.status_code == 404 and request.resolver_match is None and wants_html(request):
             return error_page(404, request)
@@ -129,7 +133,7 @@ class WebErrorMiddleware:
             return error_page(response.status_code if response.status_code in PAGES else 500, request)
         return response
 
-    def process_exception(self, request, exception):
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if isinstance(exception, Http404) and wants_html(request):
             return error_page(404, request)
         if isinstance(exception, (OperationalError, InterfaceError)) and wants_html(request):

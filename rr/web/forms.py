@@ -1,9 +1,12 @@
 """The pages' forms: shapes and sizes only; every rule is the services'."""
 
 from decimal import Decimal
+from typing import Any, cast
 
 from django import forms
+from django.http import QueryDict
 
+from rr.accounts.models import User
 from rr.checklists.models import Regret
 from rr.web.glance import GOAL_CHOICES, goal_from_percent, goal_percent
 
@@ -23,13 +26,13 @@ class RegretForm(forms.Form):
 class TickForm(forms.Form):
     checklist = forms.IntegerField(min_value=1, max_value=10**18 - 1, widget=forms.HiddenInput)
 
-    def __init__(self, data=None):
+    def __init__(self, data: QueryDict | None = None) -> None:
         super().__init__(data)
-        self.regret_ids = []
+        self.regret_ids: list[str] = []
         if data is not None:
             self.regret_ids = data.getlist("resolve")
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         try:
             ids = sorted({int(raw) for raw in self.regret_ids})
         except ValueError:
@@ -40,7 +43,7 @@ class TickForm(forms.Form):
         return self.cleaned_data
 
 
-ID = {"min_value": 1, "max_value": 10**18 - 1, "widget": forms.HiddenInput}
+ID: dict[str, Any] = {"min_value": 1, "max_value": 10**18 - 1, "widget": forms.HiddenInput}
 DESCRIPTION_LENGTH = Regret._meta.get_field("description").max_length
 
 
@@ -94,7 +97,7 @@ class NetworkingForm(forms.Form):
     goal_percent = forms.IntegerField(label="Done at least (%)", min_value=1, max_value=100, required=False)
 
     @classmethod
-    def for_user(cls, user):
+    def for_user(cls, user: User) -> "NetworkingForm":
         goal = user.daily_goal
         chosen = next((str(value) for value, _ in GOAL_CHOICES if value == goal), "percent")
         return cls(
@@ -106,8 +109,8 @@ class NetworkingForm(forms.Form):
             }
         )
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        data = cast(dict[str, Any], super().clean())  # Form.clean returns cleaned_data
         if data.get("goal") == "percent":
             if data.get("goal_percent") is None:
                 if "goal_percent" not in self.errors:

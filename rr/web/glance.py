@@ -6,8 +6,10 @@ A day's verdict is the history's rule (rr.social.days.Day.kept): kept when it ha
 regret and its index is at or under the goal; today, not yet kept, is "not yet".
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from rr.checklists.services import regret_index
 
@@ -27,12 +29,12 @@ GOAL_CHOICES = (
 )
 
 
-def index_text(score):
+def index_text(score: Decimal | float) -> str:
     """The regret index as the API's float shows it, to two places: 0.33, 0.0, 1.0."""
     return str(round(float(score), 2))
 
 
-def goal_words(goal):
+def goal_words(goal: Decimal | str) -> str:
     """`daily_goal` as a share done, in words: "every regret done", "at least 80% done"."""
     goal = Decimal(goal)
     for value, words in GOAL_CHOICES:
@@ -41,12 +43,12 @@ def goal_words(goal):
     return f"at least {goal_percent(goal)}% done"
 
 
-def goal_percent(goal):
+def goal_percent(goal: Decimal | str) -> int:
     """The share done (0-100, whole percent, rounded down) that a goal asks for."""
     return int((1 - Decimal(goal)) * 100)
 
 
-def goal_from_percent(percent):
+def goal_from_percent(percent: int | str) -> Decimal:
     """The daily_goal for "at least `percent`% done"."""
     return (100 - Decimal(percent)) / 100
 
@@ -62,7 +64,7 @@ class Glance:
     goal: str  # the goal in words
 
 
-def day_glance(*, regrets, score, goal, closed):
+def day_glance(*, regrets: Sequence[Any], score: Decimal, goal: Decimal, closed: bool) -> Glance:
     """What the index block says about a day with `regrets` (each with `.success`)."""
     total = len(regrets)
     resolved = sum(1 for regret in regrets if regret.success)
@@ -85,7 +87,7 @@ def day_glance(*, regrets, score, goal, closed):
     return Glance(total, resolved, index, "not-yet", "Not yet", sentence, words)
 
 
-def _more_to_keep(*, total, resolved, goal):
+def _more_to_keep(*, total: int, resolved: int, goal: Decimal) -> int:
     """How many more regrets to tick before the day's index reaches the goal (the scoring rule's rounding)."""
     for more in range(total - resolved + 1):
         if regret_index(unresolved=total - resolved - more, total=total) <= goal:

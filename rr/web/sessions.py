@@ -7,37 +7,41 @@ change or a recovery (which end sessions through the accounts services) end the
 browser's too: its user is loaded only with its live session (one statement).
 """
 
+from typing import Any
+
 from django.contrib.auth import login, logout
+from django.http import HttpRequest
 from ua_parser import parse as parse_user_agent
 
 from rr.accounts.browser import ENDED_ATTR, SID_KEY, renew
+from rr.accounts.models import User
 
 SESSION_BACKEND = "django.contrib.auth.backends.ModelBackend"
 __all__ = ["SID_KEY", "begin", "current_id", "end", "ended", "renew"]
 
 
-def begin(request, user, session_tokens=None):
+def begin(request: HttpRequest, user: User, session_tokens: dict[str, str] | None = None) -> None:
     """Sign the browser in as `user`, as a new accounts session (or the one `session_tokens` belong to)."""
-    request.rr_session_tokens = session_tokens  # read by rr.accounts.browser.login_started
+    request.rr_session_tokens = session_tokens  # type: ignore[attr-defined]  # read by rr.accounts.browser.login_started
     login(request, user, backend=SESSION_BACKEND)
 
 
-def current_id(request):
+def current_id(request: HttpRequest) -> Any:
     return request.session.get(SID_KEY)
 
 
-def ended(request):
+def ended(request: HttpRequest) -> bool:
     """Whether this browser was signed in to a session that has ended since."""
     request.user.is_authenticated  # noqa: B018 -- loads the user, which notes an ended session
     return getattr(request, ENDED_ATTR, False)
 
 
-def end(request):
+def end(request: HttpRequest) -> None:
     """Log the browser out: its accounts session ends with the cookie's (rr.accounts.browser.logged_out)."""
     logout(request)
 
 
-def device_name(user_agent):
+def device_name(user_agent: str | None) -> str:
     """A session's User-Agent as people name a device: "Chrome on Android", "Safari on iOS".
 
     ua-parser (requirements.txt) with its rules (ua-parser-builtins) reads the string; what

@@ -22,7 +22,11 @@ ENGINE = "rr.common.postgresql"
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
-    def close_if_health_check_failed(self):
+    # Django's BaseDatabaseWrapper sets these in __init__ (CONN_HEALTH_CHECKS); the stubs lack them.
+    health_check_enabled: bool
+    health_check_done: bool
+
+    def close_if_health_check_failed(self) -> None:
         if (
             self.connection is not None
             and self.health_check_enabled
@@ -35,7 +39,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
         super().close_if_health_check_failed()
 
 
-def _quiet(connection):
+def _quiet(connection: psycopg.Connection) -> bool:
     """Whether the idle connection's socket has nothing to read (no FATAL, no close from the server)."""
     try:
         fd = connection.fileno()

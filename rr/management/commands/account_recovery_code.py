@@ -1,5 +1,8 @@
 """`manage.py account_recovery_code <username>`: a one-time recovery code for support to hand over."""
 
+from argparse import ArgumentParser
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandError
 
 from rr.accounts import services
@@ -13,10 +16,10 @@ class Command(BaseCommand):
         "See docs/OPERATIONS.md, 'Support: account recovery'."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("username", help="The exact username (legacy names may hold spaces: quote them).")
 
-    def handle(self, *args, username, **options):
+    def handle(self, *args: Any, username: str, **options: Any) -> None:
         try:
             code = services.recovery_code_issue(username=username)
         except ServiceError as exc:

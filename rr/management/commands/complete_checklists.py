@@ -1,3 +1,6 @@
+from argparse import ArgumentParser
+from typing import Any
+
 from django.core.management.base import BaseCommand
 
 from rr.checklists import services
@@ -9,9 +12,9 @@ class Command(BaseCommand):
         "DAY_CLOSE_GRACE_HOURS). Safe to run at any time and as often as wanted, e.g. hourly."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("--batch-size", type=int, default=1000, help="checklists per statement (default 1000)")
 
-    def handle(self, *args, batch_size, **options):
+    def handle(self, *args: Any, batch_size: int, **options: Any) -> None:
         done = services.checklists_complete(batch_size=max(1, batch_size))
         self.stdout.write(f"{done} checklist(s) completed.")

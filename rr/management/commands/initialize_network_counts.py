@@ -1,5 +1,7 @@
 import logging
 import sys
+from argparse import ArgumentParser
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
@@ -14,13 +16,13 @@ logger = logging.getLogger("rr.ops.counts")
 class _Progress:
     """A tqdm bar on a terminal; otherwise a log line at every tenth of the way."""
 
-    def __init__(self, total, *, interactive):
+    def __init__(self, total: int, *, interactive: bool) -> None:
         self.total = total
         self.done = 0
         self.next_tenth = 1
         self.bar = tqdm(total=total, unit="users", file=sys.stderr) if interactive else None
 
-    def __call__(self, checked):
+    def __call__(self, checked: int) -> None:
         self.done += checked
         if self.bar is not None:
             self.bar.update(checked)
@@ -29,7 +31,7 @@ class _Progress:
             logger.info("count repair progress", extra={"users_checked": self.done, "users_total": self.total})
             self.next_tenth = self.done * 10 // self.total + 1
 
-    def close(self):
+    def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
 
@@ -41,7 +43,7 @@ class Command(BaseCommand):
         "that are safe while users follow and unfollow."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument(
             "--dry-run", action="store_true", help="Report the users whose counts differ; write nothing."
         )
@@ -64,7 +66,7 @@ class Command(BaseCommand):
             f"(default {counts.DEFAULT_BATCH_SIZE}).",
         )
 
-    def handle(self, *args, dry_run, check, scan_size, batch_size, **options):
+    def handle(self, *args: Any, dry_run: bool, check: bool, scan_size: int, batch_size: int, **options: Any) -> None:
         if scan_size < 1:
             raise CommandError("--scan-size must be a positive integer.")
         if batch_size < 1:
@@ -94,7 +96,7 @@ class Command(BaseCommand):
         if check and any(crossing.values()):
             raise CommandError("Links or pending requests cross a block (verify_deployment).", returncode=1)
 
-    def _print(self, report):
+    def _print(self, report: counts.CountReport) -> None:
         write = self.stdout.write
         if report.samples:
             header = ("username", "followers stored", "followers true", "following stored", "following true")
@@ -119,14 +121,14 @@ class Command(BaseCommand):
             write(f"{summary} Repair batches: {report.batches}, longest lock {report.slowest_batch_ms:.1f} ms.")
 
 
-def _text(value):
+def _text(value: object) -> str:
     # Legacy usernames may hold tabs or other control characters: show them escaped.
     if not isinstance(value, str):
         return str(value)
     return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in value)
 
 
-def _cell(value, width):
+def _cell(value: object, width: int) -> str:
     text = _text(value)
     if len(text) > width:
         text = text[: width - 1] + "…"

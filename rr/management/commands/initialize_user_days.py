@@ -1,5 +1,7 @@
 import logging
 import sys
+from argparse import ArgumentParser
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
@@ -17,7 +19,7 @@ class Command(BaseCommand):
         "batches that are safe while users write."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("--dry-run", action="store_true", help="Report the users whose row differs; write nothing.")
         parser.add_argument(
             "--check", action="store_true", help="Like --dry-run, and exit with status 1 when any row differs."
@@ -41,7 +43,16 @@ class Command(BaseCommand):
             help="Resume after this user id (the last id an interrupted run printed).",
         )
 
-    def handle(self, *args, dry_run, check, scan_size, batch_size, after_id, **options):
+    def handle(
+        self,
+        *args: Any,
+        dry_run: bool,
+        check: bool,
+        scan_size: int,
+        batch_size: int,
+        after_id: int,
+        **options: Any,
+    ) -> None:
         if scan_size < 1:
             raise CommandError("--scan-size must be a positive integer.")
         if batch_size < 1:
@@ -52,7 +63,7 @@ class Command(BaseCommand):
         use_direct_database()  # long and batched: straight to the server, not through a pooler
         bar = tqdm(unit="users", file=sys.stderr) if sys.stderr.isatty() else None
 
-        def progress(checked, last_id):
+        def progress(checked: int, last_id: int) -> None:
             if bar is not None:
                 bar.update(checked)
             else:

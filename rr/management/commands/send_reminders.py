@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.core.management.base import BaseCommand
 
 from rr.notifications import services
@@ -10,7 +12,7 @@ class Command(BaseCommand):
         "never send a reminder twice (docs/OPERATIONS.md, 'Reminders')."
     )
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         result = services.reminders_send()
         reminders, pushes = result["reminders"], result["pushes"]
         self.stdout.write(

@@ -1,3 +1,6 @@
+from argparse import ArgumentParser
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandError
 
 from rr.notifications import push
@@ -9,14 +12,14 @@ class Command(BaseCommand):
         "(docs/OPERATIONS.md, 'Reminders'). Changing the key ends every browser's subscription."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument(
             "--subject",
             default="mailto:support@regretregret.app",
             help="a mailto: or https: URI push services can reach you at (VAPID_SUBJECT)",
         )
 
-    def handle(self, *args, subject, **options):
+    def handle(self, *args: Any, subject: str, **options: Any) -> None:
         if not subject.startswith(("mailto:", "https://")):
             raise CommandError("--subject must be a mailto: or https:// URI.")
         private, public = push.vapid_new_pair()

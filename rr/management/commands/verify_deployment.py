@@ -1,3 +1,6 @@
+from argparse import ArgumentParser
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandError
 
 from rr.ops.cluster import cluster_checks
@@ -10,7 +13,7 @@ class Command(BaseCommand):
         "counts and the network endpoints. One line per check; exit status 1 on any failure."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument(
             "--sample",
             type=int,
@@ -18,7 +21,7 @@ class Command(BaseCommand):
             help="Check the counts of about N random users instead of all (large databases).",
         )
 
-    def handle(self, *args, sample, **options):
+    def handle(self, *args: Any, sample: int | None, **options: Any) -> None:
         if sample is not None and sample < 1:
             raise CommandError("--sample must be a positive integer.")
         # Through DATABASE_URL (the pooler, if any): what the app servers use.
