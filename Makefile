@@ -93,10 +93,12 @@ client: $(CLIENT)/node_modules/.installed
 # Every check, against PostgreSQL (and Redis for the cross-process rate limits):
 # DATABASE_URL and REDIS_URL when set, else what answers at the default addresses, else a
 # PostgreSQL (the make run wheel's) and a Redis started for the run and stopped after it
-# (tools/test_services.py).
+# (tools/test_services.py). mypy (pyproject.toml's [tool.mypy]) runs before them: its Django
+# plugin imports config.settings, which needs a PostgreSQL DATABASE_URL to load; nothing connects.
 test: venv browser pgbouncer redis client
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	RR_ALLOW_INSECURE_KEY=1 DATABASE_URL=$(TEST_DATABASE_URL) $(VENV)/bin/mypy
 	$(PY) -m tools.test_services make --no-print-directory test-checks VENV=$(VENV)
 
 # The checks that need the services; make test runs them with DATABASE_URL and REDIS_URL set

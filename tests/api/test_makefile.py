@@ -27,3 +27,10 @@ def test_make_run_installs_only_the_runtime_requirements(tmp_path):
 
 def test_make_test_installs_the_development_set(tmp_path):
     assert "-r requirements-dev.txt" in _dry_run("test", tmp_path)
+
+
+def test_make_test_checks_types(tmp_path):
+    # mypy over rr/ and config/ (pyproject.toml's [tool.mypy]), with the settings it must import.
+    steps = _dry_run("test", tmp_path)
+    mypy = [line for line in steps.splitlines() if line.endswith("/bin/mypy")]
+    assert mypy and "RR_ALLOW_INSECURE_KEY=1" in mypy[0] and "DATABASE_URL=" in mypy[0]
