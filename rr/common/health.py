@@ -21,7 +21,7 @@ HEALTH_PATH = "/health/"
 
 def health(request: HttpRequest) -> JsonResponse:
     """200 when the database answers (`degraded` if Redis does not); 503 when the database does not."""
-    checks: dict[str, str] = {}
+    checks: dict[str, str | None] = {}
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")

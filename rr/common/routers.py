@@ -44,12 +44,15 @@ import logging
 import math
 import threading
 import time
+from collections.abc import Callable, Iterable
 from contextvars import ContextVar
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError, connections
+from django.db.models import Model
+from django.http import HttpRequest, HttpResponse
 
 logger = logging.getLogger("rr.replica")
 
@@ -102,7 +105,7 @@ LIMIT 1
 """
 
 
-def lsn(text):
+def lsn(text: str | None) -> int:
     """A pg_lsn's text (`16/B374D848`) as an integer, comparable; 0 for None."""
     if not text:
         return 0
@@ -110,12 +113,12 @@ def lsn(text):
     return (int(high, 16) << 32) | int(low, 16)
 
 
-def lsn_text(position):
+def lsn_text(position: int) -> str:
     """An lsn() integer as a pg_lsn's text."""
     return f"{position >> 32:X}/{position & 0xFFFFFFFF:X}"
 
 
-def primary_wal_position():
+def primary_wal_position() -> int:
     """The primary's WAL position now, past every commit acknowledged so far, as an integer
     (one statement on the primary)."""
     with connections[PRIMARY].cursor() as cursor:
@@ -123,22 +126,22 @@ def primary_wal_position():
         return lsn(cursor.fetchone()[0])
 
 
-def replica_configured():
+def replica_configured() -> bool:
     return REPLICA in settings.DATABASES
 
 
 class ReplicaState:
     """This process's view of the replica: `ok`, `lagging` or `unavailable`, re-checked lazily."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._lock = threading.Lock()
-        self.state = None
-        self.lag = None
+        self.state: str | None = None
+        self.lag: float | None = None
         self.detail = ""
         self.checked_at = float("-inf")
         self.replay_position = 0  # the replica's last known pg_last_wal_replay_lsn(), as lsn()
 
-    def current(self, *, force=False):
+    def current(self, *, force: bool = False) -> tuple[str | None, float | None]:
         """(state, lag in seconds or None), checking again if the last check is too old."""
         with self._lock:
             age = time.monotonic() - self.checked_at
@@ -147,10 +150,10 @@ class ReplicaState:
                 self._check()
             return self.state, self.lag
 
-    def usable(self):
+    def usable(self) -> bool:
         return self.current()[0] == "ok"
 
-    def replayed(self, position):
+    def replayed(self, position: int) -> bool:
         """Has the replica replayed the primary's WAL up to `position` (lsn())? Asks the replica
         only when its last known replay position is behind, and then waits up to
         REPLICA_CATCH_UP_MS for it to get there (one statement, _CATCH_UP_SQL)."""
@@ -175,7 +178,7 @@ class ReplicaState:
             self.replay_position = max(self.replay_position, now)
         return now >= position
 
-    def _check(self):
+    def _check(self) -> None:
         limit = settings.REPLICA_MAX_LAG_SECONDS
         try:
             with connections[REPLICA].cursor() as cursor:
@@ -210,12 +213,12 @@ class _Route:
 
     __slots__ = ("eligible", "user_id", "alias")
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.eligible = False
-        self.user_id = None
-        self.alias = None
+        self.user_id: int | None = None
+        self.alias: str | None = None
 
-    def read_alias(self):
+    def read_alias(self) -> str:
         if not self.eligible:
             return PRIMARY
         if connections[PRIMARY].in_atomic_block:
@@ -238,23 +241,23 @@ _route: ContextVar[_Route | None] = ContextVar("rr_db_route", default=None)
 class ReplicaRouter:
     """Reads of eligible requests to the replica (see the module docstring); the rest to the primary."""
 
-    def db_for_read(self, model, **hints):
+    def db_for_read(self, model: type[Model], **hints: Any) -> str:
         route = _route.get()
         return route.read_alias() if route is not None else PRIMARY
 
-    def db_for_write(self, model, **hints):
+    def db_for_write(self, model: type[Model], **hints: Any) -> str:
         return PRIMARY
 
-    def allow_relation(self, obj1, obj2, **hints):
+    def allow_relation(self, obj1: Model, obj2: Model, **hints: Any) -> bool:
         return True  # the replica holds the same rows as the primary
 
-    def allow_migrate(self, db, app_label, model_name=None, **hints):
+    def allow_migrate(self, db: str, app_label: str, model_name: str | None = None, **hints: Any) -> bool:
         # The replica replays the primary; `direct` is the primary itself (migrate uses it
         # as `default`, see rr.common.db.use_direct_database).
         return db == PRIMARY
 
 
-def _token_user_id(raw):
+def _token_user_id(raw: str) -> int | None:
     """The user id of an access token the API would accept (rr.accounts.tokens.decode, the
     one decoder: legacy tokens signed with LEGACY_JWT_SIGNING_KEY included), else None."""
     from rr.accounts import tokens
@@ -265,7 +268,7 @@ def _token_user_id(raw):
         return None
 
 
-def request_user_id(request):
+def request_user_id(request: HttpRequest) -> int | None:
     """The requesting user's id: the session's, else the bearer token's (verified); None if anonymous."""
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
@@ -283,7 +286,7 @@ _UNKNOWN = "unknown"  # a write whose WAL position could not be read: the primar
 _cache_warned_at = float("-inf")
 
 
-def _warn_cache_down(message, *args):
+def _warn_cache_down(message: str, *args: object) -> None:
     """A WARNING at most once a second per process: with Redis down, every read would log one."""
     global _cache_warned_at
     now = time.monotonic()
@@ -292,7 +295,7 @@ def _warn_cache_down(message, *args):
         logger.warning(message, *args)
 
 
-def _own_writes_replayed(user_id):
+def _own_writes_replayed(user_id: int) -> bool:
     """Has the replica replayed this user's last write (see the module docstring)?"""
     try:
         stored = cache.get(PIN_KEY.format(user_id))
@@ -309,12 +312,12 @@ def _own_writes_replayed(user_id):
     return replica_state.replayed(int(stored))
 
 
-def users_pin(user_ids):
+def users_pin(user_ids: Iterable[int]) -> None:
     """Remember the primary's WAL position now as these users' last write, for READ_YOUR_WRITES_SECONDS."""
     if not user_ids:
         return
     try:
-        position = primary_wal_position()
+        position: int | str = primary_wal_position()
     except DatabaseError:
         position = _UNKNOWN
     try:
@@ -326,9 +329,9 @@ def users_pin(user_ids):
         logger.warning("cache unavailable: could not record the last write of users %s", sorted(user_ids))
 
 
-def _writers(request, response):
+def _writers(request: HttpRequest, response: HttpResponse) -> set[int]:
     """Who just wrote: the request's user, and the user whose tokens the answer carries."""
-    ids = set()
+    ids: set[int] = set()
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         ids.add(user.pk)
@@ -350,10 +353,10 @@ class ReplicaRoutingMiddleware:
     on the primary, which only eligible requests (GET, HEAD: no writes) can be.
     """
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponse:
         if not replica_configured():
             return self.get_response(request)
         route = _Route()
@@ -371,7 +374,13 @@ class ReplicaRoutingMiddleware:
         finally:
             _route.reset(token)
 
-    def process_view(self, request, view_func, view_args, view_kwargs):
+    def process_view(
+        self,
+        request: HttpRequest,
+        view_func: Callable[..., HttpResponse],
+        view_args: tuple[Any, ...],
+        view_kwargs: dict[str, Any],
+    ) -> None:
         route = _route.get()
         if route is not None and request.method in ("GET", "HEAD"):
             match = request.resolver_match
