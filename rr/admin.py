@@ -1,9 +1,8 @@
 """The Django admin. Every write goes through the domain's rules.
 
 Deletes of users and links go through the user-row lock order (rr/common/locks.py,
-rr/network/graph.py) because
-the models' delete() and their querysets' delete() do; scores are never typed in,
-they are recomputed from the regrets after every edit (checklists_score_refresh).
+rr/network/links.py) because the models' delete() and their querysets' delete() do;
+scores are never typed in, they are recomputed from the regrets after every edit (checklists_score_refresh).
 """
 
 from django.contrib import admin
@@ -12,8 +11,8 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from rr.accounts.models import User
 from rr.checklists import services as checklist_services
 from rr.checklists.models import Checklist, Regret
-from rr.network.models import Network
-from rr.social.models import Block, FollowRequest, Nudge
+from rr.network.models import Block, FollowRequest, Network
+from rr.social.models import Nudge
 
 
 @admin.register(User)

@@ -2,9 +2,9 @@
 
 from rr.accounts.models import RecoveryCode, Session, User
 from rr.checklists.models import Checklist, Regret, RoutineItem
-from rr.network.models import Network
+from rr.network.models import Block, FollowRequest, Network
 from rr.notifications.models import PushMessage, PushSubscription, Reminder
-from rr.social.models import Block, FollowRequest, Nudge
+from rr.social.models import Nudge
 
 __all__ = [
     "User",

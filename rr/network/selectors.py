@@ -1,12 +1,13 @@
-"""Reads of the follow graph: the lists, in a fixed number of queries whatever their length."""
+"""Reads of the follow graph: the lists (in a fixed number of queries whatever their length), requests, blocks."""
 
-from django.db import connections, router
+from django.db import connection, connections, router
+from django.db.models import F
 
 from rr.accounts.selectors import user_by_username
 from rr.checklists.services import checklist_latest_bound
 from rr.common.errors import NotFound
-from rr.network import graph
-from rr.network.models import Network
+from rr.network import links
+from rr.network.models import Block, FollowRequest, Network
 from rr.social import days
 
 LIST_KINDS = ("following", "followers")
@@ -132,7 +133,7 @@ _USER_ENTRY_SQL = f"""
 
 def network_user_read(*, user, target_id, also=None):
     """One user as a row of network_page (without `link_id`), as `user` sees them, as a
-    graph.Read: the follow runs it under its locks (rr.network.graph.link_create).
+    links.Read: the follow runs it under its locks (rr.network.links.follow_round_trip).
 
     `also`, a Read whose load returns a function of the rows (rr.social.selectors.
     entries_stats_read), is sent with it and applied to the row.
@@ -150,8 +151,8 @@ def network_user_read(*, user, target_id, also=None):
 
     params = {"viewer": user.pk, "target": target_id, "bound": checklist_latest_bound()}
     if also is None:
-        return graph.Read(_USER_ENTRY_SQL, params, load)
-    return graph.Read(f"{_USER_ENTRY_SQL}; {also.sql}", {**params, **also.params}, load)
+        return links.Read(_USER_ENTRY_SQL, params, load)
+    return links.Read(f"{_USER_ENTRY_SQL}; {also.sql}", {**params, **also.params}, load)
 
 
 def networking_described(user):
@@ -161,3 +162,50 @@ def networking_described(user):
     if user.follow_approval:
         return "Networking is on with approval: follows are requests you accept; only followers see your index."
     return "Networking is on: others can follow you and see your regret index."
+
+
+def follow_requests(*, user, direction):
+    """The user's pending requests, newest first: rows of id, username (the other user), since."""
+    if direction == "incoming":
+        rows = FollowRequest.objects.filter(target=user, requester__is_active=True).annotate(
+            username=F("requester__username")
+        )
+    elif direction == "outgoing":
+        rows = FollowRequest.objects.filter(requester=user, target__is_active=True).annotate(
+            username=F("target__username")
+        )
+    else:
+        raise ValueError(direction)
+    return rows.order_by("-id").values("id", "username", "created_at")
+
+
+def blocks(*, user):
+    """Whom the user blocks, newest first."""
+    return (
+        Block.objects.filter(blocker=user)
+        .annotate(username=F("blocked__username"))
+        .order_by("-id")
+        .values("id", "username", "created_at")
+    )
+
+
+# Pairs that must not exist while a block stands, in either direction.
+_ACROSS_BLOCK_SQL = """
+    SELECT
+        (SELECT count(*) FROM rr_block b JOIN rr_network x
+         ON (x.follower_id, x.following_id) IN ((b.blocker_id, b.blocked_id), (b.blocked_id, b.blocker_id))),
+        (SELECT count(*) FROM rr_block b JOIN rr_follow_request x
+         ON (x.requester_id, x.target_id) IN ((b.blocker_id, b.blocked_id), (b.blocked_id, b.blocker_id)))
+"""
+
+
+def across_blocks():
+    """{"links": n, "pending requests": n} between two users while either blocks the other (0 and 0 when sound).
+
+    For verify_deployment and initialize_network_counts: block_create removes both in the
+    block's transaction, so anything found here was written around the application.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(_ACROSS_BLOCK_SQL)
+        crossing_links, crossing_requests = cursor.fetchone()
+    return {"links": crossing_links, "pending requests": crossing_requests}

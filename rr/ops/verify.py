@@ -20,11 +20,11 @@ from django.test import Client
 
 from rr.accounts import services as account_services
 from rr.accounts.models import User
+from rr.network import selectors as network_selectors
 from rr.network import services as network_services
 from rr.network.api import ENTRY_FIELDS
 from rr.ops.counts import network_counts_drifting
 from rr.ops.user_days import user_days_drifting
-from rr.social import selectors as social_selectors
 
 USER_COLUMNS = {
     # column: (type, default expression)
@@ -248,7 +248,7 @@ def check_social_tables() -> str:
             problems += _constraint_problems(table, expected)
     if problems:
         raise CheckFailed("; ".join(problems))
-    crossing = social_selectors.across_blocks()
+    crossing = network_selectors.across_blocks()
     found = [f"{n} {what}" for what, n in crossing.items() if n]
     if found:
         raise CheckFailed(

@@ -1,6 +1,5 @@
-"""HTTP endpoints of the social features (docs/SOCIAL.md): history, nudges, follow requests, blocks."""
+"""HTTP endpoints of the social features (docs/SOCIAL.md): history, nudges, the inbox."""
 
-from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
@@ -9,7 +8,7 @@ from rest_framework.response import Response
 from rr.common.api import AuthenticatedAPIView, error_example, error_responses
 from rr.common.throttling import FollowThrottle
 from rr.network import selectors as network_selectors
-from rr.network.api import MessageSerializer, _username
+from rr.network.api import _username
 from rr.social import days as day_stats
 from rr.social import selectors, services
 
@@ -31,7 +30,6 @@ HISTORY_EXAMPLE = {
     "daily_goal": 0.0,
 }
 USER_NOT_FOUND = error_example("user_not_found", 404, "No such user.")
-REQUEST_NOT_FOUND = error_example("request_not_found", 404, "No such follow request.")
 
 
 def _score(value):
@@ -309,177 +307,3 @@ class InboxView(AuthenticatedAPIView):
                 ],
             }
         )
-
-
-REQUEST_DIRECTIONS = ("incoming", "outgoing")
-
-
-class FollowRequestEntrySerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    username = serializers.CharField(help_text="The requester (incoming) or the user asked (outgoing).")
-    since = serializers.CharField(help_text="YYYY-MM-DDTHH:MM:SSZ")
-
-
-class FollowRequestListSerializer(serializers.Serializer):
-    direction = serializers.ChoiceField(choices=REQUEST_DIRECTIONS)
-    requests = FollowRequestEntrySerializer(many=True)
-
-
-REQUEST_LIST_EXAMPLES = {
-    "incoming": OpenApiExample(
-        "requests to you",
-        value={
-            "direction": "incoming",
-            "requests": [
-                {"id": 77, "username": "bob", "since": "2025-06-19T08:15:00Z"},
-                {"id": 61, "username": "alice", "since": "2025-06-18T21:40:12Z"},
-            ],
-        },
-        response_only=True,
-    ),
-    "outgoing": OpenApiExample(
-        "your requests",
-        value={"direction": "outgoing", "requests": [{"id": 80, "username": "alice", "since": "2025-06-19T09:02:33Z"}]},
-        response_only=True,
-    ),
-}
-
-
-class _FollowRequestListSchema(AutoSchema):
-    # One view serves both directions (config/urls.py): each gets an operation id of its own.
-    def get_operation_id(self):
-        return f"follow_request_list_{self.view.direction}"
-
-    def get_examples(self):
-        return [REQUEST_LIST_EXAMPLES[self.view.direction]]
-
-
-class FollowRequestListView(AuthenticatedAPIView):
-    direction = None  # "incoming" or "outgoing", set in the URL conf
-    schema = _FollowRequestListSchema()
-
-    @extend_schema(
-        summary="Pending follow requests to you (incoming) or from you (outgoing), newest first",
-        responses={200: FollowRequestListSerializer, **error_responses(401)},
-        tags=["network"],
-    )
-    def get(self, request):
-        direction = self.direction
-        rows = selectors.follow_requests(user=request.user, direction=direction)
-        return Response(
-            {
-                "direction": direction,
-                "requests": [
-                    {"id": row["id"], "username": row["username"], "since": _timestamp(row["created_at"])}
-                    for row in rows
-                ],
-            }
-        )
-
-
-class FollowRequestView(AuthenticatedAPIView):
-    throttle_classes = [FollowThrottle]
-
-    @extend_schema(
-        operation_id="follow_request_delete",
-        summary="Reject a request made to you, or cancel one you made",
-        responses={200: MessageSerializer, **error_responses(401, 404, 429)},
-        examples=[
-            OpenApiExample(
-                "rejected (you were asked)", value={"message": "You rejected bob's request."}, response_only=True
-            ),
-            OpenApiExample(
-                "cancelled (you asked)", value={"message": "You no longer ask to follow alice."}, response_only=True
-            ),
-            REQUEST_NOT_FOUND,
-        ],
-        tags=["network"],
-    )
-    def delete(self, request, request_id):
-        outcome, other = services.follow_request_delete(user=request.user, request_id=request_id)
-        if outcome == "cancelled":
-            return Response({"message": f"You no longer ask to follow {other}."})
-        return Response({"message": f"You rejected {other}'s request."})
-
-
-class FollowRequestAcceptView(AuthenticatedAPIView):
-    throttle_classes = [FollowThrottle]
-
-    @extend_schema(
-        operation_id="follow_request_accept",
-        summary="Accept a request made to you: the requester now follows you",
-        request=None,
-        responses={200: MessageSerializer, **error_responses(401, 404, 429)},
-        examples=[
-            OpenApiExample("accepted", value={"message": "bob now follows you."}, response_only=True),
-            REQUEST_NOT_FOUND,
-        ],
-        tags=["network"],
-    )
-    def post(self, request, request_id):
-        requester = services.follow_request_accept(user=request.user, request_id=request_id)
-        return Response({"message": f"{requester} now follows you."})
-
-
-class BlockEntrySerializer(serializers.Serializer):
-    username = serializers.CharField()
-    since = serializers.CharField(help_text="YYYY-MM-DDTHH:MM:SSZ")
-
-
-class BlockListView(AuthenticatedAPIView):
-    @extend_schema(
-        operation_id="block_list",
-        summary="The users you block, newest first",
-        responses={
-            200: inline_serializer("BlockList", {"blocks": BlockEntrySerializer(many=True)}),
-            **error_responses(401),
-        },
-        examples=[
-            OpenApiExample(
-                "blocks",
-                value={"blocks": [{"username": "bob", "since": "2025-06-19T07:30:00Z"}]},
-                response_only=True,
-            )
-        ],
-        tags=["network"],
-    )
-    def get(self, request):
-        rows = selectors.blocks(user=request.user)
-        return Response({"blocks": [{"username": r["username"], "since": _timestamp(r["created_at"])} for r in rows]})
-
-
-class BlockView(AuthenticatedAPIView):
-    throttle_classes = [FollowThrottle]
-
-    @extend_schema(
-        operation_id="block_create",
-        summary="Block `username`: ends follows and requests both ways; neither can follow the other",
-        request=None,
-        responses={201: MessageSerializer, **error_responses(400, 401, 404, 409, 429)},
-        examples=[
-            OpenApiExample("blocked", value={"message": "You block bob."}, response_only=True, status_codes=["201"]),
-            error_example("cannot_block_self", 400, "You cannot block yourself."),
-            USER_NOT_FOUND,
-            error_example("already_blocking", 409, "You already block bob."),
-        ],
-        tags=["network"],
-    )
-    def post(self, request, username):
-        target = network_selectors.user_get_active(username=_username(username))
-        services.block_create(user=request.user, target=target)
-        return Response({"message": f"You block {target.username}."}, status=status.HTTP_201_CREATED)
-
-    @extend_schema(
-        operation_id="block_delete",
-        summary="Unblock `username` (ended follows do not come back)",
-        responses={200: MessageSerializer, **error_responses(400, 401, 404, 429)},
-        examples=[
-            OpenApiExample("unblocked", value={"message": "You no longer block bob."}, response_only=True),
-            error_example("not_blocking", 404, "You do not block bob."),
-        ],
-        tags=["network"],
-    )
-    def delete(self, request, username):
-        target = network_selectors.user_get_any(username=_username(username))
-        services.block_delete(user=request.user, target=target)
-        return Response({"message": f"You no longer block {target.username}."})

@@ -1,4 +1,4 @@
-"""Reads of requests, blocks and nudges."""
+"""Reads of nudges, the inbox and the list entries' streak fields."""
 
 from dataclasses import dataclass
 from datetime import timedelta
@@ -7,36 +7,12 @@ from django.db import connection, connections, router
 from django.db.models import F
 from django.utils import timezone
 
-from rr.network import graph
+from rr.network import links
+from rr.network.selectors import follow_requests
 from rr.social import days
-from rr.social.models import Block, FollowRequest, Nudge
+from rr.social.models import Nudge
 
 INBOX_LIMIT = 200
-
-
-def follow_requests(*, user, direction):
-    """The user's pending requests, newest first: rows of id, username (the other user), since."""
-    if direction == "incoming":
-        rows = FollowRequest.objects.filter(target=user, requester__is_active=True).annotate(
-            username=F("requester__username")
-        )
-    elif direction == "outgoing":
-        rows = FollowRequest.objects.filter(requester=user, target__is_active=True).annotate(
-            username=F("target__username")
-        )
-    else:
-        raise ValueError(direction)
-    return rows.order_by("-id").values("id", "username", "created_at")
-
-
-def blocks(*, user):
-    """Whom the user blocks, newest first."""
-    return (
-        Block.objects.filter(blocker=user)
-        .annotate(username=F("blocked__username"))
-        .order_by("-id")
-        .values("id", "username", "created_at")
-    )
 
 
 def nudge_inbox(*, user, limit=INBOX_LIMIT, unread_only=False):
@@ -99,7 +75,7 @@ _SUMMARY_FIELDS = tuple(f"days_{key}" for key in days.SUMMARY_KEYS)
 
 
 def entries_stats_read(*, viewer, user_ids, now=None):
-    """The viewer's nudges to these users as one graph.Read (sendable with others): its load
+    """The viewer's nudges to these users as one links.Read (sendable with others): its load
     returns the function that adds `stats` and `nudged_today` to rows of these users.
 
     The rows carry each user's summary of days (rr.network.selectors' days_* columns,
@@ -123,7 +99,7 @@ def entries_stats_read(*, viewer, user_ids, now=None):
 
         return add
 
-    return graph.Read(_NUDGED_SQL, params, load)
+    return links.Read(_NUDGED_SQL, params, load)
 
 
 def entries_stats(*, viewer, rows, now=None):
@@ -140,25 +116,3 @@ def entries_stats(*, viewer, rows, now=None):
     with connections[router.db_for_read(Nudge)].cursor() as cursor:
         cursor.execute(read.sql, read.params)
         return read.load(cursor)(rows)
-
-
-# Pairs that must not exist while a block stands, in either direction.
-_ACROSS_BLOCK_SQL = """
-    SELECT
-        (SELECT count(*) FROM rr_block b JOIN rr_network x
-         ON (x.follower_id, x.following_id) IN ((b.blocker_id, b.blocked_id), (b.blocked_id, b.blocker_id))),
-        (SELECT count(*) FROM rr_block b JOIN rr_follow_request x
-         ON (x.requester_id, x.target_id) IN ((b.blocker_id, b.blocked_id), (b.blocked_id, b.blocker_id)))
-"""
-
-
-def across_blocks():
-    """{"links": n, "pending requests": n} between two users while either blocks the other (0 and 0 when sound).
-
-    For verify_deployment and initialize_network_counts: block_create removes both in the
-    block's transaction, so anything found here was written around the application.
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(_ACROSS_BLOCK_SQL)
-        links, requests = cursor.fetchone()
-    return {"links": links, "pending requests": requests}

@@ -23,6 +23,7 @@ from rr.common.throttling import FollowThrottle, NetworkListThrottle
 from rr.network import selectors as network_selectors
 from rr.network import services as network_services
 from rr.network.api import NetworkUserSerializer
+from rr.network.models import FollowRequest
 from rr.network.selectors import LIST_KINDS
 from rr.notifications import push
 from rr.notifications import selectors as notification_selectors
@@ -367,9 +368,9 @@ def friends(request):
     user = request.user
     context = {
         "lists": lists,
-        "incoming": list(social_selectors.follow_requests(user=user, direction="incoming")[:FRIENDS_PAGE_SIZE]),
-        "outgoing": list(social_selectors.follow_requests(user=user, direction="outgoing")[:FRIENDS_PAGE_SIZE]),
-        "blocked": list(social_selectors.blocks(user=user)[:FRIENDS_PAGE_SIZE]),
+        "incoming": list(network_selectors.follow_requests(user=user, direction="incoming")[:FRIENDS_PAGE_SIZE]),
+        "outgoing": list(network_selectors.follow_requests(user=user, direction="outgoing")[:FRIENDS_PAGE_SIZE]),
+        "blocked": list(network_selectors.blocks(user=user)[:FRIENDS_PAGE_SIZE]),
         "query": request.GET,
     }
     return render(request, "web/friends.html", context, status=status)
@@ -395,8 +396,8 @@ def follow(request):
     def act():
         rate_limit(request, FollowThrottle)
         target = network_selectors.user_get_active(username=form.cleaned_data["username"])
-        link, _ = network_services.network_follow_or_request(follower=request.user, target=target)
-        if link is None:  # they approve their followers: a pending request (rr/social/services.py)
+        made = network_services.network_follow(follower=request.user, target=target)
+        if isinstance(made, FollowRequest):  # they approve their followers: a pending request
             return f"You asked to follow {target.username}; they will see your request."
         return f"You now follow {target.username}."
 
@@ -459,13 +460,13 @@ follower_remove = _user_button(
 )
 block = _user_button(
     network_selectors.user_get_active,
-    lambda user, target: social_services.block_create(user=user, target=target),
+    lambda user, target: network_services.block_create(user=user, target=target),
     "You blocked {}: neither of you follows or sees the other.",
     confirm=("Block {}? Neither of you will follow or see the other; follows and requests between you end.", "Block"),
 )
 unblock = _user_button(
     network_selectors.user_get_any,
-    lambda user, target: social_services.block_delete(user=user, target=target),
+    lambda user, target: network_services.block_delete(user=user, target=target),
     "You unblocked {}.",
 )
 nudge = _user_button(
@@ -488,9 +489,9 @@ def follow_request(request):
         if not 0 < request_id < 10**18:
             raise Refused("No such follow request.")
         if request.POST.get("action") == "accept":
-            requester = social_services.follow_request_accept(user=request.user, request_id=request_id)
+            requester = network_services.follow_request_accept(user=request.user, request_id=request_id)
             return f"{requester} now follows you."
-        outcome, other = social_services.follow_request_delete(user=request.user, request_id=request_id)
+        outcome, other = network_services.follow_request_delete(user=request.user, request_id=request_id)
         return f"You cancelled your request to {other}." if outcome == "cancelled" else f"You declined {other}."
 
     report(request, act)
@@ -576,7 +577,7 @@ def networking(request):
     user, data = request.user, form.cleaned_data
     social_services.daily_goal_set(user=user, goal=data["daily_goal"])
     network_services.networking_set(user=user, allow=data["allow_networking"])
-    accepted = social_services.follow_approval_set(user=user, on=data["follow_approval"])
+    accepted = network_services.follow_approval_set(user=user, on=data["follow_approval"])
     message = network_selectors.networking_described(user)
     if accepted:
         message += f" {accepted} pending request{'s' if accepted > 1 else ''} accepted."

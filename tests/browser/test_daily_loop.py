@@ -163,8 +163,8 @@ def test_the_inbox_badge_and_list(signed_in, person, viewport):
     me, nudger, asker = person("inboxer"), person("nudger"), person("asker")
     network_services.network_follow(follower=nudger, target=me)
     social_services.nudge_send(sender=nudger, recipient=me)
-    social_services.follow_approval_set(user=me, on=True)
-    network_services.network_follow_or_request(follower=asker, target=me)
+    network_services.follow_approval_set(user=me, on=True)
+    network_services.network_follow(follower=asker, target=me)
     page = signed_in("inboxer", viewport=viewport)
 
     badge = page.get_by_role("link", name=re.compile(r"^Inbox"))

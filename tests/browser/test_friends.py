@@ -116,10 +116,10 @@ def test_the_lists_are_paginated_like_the_api(signed_in, person, settings):
 
 
 def test_a_follow_request_is_accepted(signed_in, person):
-    from rr.social import services as social_services
+    from rr.network import services as network_services
 
     gia, hal = person("gia"), person("hal")
-    social_services.follow_approval_set(user=gia, on=True)
+    network_services.follow_approval_set(user=gia, on=True)
     hal_page = signed_in("hal")
     hal_page.get_by_role("link", name="Friends").click()
     hal_page.get_by_label("Follow username").fill("gia")

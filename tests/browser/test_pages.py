@@ -9,7 +9,6 @@ from playwright.sync_api import expect
 
 from rr.checklists import services as checklist_services
 from rr.network import services as network_services
-from rr.social import services as social_services
 from tests.browser.conftest import DESKTOP, PASSWORD, PHONE, axe_violations, horizontal_overflow
 from tests.browser.test_friends import a_day_at_one_third
 from tests.browser.test_history import a_day
@@ -65,9 +64,9 @@ def mira(person):
     network_services.network_follow(follower=noor, target=mira)
     network_services.network_follow(follower=omar, target=mira)
     network_services.networking_set(user=omar, allow=False)
-    social_services.follow_approval_set(user=mira, on=True)
-    network_services.network_follow_or_request(follower=person("pia"), target=mira)
-    social_services.block_create(user=mira, target=person("quin"))
+    network_services.follow_approval_set(user=mira, on=True)
+    network_services.network_follow(follower=person("pia"), target=mira)
+    network_services.block_create(user=mira, target=person("quin"))
     for days_ago in range(1, 12, 2):
         a_day(mira, days_ago, done=days_ago % 3)
     checklist, _ = checklist_services.checklist_for_day(user=mira, local_datetime=_now())

@@ -28,8 +28,7 @@ from rest_framework.test import APIClient
 
 from rr.accounts import services as account_services
 from rr.accounts.models import User
-from rr.network.models import Network
-from rr.social.models import Block, FollowRequest
+from rr.network.models import Block, FollowRequest, Network
 from tests.network.helpers import SETTINGS_URL, url
 from tests.support.counts import assert_counts_exact
 from tests.support.threads import run_storm

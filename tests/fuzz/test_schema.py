@@ -31,8 +31,8 @@ from rr.accounts.models import Session
 from rr.checklists import services as checklist_services
 from rr.checklists.models import Checklist
 from rr.network import services as network_services
+from rr.network.models import FollowRequest
 from rr.notifications import push
-from rr.social import services as social_services
 from tests.api.endpoints import ENDPOINTS
 from tests.network.helpers import utc
 from tests.support.counts import assert_counts_exact
@@ -95,8 +95,9 @@ def world(transactional_db):
     frozen, frozen_regrets = checklist_of(me, 18, 1)
     Checklist.objects.filter(pk=frozen.pk).update(completed=True)  # as legacy data can be
     theirs, their_regrets = checklist_of(stranger, 19, 1)
-    asked = social_services.follow_request_insert(requester=me, target=locked)
-    asking = social_services.follow_request_insert(requester=stranger, target=me)
+    asked = network_services.network_follow(follower=me, target=locked)
+    # A request to a user without approval, as only a switch of follow_approval mid-request leaves one.
+    asking = FollowRequest.objects.create(requester=stranger, target=me)
     return {
         "user": me,
         "username": ["fuzzer", "friend", "stranger", "fan", "hermit", "gone", "locked", "nobody", "bob smith"],

@@ -24,9 +24,8 @@ from rr.accounts.models import RecoveryCode, Session, User
 from rr.checklists import services as checklist_services
 from rr.checklists.models import Checklist, Regret, RoutineItem
 from rr.network import services as network_services
-from rr.network.models import Network
-from rr.social import services as social_services
-from rr.social.models import Block, FollowRequest, Nudge
+from rr.network.models import Block, FollowRequest, Network
+from rr.social.models import Nudge
 from tests.api.endpoints import ENDPOINTS
 from tests.network.helpers import url
 from tests.support.clients import client_for
@@ -101,7 +100,7 @@ def victim(make_user):
     account_services.tokens_for(user)  # a session an endpoint could end
     session = Session.objects.filter(user=user).first()
     asker = make_user()
-    pending = social_services.follow_request_insert(requester=asker, target=user)
+    pending = FollowRequest.objects.create(requester=asker, target=user)
     item = checklist_services.routine_add(user=user, description="standing")
     args = {
         "checklist_id": checklist.pk,

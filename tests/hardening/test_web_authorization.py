@@ -20,9 +20,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from rr.checklists import services as checklist_services
 from rr.checklists.models import Regret, RoutineItem
 from rr.network import services as network_services
-from rr.network.models import Network
-from rr.social import services as social_services
-from rr.social.models import FollowRequest
+from rr.network.models import FollowRequest, Network
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("plain_static_storage")]
 
@@ -144,8 +142,8 @@ def owner_and_stranger(make_user):
     checklist, _ = checklist_services.checklist_for_day(user=owner, local_datetime=day)
     regret, _ = checklist_services.regret_add(user=owner, checklist_id=checklist.pk, description=SECRET)
     own, _ = checklist_services.checklist_for_day(user=stranger, local_datetime=day)
-    social_services.follow_approval_set(user=owner, on=True)
-    network_services.network_follow_or_request(follower=third, target=owner)
+    network_services.follow_approval_set(user=owner, on=True)
+    network_services.network_follow(follower=third, target=owner)
     request = FollowRequest.objects.get(target=owner)
     item = checklist_services.routine_add(user=owner, description=SECRET)
     return {

@@ -17,3 +17,6 @@ def legacy_user(db):
         return User.objects.create(username=username, password="!", **fields)
 
     return make
+
+
+from tests.social.conftest import day  # noqa: E402, F401  (the requests' index test builds days)

@@ -4,9 +4,10 @@ import pytest
 from django.test import Client
 
 from rr.accounts.models import User
-from rr.network.models import Network
+from rr.network import services as network_services
+from rr.network.models import Block, FollowRequest, Network
 from rr.social import services
-from rr.social.models import Block, FollowRequest, Nudge
+from rr.social.models import Nudge
 
 pytestmark = pytest.mark.django_db
 
@@ -19,8 +20,8 @@ def browser(make_user, follow, plain_static_storage):
     alice, bob, carol = make_user("alice"), make_user("bob"), make_user("carol", follow_approval=True)
     follow(alice, bob)
     services.nudge_send(sender=alice, recipient=bob)
-    services.follow_request_insert(requester=alice, target=carol)
-    services.block_create(user=carol, target=bob)
+    network_services.network_follow(follower=alice, target=carol)
+    network_services.block_create(user=carol, target=bob)
     return client
 
 

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _approving(user):
-    services.follow_approval_set(user=user, on=True)
+    network_services.follow_approval_set(user=user, on=True)
     return user
 
 
@@ -23,7 +23,7 @@ def test_the_inbox_holds_unread_nudges_and_incoming_requests(make_user, follow):
     services.nudge_send(sender=nudger, recipient=me)
     services.nudge_send(sender=gone, recipient=me)
     _approving(me)
-    network_services.network_follow_or_request(follower=asker, target=me)
+    network_services.network_follow(follower=asker, target=me)
     gone.is_active = False  # a deactivated sender's nudge is shown nowhere
     gone.save(update_fields=["is_active"])
 
@@ -56,10 +56,10 @@ def test_reading_the_inbox_marks_nothing_and_read_nudges_leave_it(make_user, fol
 
 def test_an_answered_request_leaves_the_inbox(make_user):
     me, asker = _approving(make_user()), make_user()
-    network_services.network_follow_or_request(follower=asker, target=me)
+    network_services.network_follow(follower=asker, target=me)
     (request,) = selectors.inbox(user=me).requests
 
-    services.follow_request_accept(user=me, request_id=request["id"])
+    network_services.follow_request_accept(user=me, request_id=request["id"])
 
     assert selectors.inbox(user=me).count == 0
 

@@ -6,8 +6,9 @@ from urllib.parse import quote
 import pytest
 from django.utils import timezone
 
+from rr.network.models import Block
 from rr.social import services
-from rr.social.models import Block, Nudge
+from rr.social.models import Nudge
 from tests.social.conftest import days_ago, utc_today
 from tests.support.clients import client_for
 

@@ -7,8 +7,8 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from rr.common.db import use_direct_database
+from rr.network import selectors as network_selectors
 from rr.ops import counts
-from rr.social import selectors as social_selectors
 
 logger = logging.getLogger("rr.ops.counts")
 
@@ -87,7 +87,7 @@ class Command(BaseCommand):
         # Counts come from rr_network alone: pending requests (rr_follow_request) and blocks
         # (rr_block) are not links. A link or request between two users while either blocks
         # the other was written around the application: reported, never counted away.
-        crossing = social_selectors.across_blocks()
+        crossing = network_selectors.across_blocks()
         self.stdout.write(
             f"Across a block (rr_block): {crossing['links']} link(s), {crossing['pending requests']} pending request(s)."
         )

@@ -4,9 +4,9 @@ from urllib.parse import quote
 
 import pytest
 
-from rr.network.models import Network
+from rr.network.models import Block, FollowRequest, Network
 from rr.social import services
-from rr.social.models import Block, FollowRequest, Nudge
+from rr.social.models import Nudge
 from tests.support.clients import client_for
 from tests.support.counts import assert_counts_exact, counts
 

@@ -4,9 +4,8 @@ from urllib.parse import quote
 
 import pytest
 
-from rr.network.models import Network
-from rr.social import services
-from rr.social.models import FollowRequest
+from rr.network import services
+from rr.network.models import FollowRequest, Network
 from tests.support.clients import client_for
 from tests.support.counts import assert_counts_exact, counts
 
@@ -144,7 +143,9 @@ def test_a_user_with_approval_shows_the_index_only_to_followers(make_user, locke
     from tests.social.conftest import days_ago
 
     fan, other = make_user(), make_user()
-    follow(fan, locked)  # an existing follower counts as accepted
+    services.follow_approval_set(user=locked, on=False)
+    follow(fan, locked)  # a follower from before approval was on counts as accepted
+    services.follow_approval_set(user=locked, on=True)
     follow(locked, other)
     day(locked, days_ago(0), total=2, resolved=1)
 
