@@ -55,7 +55,7 @@ class SessionJWTAuthentication(JWTAuthentication):
     def get_user(self, validated_token: ValidatedToken) -> "User":  # type: ignore[override]
         # Imported here: DRF imports this module while its views load, which the models
         # themselves may be doing (rr/models.py -> rr.network.models -> rr.common.errors -> DRF).
-        from rr.accounts.selectors import user_for_request
+        from rr.accounts.selectors import user_for_request  # noqa: PLC0415
 
         session_id = _session_id(validated_token)
         user, session_live = user_for_request(user_id=_user_id(validated_token), session_id=session_id)

@@ -10,7 +10,7 @@ admin alike. A logout ends the session too.
 """
 
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
@@ -24,8 +24,8 @@ from django.http import HttpRequest
 from django.utils.crypto import constant_time_compare
 from django.utils.functional import SimpleLazyObject
 
-if TYPE_CHECKING:
-    from rr.accounts.models import User
+from rr.accounts import services, tokens
+from rr.accounts.models import Session, User
 
 SID_KEY = "rr_sid"
 # Set on a request whose browser was signed in to a session that has since ended.
@@ -33,20 +33,14 @@ ENDED_ATTR = "rr_session_ended"
 
 
 def tokens_session_id(session_tokens: dict[str, str]) -> int:
-    from rr.accounts import tokens
-
     return tokens.decode(session_tokens["refresh"], token_type="refresh")["sid"]
 
 
 def login_started(sender: type, request: HttpRequest | None, user: "User", **kwargs: Any) -> None:
     """user_logged_in: the browser's session, a listed one (the tokens of one already
     started for it, e.g. by a recovery, in `request.rr_session_tokens`)."""
-    from rr.accounts import services
-
     if request is None or not hasattr(request, "session"):
         return
-    from rr.accounts.models import Session
-
     session_tokens = getattr(request, "rr_session_tokens", None) or services.session_start(
         user, user_agent=request.headers.get("User-Agent", "")
     )
@@ -61,16 +55,12 @@ def login_started(sender: type, request: HttpRequest | None, user: "User", **kwa
 def renew(request: HttpRequest, user: "User") -> None:
     """After a change that ended every session of `user` (a new password, from the web app or
     the admin): this browser, signed in as `user`, goes on as a new listed session."""
-    from rr.accounts import services
-
     session_tokens = services.session_start(user, user_agent=request.headers.get("User-Agent", ""))
     request.session[SID_KEY] = tokens_session_id(session_tokens)
 
 
 def logged_out(sender: type, request: HttpRequest | None, user: "User | None", **kwargs: Any) -> None:
     """user_logged_out: the browser's session ends with its cookie's."""
-    from rr.accounts.models import Session
-
     sid = request.session.get(SID_KEY) if request is not None and hasattr(request, "session") else None
     if user is not None and isinstance(sid, int):
         Session.objects.filter(pk=sid, user_id=user.pk).delete()
@@ -87,8 +77,6 @@ def browser_user(request: HttpRequest) -> "User | AnonymousUser":
     django.contrib.auth.get_user, with the user row loaded in one statement together with
     the live Session row the cookie names (no row: signed out, the cookie flushed).
     """
-    from rr.accounts.models import Session, User
-
     session = request.session
     try:
         user_id = User._meta.pk.to_python(session[SESSION_KEY])

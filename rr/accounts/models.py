@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models.functions import Now, Upper
 from django.utils import timezone
 
+from rr.accounts import tokens
 from rr.common import locks
 
 
@@ -92,8 +93,6 @@ class User(AbstractBaseUser, PermissionsMixin):
         changed = self._password is not None or getattr(self, "_password_unusable_set", False)  # type: ignore[attr-defined]
         ends_sessions = changed and not self._state.adding
         if ends_sessions:
-            from rr.accounts import tokens
-
             self.tokens_valid_after = tokens.next_whole_second()
             if kwargs.get("update_fields") is not None:
                 kwargs["update_fields"] = {*kwargs["update_fields"], "tokens_valid_after"}

@@ -1,14 +1,12 @@
 """verify_deployment's checks of the pooler, the direct URL and the replica (docs/SCALING.md)."""
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, connections
 
 from rr.common.routers import replica_state
-
-if TYPE_CHECKING:
-    from rr.ops.verify import CheckResult
+from rr.ops.verify import CheckResult
 
 _IDENTITY_SQL = "SELECT (SELECT system_identifier FROM pg_control_system()), current_database(), pg_is_in_recovery()"
 
@@ -19,10 +17,8 @@ def _identity(alias: str) -> tuple[Any, ...]:
         return cursor.fetchone()
 
 
-def cluster_checks() -> list["CheckResult"]:
+def cluster_checks() -> list[CheckResult]:
     """[(name, ok, detail)] for what is configured: nothing when there is one plain server."""
-    from rr.ops.verify import CheckResult
-
     results: list[CheckResult] = []
     databases = settings.DATABASES
     pooled = settings.DATABASE_POOL_MODE == "transaction"

@@ -13,6 +13,7 @@ from django.utils.functional import SimpleLazyObject
 from rr.common.errors import ServiceError
 from rr.common.throttling import AtomicRateThrottle, guess_allowed
 from rr.social import selectors as social_selectors
+from rr.web import sessions
 
 # Set by static/web/app.js on every page load: minutes east of UTC (-new Date().getTimezoneOffset()).
 TZ_COOKIE = "rr_tz"
@@ -57,8 +58,6 @@ def signed_in(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
 
     @wraps(view)
     def wrapper(request: Any, *args: Any, **kwargs: Any) -> HttpResponse:
-        from rr.web import sessions  # sessions imports the accounts services, which import much
-
         if not request.user.is_authenticated:
             if sessions.ended(request):
                 messages.info(request, "This session has ended: log in again.")
