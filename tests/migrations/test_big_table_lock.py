@@ -121,11 +121,13 @@ def excess(measurement):
     return measurement.longest_block - measurement.baseline
 
 
-def trials(template, count, patch=None, target="rr"):
+def trials(template, count, patch=None, target="rr", until_under_target=False):
     """Migrate `count` fresh copies of `template` (to `target`: `rr` is the latest) under
-    traffic; (measurement, facts) of each."""
+    traffic; (measurement, facts) of each. `until_under_target`: stop at the first
+    conclusive trial under TARGET, after which `best_excess` is under it whatever later
+    trials measure (noise only ever adds to a wait): they could not change the verdict."""
     results = []
-    for _ in range(count):
+    while len(results) < count and not (until_under_target and _under_target(results)):
         with pg.scratch_database("big_trial", template=template) as name:
             with pg.connect(name) as conn:
                 storage_before = conn.execute("SELECT pg_relation_filenode('rr_user')").fetchone()
@@ -148,6 +150,10 @@ def trials(template, count, patch=None, target="rr"):
     return results
 
 
+def _under_target(results):
+    return any(excess(measurement) < TARGET for measurement, _ in results if measurement.baseline < TARGET)
+
+
 def best_excess(results):
     """The smallest excess over the trials that can measure: a trial whose noise floor is
     already at the target (a checkpoint, another process) cannot tell a block from noise."""
@@ -158,7 +164,7 @@ def best_excess(results):
 
 @pytest.mark.slow
 def test_networking_migration_barely_blocks_a_busy_million_row_rr_user(filled):
-    results = trials(filled, TRIALS)
+    results = trials(filled, TRIALS, until_under_target=True)
 
     for measurement, facts in results:
         assert "Applying rr.0004_networking... OK" in measurement.migration_output

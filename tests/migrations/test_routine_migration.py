@@ -87,7 +87,9 @@ def test_0018_barely_blocks_a_busy_million_row_rr_user():
         pg.manage(filled, "migrate", "rr", BEFORE, "--noinput")
         fill_users(filled, USERS)
         results = []
-        for _ in range(3):
+        # Up to 3 trials, stopping at the first under the target: the best is under it from
+        # then on whatever later trials measure (tests/support/locks.py migration_trials).
+        while len(results) < 3 and not any(m.longest_block - m.baseline < TARGET for m in results):
             with pg.scratch_database("routine_big_trial", template=filled) as name:
                 measurement = measure_migration_lock(name, "migrate", "rr", MIGRATION, "--noinput", warmup=1.5)
             print(f"\n{MIGRATION} on {USERS:,} users: {measurement.summary()}")

@@ -179,15 +179,18 @@ def waits_for_a_lock(conn, pid):
 
 
 def migration_trials(filled, label, first, last, *, trials, target, before=None, after=None):
-    """Migrate `trials` fresh copies of `filled` to the latest migration under traffic.
+    """Migrate up to `trials` fresh copies of `filled` to the latest migration under traffic.
 
     Each trial must apply `first` and `last` while the traffic runs; `before(name)` runs on
     the copy first and `after(name, measurement, before's result)` once it has migrated.
     The best excess over a trial's noise floor must be under `target` seconds (the method
-    of tests/migrations/test_big_table_lock.py). Returns the measurements.
+    of tests/migrations/test_big_table_lock.py). The trials stop at the first one under the
+    target: the best of the trials is under it from then on, whatever later trials measure
+    (noise only ever adds to a wait), so they could not change the verdict. Returns the
+    measurements.
     """
     results = []
-    for _ in range(trials):
+    while len(results) < trials and not any(m.longest_block - m.baseline < target for m in results):
         with pg.scratch_database(f"{label}_trial", template=filled) as name:
             prepared = before(name) if before else None
             measurement = measure_migration_lock(name, "migrate", "rr", "--noinput", warmup=1.5)
