@@ -125,27 +125,29 @@ screenshots: venv browser
 openapi: venv
 	RR_ALLOW_INSECURE_KEY=1 DATABASE_URL=$(TEST_DATABASE_URL) $(PY) manage.py spectacular --validate --fail-on-warn --file docs/openapi.yaml
 
-# Benchmarks (docs/BENCHMARKS.md), not tests: quick mode in under 5 minutes;
-# `make bench-full` (or `make bench MODE=full`) for the large sizes. They use their own
-# databases rr_bench_* on $BENCH_DATABASE_URL's server (the wrk phase: a throw-away cluster
-# of its own) and Redis database 5 ($BENCH_REDIS_URL). ARGS passes options, e.g.
-# ARGS="--only app --profile". The cluster figures are `make bench-cluster` (5 minutes more).
+# Benchmarks (docs/BENCHMARKS.md), not tests. `make bench` (about 5 minutes): bench.wrk in
+# quick mode (throughput with wrk, statements counted by PostgreSQL, pgbench's raw SQL beside
+# them, on a throw-away cluster of its own), then LOAD_SECONDS of bench.load. `make bench-full`:
+# bench.wrk in full mode, the count repair on 1M users (bench.ops), FULL_LOAD_SECONDS of load.
+# `make bench-cluster`: bench.cluster (PgBouncer, 1 and 2 app instances, the replica; about
+# 5 minutes). Their databases rr_bench_* are on $BENCH_DATABASE_URL's server, their cache
+# Redis database 5 ($BENCH_REDIS_URL). ARGS passes options to bench.wrk, e.g.
+# ARGS="--compare old=/tmp/old".
 BENCH_ENV := DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/rr_bench} REDIS_URL=$${BENCH_REDIS_URL:-redis://127.0.0.1:6379/5}
 LOAD_SECONDS ?= 30
 FULL_LOAD_SECONDS ?= 60
 
-# The load run (issue 6): 50 simulated users for LOAD_SECONDS (bench-full: FULL_LOAD_SECONDS)
-# against gunicorn, within make bench's 5 minutes; reports its
-# operations and throughput, fails on any 5xx, lost request or count mismatch (its database
-# <db>_load is created and dropped).
+# The load run: 50 simulated users against gunicorn; reports operations and throughput, fails
+# on any 5xx, lost request, unexpected answer or database mismatch (its database <db>_load is
+# created and dropped).
 bench: venv wrk
-	$(PY) -m bench --mode $(if $(MODE),$(MODE),quick) $(ARGS)
+	$(BENCH_ENV) $(PY) -m bench.wrk --mode $(if $(MODE),$(MODE),quick) $(ARGS)
 	$(BENCH_ENV) $(PY) -m bench.load --users 50 --seconds $(LOAD_SECONDS) --json bench/results/load.json
 
-# Only the cluster figures (issue 15): PgBouncer, two app instances, the replica, pgbench.
 bench-cluster: venv
 	$(BENCH_ENV) $(PY) -m bench.cluster --json bench/results/cluster.json
 
 bench-full: venv wrk
-	$(PY) -m bench --mode full $(ARGS)
+	$(BENCH_ENV) $(PY) -m bench.wrk --mode full $(ARGS)
+	$(BENCH_ENV) $(PY) -m bench.ops counts --users 1000000 --per-user 10 > bench/results/counts.json
 	$(BENCH_ENV) $(PY) -m bench.load --users 50 --seconds $(FULL_LOAD_SECONDS) --json bench/results/load.json

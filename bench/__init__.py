@@ -1,1 +1,1 @@
-"""Benchmarks of the Regret Regret backend (issue 5); `make bench`, see docs/BENCHMARKS.md."""
+"""Benchmarks of the Regret Regret backend: `make bench`, docs/BENCHMARKS.md."""

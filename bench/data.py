@@ -1,8 +1,7 @@
 """Benchmark data, built with set-based SQL (INSERT ... SELECT generate_series), never row by row.
 
-Every function takes a DB-API cursor (psycopg's or Django's: both use %s), so the
-smoke test can build a tiny version inside the test database. Users get an unusable
-password ('!'): the benchmarks authenticate with tokens minted for them.
+Every function takes a DB-API cursor (psycopg's or Django's), so tests/bench_harness builds a
+tiny version inside the test database. Users get an unusable password ('!').
 """
 
 USER_COLUMNS = "password, is_superuser, username, is_active, is_staff, date_joined"
@@ -22,38 +21,19 @@ def users_insert(cursor, prefix, count):
     return sorted(row[0] for row in cursor.fetchall())
 
 
-def users_insert_range(cursor, prefix, count):
-    """Like users_insert for large counts: returns only (first id, last id), not every id."""
-    cursor.execute(
-        f"""
-        WITH inserted AS (
-            INSERT INTO rr_user ({USER_COLUMNS})
-            SELECT '!', false, %s::text || g, true, false, now() - g * interval '1 second'
-            FROM generate_series(1, %s::int) AS g
-            RETURNING id
-        )
-        SELECT min(id), max(id) FROM inserted
-        """,
-        [prefix, count],
-    )
-    return cursor.fetchone()
-
-
-def checklists_insert(cursor, user_ids, days, *, regrets_each=0, skip_today=False):
+def checklists_insert(cursor, user_ids, days, *, regrets_each=0):
     """Give each user one checklist a day for `days` days back from now (today first).
 
-    Scores vary between users and days; every checklist but today's is completed.
-    With `skip_today` the history starts yesterday. Optionally `regrets_each` regrets
-    per checklist, the first of them resolved.
+    Scores vary between users and days; every checklist but today's is completed. Optionally
+    `regrets_each` regrets per checklist, the first of them resolved.
     """
-    first = 1 if skip_today else 0
     cursor.execute(
         """
         INSERT INTO rr_checklist (user_id, created_at, score, completed)
         SELECT u, now() - d * interval '1 day', ((u * 7919 + d * 104729) %% 10001) / 10000.0, d > 0
-        FROM unnest(%s::bigint[]) AS u, generate_series(%s::int, %s::int) AS d
+        FROM unnest(%s::bigint[]) AS u, generate_series(0, %s::int - 1) AS d
         """,
-        [list(user_ids), first, first + days - 1],
+        [list(user_ids), days],
     )
     if regrets_each:
         cursor.execute(
@@ -79,15 +59,9 @@ def follows_insert(cursor, follower_id, following_ids):
 
 
 def app_fixture(cursor, *, list_sizes, checklists_per_friend, history_sizes, load_clients, targets_per_client):
-    """Everything the list, checklist and HTTP benchmarks need, in one database.
-
-    - `max(list_sizes)` friends with `checklists_per_friend` daily checklists each;
-      viewer N follows the first N of them (N in `list_sizes`);
-    - history user N has N past daily checklists (3 regrets each) and today's;
-    - `load_clients` load-test users, each with `targets_per_client` users of its own
-      to follow, and one hot user they all follow at once.
-    Returns the ids by role.
-    """
+    """bench.wrk's data; the ids by role: `max(list_sizes)` friends with `checklists_per_friend` daily
+    checklists each, viewer N following the first N; history user N with N past days (3 regrets a
+    day) and today's; `load_clients` clients with `targets_per_client` targets each; one hot user."""
     friends = users_insert(cursor, "friend_", max(list_sizes))
     checklists_insert(cursor, friends, checklists_per_friend)
     viewers = {}
@@ -104,18 +78,14 @@ def app_fixture(cursor, *, list_sizes, checklists_per_friend, history_sizes, loa
         for index, client in enumerate(clients, start=1)
     }
     (hot,) = users_insert(cursor, "hot_", 1)
-    cursor.execute("ANALYZE rr_user")
-    cursor.execute("ANALYZE rr_checklist")
-    cursor.execute("ANALYZE rr_regret")
-    cursor.execute("ANALYZE rr_network")
+    for table in ("rr_user", "rr_checklist", "rr_regret", "rr_network"):
+        cursor.execute(f"ANALYZE {table}")
     return {"viewers": viewers, "history": history, "clients": clients, "targets": targets, "hot": hot}
 
 
-# The follow graph of the count-repair benchmark, for users base .. base + n - 1:
-# user u follows the users `k * STRIDE` places after it (k = 1 .. per_user, wrapping
-# around), so every user has `per_user` followers and followings and no pair repeats
-# (STRIDE * per_user < n); and every CELEBRITY_EVERY-th user also follows the first
-# user, a celebrity with n / CELEBRITY_EVERY followers: the heaviest batch of the repair.
+# The count repair's follow graph, users base .. base + n - 1: u follows the users k * STRIDE places
+# after it (k = 1 .. per_user, wrapping; no pair repeats while STRIDE * per_user < n), and every
+# CELEBRITY_EVERY-th user also follows the first, a celebrity: the repair's heaviest batch.
 STRIDE = 7919
 CELEBRITY_EVERY = 10
 

@@ -1,25 +1,11 @@
 """`python -m bench.wrk`: throughput with wrk, statements counted by PostgreSQL, the raw-SQL ceiling beside it.
 
-    python -m bench.wrk [--rounds N] [--seconds S] [--compare LABEL=TREE ...] [--json PATH]
+    python -m bench.wrk [--mode quick|full] [--rounds N] [--seconds S] [--days D]
+                        [--compare LABEL=TREE[@DAYS] ...] [--json PATH]
 
-The method of docs/BENCHMARKS.md ("Throughput, statements and the raw-SQL ceiling"):
-- a throw-away PostgreSQL 15 cluster on a spare port (initdb from PG_BIN, durable
-  defaults, pg_stat_statements loaded), so every statement a request sends is counted by
-  the server, the per-request health check included; dropped at the end;
-- the code under test served by gunicorn with 2 sync workers (fixed), loaded by wrk
-  (Debian's; `make bench` installs it) running the Lua scripts of bench/lua/, 8
-  connections, one client each: the authenticated ceiling, follow+unfollow, the list of
-  10 and of 1,000 (and, with one connection, each list's latency);
-- pgbench with the scripts of bench/sql/ on the same server in the same rounds: the list
-  as one LATERAL statement, follow+unfollow as the bare INSERT and DELETE (count trigger
-  included);
-- every figure is taken in rounds, the sides alternating, and reported as
-  min / median / max over the rounds, with the machine's load average (1 minute) beside it.
-
-`--compare LABEL=TREE` serves another checkout too (e.g. `git worktree add /tmp/old
-COMMIT`), on a database of its own migrated by its own code, in the same rounds: before
-and after side by side. Its data is built by the same SQL (bench/data.py), its tokens by
-its own code.
+On a throw-away PostgreSQL 15 with pg_stat_statements, each checkout (this one; a `--compare`d
+worktree, or `.` again with DAYS of history a friend) served by gunicorn with 2 sync workers,
+loaded by wrk (bench/lua/), pgbench (bench/sql/) in the same rounds. docs/BENCHMARKS.md.
 """
 
 import argparse
@@ -33,67 +19,72 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
 import httpx
 import psycopg
 
-from bench import data, env, http
+from bench import data
+from bench.load.server import REPO, Gunicorn, app_env, free_port, log
 
 PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
-LUA = env.REPO / "bench" / "lua"
-SQL = env.REPO / "bench" / "sql"
-WORKERS = 2
-CLIENTS = 8
-TARGETS = 50
+LUA, SQL, RESULTS = REPO / "bench" / "lua", REPO / "bench" / "sql", REPO / "bench" / "results"
+WORKERS, CLIENTS, TARGETS = 2, 8, 50
 LIST_SIZES = (10, 1000)
-CHECKLISTS_PER_FRIEND = 30
+DAYS = 30  # days of history of each friend on the lists
+HISTORY_DAYS = 1000  # days of the user whose GET /api/checklists/ is measured (three regrets a day)
 COUNTED = 20  # requests of each kind whose statements are counted
 ROUTINE_SIZE = 10  # the routine a new day's checklist is created with (checklist_created_routine)
-ROUTINE_EXTRA_MAX = 1  # round trips a routine may add to creating a day (docs/BENCHMARKS.md)
-PASSWORD = "bench-passphrase-42"  # the clients' (login.lua: no spaces)
+PLUS_8 = timezone(timedelta(hours=8))  # where the clients' days are
+PASSWORD = "bench-passphrase-42"  # every measured user's (no spaces: a line of a client file)
 MODES = {"quick": {"rounds": 3, "seconds": 4}, "full": {"rounds": 5, "seconds": 8}}
-
 CONF = """
 listen_addresses = '127.0.0.1'
 port = {port}
 unix_socket_directories = '{dir}'
-max_connections = 60
 timezone = 'UTC'
 shared_preload_libraries = 'pg_stat_statements'
 pg_stat_statements.track = all
-pg_stat_statements.track_utility = on
-pg_stat_statements.max = 5000
-logging_collector = off
-log_min_messages = warning
 log_line_prefix = '%m [%p] '
 """
+# app_env's with INFO request logs, and each worker's connection kept: the same backends throughout.
+SERVER_ENV = {"LOG_LEVEL": "INFO", "DB_CONN_MAX_AGE": "900", "JWT_ACCESS_MINUTES": "240"}
+SET_PASSWORDS = (  # run by the tree's own code, so its own default hasher
+    "import sys, django; django.setup(); from django.contrib.auth import get_user_model; "
+    "users = get_user_model().objects.filter(pk__in=[int(i) for i in sys.argv[1].split(',')]); "
+    "[(u.set_password(sys.argv[2]), u.save(update_fields=['password'])) for u in users]"
+)
 
 
-def log(message):
-    print(f"[bench.wrk {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+def cpu_seconds(pids):
+    """utime + stime of these processes (0 for those gone)."""
+    total = 0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
-def missing_tools():
-    """None, or what to install: wrk (Debian's; `make bench` installs it) and PostgreSQL 15's server binaries."""
-    if not shutil.which("wrk"):
-        return "bench.wrk needs wrk: `make bench` installs it, or run  sudo apt-get install -y wrk"
-    if not all((PG_BIN / tool).exists() for tool in ("initdb", "pg_ctl", "pgbench")):
-        return f"bench.wrk needs initdb, pg_ctl and pgbench in {PG_BIN} (Debian's postgresql-15; PG_BIN=... elsewhere)"
-    return None
+def children(pid):
+    with contextlib.suppress(OSError):
+        return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    return []
+
+
+def rss_kib(server):
+    """The largest worker's resident memory."""
+    status = [Path(f"/proc/{pid}/status").read_text() for pid in server.worker_pids()]
+    return max(int(line.split()[1]) for text in status for line in text.splitlines() if line.startswith("VmRSS:"))
 
 
 class Cluster:
-    """A throw-away PostgreSQL cluster in a temporary directory; a context manager.
-
-    Run as root, the server runs as `postgres` (PostgreSQL refuses root), like bin/cluster.
-    """
+    """A throw-away PostgreSQL cluster in a temporary directory (as root, run as `postgres`, like bin/cluster)."""
 
     def __init__(self):
         self.dir = Path(tempfile.mkdtemp(prefix="rr_bench_wrk_"))
-        self.data = self.dir / "data"
-        self.port = http.free_port()
+        self.data, self.log, self.port = self.dir / "data", self.dir / "server.log", free_port()
 
     def _run(self, *args):
         prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
@@ -102,31 +93,21 @@ class Cluster:
     def __enter__(self):
         if os.geteuid() == 0:
             shutil.chown(self.dir, "postgres", "postgres")
-        self._run(
-            PG_BIN / "initdb",
-            "-D",
-            self.data,
-            "-U",
-            "postgres",
-            "--auth=trust",
-            "--no-sync",
-            "-E",
-            "UTF8",
-            "--locale=C.UTF-8",
-        )
+        self._run(PG_BIN / "initdb", "-D", self.data, "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8",
+                  "--locale=C.UTF-8")  # fmt: skip
         with open(self.data / "postgresql.conf", "a") as conf:
             conf.write(CONF.format(port=self.port, dir=self.dir))
-        self._run(PG_BIN / "pg_ctl", "-D", self.data, "-l", self.dir / "server.log", "-w", "start")
+        self._run(PG_BIN / "pg_ctl", "-D", self.data, "-l", self.log, "-w", "start")
         with self.connect("postgres") as conn:
             conn.execute("CREATE EXTENSION pg_stat_statements")
         return self
 
-    @property
-    def log(self):
-        return self.dir / "server.log"
+    def pids(self):
+        postmaster = int((self.data / "postmaster.pid").read_text().split()[0])
+        return [postmaster, *children(postmaster)]
 
     def round_trips(self, offset, except_pid):
-        """Queries the server logged since `offset` (log_statement = all), other backends than `except_pid`."""
+        """Query strings the server logged since `offset` (log_statement = all), but `except_pid`'s."""
         with open(self.log, "rb") as handle:
             handle.seek(offset)
             text = handle.read().decode(errors="replace")
@@ -147,91 +128,64 @@ class Cluster:
 
 
 class Side:
-    """One checkout under test: its database (migrated by its code), data, tokens and gunicorn."""
+    """One checkout under test: its database (migrated by its code), data, gunicorn and clients' files."""
 
-    def __init__(self, cluster, label, tree, days=CHECKLISTS_PER_FRIEND):
-        self.cluster, self.label, self.tree = cluster, label, Path(tree).resolve()
-        self.days = days
+    def __init__(self, cluster, label, tree, days):
+        self.cluster, self.label, self.tree, self.days = cluster, label, Path(tree).resolve(), days
         self.database = f"rr_bench_{label}"
         self.url = cluster.url(self.database)
-        self.extra_env = {"CACHE_KEY_PREFIX": f"rr_bench_{label}"}  # user ids repeat across sides
-        self.env = {**os.environ, **env.app_settings_env(self.url), **self.extra_env}
+        # User ids repeat across sides: a cache prefix of its own.
+        self.env = {**os.environ, **app_env(self.url, CACHE_KEY_PREFIX=f"rr_bench_{label}", **SERVER_ENV)}
         self.files = cluster.dir / label
         self.files.mkdir()
-
-    def commit(self):
-        done = subprocess.run(["git", "-C", self.tree, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
-        return done.stdout.strip() or "?"
 
     def build(self):
         with self.cluster.connect("postgres") as conn:
             conn.execute(f'CREATE DATABASE "{self.database}"')
-        subprocess.run(
-            [env.PYTHON, "manage.py", "migrate", "--noinput"],
-            cwd=self.tree,
-            env=self.env,
-            check=True,
-            capture_output=True,
-        )
+        subprocess.run([sys.executable, "manage.py", "migrate", "--noinput"], cwd=self.tree, env=self.env,
+                       check=True, capture_output=True)  # fmt: skip
         with psycopg.connect(self.url) as conn, conn.cursor() as cursor:
-            ids = data.app_fixture(
-                cursor,
-                list_sizes=list(LIST_SIZES),
-                checklists_per_friend=self.days,
-                history_sizes=[],
-                load_clients=CLIENTS,
-                targets_per_client=TARGETS,
-            )
-            cursor.execute("SELECT id, username FROM rr_user")
-            names = dict(cursor.fetchall())
-        self.clients = ids["clients"]
+            ids = data.app_fixture(cursor, list_sizes=list(LIST_SIZES), checklists_per_friend=self.days,
+                                   history_sizes=[HISTORY_DAYS], load_clients=CLIENTS, targets_per_client=TARGETS)  # fmt: skip
+            self.names = dict(cursor.execute("SELECT id, username FROM rr_user").fetchall())
+        self.clients, self.hot, self.history = ids["clients"], ids["hot"], ids["history"][HISTORY_DAYS]
         self.targets = [ids["targets"][client] for client in self.clients]
-        first = self.targets[0][0]
-        expected = list(range(first, first + CLIENTS * TARGETS))
-        if self.clients != list(range(self.clients[0], self.clients[0] + CLIENTS)) or sum(self.targets, []) != expected:
-            raise RuntimeError(
-                "the clients' or targets' ids are not consecutive (bench/sql/follow_unfollow.sql needs it)"
-            )
         self.viewers = {size: ids["viewers"][size] for size in LIST_SIZES}
-        tokens = self._tokens(self.clients + [self.viewers[size] for size in LIST_SIZES], passwords=self.clients)
-        self.logins_file = self.files / "logins.txt"
-        self.logins_file.write_text("".join(f"{names[client]} {PASSWORD}\n" for client in self.clients))
-        client_tokens, viewer_tokens = tokens[:CLIENTS], tokens[CLIENTS:]
-        self.client_tokens = client_tokens
-        self.clients_file = self.files / "clients.txt"
-        self.clients_file.write_text(
-            "".join(
-                " ".join([token, *(names[t] for t in targets)]) + "\n"
-                for token, targets in zip(client_tokens, self.targets, strict=True)
-            )
-        )
-        self.viewer_files = {}
-        self.viewer_tokens = dict(zip(LIST_SIZES, viewer_tokens, strict=True))
-        for size, token in self.viewer_tokens.items():
-            self.viewer_files[size] = self.files / f"viewer_{size}.txt"
-            self.viewer_files[size].write_text(f"{token}\n" * CLIENTS)
-        self.target_names = [[names[t] for t in targets] for targets in self.targets]
+        # bench/sql/follow_unfollow.sql counts on consecutive ids: a fresh database's sequence gives them.
+        users = [*self.clients, *self.viewers.values(), self.history]
+        subprocess.run([sys.executable, "-c", SET_PASSWORDS, ",".join(map(str, users)), PASSWORD], cwd=self.tree,
+                       env=self.env, check=True, capture_output=True)  # fmt: skip
 
-    def _tokens(self, user_ids, *, passwords):
-        # Minted by the tree's own code (bench/inproc.token_for), as its API would hand them
-        # out; the `passwords` users' passwords set by its own default hasher.
-        mint = (
-            "import json, sys, django; django.setup(); from bench.inproc import token_for; "
-            "from django.contrib.auth import get_user_model; "
-            "ids, hashed = json.loads(sys.argv[1]), json.loads(sys.argv[2]); "
-            "users = get_user_model().objects.filter(pk__in=hashed); "
-            "[(u.set_password(sys.argv[3]), u.save(update_fields=['password'])) for u in users]; "
-            "print(json.dumps([token_for(i) for i in ids]))"
-        )
-        done = subprocess.run(
-            [env.PYTHON, "-c", mint, json.dumps(user_ids), json.dumps(passwords), PASSWORD],
-            cwd=self.tree,
-            env=self.env,
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        return json.loads(done.stdout.strip().splitlines()[-1])
+    def sign_in(self, server):
+        """Every measured user's token, from the server's own sign-in; the data files of bench/lua/."""
+        with httpx.Client(base_url=server.url, timeout=120) as client:
+
+            def token(user_id):
+                response = client.post("/auth/user/", json={"username": self.names[user_id], "password": PASSWORD})
+                response.raise_for_status()
+                return response.json()["tokens"]["access"]
+
+            self.tokens = [token(user) for user in self.clients]
+            self.viewer_tokens = {size: token(user) for size, user in self.viewers.items()}
+            self.history_token = token(self.history)
+            today = {"local_datetime": datetime.now(PLUS_8).isoformat(timespec="seconds")}
+            headers = {"Authorization": f"Bearer {self.history_token}"}
+            client.post("/api/checklists/", json=today, headers=headers).raise_for_status()  # found in the rounds
+        self.file = {}
+
+        def write(name, lines):
+            self.file[name] = self.files / f"{name}.txt"
+            self.file[name].write_text("".join(line + "\n" for line in lines))
+
+        write("clients", [" ".join([t, *(self.names[u] for u in us)]) for t, us in zip(self.tokens, self.targets)])
+        write("hot", [f"{t} {self.names[self.hot]}" for t in self.tokens])
+        body = {client: json.dumps({"username": self.names[client], "password": PASSWORD}, separators=(",", ":"))
+                for client in self.clients}  # fmt: skip
+        write("logins", [f"- {body[client]}" for client in self.clients])
+        write("history", [self.history_token] * CLIENTS)
+        write("client_1", [self.tokens[1]] * CLIENTS)
+        for size, token_ in self.viewer_tokens.items():
+            write(f"viewer_{size}", [token_] * CLIENTS)
 
     def unfollow_all(self):
         """Links a run stopped between follow and unfollow: removed (through the count trigger)."""
@@ -242,57 +196,60 @@ class Side:
                 conn.execute("DELETE FROM rr_network WHERE id = %s", [link])
 
 
+def checklist_paths():
+    since = (date.today() - timedelta(days=29)).isoformat()
+    return {"whole": "/api/checklists/", "limit_30": "/api/checklists/?limit=30", "since_29": f"/api/checklists/?since={since}"}  # fmt: skip
+
+
 def statements(cluster, side, server):
-    """Statements per request, counted by pg_stat_statements: {kind: (per request, [(calls, query)])}."""
-    headers = [{"Authorization": f"Bearer {token}"} for token in side.client_tokens]
+    """Statements and round trips per request: {kind: {per_request, nested_per_request, round_trips, bytes, statements}}."""
+    auth = [{"Authorization": f"Bearer {token}"} for token in side.tokens]
     viewer = {size: {"Authorization": f"Bearer {token}"} for size, token in side.viewer_tokens.items()}
-    targets = side.target_names[0][:COUNTED]
-    # Today's checklist of a client, at +08:00: created (201) once before counting, then found (200).
-    today = {"local_datetime": datetime.now(timezone(timedelta(hours=8))).isoformat(timespec="seconds")}
+    history = {"Authorization": f"Bearer {side.history_token}"}
+    targets = [side.names[t] for t in side.targets[0][:COUNTED]]
+    today = {"local_datetime": datetime.now(PLUS_8).isoformat(timespec="seconds")}
     kinds = {
-        "ceiling": [("GET", "/api/network/settings/", headers[0], 200)] * COUNTED,
-        "follow": [("POST", f"/api/network/follow/{t}/", headers[0], 201) for t in targets],
-        "unfollow": [("DELETE", f"/api/network/unfollow/{t}/", headers[0], 200) for t in targets],
+        "ceiling": [("GET", "/api/network/settings/", auth[0], 200)] * COUNTED,
+        "follow": [("POST", f"/api/network/follow/{t}/", auth[0], 201) for t in targets],
+        "unfollow": [("DELETE", f"/api/network/unfollow/{t}/", auth[0], 200) for t in targets],
         **{
-            f"list_{size}": [("GET", f"/api/network/list/following/?page_size={size}", viewer[size], 200)] * COUNTED
-            for size in LIST_SIZES
-        },
-        "checklist_created": [("POST", "/api/checklists/", headers[1], 201, today)],
-        "checklist_found": [("POST", "/api/checklists/", headers[1], 200, today)] * COUNTED,
-        # Client 1 has an empty routine; client 2 a routine of ROUTINE_SIZE, made below.
-        "checklist_created_routine": [("POST", "/api/checklists/", headers[2], 201, today)],
+            f"list_{n}": [("GET", f"/api/network/list/following/?page_size={n}", viewer[n], 200)] * COUNTED
+            for n in LIST_SIZES
+        },  # fmt: skip
+        # Today's checklist at +08:00: created (201) once, then found (200); client 2 has a routine.
+        "checklist_created": [("POST", "/api/checklists/", auth[1], 201, today)],
+        "checklist_found": [("POST", "/api/checklists/", auth[1], 200, today)] * COUNTED,
+        "checklist_created_routine": [("POST", "/api/checklists/", auth[2], 201, today)],
+        **{f"checklists_{name}": [("GET", path, history, 200)] * 3 for name, path in checklist_paths().items()},
     }
     counted = {}
-    with httpx.Client(base_url=server.url, timeout=60) as client, cluster.connect("postgres") as admin:
+    with httpx.Client(base_url=server.url, timeout=120) as client, cluster.connect("postgres") as admin:
         for _ in range(10 * WORKERS):  # both workers connected and warm (their once-per-process reads done)
-            client.get("/api/network/settings/", headers=headers[0])
+            client.get("/api/network/settings/", headers=auth[0])
         for number in range(ROUTINE_SIZE):
-            made = client.post("/api/routine/", headers=headers[2], json={"description": f"routine {number}"})
+            made = client.post("/api/routine/", headers=auth[2], json={"description": f"routine {number}"})
             if made.status_code == 404:  # code from before the routine (--compare)
                 del kinds["checklist_created_routine"]
                 break
-        # Round trips from the server's log: one line per query string (a string of several
-        # statements is one), per Bind/Execute of the extended protocol.
         admin.execute("ALTER SYSTEM SET log_statement = 'all'")
         admin.execute("SELECT pg_reload_conf()")
         time.sleep(0.3)
         for kind, sent in kinds.items():
             admin.execute("SELECT pg_stat_statements_reset()")
             log_start = cluster.log.stat().st_size
-            for method, path, hdrs, expected, *body in sent:
-                status = client.request(method, path, headers=hdrs, json=body[0] if body else None).status_code
-                if status != expected:
-                    raise RuntimeError(f"{side.label}: {method} {path} answered {status}, not {expected}")
+            for method, path, headers, expected, *body in sent:
+                response = client.request(method, path, headers=headers, json=body[0] if body else None)
+                if response.status_code != expected:
+                    raise RuntimeError(f"{side.label}: {method} {path} answered {response.status_code}, not {expected}")
             time.sleep(0.3)
             rows = admin.execute(
                 "SELECT s.toplevel, s.calls, s.query FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid "
                 "WHERE d.datname = %s ORDER BY s.toplevel DESC, s.calls DESC, s.query",
                 [side.database],
             ).fetchall()
-            counted[kind] = per_request(
-                [[top, calls / len(sent), " ".join(query.split())[:200]] for top, calls, query in rows]
-            )
+            counted[kind] = per_request([[top, calls / len(sent), " ".join(q.split())[:200]] for top, calls, q in rows])
             counted[kind]["round_trips"] = cluster.round_trips(log_start, admin.info.backend_pid) / len(sent)
+            counted[kind]["bytes"] = len(response.content)
         admin.execute("ALTER SYSTEM RESET log_statement")
         admin.execute("SELECT pg_reload_conf()")
     side.unfollow_all()
@@ -300,41 +257,38 @@ def statements(cluster, side, server):
 
 
 def server_side(toplevel, query):
-    """A statement the server runs for the app's: the count trigger's (nested), or a foreign-key check.
-
-    rr_network's foreign keys are deferred: their checks run at COMMIT, outside any
-    statement, so pg_stat_statements records them as top-level; they are known by the
-    query PostgreSQL's referential-integrity triggers write.
-    """
+    """A statement the server runs for the app's: the count trigger's (nested), or a foreign-key check
+    (rr_network's are deferred to COMMIT, where pg_stat_statements records them as top-level)."""
     return not toplevel or (" FROM ONLY " in query and query.endswith("FOR KEY SHARE OF x"))
 
 
 def per_request(statements):
-    """Counts a request from [[toplevel, calls a request, query]]: what the app sends, what the server adds."""
+    """What the app sends (BEGIN, COMMIT and the health check included), what the server runs for it."""
     return {
-        # Sent by the application: BEGIN, COMMIT and the health check's SELECT 1 included ...
         "per_request": sum(calls for top, calls, query in statements if not server_side(top, query)),
-        # ... and run by the server for them: trigger functions' statements, foreign-key checks.
         "nested_per_request": sum(calls for top, calls, query in statements if server_side(top, query)),
         "statements": statements,
     }
 
 
-def run_wrk(script, url, connections, seconds, *args):
-    """One wrk run: the figures of bench/lua/common.lua's done() plus ops/s and the load average."""
-    load_before = os.getloadavg()[0]
+def run_wrk(script, server, cluster, connections, seconds, *args):
+    """One wrk run: bench/lua/common.lua's figures, ops/s, CPU per op (workers, PostgreSQL), load average."""
+    load_before, workers, backends = os.getloadavg()[0], server.worker_pids(), cluster.pids()
+    cpu_before = cpu_seconds(workers), cpu_seconds(backends)
     done = subprocess.run(
         ["wrk", "-t", str(connections), "-c", str(connections), "-d", f"{seconds}s", "--timeout", "10s",
-         "-s", str(LUA / script), url, "--", *map(str, args)],
+         "-s", str(LUA / script), server.url, "--", *map(str, args)],
         capture_output=True, text=True, timeout=seconds + 60,
     )  # fmt: skip
     line = next((ln for ln in done.stdout.splitlines() if ln.startswith("RR_WRK ")), None)
     if done.returncode != 0 or line is None:
         raise RuntimeError(f"wrk {script} failed:\n{done.stdout}{done.stderr}")
     figures = json.loads(line.removeprefix("RR_WRK "))
-    good = figures["requests"] - figures["unexpected"]
+    good = max(figures["requests"] - figures["unexpected"], 1)
     figures["ops_per_s"] = good / (figures["duration_us"] / 1e6)
     figures["median_ms"] = figures["p50_us"] / 1000
+    figures["app_cpu_ms"] = (cpu_seconds(workers) - cpu_before[0]) * 1000 / good
+    figures["db_cpu_ms"] = (cpu_seconds(set(backends) | set(cluster.pids())) - cpu_before[1]) * 1000 / good
     figures["loadavg"] = [load_before, os.getloadavg()[0]]
     return figures
 
@@ -344,8 +298,8 @@ def run_pgbench(url, script, clients, seconds, workdir, **defines):
     load_before = os.getloadavg()[0]
     logs = Path(tempfile.mkdtemp(dir=workdir))
     done = subprocess.run(
-        [PG_BIN / "pgbench", "-n", "-M", "simple", "-c", str(clients), "-j", str(min(clients, 2)), "-T", str(seconds), "-l",
-         *(f"-D{name}={value}" for name, value in defines.items()), "-f", str(SQL / script), url],
+        [PG_BIN / "pgbench", "-n", "-M", "simple", "-c", str(clients), "-j", str(min(clients, 2)), "-T", str(seconds),
+         "-l", *(f"-D{name}={value}" for name, value in defines.items()), "-f", str(SQL / script), url],
         capture_output=True, text=True, timeout=seconds + 60, cwd=logs,
     )  # fmt: skip
     if done.returncode != 0:
@@ -353,364 +307,198 @@ def run_pgbench(url, script, clients, seconds, workdir, **defines):
     latencies = [int(line.split()[2]) for path in logs.iterdir() for line in path.read_text().splitlines()]
     shutil.rmtree(logs)
     tps = float(next(ln for ln in done.stdout.splitlines() if ln.startswith("tps")).split("=")[1].split()[0])
-    return {
-        "tps": tps,
-        "transactions": len(latencies),
-        "median_ms": statistics.median(latencies) / 1000,
-        "loadavg": [load_before, os.getloadavg()[0]],
-    }
+    return {"ops_per_s": tps, "median_ms": statistics.median(latencies) / 1000, "loadavg": [load_before, os.getloadavg()[0]]}  # fmt: skip
 
 
-def worker_rss_kib(server):
-    return max(http.memory_kib(pid).get("VmRSS", 0) for pid in server.worker_pids())
-
-
-def one_round(sides, servers, cluster, seconds):
-    """Every scenario once, the sides alternating scenario by scenario, then the raw-SQL ceiling.
-
-    Returns {side label or 'raw': {scenario: figures}}.
-    """
-    out = {side.label: {} for side in sides}
-    scenarios = [
-        ("ceiling", "ceiling.lua", CLIENTS, lambda side: [side.clients_file]),
-        ("follow", "follow.lua", CLIENTS, lambda side: [side.clients_file]),
-        ("login", "login.lua", CLIENTS, lambda side: [side.logins_file]),
-        *((f"list_{n}", "list.lua", CLIENTS, lambda side, n=n: [side.viewer_files[n], n]) for n in LIST_SIZES),
-        *((f"list_{n}_alone", "list.lua", 1, lambda side, n=n: [side.viewer_files[n], n]) for n in LIST_SIZES),
+def scenarios(side):
+    """(name, script, connections, arguments) of a round."""
+    today = json.dumps({"local_datetime": datetime.now(PLUS_8).isoformat(timespec="seconds")}, separators=(",", ":"))
+    out = [
+        ("ceiling", "request.lua", CLIENTS, [side.file["clients"], "GET", "/api/network/settings/", 200]),
+        ("follow", "follow.lua", CLIENTS, [side.file["clients"]]),
+        ("hot", "follow.lua", CLIENTS, [side.file["hot"]]),
+        ("login", "request.lua", CLIENTS, [side.file["logins"], "POST", "/auth/user/", 200, "@line"]),
     ]
-    for name, script, connections, args in scenarios:
-        for side in sides:
-            out[side.label][name] = run_wrk(script, servers[side.label].url, connections, seconds, *args(side))
-            if name == "follow":
-                side.unfollow_all()
-            if name == f"list_{max(LIST_SIZES)}":
-                out[side.label]["rss_after_lists_kib"] = worker_rss_kib(servers[side.label])
-    first = sides[0]
-    raw = {}
-    for size in LIST_SIZES:
-        raw[f"list_{size}_alone"] = run_pgbench(
-            first.url, "list.sql", 1, seconds, cluster.dir, viewer=first.viewers[size], size=size
-        )
-    # A follow still in flight when wrk stopped may have committed after the scenario's
-    # clean-up: the pairs must be free again, or pgbench's INSERT fails on the unique pair.
-    first.unfollow_all()
-    raw["follow"] = run_pgbench(
-        first.url,
-        "follow_unfollow.sql",
-        CLIENTS,
-        seconds,
-        cluster.dir,
-        first_client=first.clients[0],
-        first_target=first.targets[0][0],
-        targets=TARGETS,
-    )
-    raw["follow"]["ops_per_s"] = 2 * raw["follow"]["tps"]  # an INSERT and a DELETE: two ops, as follow + unfollow
-    first.unfollow_all()
-    out["raw"] = raw
-    # Per side whose schema has the summary of days: the list's raw statement reading it too.
-    out["raw_summary"] = {}
-    for side in sides:
-        with psycopg.connect(side.url) as conn:
-            (has_summary,) = conn.execute("SELECT to_regclass('rr_user_days') IS NOT NULL").fetchone()
-        if has_summary:
-            out["raw_summary"][side.label] = {
-                f"list_{size}_alone": run_pgbench(
-                    side.url, "list_summary.sql", 1, seconds, cluster.dir, viewer=side.viewers[size], size=size
-                )
-                for size in LIST_SIZES
-            }
+    for n in LIST_SIZES:
+        args = [side.file[f"viewer_{n}"], "GET", f"/api/network/list/following/?page_size={n}", 200]
+        out += [(f"list_{n}", "request.lua", CLIENTS, args), (f"list_{n}_alone", "request.lua", 1, args)]
+    out += [(f"checklists_{name}", "request.lua", 1, [side.file["history"], "GET", path, 200])
+            for name, path in checklist_paths().items()]  # fmt: skip
+    # The checklist of the day found (200): by client 1 (no past day) and by the user with HISTORY_DAYS.
+    for name, who in (("checklist_found_new", "client_1"), ("checklist_found_history", "history")):
+        out.append((name, "request.lua", 1, [side.file[who], "POST", "/api/checklists/", 200, today]))
     return out
 
 
-def run(*, rounds, seconds, trees, statements_only=False):
-    """The whole measurement; `trees` is [(label, path)], the first one the code under test.
+def one_round(sides, servers, cluster, seconds):
+    """Every scenario once, the sides alternating scenario by scenario, then the raw SQL: {side: {scenario: figures}}."""
+    out = {side.label: {} for side in sides}
+    for index in range(len(scenarios(sides[0]))):
+        for side in sides:
+            name, script, connections, args = scenarios(side)[index]
+            out[side.label][name] = run_wrk(script, servers[side.label], cluster, connections, seconds, *args)
+            if name in ("follow", "hot"):
+                side.unfollow_all()
+            if name == f"list_{max(LIST_SIZES)}":
+                out[side.label]["rss_after_lists_kib"] = rss_kib(servers[side.label])
+    for side in sides:  # the page as one statement, on each side's database that has the summary of days
+        with psycopg.connect(side.url) as conn:
+            (summary,) = conn.execute("SELECT to_regclass('rr_user_days') IS NOT NULL").fetchone()
+        for n in LIST_SIZES if summary else ():
+            raw = run_pgbench(side.url, "list.sql", 1, seconds, cluster.dir, viewer=side.viewers[n], size=n)
+            out[side.label][f"raw_list_{n}"] = raw
+    first = sides[0]
+    for name, target, spread in (("raw_follow", first.targets[0][0], 1), ("raw_hot", first.hot, 0)):
+        raw = run_pgbench(first.url, "follow_unfollow.sql", CLIENTS, seconds, cluster.dir, first_client=first.clients[0],
+                          first_target=target, targets=TARGETS, spread=spread)  # fmt: skip
+        raw["ops_per_s"] *= 2  # an INSERT and a DELETE: two ops, as follow + unfollow
+        out[first.label][name] = raw
+        first.unfollow_all()
+    return out
 
-    `statements_only`: the statements and round trips a request (no wrk, no pgbench, no rounds).
-    """
-    missing = None if statements_only else missing_tools()
-    if missing:
-        raise SystemExit(missing)
-    results = {
-        "started": datetime.now(UTC).isoformat(timespec="seconds"),
-        "loadavg_start": os.getloadavg(),
-        "rounds_wanted": rounds,
-        "seconds": seconds,
-        "workers": WORKERS,
-        "clients": CLIENTS,
-    }
+
+def run(*, rounds, seconds, trees):
+    """The whole measurement; `trees` is [(label, path, days)], the first one the code under test."""
+    if rounds and not shutil.which("wrk"):  # --rounds 0: statements and round trips only
+        raise SystemExit("bench.wrk needs wrk: `make wrk` installs it, or run  sudo apt-get install -y wrk")
+    results = {"started": datetime.now(UTC).isoformat(timespec="seconds"), "loadavg_start": os.getloadavg(),
+               "seconds": seconds, "workers": WORKERS, "clients": CLIENTS, "sides": {}, "rounds": []}  # fmt: skip
     started = time.perf_counter()
-    with Cluster() as cluster:
+    with Cluster() as cluster, contextlib.ExitStack() as stack:
         with cluster.connect("postgres") as conn:
             (results["postgresql"],) = conn.execute("SHOW server_version").fetchone()
-        sides = []
-        for label, tree in trees:
-            # TREE@DAYS: the friends of the lists have DAYS days of history each (default 30).
-            tree, _, days = tree.partition("@")
-            log(f"{label}: migrating and loading a database of its own ({tree}, {days or CHECKLISTS_PER_FRIEND} days)")
-            side = Side(cluster, label, tree, int(days or CHECKLISTS_PER_FRIEND))
+        sides, servers = [], {}
+        for label, tree, days in trees:
+            log("bench.wrk", f"{label}: migrating and loading a database of its own ({tree}, {days} days a friend)")
+            side = Side(cluster, label, tree, days)
             side.build()
             sides.append(side)
-        with contextlib.ExitStack() as stack:
-            servers = {
-                side.label: stack.enter_context(
-                    http.Server(
-                        side.url,
-                        workers=WORKERS,
-                        log_name=f"gunicorn_wrk_{side.label}",
-                        tree=side.tree,
-                        extra_env=side.extra_env,
-                    )
-                )
-                for side in sides
-            }
-            per_side = {}
-            for side in sides:
-                server = servers[side.label]
-                log(f"{side.label}: statements per request, counted by pg_stat_statements")
-                per_side[side.label] = {
-                    "commit": side.commit(),
-                    "tree": str(side.tree),
-                    "statements": statements(cluster, side, server),
-                    "rss_start_kib": worker_rss_kib(server),
-                }
-            round_figures = []
-            for number in range(1, 0 if statements_only else rounds + 1):
-                log(f"round {number}/{rounds}: {', '.join(s.label for s in sides)}, then pgbench, {seconds} s each")
-                round_figures.append(one_round(sides, servers, cluster, seconds))
-    results["sides"] = per_side
-    results["rounds"] = round_figures
+            server = Gunicorn(side.env, workers=WORKERS, log_path=cluster.dir / f"gunicorn_{label}.log", tree=side.tree,
+                              args=["--max-requests", "0", "--timeout", "120"])  # fmt: skip
+            servers[label] = stack.enter_context(server)
+            side.sign_in(servers[label])
+        for side in sides:
+            log("bench.wrk", f"{side.label}: statements per request, counted by pg_stat_statements")
+            commit = subprocess.run(
+                ["git", "-C", side.tree, "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+            )
+            results["sides"][side.label] = {"commit": commit.stdout.strip() or "?", "tree": str(side.tree), "days": side.days,
+                                            "statements": statements(cluster, side, servers[side.label]),
+                                            "rss_start_kib": rss_kib(servers[side.label])}  # fmt: skip
+        for number in range(1, rounds + 1):
+            log(
+                "bench.wrk",
+                f"round {number}/{rounds}: {', '.join(s.label for s in sides)}, then pgbench, {seconds} s each",
+            )
+            results["rounds"].append(one_round(sides, servers, cluster, seconds))
     results["loadavg_end"] = os.getloadavg()
     results["elapsed_s"] = time.perf_counter() - started
     return results
 
 
-# The report: min / median / max over rounds, load average (1 min) over the same runs.
+# The report: one row per figure, one column per side, min / median / max over the rounds.
+def _ratio(a, b, field="ops_per_s"):
+    return lambda s, f: s[a][field] / s[b][field] if b in s else None
+
+
+FIGURES = [  # (name, value of one side's round (its figures, the first side's), format)
+    ("ceiling: GET settings/, req/s (8 connections)", lambda s, f: s["ceiling"]["ops_per_s"], "{:.0f}"),
+    ("follow+unfollow, ops/s (8 connections)", lambda s, f: s["follow"]["ops_per_s"], "{:.0f}"),
+    ("follow+unfollow : ceiling", _ratio("follow", "ceiling"), "{:.0%}"),
+    ("follow+unfollow on one hot user : spread out", _ratio("hot", "follow"), "{:.0%}"),
+    ("follow+unfollow : raw SQL (pgbench, 8 clients)", lambda s, f: s["follow"]["ops_per_s"] / f["raw_follow"]["ops_per_s"], "{:.0%}"),
+    *((f"CPU ms per op, {who}: {what}", lambda s, f, k=kind, c=cpu: s[k][c], "{:.2f}")
+      for kind, what in (("ceiling", "ceiling"), ("follow", "follow or unfollow"))
+      for cpu, who in (("app_cpu_ms", "app workers"), ("db_cpu_ms", "PostgreSQL"))),
+    ("follow's app CPU : ceiling's", lambda s, f: s["follow"]["app_cpu_ms"] / s["ceiling"]["app_cpu_ms"], "{:.2f}x"),
+    ("sign-in: POST /auth/user/, req/s (8 connections)", lambda s, f: s["login"]["ops_per_s"], "{:.1f}"),
+    *((f"list of {n:,}: lists/s (8 connections)", lambda s, f, n=n: s[f"list_{n}"]["ops_per_s"], "{:.0f}") for n in LIST_SIZES),
+    *((f"list of {n:,}: median ms (1 connection)", lambda s, f, n=n: s[f"list_{n}_alone"]["median_ms"], "{:.1f}") for n in LIST_SIZES),
+    *((f"list of {n:,}: raw statement, median ms (pgbench, 1 client)", lambda s, f, n=n: s.get(f"raw_list_{n}", {}).get("median_ms"), "{:.2f}") for n in LIST_SIZES),
+    *((f"list of {n:,} : its raw statement", _ratio(f"list_{n}_alone", f"raw_list_{n}", "median_ms"), "{:.1f}x") for n in LIST_SIZES),
+    ("list of 1,000 : list of 10 (1 connection)", _ratio("list_1000_alone", "list_10_alone", "median_ms"), "{:.1f}x"),
+    ("checklist of the day found, median ms (1 connection): no past day", lambda s, f: s["checklist_found_new"]["median_ms"], "{:.1f}"),
+    (f"checklist of the day found: {HISTORY_DAYS:,} past days : none", _ratio("checklist_found_history", "checklist_found_new", "median_ms"), "{:.2f}x"),
+    *((f"GET /api/checklists/ at {HISTORY_DAYS:,} days, {name}: median ms (1 connection)",
+       lambda s, f, name=name: s[f"checklists_{name}"]["median_ms"], "{:.0f}") for name in ("whole", "limit_30", "since_29")),
+    ("raw follow+unfollow, ops/s (pgbench, 8 clients)", lambda s, f: s.get("raw_follow", {}).get("ops_per_s"), "{:.0f}"),
+    ("raw follow+unfollow on one hot user : spread out", _ratio("raw_hot", "raw_follow"), "{:.0%}"),
+]  # fmt: skip
+COUNTS = {  # statements and round trips a request: (heading, kinds)
+    "network": ("ceiling / follow / unfollow / list 10 / list 1,000", ("ceiling", "follow", "unfollow", "list_10", "list_1000")),
+    "checklists": ("POST /api/checklists/ created / found / created with a routine of 10",
+                   ("checklist_created", "checklist_found", "checklist_created_routine")),
+    "history": (f"GET /api/checklists/ at {HISTORY_DAYS:,} days whole / ?limit=30 / ?since=",
+                ("checklists_whole", "checklists_limit_30", "checklists_since_29")),
+}  # fmt: skip
 
 
 def _spread(values, fmt):
-    values = sorted(values)
-    return f"{fmt.format(values[0])} / {fmt.format(statistics.median(values))} / {fmt.format(values[-1])}"
-
-
-def _load(runs):
-    loads = [value for run in runs for value in run["loadavg"]]
-    return f"{min(loads):.1f}-{max(loads):.1f}"
-
-
-def figures_of(results, label):
-    """[(figure, values over rounds, format, load average, runs)] for one side, ratios included."""
-    rounds = results["rounds"]
-    side = [r[label] for r in rounds]
-    raw = [r["raw"] for r in rounds]
-    out = []
-
-    def add(name, values, fmt, runs):
-        out.append((name, values, fmt, _load(runs)))
-
-    add("ceiling: GET settings/, req/s (8 connections)", [s["ceiling"]["ops_per_s"] for s in side], "{:.0f}",
-        [s["ceiling"] for s in side])  # fmt: skip
-    add("follow+unfollow, ops/s (8 connections)", [s["follow"]["ops_per_s"] for s in side], "{:.0f}",
-        [s["follow"] for s in side])  # fmt: skip
-    add("follow+unfollow : ceiling", [s["follow"]["ops_per_s"] / s["ceiling"]["ops_per_s"] for s in side], "{:.0%}",
-        [s["follow"] for s in side] + [s["ceiling"] for s in side])  # fmt: skip
-    add("follow+unfollow : raw SQL (pgbench, 8 clients)",
-        [s["follow"]["ops_per_s"] / r["follow"]["ops_per_s"] for s, r in zip(side, raw, strict=True)], "{:.0%}",
-        [s["follow"] for s in side] + [r["follow"] for r in raw])  # fmt: skip
-    add("sign-in: POST /auth/user/, req/s (8 connections)", [s["login"]["ops_per_s"] for s in side], "{:.1f}",
-        [s["login"] for s in side])  # fmt: skip
-    for size in LIST_SIZES:
-        add(f"list of {size:,}: lists/s (8 connections)", [s[f"list_{size}"]["ops_per_s"] for s in side], "{:.0f}",
-            [s[f"list_{size}"] for s in side])  # fmt: skip
-    for size in LIST_SIZES:
-        key = f"list_{size}_alone"
-        add(f"list of {size:,}: median ms (1 connection)", [s[key]["median_ms"] for s in side], "{:.1f}",
-            [s[key] for s in side])  # fmt: skip
-        add(f"list of {size:,} : raw statement (median ms)",
-            [s[key]["median_ms"] / r[key]["median_ms"] for s, r in zip(side, raw, strict=True)], "{:.1f}x",
-            [s[key] for s in side] + [r[key] for r in raw])  # fmt: skip
-    return out
-
-
-def raw_figures(results):
-    raw = [r["raw"] for r in results["rounds"]]
-    out = [("follow+unfollow, ops/s (8 clients)", [r["follow"]["ops_per_s"] for r in raw], "{:.0f}",
-            _load([r["follow"] for r in raw]))]  # fmt: skip
-    for size in LIST_SIZES:
-        key = f"list_{size}_alone"
-        out.append((f"list of {size:,}: median ms (1 client)", [r[key]["median_ms"] for r in raw], "{:.2f}",
-                    _load([r[key] for r in raw])))  # fmt: skip
-    return out
-
-
-def _per_request(value):
-    return f"{value:.0f}" if abs(value - round(value)) < 0.05 else f"{value:.2f}"
-
-
-CHECKLIST_KINDS = ("checklist_created", "checklist_found")
-
-
-def routine_extra(counts):
-    """Round trips a routine of ROUTINE_SIZE adds to creating a day's checklist."""
-    return counts["checklist_created_routine"]["round_trips"] - counts["checklist_created"]["round_trips"]
-
-
-def routine_cell(counts):
-    if "checklist_created_routine" not in counts:
+    values = sorted(v for v in values if v is not None)
+    if not values:
         return "-"
-    kinds = ("checklist_created", "checklist_created_routine")
-    trips = " / ".join(_per_request(counts[kind].get("round_trips", 0)) for kind in kinds)
-    sent = " / ".join(_per_request(counts[kind]["per_request"]) for kind in kinds)
-    return f"{trips} ({sent})"
+    return " / ".join(fmt.format(v) for v in (values[0], statistics.median(values), values[-1]))
 
 
-SIDE_BY_SIDE = [
-    ("ceiling req/s", "ceiling", "ops_per_s"),
-    ("follow+unfollow ops/s", "follow", "ops_per_s"),
-    ("sign-in req/s", "login", "ops_per_s"),
-    ("list of 10, median ms (1 connection)", "list_10_alone", "median_ms"),
-    ("list of 1,000, median ms (1 connection)", "list_1000_alone", "median_ms"),
-    ("list of 1,000, lists/s (8 connections)", "list_1000", "ops_per_s"),
-]
+def _count(value):
+    return "-" if value is None else f"{value:.0f}" if abs(value - round(value)) < 0.05 else f"{value:.2f}"
 
 
 def table(results):
-    """Markdown: one column per side (min / median / max over rounds, load average), raw SQL below."""
-    labels = list(results["sides"])
-    head = (
-        f"bench.wrk, {results['started']}, {len(results['rounds'])} rounds of {results['seconds']} s, "
-        f"gunicorn {results['workers']} sync workers, wrk {results['clients']} connections; PostgreSQL "
-        f"{results['postgresql']} (throw-away cluster, pg_stat_statements); load average "
-        f"{results['loadavg_start'][0]:.2f} at start, {results['loadavg_end'][0]:.2f} at end; "
-        f"{results['elapsed_s']:.0f} s"
-    )
-    lines = [head, ""]
-    sides = {label: figures_of(results, label) for label in labels}
-    lines.append(
-        "| figure | "
-        + " | ".join(f"{label} ({results['sides'][label]['commit']})" for label in labels)
-        + " | load avg |"
-    )
-    lines.append("|---|" + "---|" * len(labels) + "---|")
-    for index, (name, _, _, _) in enumerate(sides[labels[0]]):
-        cells = [_spread(sides[label][index][1], sides[label][index][2]) for label in labels]
-        loads = sorted({sides[label][index][3] for label in labels})
-        lines.append(f"| {name} | " + " | ".join(cells) + f" | {', '.join(loads)} |")
-    kinds = ("ceiling", "follow", "unfollow", *(f"list_{size}" for size in LIST_SIZES))
-    for key, what in (
-        ("per_request", "sent by the app"),
-        ("round_trips", "round trips to PostgreSQL (query strings)"),
-        ("nested_per_request", "run by the server (trigger, FKs)"),
-    ):
-        cells = [
-            " / ".join(_per_request(results["sides"][label]["statements"][kind].get(key, 0)) for kind in kinds)
-            for label in labels
-        ]
-        lines.append(f"| statements a request, {what}: ceiling / follow / unfollow / list 10 / list 1,000 | "
-                     + " | ".join(cells) + " | |")  # fmt: skip
-    cells = [
-        " / ".join(_per_request(results["sides"][label]["statements"][kind]["per_request"]) for kind in CHECKLIST_KINDS)
-        if CHECKLIST_KINDS[0] in results["sides"][label]["statements"]
-        else "-"
-        for label in labels
+    """Markdown: one column per side (min / median / max over rounds), the load average over all runs."""
+    labels, rounds = list(results["sides"]), results["rounds"]
+    first = labels[0]
+    loads = [
+        v
+        for r in rounds
+        for side in r.values()
+        for run in side.values()
+        if isinstance(run, dict)
+        for v in run["loadavg"]
     ]
-    lines.append(
-        "| statements sent, POST /api/checklists/: created (201) / found (200) | " + " | ".join(cells) + " | |"
-    )
-    cells = [routine_cell(results["sides"][label]["statements"]) for label in labels]
-    lines.append(
-        f"| round trips (statements sent), POST /api/checklists/ created: empty routine / routine of {ROUTINE_SIZE} | "
-        + " | ".join(cells)
-        + " | |"
-    )
-    rss = []
-    for label in labels:
-        start = results["sides"][label]["rss_start_kib"]
-        after = max(r[label]["rss_after_lists_kib"] for r in results["rounds"])
-        rss.append(f"{start / 1024:.0f} / {after / 1024:.0f} MiB ({after / start:.2f}x)")
-    lines.append("| worker RSS: start / after the list loads (largest worker) | " + " | ".join(rss) + " | |")
-    errors = []
-    for label in labels:
-        runs = [run for r in results["rounds"] for key, run in r[label].items() if isinstance(run, dict)]
-        errors.append(
-            f"{sum(run['unexpected'] for run in runs)} / {sum(run['socket_errors'] + run['timeouts'] for run in runs)}"
-        )
-    lines.append("| unexpected answers / socket errors | " + " | ".join(errors) + " | |")
-    if len(labels) > 1:
-        lines += ["", f"{labels[0]} against each other side, round by round (min / median / max):", ""]
-        lines += ["| figure | " + " | ".join(f"{labels[0]} : {label}" for label in labels[1:]) + " |"]
-        lines += ["|---|" + "---|" * (len(labels) - 1)]
-        for name, key, field in SIDE_BY_SIDE:
-            cells = [
-                _spread([r[labels[0]][key][field] / r[label][key][field] for r in results["rounds"]], "{:.2f}x")
-                for label in labels[1:]
-            ]
+    lines = [
+        f"bench.wrk, {results['started']}, {len(rounds)} rounds of {results['seconds']} s, gunicorn "
+        f"{results['workers']} sync workers, wrk {results['clients']} connections; PostgreSQL {results['postgresql']} "
+        f"(throw-away cluster); load average {min(loads, default=0):.1f}-{max(loads, default=0):.1f}; "
+        f"{results['elapsed_s']:.0f} s",
+        "",
+        "| figure | " + " | ".join(f"{label} ({s['commit']}, {s['days']} days)" for label, s in results["sides"].items()) + " |",
+        "|---|" + "---|" * len(labels),
+    ]  # fmt: skip
+    if rounds:
+        for name, value, fmt in FIGURES:
+            cells = [_spread([value(r[label], r[first]) for r in rounds], fmt) for label in labels]
             lines.append(f"| {name} | " + " | ".join(cells) + " |")
-    lines += ["", "Raw SQL on the same server (pgbench, bench/sql/, database of " + labels[0] + "):", ""]
-    lines += ["| figure | min / median / max | load avg |", "|---|---|---|"]
-    for name, values, fmt, load in raw_figures(results):
-        lines.append(f"| {name} | {_spread(values, fmt)} | {load} |")
+    counts = [s["statements"] for s in results["sides"].values()]
+    for key, what in (("per_request", "statements sent"), ("round_trips", "round trips"),
+                      ("nested_per_request", "statements run by the server for them")):  # fmt: skip
+        for heading, kinds in COUNTS.values():
+            cells = [" / ".join(_count(c.get(kind, {}).get(key)) for kind in kinds) for c in counts]
+            lines.append(f"| {what}: {heading} | " + " | ".join(cells) + " |")
+    heading, kinds = COUNTS["history"]
+    cells = [" / ".join(f"{c[kind]['bytes'] / 1000:.0f} KB" if kind in c else "-" for kind in kinds) for c in counts]
+    lines.append(f"| response bytes: {heading} | " + " | ".join(cells) + " |")
+    if rounds:
+        rss = [f"{s['rss_start_kib'] / 1024:.0f} / {max(r[label]['rss_after_lists_kib'] for r in rounds) / 1024:.0f} MiB"
+               for label, s in results["sides"].items()]  # fmt: skip
+        lines.append("| worker RSS: start / after the list loads (largest worker) | " + " | ".join(rss) + " |")
+        lines.append(
+            f"| runs with unexpected answers or socket errors (all sides) | {len(failures(results))} |"
+            + " |" * (len(labels) - 1)
+        )
     return "\n".join(lines)
-
-
-# Targets of docs/BENCHMARKS.md (issue 13's), each a ratio taken in one run.
-LIST_RAW_RATIO_MAX = 3.0
-FOLLOW_SHARE_MIN = 0.70
-RSS_GROWTH_MAX = 1.3
-
-
-def rows(results, label=None):
-    """[(bench, figure, value, target, verdict)] of one side, for `python -m bench`'s table."""
-    label = label or next(iter(results["sides"]))
-    side = results["sides"][label]
-    out = []
-    for name, values, fmt, load in figures_of(results, label):
-        target, verdict = "", ""
-        median = statistics.median(values)
-        if name == "follow+unfollow : ceiling":
-            target, verdict = f">= {FOLLOW_SHARE_MIN:.0%}", "met" if median >= FOLLOW_SHARE_MIN else "MISSED"
-        elif name == f"list of {max(LIST_SIZES):,} : raw statement (median ms)":
-            target = f"<= {LIST_RAW_RATIO_MAX:g}x"
-            verdict = "met" if median <= LIST_RAW_RATIO_MAX else "MISSED"
-        out.append(("7 wrk", f"{name}, min / median / max", f"{_spread(values, fmt)} (load {load})", target, verdict))
-    kinds = ("ceiling", "follow", "unfollow", *(f"list_{size}" for size in LIST_SIZES))
-    counts = side["statements"]
-    out.append(("7 wrk", "statements sent a request (pg_stat_statements): ceiling / follow / unfollow / list 10 / 1,000",
-                " / ".join(_per_request(counts[kind]["per_request"]) for kind in kinds)
-                + " (+ " + " / ".join(_per_request(counts[kind]["nested_per_request"]) for kind in kinds)
-                + " run by the count trigger and foreign-key checks)", "", ""))  # fmt: skip
-    if "round_trips" in counts["ceiling"]:
-        out.append(("7 wrk", "round trips to PostgreSQL a request (its log): ceiling / follow / unfollow / list 10 / 1,000",
-                    " / ".join(_per_request(counts[kind]["round_trips"]) for kind in kinds), "", ""))  # fmt: skip
-    if CHECKLIST_KINDS[0] in counts:
-        out.append(("7 wrk", "statements sent, POST /api/checklists/: created (201) / found (200)",
-                    " / ".join(_per_request(counts[kind]["per_request"]) for kind in CHECKLIST_KINDS), "", ""))  # fmt: skip
-    if "checklist_created_routine" in counts:
-        extra = routine_extra(counts)
-        out.append(("7 wrk", f"round trips (statements sent), POST /api/checklists/ created: empty routine / routine of"
-                    f" {ROUTINE_SIZE}", routine_cell(counts), f"<= +{ROUTINE_EXTRA_MAX} round trip",
-                    "met" if extra <= ROUTINE_EXTRA_MAX else "MISSED"))  # fmt: skip
-    start = side["rss_start_kib"]
-    after = max(r[label]["rss_after_lists_kib"] for r in results["rounds"])
-    out.append(("7 wrk", "worker RSS after the list loads : start", f"{after / start:.2f}x ({after / 1024:.0f} MiB)",
-                f"<= {RSS_GROWTH_MAX:g}x", "met" if after / start <= RSS_GROWTH_MAX else "MISSED"))  # fmt: skip
-    for name, values, fmt, load in raw_figures(results):
-        out.append(("7 raw SQL", f"{name}, min / median / max", f"{_spread(values, fmt)} (load {load})", "", ""))
-    bad = failures(results)
-    out.append(("7 wrk", "unexpected answers, socket errors", str(len(bad)), "0", "met" if not bad else "MISSED"))
-    return out
 
 
 def failures(results):
     """Unexpected answers or socket errors anywhere: the run does not count."""
-    bad = []
-    for number, r in enumerate(results["rounds"], start=1):
-        for label in results["sides"]:
-            for key, run in r[label].items():
-                if isinstance(run, dict) and (run["unexpected"] or run["socket_errors"] or run["timeouts"]):
-                    bad.append(f"round {number} {label} {key}: {run['unexpected']} unexpected "
-                               f"({run['first_unexpected']}), {run['socket_errors']} socket errors, "
-                               f"{run['timeouts']} timeouts")  # fmt: skip
-    return bad
+    return [
+        f"round {number} {label} {key}: {run['unexpected']} unexpected ({run['first_unexpected']}), "
+        f"{run['socket_errors']} socket errors, {run['timeouts']} timeouts"
+        for number, r in enumerate(results["rounds"], start=1)
+        for label, side in r.items()
+        for key, run in side.items()
+        if isinstance(run, dict) and (run.get("unexpected") or run.get("socket_errors") or run.get("timeouts"))
+    ]
 
 
 def main(argv=None):
@@ -719,53 +507,27 @@ def main(argv=None):
     parser.add_argument("--rounds", type=int)
     parser.add_argument("--seconds", type=int)
     parser.add_argument("--label", default="this", help="the name of this checkout's column")
-    parser.add_argument(
-        "--compare",
-        action="append",
-        default=[],
-        metavar="LABEL=TREE[@DAYS]",
-        help="another side: a checkout (this one again, or another), DAYS of history per friend (default 30)",
-    )
-    parser.add_argument("--days", type=int, default=CHECKLISTS_PER_FRIEND, help="this checkout's days per friend")
+    parser.add_argument("--days", type=int, default=DAYS, help="this checkout's days of history per friend")
+    parser.add_argument("--compare", action="append", default=[], metavar="LABEL=TREE[@DAYS]")
     parser.add_argument("--json", type=Path)
-    parser.add_argument("--report", type=Path, metavar="JSON", help="print the table of a saved run, measure nothing")
-    parser.add_argument(
-        "--statements-only",
-        action="store_true",
-        help="count each request's statements and round trips only (no load; wrk not needed)",
-    )
     args = parser.parse_args(argv)
-    if args.report:
-        saved = json.loads(args.report.read_text())
-        for side in saved["sides"].values():
-            side["statements"] = {kind: {**c, **per_request(c["statements"])} for kind, c in side["statements"].items()}
-        print(table(saved))
-        return 0
-    trees = [(args.label, f"{env.REPO}@{args.days}")] + [tuple(item.split("=", 1)) for item in args.compare]
-    env.RESULTS.mkdir(parents=True, exist_ok=True)
-    results = run(
-        rounds=args.rounds or MODES[args.mode]["rounds"],
-        seconds=args.seconds or MODES[args.mode]["seconds"],
-        trees=trees,
-        statements_only=args.statements_only,
-    )
-    if args.statements_only:
-        print(json.dumps({label: side["statements"] for label, side in results["sides"].items()}, indent=2))
-        for label, side in results["sides"].items():
-            counts = side["statements"]
-            print(f"{label}: POST /api/checklists/ created, round trips (statements sent): empty routine / "
-                  f"routine of {ROUTINE_SIZE}: {routine_cell(counts)}")  # fmt: skip
-        return 0
+    trees = [(args.label, REPO, args.days)]
+    for item in args.compare:
+        label, _, tree = item.partition("=")
+        tree, _, days = tree.partition("@")
+        trees.append((label, tree, int(days or DAYS)))
+    rounds = MODES[args.mode]["rounds"] if args.rounds is None else args.rounds
+    results = run(rounds=rounds, seconds=args.seconds or MODES[args.mode]["seconds"], trees=trees)
     text = table(results)
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    path = args.json or env.RESULTS / f"wrk-{stamp}.json"
+    path = args.json or RESULTS / f"wrk-{datetime.now():%Y%m%d-%H%M%S}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(results, indent=2, default=str))
-    (path.with_suffix(".md")).write_text(text + "\n")
+    path.with_suffix(".md").write_text(text + "\n")
     print(text)
     bad = failures(results)
     for line in bad:
         print(f"FAILED: {line}", file=sys.stderr)
-    log(f"raw figures in {path}")
+    log("bench.wrk", f"raw figures in {path}")
     return 1 if bad else 0
 
 

@@ -4,8 +4,8 @@
         --users 1000000 --base 0008 --trials 3 0009 0010
 
 Not a test (minutes, and a figure rather than a pass/fail): the measurement behind the
-migration lock figures of docs/OPERATIONS.md (step 2), by the method of
-tests/migrations/test_big_table_lock.py and bench/migration.py (tests/support/locks.py).
+migration lock figures of docs/OPERATIONS.md (step 2) and docs/BENCHMARKS.md, by the method
+of tests/migrations/test_big_table_lock.py (tests/support/locks.py).
 A scratch database `<DATABASE_URL's database>_miglock` gets `--users` legacy-style users
 at `rr 0003` and is migrated, untimed, to `rr <base>`. Each trial migrates a fresh copy
 one migration at a time (a `manage.py migrate` subprocess) while another connection

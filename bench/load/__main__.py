@@ -1,9 +1,7 @@
 """python -m bench.load [--users 50] [--seconds 60] [--workers 4] [--json bench/results/load.json]
 
-Runs against DATABASE_URL's server (database `<name>_load`, created, migrated and
-dropped) and REDIS_URL; exits 1 unless there was no 5xx, no lost request, no
-unexpected answer and the database matches every acknowledged write.
-"""
+On DATABASE_URL's server (database `<name>_load`, dropped) and REDIS_URL; exits 1 unless no 5xx,
+no lost request, no unexpected answer, and the database matches every acknowledged write."""
 
 import argparse
 import sys

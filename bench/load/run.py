@@ -1,20 +1,10 @@
-"""A mixed-traffic load run against gunicorn, PostgreSQL and Redis on loopback.
+"""A mixed-traffic load run against gunicorn, PostgreSQL and Redis on loopback (docs/BENCHMARKS.md).
 
-Simulated users (asyncio + httpx) sign up, then until the deadline: open the
-checklist of a day, add and resolve regrets, list checklists, follow, unfollow,
-remove followers, list their network, validate names, toggle networking, refresh
-their tokens, and bring new users in. Every request's status and latency is kept.
-
-Afterwards the database is checked against what the server acknowledged:
-- every user's followers/following counts equal rr_network's truth, none negative;
-- each follow pair exists exactly when its acknowledged follows outnumber its
-  acknowledged unfollows/removals (creates and deletes of one pair alternate);
-- users, checklists, regrets and resolved regrets number exactly the 201s/200s.
-So "requests lost: zero" means every request got an answer and every answered
-write is in the database, and nothing else is.
-
-Bounded: the run stops at its deadline (plus a drain bounded by the request
-timeout), talks to 127.0.0.1 only, and drops its database at the end.
+Simulated users (asyncio + httpx) run the MIX until the deadline; every request's status and
+latency is kept. Afterwards the database is checked against what the server acknowledged
+(check_database), so "requests lost: zero" means every request got an answer and every
+answered write is in the database, and nothing else is. Bounded: the run stops at its deadline
+(plus a drain bounded by the request timeout), talks to 127.0.0.1 only, drops its database.
 """
 
 import asyncio
@@ -91,22 +81,10 @@ class Results:
     removals: dict = field(default_factory=lambda: defaultdict(list))
 
 
-class World:
-    """What the simulated users know of each other: names, to follow."""
-
-    def __init__(self):
-        self.names = []
-
-
 class SimulatedUser:
-    def __init__(self, client, world, results, rng, options):
-        self.client = client
-        self.world = world
-        self.results = results
-        self.rng = rng
-        self.options = options
-        self.name = None
-        self.tokens = None
+    def __init__(self, client, everyone, results, rng, options):
+        self.client, self.everyone, self.results, self.rng, self.options = client, everyone, results, rng, options
+        self.name = self.tokens = None
         self.checklists = []
         self.unresolved = defaultdict(list)  # checklist id -> regret ids
         self.allow_networking = True
@@ -138,7 +116,7 @@ class SimulatedUser:
         if response is None:
             return None
         self.results.signed_up.append(name)
-        self.world.names.append(name)
+        self.everyone.append(name)  # the names the simulated users know of each other, to follow
         return name, response.json()["tokens"]
 
     async def start(self):
@@ -152,7 +130,7 @@ class SimulatedUser:
         """Mostly someone from `known` (so unfollows and removals find links), else anyone."""
         if known and self.rng.random() < 0.8:
             return self.rng.choice(sorted(known))
-        return self.rng.choice(self.world.names)
+        return self.rng.choice(self.everyone)
 
     async def follow(self):
         target = self._someone()
@@ -273,10 +251,10 @@ async def drive(base_url, options, results, *, transport=None):
     async with httpx.AsyncClient(
         base_url=base_url, timeout=REQUEST_TIMEOUT, limits=limits, transport=transport
     ) as client:
-        world = World()
+        everyone = []
         rng = random.Random(options.seed)
         users = [
-            SimulatedUser(client, world, results, random.Random(rng.random()), options) for _ in range(options.users)
+            SimulatedUser(client, everyone, results, random.Random(rng.random()), options) for _ in range(options.users)
         ]
         started = await asyncio.gather(*(user.start() for user in users))
         deadline = time.monotonic() + options.seconds
@@ -289,7 +267,10 @@ async def drive(base_url, options, results, *, transport=None):
 
 
 def check_database(database_url, results):
-    """Compare the database with every write the server acknowledged; the list of mismatches."""
+    """Compare the database with every write the server acknowledged; the list of mismatches:
+    every user's counts equal rr_network's, none negative; each follow pair exists exactly when its
+    acknowledged follows outnumber its acknowledged deletes (they alternate); users, checklists,
+    regrets and resolved regrets number exactly the 201s and 200s."""
     problems = []
     with psycopg.connect(database_url, autocommit=True) as conn:
         drift = conn.execute(
@@ -369,15 +350,13 @@ class Report:
             lines.append(f"  unexpected {op} {status}: {body}")
         return "\n".join(lines)
 
-    def as_json(self):
-        figures = {key: getattr(self, key) for key in ("seconds", "operations", "server_errors", "lost", "problems")}
-        figures.update({key: getattr(self, key) for key in ("p50_ms", "p95_ms", "p99_ms", "max_ms", "stored")})
-        figures.update(users=self.options.users, workers=self.options.workers, unexpected=len(self.unexpected))
-        figures["by_op"] = {
-            op: {**op_figures, "statuses": {str(status): n for status, n in op_figures["statuses"].items()}}
-            for op, op_figures in self.by_op.items()
+    def as_json(self):  # the statuses' integer keys become strings in JSON
+        figures = {key: value for key, value in vars(self).items() if key not in ("options", "unexpected")}
+        return figures | {
+            "users": self.options.users,
+            "workers": self.options.workers,
+            "unexpected": len(self.unexpected),
         }
-        return figures
 
 
 def run(options=None, *, database_name=None, log_dir=None):

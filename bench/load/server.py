@@ -1,10 +1,6 @@
-"""The system under load: a throw-away PostgreSQL database and gunicorn on loopback.
-
-Self-contained (psycopg, subprocess, the standard library) so that the load tool and
-the hardening tests can both start the production server the way it runs in
-production: `gunicorn config.wsgi -c gunicorn.conf.py`, DEBUG off, Redis cache, only
-bound to 127.0.0.1 on a free port instead of 0.0.0.0.
-"""
+"""The system under load, for every tool of bench/ and the hardening tests: a throw-away
+database on DATABASE_URL's server, and gunicorn as production runs it (`gunicorn config.wsgi
+-c gunicorn.conf.py`, DEBUG off, Redis cache), bound to 127.0.0.1 on a free port."""
 
 import os
 import signal
@@ -28,19 +24,19 @@ DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 UNLIMITED = "1000000000/minute"
 
 
+def log(tool, message):
+    print(f"[{tool} {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
 def free_port():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
 
 
-def configured_database_url():
-    return os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
-
-
 def database_url(name, base=None):
     """`base` (default: DATABASE_URL) pointing at database `name` on the same server."""
-    parts = urlsplit(base or configured_database_url())
+    parts = urlsplit(base or os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL)
     if parts.scheme not in {"postgres", "postgresql"}:
         raise SystemExit(f"DATABASE_URL must be a PostgreSQL URL, not {parts.scheme!r}")
     return urlunsplit(parts._replace(path=f"/{name}"))
@@ -48,7 +44,7 @@ def database_url(name, base=None):
 
 def derived_name(suffix):
     """`<DATABASE_URL's database>_<suffix>`: engineers sharing a server never collide."""
-    return f"{urlsplit(configured_database_url()).path.lstrip('/') or 'rr'}_{suffix}"
+    return f"{urlsplit(os.environ.get('DATABASE_URL') or DEFAULT_DATABASE_URL).path.lstrip('/') or 'rr'}_{suffix}"
 
 
 def _maintenance():
@@ -80,8 +76,13 @@ def migrated_database(name, env):
         drop_database(name)
 
 
+RATE_SCOPES = ("FOLLOW", "NETWORK_LIST", "SIGNUP", "LOGIN", "LOGIN_ADDRESS", "LOGIN_NAME", "LOGIN_NAME_CEILING",
+               "PASSWORD_GUESS")  # fmt: skip
+
+
 def app_env(database_url, *, redis_url=None, unlimited=True, **extra):
-    """Production settings for a loopback run: no TLS in front, so no HTTPS redirect."""
+    """Production settings for a loopback run (no TLS in front, so no HTTPS redirect); `unlimited`
+    lifts the rate limits (the throttle still runs, one Redis round trip a request, never refusing)."""
     env = {
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "DATABASE_URL": database_url,
@@ -95,15 +96,17 @@ def app_env(database_url, *, redis_url=None, unlimited=True, **extra):
         "LOG_LEVEL": "WARNING",
     }
     if unlimited:
-        env.update({f"RATE_{scope}": UNLIMITED for scope in ("FOLLOW", "NETWORK_LIST", "SIGNUP", "LOGIN")})
+        env.update({f"RATE_{scope}": UNLIMITED for scope in RATE_SCOPES})
     env.update({key: str(value) for key, value in extra.items()})
     return env
 
 
 class Gunicorn:
-    """`gunicorn config.wsgi` with the production config, bound to 127.0.0.1:<free port>."""
+    """`gunicorn config.wsgi` with the production config, bound to 127.0.0.1:<free port>; `tree`:
+    the checkout served (bench/wrk.py compares several), `args`: more gunicorn options."""
 
-    def __init__(self, env, *, workers=2, log_path=None):
+    def __init__(self, env, *, workers=2, log_path=None, tree=REPO, args=()):
+        self.tree, self.args = Path(tree), list(args)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = env
@@ -125,13 +128,14 @@ class Gunicorn:
                 "gunicorn",
                 "config.wsgi",
                 "-c",
-                str(REPO / "gunicorn.conf.py"),
+                str(self.tree / "gunicorn.conf.py"),
                 "--bind",
                 f"127.0.0.1:{self.port}",
                 "--workers",
                 str(self.workers),
+                *self.args,
             ],
-            cwd=REPO,
+            cwd=self.tree,
             env={**os.environ, **self.env, "WEB_CONCURRENCY": str(self.workers)},
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -153,6 +157,10 @@ class Gunicorn:
                 time.sleep(0.1)
         self.stop()
         raise RuntimeError(f"gunicorn did not answer within {ready_timeout} s: {self.log_tail()}")
+
+    def worker_pids(self):
+        master = self.process.pid
+        return [int(pid) for pid in Path(f"/proc/{master}/task/{master}/children").read_text().split()]
 
     def log_tail(self, chars=3000):
         return self.log_path.read_text(errors="replace")[-chars:] if self.log_path and self.log_path.exists() else ""

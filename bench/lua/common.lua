@@ -1,8 +1,6 @@
--- Shared by the wrk scripts of bench/lua (loaded with dofile). One connection per wrk
--- thread (wrk -t N -c N), so each thread is one client: a line of the data file named by
--- the script's first argument (line <thread number>, from 0) holds its token and, for the
--- follow, its targets. Sync gunicorn workers close every connection after its answer; wrk
--- reconnects, and per connection a response is always seen before the next request.
+-- Shared by the wrk scripts of bench/lua (dofile). One connection per wrk thread (wrk -t N -c N),
+-- so each thread is one client: line <thread number> (from 0) of the data file named by the
+-- script's first argument holds its token and, for the follow, its targets.
 local threads = {}
 local next_id = 0
 
@@ -17,9 +15,7 @@ function client_words(path)
   for line in io.lines(path) do
     if n == id then
       local words = {}
-      for word in line:gmatch("%S+") do
-        words[#words + 1] = word
-      end
+      for word in line:gmatch("%S+") do words[#words + 1] = word end
       return words
     end
     n = n + 1
@@ -31,8 +27,7 @@ function bearer(token)
   return { Authorization = "Bearer " .. token }
 end
 
--- An answer other than the one the scenario expects is counted (wrk itself counts only
--- status >= 400 and socket errors); the first one is kept for the report.
+-- An answer other than the one expected is counted (wrk counts only status >= 400), the first kept.
 unexpected = 0
 first_unexpected = ""
 
@@ -50,9 +45,7 @@ function done(summary, latency, requests)
   local bad, first = 0, ""
   for _, thread in ipairs(threads) do
     bad = bad + thread:get("unexpected")
-    if first == "" then
-      first = thread:get("first_unexpected")
-    end
+    if first == "" then first = thread:get("first_unexpected") end
   end
   local e = summary.errors
   io.write(string.format(

@@ -1,6 +1,5 @@
--- Follow+unfollow: each client follows one of its own targets (201), unfollows it (200),
--- and moves to the next; one op per request. A run can stop between the two: bench/wrk.py
--- removes the client's links afterwards.
+-- Follow+unfollow: each client follows one of its own targets (201), unfollows it (200), and
+-- moves to the next; one op per request (bench/wrk.py removes the links a run leaves).
 -- wrk -t8 -c8 -s bench/lua/follow.lua URL -- CLIENTS_FILE   (a line: token target1 target2 ...)
 dofile(debug.getinfo(1, "S").source:sub(2):match("(.*/)") .. "common.lua")
 

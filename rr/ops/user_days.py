@@ -34,7 +34,7 @@ from rr.ops.batches import locked_batch
 logger = logging.getLogger("rr.ops.user_days")
 
 # Measured on 1,000,000 users and 10,000,000 checklists (docs/BENCHMARKS.md, "Filling
-# rr_user_days", bench/user_days_fill.py): scans of 2,000 users read without locks; a batch
+# rr_user_days", `python -m bench.ops user_days`): scans of 2,000 users read without locks; a batch
 # of 200 held its users' rows under 200 ms on the busy 2-core machine.
 DEFAULT_SCAN_SIZE = 2000
 DEFAULT_BATCH_SIZE = 200
