@@ -22,7 +22,7 @@ from rr.accounts import services as account_services
 from rr.accounts.models import User
 from rr.network import selectors as network_selectors
 from rr.network import services as network_services
-from rr.network.api import ENTRY_FIELDS
+from rr.network.serializers import ENTRY_FIELDS
 from rr.ops.counts import network_counts_drifting
 from rr.ops.user_days import user_days_drifting
 

@@ -5,10 +5,9 @@ from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from rr.accounts.user_path import UserPathAPIView
 from rr.common.api import AuthenticatedAPIView, error_example, error_responses
 from rr.common.throttling import FollowThrottle
-from rr.network import selectors as network_selectors
-from rr.network.api import _username
 from rr.social import days as day_stats
 from rr.social import selectors, services
 
@@ -121,7 +120,7 @@ class NudgeInboxSerializer(serializers.Serializer):
     nudges = NudgeSerializer(many=True)
 
 
-class NudgeView(AuthenticatedAPIView):
+class NudgeView(UserPathAPIView):
     throttle_classes = [FollowThrottle]
 
     @extend_schema(
@@ -157,7 +156,7 @@ class NudgeView(AuthenticatedAPIView):
         tags=["network"],
     )
     def post(self, request, username):
-        recipient = network_selectors.user_get_active(username=_username(username))
+        recipient = self.named_user
         nudge = services.nudge_send(sender=request.user, recipient=recipient)
         return Response(
             {

@@ -22,9 +22,9 @@ from rr.common.errors import ServiceError, Unauthorized
 from rr.common.throttling import FollowThrottle, NetworkListThrottle
 from rr.network import selectors as network_selectors
 from rr.network import services as network_services
-from rr.network.api import NetworkUserSerializer
 from rr.network.models import FollowRequest
 from rr.network.selectors import LIST_KINDS
+from rr.network.serializers import NetworkUserSerializer
 from rr.notifications import push
 from rr.notifications import selectors as notification_selectors
 from rr.notifications import services as notification_services

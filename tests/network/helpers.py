@@ -6,7 +6,7 @@ Clients, counts and the thread harness are in tests/support/.
 from datetime import UTC, datetime
 from urllib.parse import quote
 
-from rr.network import api
+from rr.network import serializers
 
 PATHS = {
     "validate": "/api/network/validate/{}/",
@@ -40,4 +40,4 @@ def utc(*args):
 
 
 # Every field of a list entry: the output serializer's (SPEC section 3, plus you_follow/follows_you).
-ENTRY_FIELDS = api.ENTRY_FIELDS
+ENTRY_FIELDS = serializers.ENTRY_FIELDS

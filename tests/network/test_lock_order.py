@@ -5,7 +5,7 @@ same one, so they cannot tell ascending from descending; these tests can. A writ
 stopped at one user's row (another connection holds it) and a third connection asks,
 without waiting, which of the two rows the writer already holds: in ascending order it
 holds the lower id while it waits on the higher, and never the higher while it waits on
-the lower. Covered: the Python writers' lock (rr/network/graph.py USERS_LOCK_SQL, through
+the lower. Covered: the Python writers' lock (rr/common/locks.py USERS_LOCK_SQL, through
 network_follow) and migration 0004's trigger (a raw INSERT into rr_network).
 """
 

@@ -1,0 +1,44 @@
+"""The base of every API view whose path names a user (`<username>`): the name resolved once.
+
+As Sentry's endpoints convert their path arguments before the handler runs
+(Endpoint.convert_args), the views of rr/network/api.py and the nudge's take the user
+from `self.named_user`, looked up here by the accounts' one selector
+(rr.accounts.selectors.user_by_username), after authentication and throttling.
+"""
+
+from typing import Any
+
+from rest_framework.request import Request
+
+from rr.accounts.models import User
+from rr.accounts.selectors import user_by_username
+from rr.common.api import AuthenticatedAPIView
+from rr.common.errors import ServiceError
+
+USERNAME_MAX = 255
+
+
+def username_checked(value: str) -> str:
+    """`value` if some stored name could be it, else a 400 on the field `username`."""
+    # Legacy names may hold spaces or other odd characters, so only what no stored name
+    # can be is refused here; everything else is looked up exactly.
+    if not value or len(value) > USERNAME_MAX or "\x00" in value:
+        raise ServiceError(f"Invalid username: 1-{USERNAME_MAX} characters.", field="username")
+    return value
+
+
+class UserPathAPIView(AuthenticatedAPIView):
+    # The user the path names, as `self.named_user`, or a 400 (no name can be that) or 404
+    # (user_not_found). DELETE undoes something (unfollow, remove a follower, unblock) and
+    # finds inactive users too; every other method finds active users only. (A comment, not
+    # a docstring: drf-spectacular would copy it into every endpoint's description.)
+    named_user: User
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        method = request.method.lower()
+        if method == "options" or method not in self.http_method_names or not hasattr(self, method):
+            return  # answered without the user (OPTIONS, 405), as before the look-up moved here
+        self.named_user = user_by_username(
+            username=username_checked(kwargs["username"]), active_only=request.method != "DELETE"
+        )
