@@ -1,6 +1,6 @@
 """The load run of bench/load, short: 50 simulated users for 10 s against gunicorn.
 
-`make bench` runs the long version (60 s) and reports its operations and throughput;
+`make bench` runs the long version (30 s; `make bench-full` 60 s) and reports its throughput;
 both fail on any 5xx, any request left unanswered, any answer outside what the mix
 expects, or a database that differs from the writes the server acknowledged. This
 test checks no speed (the machine may be busy): only that nothing was lost or wrong.
