@@ -204,4 +204,8 @@ def test_the_check_catches_each_kind_of_breaking_change(client_dir, tmp_path, mu
     path = tmp_path / "broken.yaml"
     path.write_text(yaml.safe_dump(broken))
 
-    assert _breaking(client_dir, CURRENT, path)[0]
+    # _breaking's verdict: openapi-diff's exit status, or either check of our own. When one of
+    # ours catches the change the verdict is true whatever openapi-diff says, so its node run
+    # (many seconds) is left out; otherwise openapi-diff alone must catch it.
+    old, new = yaml.safe_load(CURRENT.read_text()), yaml.safe_load(path.read_text())
+    assert removed_enum_values(old, new) or path_parameter_changes(old, new) or _diff(client_dir, CURRENT, path)[0] != 0
