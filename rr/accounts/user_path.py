@@ -6,7 +6,7 @@ from `self.named_user`, looked up here by the accounts' one selector
 (rr.accounts.selectors.user_by_username), after authentication and throttling.
 """
 
-from typing import Any
+from typing import Any, cast
 
 from rest_framework.request import Request
 
@@ -36,7 +36,7 @@ class UserPathAPIView(AuthenticatedAPIView):
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
-        method = request.method.lower()
+        method = cast(str, request.method).lower()  # a request being served has its method
         if method == "options" or method not in self.http_method_names or not hasattr(self, method):
             return  # answered without the user (OPTIONS, 405), as before the look-up moved here
         self.named_user = user_by_username(
