@@ -29,8 +29,11 @@ user's last write: it is past every commit acknowledged so far, whichever app se
 it. The read asks for it (one statement on the primary) and goes to the replica once it
 has replayed that far, waiting up to REPLICA_CATCH_UP_MS as above: under constant writes
 the replica is always a little behind the primary but passes a given position within a
-few milliseconds. A write whose position could not be stored is covered the same way.
-This process's own memory of its users' writes would not do: it misses other servers'.
+few milliseconds. This process's own memory of its users' writes would not do: it misses
+other servers'. After it failed to reach the cache (a read or a write's position), a
+process keeps to this rule without asking the cache for READ_YOUR_WRITES_SECONDS: a
+write meanwhile may be missing from the cache once it is back (not stored, or Redis
+restarted empty), and a cache that does not answer is not waited for on every read.
 
 The position is the primary's flush position when commits wait for their flush
 (synchronous_commit on, the default): the replica receives only flushed WAL, and the
@@ -284,23 +287,36 @@ _UNKNOWN = "unknown"  # a write whose WAL position could not be read: the primar
 
 
 _cache_warned_at = float("-inf")
+_cache_failed_at = float("-inf")  # when this process last failed to reach the cache
 
 
-def _warn_cache_down(message: str, *args: object) -> None:
-    """A WARNING at most once a second per process: with Redis down, every read would log one."""
-    global _cache_warned_at
-    now = time.monotonic()
-    if now - _cache_warned_at >= CHECK_SECONDS:
+def _cache_failed() -> None:
+    global _cache_warned_at, _cache_failed_at
+    now = _cache_failed_at = time.monotonic()
+    if now - _cache_warned_at >= CHECK_SECONDS:  # once a second: with Redis down, every request would log
         _cache_warned_at = now
-        logger.warning(message, *args)
+        logger.warning(
+            "cache unavailable: for %g s, a read goes to the replica once it has replayed the primary's position",
+            settings.READ_YOUR_WRITES_SECONDS,
+        )
+
+
+def _cache_trusted() -> bool:
+    """Whether the cache holds every recent write's position, as far as this process knows: not
+    within READ_YOUR_WRITES_SECONDS of its last failure to reach it (a write meanwhile may not
+    be stored, or Redis came back empty)."""
+    return time.monotonic() - _cache_failed_at >= settings.READ_YOUR_WRITES_SECONDS
 
 
 def _own_writes_replayed(user_id: int) -> bool:
     """Has the replica replayed this user's last write (see the module docstring)?"""
-    try:
-        stored = cache.get(PIN_KEY.format(user_id))
-    except Exception:  # Redis down: the primary's position now stands for the user's last write
-        _warn_cache_down("cache unavailable: a read goes to the replica once it has replayed the primary's position")
+    stored = None
+    if _cache_trusted():
+        try:
+            stored = cache.get(PIN_KEY.format(user_id))
+        except Exception:
+            _cache_failed()
+    if not _cache_trusted():  # the primary's position now stands for the user's last write
         try:
             return replica_state.replayed(primary_wal_position())
         except DatabaseError:
@@ -325,8 +341,9 @@ def users_pin(user_ids: Iterable[int]) -> None:
             {PIN_KEY.format(user_id): position for user_id in user_ids}, timeout=settings.READ_YOUR_WRITES_SECONDS
         )
     except Exception:
-        # Not remembered: their reads fall back to the rule of a cache that cannot be read.
+        # Not remembered: this process's reads keep to the rule of a cache that cannot be read.
         logger.warning("cache unavailable: could not record the last write of users %s", sorted(user_ids))
+        _cache_failed()
 
 
 def _writers(request: HttpRequest, response: HttpResponse) -> set[int]:
