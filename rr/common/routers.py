@@ -40,7 +40,8 @@ The position is the primary's flush position when commits wait for their flush
 insert position would also wait for transactions still open. With synchronous_commit off a
 commit returns before its flush, so the position is the insert position, which the replica
 reaches only once the WAL writer has flushed it (up to 3 x wal_writer_delay): reads then
-mostly stay on the primary, never stale.
+mostly stay on the primary, never stale. The setting is read on the app's own connection,
+so it must hold for every write of the app: no transaction may turn it off alone (SET LOCAL).
 """
 
 import logging
