@@ -26,7 +26,7 @@ auth_urls = [
 
 api_urls = [
     path("checklists/", checklists_api.ChecklistsView.as_view(), name="checklists"),
-    path("checklists/history/", social_api.ChecklistHistoryView.as_view(), name="checklist-history"),
+    path("checklists/history/", checklists_api.ChecklistHistoryView.as_view(), name="checklist-history"),
     path("checklists/<id:checklist_id>/", checklists_api.ChecklistView.as_view(), name="checklist"),
     path("checklists/<id:checklist_id>/regrets/", checklists_api.RegretsView.as_view(), name="regrets"),
     path(

@@ -1,7 +1,7 @@
 """Django finds the app's models here; each lives with its domain."""
 
 from rr.accounts.models import RecoveryCode, Session, User
-from rr.checklists.models import Checklist, Regret, RoutineItem
+from rr.checklists.models import Checklist, Regret, RoutineItem, UserDays
 from rr.network.models import Block, FollowRequest, Network
 from rr.notifications.models import PushMessage, PushSubscription, Reminder
 from rr.social.models import Nudge
@@ -13,6 +13,7 @@ __all__ = [
     "Checklist",
     "Regret",
     "RoutineItem",
+    "UserDays",
     "Network",
     "FollowRequest",
     "Block",

@@ -1,6 +1,7 @@
 """Fixtures build data the way users do: through the services."""
 
 import itertools
+from datetime import UTC, datetime
 
 import pytest
 from rest_framework.test import APIClient
@@ -107,6 +108,19 @@ def checklist(db):
             checklist_services.regret_resolve(user=user, checklist_id=made.pk, regret_id=regret.pk, success=True)
         made.refresh_from_db()
         return made
+
+    return make
+
+
+@pytest.fixture
+def day(checklist):
+    """A checklist of `user` on UTC day `on` (a date) with `total` regrets, `resolved` of them done."""
+
+    def make(user, on, *, total=1, resolved=None):
+        # Noon of that day; today before noon, now: a checklist dated ahead of the server's
+        # clock is refused (rr/checklists/services.py FUTURE_TOLERANCE).
+        at = min(datetime(on.year, on.month, on.day, 12, tzinfo=UTC), datetime.now(UTC))
+        return checklist(user, at, total=total, resolved=total if resolved is None else resolved)
 
     return make
 

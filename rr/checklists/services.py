@@ -8,6 +8,7 @@ from django.db import connection, transaction
 from django.db.models import Count, F, Q, Value
 from django.utils import timezone
 
+from rr.accounts.models import User
 from rr.checklists.models import Checklist, Regret, RoutineItem
 from rr.checklists.selectors import LOCAL_DATE, checklist_closes_at, day_close_grace, last_offset_checklist
 from rr.common.db import LOCK_CHECKLIST_DAY, LOCK_ROUTINE, advisory_xact_lock
@@ -21,6 +22,13 @@ SCORE_PLACES = Decimal("0.0001")
 # forged regret index. The lists never read a checklist beyond the same bound.
 FUTURE_TOLERANCE = timedelta(minutes=10)
 MIN_OFFSET, MAX_OFFSET = timedelta(hours=-12), timedelta(hours=14)
+
+
+def daily_goal_set(*, user, goal):
+    """Set the highest regret index that still keeps a day (days.Day.kept); the database bounds it to 0..1."""
+    User.objects.filter(pk=user.pk).update(daily_goal=goal)
+    user.daily_goal = goal
+    return user
 
 
 def checklist_latest_bound():

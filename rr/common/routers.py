@@ -65,10 +65,10 @@ PRIMARY = "default"
 
 # View names (config/urls.py, namespace included) whose GET/HEAD may be answered from the
 # replica: the network lists, validate (another user's profile: name, networking, regret
-# index, streak), the history (the API's and the web page's: both read rr.social.days),
+# index, streak), the history (the API's and the web page's: both read rr.checklists.days),
 # and the account (one's own profile, read from the primary for READ_YOUR_WRITES_SECONDS
 # after any write of one's own). Raw SQL in these views asks the router for its alias
-# (rr/accounts/selectors.py, rr/social/days.py).
+# (rr/accounts/selectors.py, rr/checklists/days.py).
 REPLICA_READ_VIEWS = frozenset({"network-list", "network-validate", "checklist-history", "web:history", "account"})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CHECK_SECONDS = 1.0  # how long one process trusts a replica check

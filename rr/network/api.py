@@ -14,6 +14,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from rr.accounts.user_path import UserPathAPIView
+from rr.checklists import services as checklist_services
 from rr.common.api import AuthenticatedAPIView, error_example, error_responses, validated
 from rr.common.errors import ServiceError
 from rr.common.throttling import FollowThrottle, NetworkListThrottle
@@ -33,8 +34,6 @@ from rr.network.serializers import (
     ValidateSerializer,
     timestamp,
 )
-from rr.social import selectors as social_selectors
-from rr.social import services as social_services
 
 PAGE_SIZE = 500
 MAX_PAGE_SIZE = 1000
@@ -169,7 +168,7 @@ class NetworkListView(AuthenticatedAPIView):
         page, count = selectors.network_page(user=request.user, kind=list_type, cursor=cursor, limit=page_size + 1)
         has_more = len(page) > page_size
         page = page[:page_size]
-        users = NetworkUserSerializer(social_selectors.entries_stats(viewer=request.user, rows=page), many=True).data
+        users = NetworkUserSerializer(selectors.entries_stats(viewer=request.user, rows=page), many=True).data
         return Response(
             {
                 "list_type": list_type,
@@ -201,7 +200,7 @@ class NetworkSettingsView(AuthenticatedAPIView):
         data = validated(SettingsInput, request.data)
         user = request.user
         if "daily_goal" in data:
-            social_services.daily_goal_set(user=user, goal=data["daily_goal"])
+            checklist_services.daily_goal_set(user=user, goal=data["daily_goal"])
         if "allow_networking" in data:
             services.networking_set(user=user, allow=data["allow_networking"])
         if "follow_approval" in data:

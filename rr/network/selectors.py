@@ -1,14 +1,17 @@
 """Reads of the follow graph: the lists (in a fixed number of queries whatever their length), requests, blocks."""
 
+from datetime import timedelta
+
 from django.db import connection, connections, router
 from django.db.models import F
+from django.utils import timezone
 
 from rr.accounts.selectors import user_by_username
+from rr.checklists import days
 from rr.checklists.services import checklist_latest_bound
 from rr.common.errors import NotFound
 from rr.network import links
 from rr.network.models import Block, FollowRequest, Network
-from rr.social import days
 
 LIST_KINDS = ("following", "followers")
 
@@ -35,7 +38,7 @@ def user_get_any(*, username):
 # the request, the 2,000 datetimes no longer go through Django's Python loader and strftime.
 TIMESTAMP_SQL = """to_char({} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')"""
 # The user's summary of days (rr_user_days, days.SUMMARY_COLUMNS) comes with the row:
-# the streak fields are computed from it (rr.social.selectors.entries_stats_read) without
+# the streak fields are computed from it (entries_stats_read) without
 # reading the user's history.
 _ENTRY_COLUMNS = f"""
     u.id, u.username, u.allow_networking, u.follow_approval, u.followers_count, u.following_count,
@@ -135,8 +138,8 @@ def network_user_read(*, user, target_id, also=None):
     """One user as a row of network_page (without `link_id`), as `user` sees them, as a
     links.Read: the follow runs it under its locks (rr.network.links.follow_round_trip).
 
-    `also`, a Read whose load returns a function of the rows (rr.social.selectors.
-    entries_stats_read), is sent with it and applied to the row.
+    `also`, a Read whose load returns a function of the rows (entries_stats_read), is sent
+    with it and applied to the row.
     """
 
     def load(cursor):
@@ -153,6 +156,58 @@ def network_user_read(*, user, target_id, also=None):
     if also is None:
         return links.Read(_USER_ENTRY_SQL, params, load)
     return links.Read(f"{_USER_ENTRY_SQL}; {also.sql}", {**params, **also.params}, load)
+
+
+# The viewer's nudges of the last two UTC dates to the users of a page: enough to tell
+# whether each was nudged on their own current day (entries_stats_read).
+_NUDGED_SQL = """
+    SELECT recipient_id, local_date FROM rr_nudge
+    WHERE sender_id = %(nudge_sender)s AND recipient_id = ANY(%(nudge_ids)s) AND local_date >= %(nudge_since)s
+"""
+
+
+def entries_stats_read(*, viewer, user_ids, now=None):
+    """The viewer's nudges to these users as one links.Read (sendable with others): its load
+    returns the function that adds `stats` and `nudged_today` to rows of these users.
+
+    The rows carry each user's summary of days (the days_* columns of _ENTRY_COLUMNS,
+    days.SUMMARY_COLUMNS): the streak and strength come from it, and only a user it does
+    not decide (days.summary_users_stats) costs one more query.
+    """
+    now = now or timezone.now()
+    ids = sorted(set(user_ids))
+    params = {"nudge_sender": viewer.pk, "nudge_ids": ids, "nudge_since": days.today_at(0, now) - timedelta(days=1)}
+
+    def load(cursor):
+        nudged = set(cursor.fetchall())
+
+        def add(rows):
+            summaries = {row["user_id"]: tuple(row[f"days_{key}"] for key in days.SUMMARY_KEYS) for row in rows}
+            stats = days.summary_users_stats(summaries, now=now)
+            for row in rows:
+                row["stats"] = stats[row["user_id"]]
+                row["nudged_today"] = (row["user_id"], row["stats"].today) in nudged
+            return rows
+
+        return add
+
+    return links.Read(_NUDGED_SQL, params, load)
+
+
+def entries_stats(*, viewer, rows, now=None):
+    """List entry rows (network_page) with `stats` (rr.checklists.days.Stats) and `nudged_today` added.
+
+    One statement for the whole page whatever its length (the viewer's nudges to its
+    users, entries_stats_read): the streak fields come from the rows' summary columns.
+    Returns the rows (dicts, changed in place).
+    """
+    if not rows:
+        return rows
+    read = entries_stats_read(viewer=viewer, user_ids=[row["user_id"] for row in rows], now=now)
+    # As the list itself: a lag-tolerant read, on the replica when the router says so.
+    with connections[router.db_for_read(Network)].cursor() as cursor:
+        cursor.execute(read.sql, read.params)
+        return read.load(cursor)(rows)
 
 
 def networking_described(user):

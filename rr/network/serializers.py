@@ -77,7 +77,7 @@ class ChecklistCreatedAtField(serializers.Field):
 
 @extend_schema_field(serializers.IntegerField(allow_null=True))
 class CurrentStreakField(serializers.Field):
-    """The entry's user's current streak (row["stats"], rr.social.days), withheld exactly where the index is."""
+    """The entry's user's current streak (row["stats"], rr.checklists.days), withheld exactly where the index is."""
 
     def __init__(self, **kwargs):
         super().__init__(source="*", **kwargs)
@@ -88,7 +88,7 @@ class CurrentStreakField(serializers.Field):
 
 @extend_schema_field(serializers.FloatField(allow_null=True))
 class StrengthField(CurrentStreakField):
-    """The entry's user's habit strength (row["stats"], rr.social.days), withheld exactly where the index is."""
+    """The entry's user's habit strength (row["stats"], rr.checklists.days), withheld exactly where the index is."""
 
     def to_representation(self, row):
         return None if index_withheld(row) else float(row["stats"].strength)
@@ -118,7 +118,7 @@ class NetworkUserSerializer(serializers.Serializer):
     date_joined = TimestampField()
     you_follow = serializers.BooleanField()
     follows_you = serializers.BooleanField()
-    # The streak fields (docs/SOCIAL.md): rows passed through rr.social.selectors.entries_stats.
+    # The streak fields (docs/NETWORK.md): rows passed through rr.network.selectors.entries_stats.
     current_streak = CurrentStreakField(help_text="Consecutive kept days; null where regret_index is.")
     strength = StrengthField(help_text="0..1 habit strength (docs/API.md); null where regret_index is.")
     nudged_today = serializers.BooleanField(help_text="You nudged them on their current local day.")

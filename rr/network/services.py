@@ -62,9 +62,7 @@ def network_follow_shown(*, follower, target):
 
 def _shown(*, follower, target):
     """The followed user as a list entry (streak fields included), read in the follow's round trip."""
-    from rr.social.selectors import entries_stats_read  # rr.social builds on this module
-
-    also = entries_stats_read(viewer=follower, user_ids=[target.pk])
+    also = selectors.entries_stats_read(viewer=follower, user_ids=[target.pk])
     return selectors.network_user_read(user=follower, target_id=target.pk, also=also)
 
 

@@ -4,8 +4,8 @@ from datetime import UTC, datetime, time, timedelta
 
 from django.db import connection
 
+from rr.checklists import days as day_stats
 from rr.notifications.models import Reminder
-from rr.social import days as day_stats
 
 DEFAULT_LOCAL_TIME = time(20, 0)
 
@@ -59,7 +59,7 @@ def latest_offsets(user_ids):
 
 
 def day_kept(*, user_id, goal, day):
-    """Whether the user kept local day `day` (rr/social/days.py Day.kept: regrets, index <= goal)."""
+    """Whether the user kept local day `day` (rr/checklists/days.py Day.kept: regrets, index <= goal)."""
     midnight = datetime.combine(day, time.min, tzinfo=UTC)
     with connection.cursor() as cursor:
         cursor.execute(

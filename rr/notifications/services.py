@@ -18,10 +18,10 @@ from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from rr.accounts.models import User
+from rr.checklists import days as day_stats
 from rr.common.errors import ServiceError
 from rr.notifications import push, selectors
 from rr.notifications.models import PushSubscription, Reminder
-from rr.social import days as day_stats
 
 logger = logging.getLogger("rr.notifications")
 

@@ -1,110 +1,19 @@
-"""HTTP endpoints of the social features (docs/SOCIAL.md): history, nudges, the inbox."""
+"""HTTP endpoints of the social features (docs/SOCIAL.md): nudges, the inbox."""
 
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from rr.accounts.user_path import UserPathAPIView
 from rr.common.api import AuthenticatedAPIView, error_example, error_responses
 from rr.common.throttling import FollowThrottle
-from rr.social import days as day_stats
 from rr.social import selectors, services
 
-HISTORY_DAYS_DEFAULT = 30
-HISTORY_DAYS_MAX = 366
-
-# OpenAPI examples: the bodies these views answer, for the users of the other endpoints'
-# examples (alice, bob; mobiledev is the one asking), on the days of CHECKLIST_EXAMPLE.
-HISTORY_EXAMPLE = {
-    "days": [
-        {"date": "2025-06-19", "regret_index": 0.5, "regrets": 2, "resolved": 1, "kept": False},
-        {"date": "2025-06-18", "regret_index": 0.0, "regrets": 3, "resolved": 3, "kept": True},
-        {"date": "2025-06-17", "regret_index": 0.0, "regrets": 1, "resolved": 1, "kept": True},
-        {"date": "2025-06-16", "regret_index": None, "regrets": 0, "resolved": 0, "kept": False},
-    ],
-    "current_streak": 2,
-    "longest_streak": 9,
-    "strength": 0.3127,
-    "daily_goal": 0.0,
-}
 USER_NOT_FOUND = error_example("user_not_found", 404, "No such user.")
-
-
-def _score(value):
-    return None if value is None else float(value)
 
 
 def _timestamp(value):
     return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value is not None else None
-
-
-class HistoryDaySerializer(serializers.Serializer):
-    date = serializers.DateField(help_text="The local day, YYYY-MM-DD.")
-    regret_index = serializers.FloatField(allow_null=True, help_text="The day's regret index; null without checklist.")
-    regrets = serializers.IntegerField()
-    resolved = serializers.IntegerField()
-    kept = serializers.BooleanField(help_text="At least one regret and regret_index <= daily_goal.")
-
-
-class HistorySerializer(serializers.Serializer):
-    days = HistoryDaySerializer(many=True, help_text="One per local day, newest (today) first.")
-    current_streak = serializers.IntegerField()
-    longest_streak = serializers.IntegerField()
-    strength = serializers.FloatField(help_text="0..1, an exponential average of kept days (docs/API.md).")
-    daily_goal = serializers.FloatField()
-
-
-class ChecklistHistoryView(AuthenticatedAPIView):
-    @extend_schema(
-        operation_id="checklist_history",
-        summary="Your last `days` local days, streaks and habit strength",
-        parameters=[
-            OpenApiParameter(
-                "days",
-                {"type": "integer", "minimum": 1, "maximum": HISTORY_DAYS_MAX},
-                description=f"default {HISTORY_DAYS_DEFAULT}",
-            )
-        ],
-        responses={200: HistorySerializer, **error_responses(401)},
-        examples=[
-            OpenApiExample("?days=4: kept yesterday and the day before", value=HISTORY_EXAMPLE, response_only=True),
-            error_example(
-                "invalid_field",
-                400,
-                f"days: Must be an integer from 1 to {HISTORY_DAYS_MAX}.",
-                fields={"days": [f"Must be an integer from 1 to {HISTORY_DAYS_MAX}."]},
-            ),
-        ],
-        tags=["checklists"],
-    )
-    def get(self, request):
-        raw = request.query_params.get("days")
-        days = HISTORY_DAYS_DEFAULT
-        if raw is not None:
-            if not (raw.isascii() and raw.isdigit() and len(raw) <= 3 and 1 <= int(raw) <= HISTORY_DAYS_MAX):
-                raise ValidationError({"days": [f"Must be an integer from 1 to {HISTORY_DAYS_MAX}."]})
-            days = int(raw)
-        found = day_stats.history(user=request.user, days=days)
-        goal = request.user.daily_goal
-        return Response(
-            {
-                "days": [
-                    {
-                        "date": day.date.isoformat(),
-                        "regret_index": _score(day.score),
-                        "regrets": day.regrets,
-                        "resolved": day.resolved,
-                        "kept": day.kept(goal),
-                    }
-                    for day in found.days
-                ],
-                "current_streak": found.current_streak,
-                "longest_streak": found.longest_streak,
-                "strength": float(found.strength),
-                "daily_goal": float(goal),
-            }
-        )
 
 
 class NudgeSerializer(serializers.Serializer):

@@ -1,15 +1,11 @@
-"""Reads of nudges, the inbox and the list entries' streak fields."""
+"""Reads of nudges and the inbox."""
 
 from dataclasses import dataclass
-from datetime import timedelta
 
-from django.db import connection, connections, router
+from django.db import connection
 from django.db.models import F
-from django.utils import timezone
 
-from rr.network import links
 from rr.network.selectors import follow_requests
-from rr.social import days
 from rr.social.models import Nudge
 
 INBOX_LIMIT = 200
@@ -63,56 +59,3 @@ def inbox(*, user, items=True, limit=INBOX_LIMIT):
     if items and pending:
         requests = list(follow_requests(user=user, direction="incoming")[:limit])
     return Inbox(unread, pending, nudges, requests)
-
-
-# The viewer's nudges of the last two UTC dates to the users of a page: enough to tell
-# whether each was nudged on their own current day (entries_stats_read).
-_NUDGED_SQL = """
-    SELECT recipient_id, local_date FROM rr_nudge
-    WHERE sender_id = %(nudge_sender)s AND recipient_id = ANY(%(nudge_ids)s) AND local_date >= %(nudge_since)s
-"""
-_SUMMARY_FIELDS = tuple(f"days_{key}" for key in days.SUMMARY_KEYS)
-
-
-def entries_stats_read(*, viewer, user_ids, now=None):
-    """The viewer's nudges to these users as one links.Read (sendable with others): its load
-    returns the function that adds `stats` and `nudged_today` to rows of these users.
-
-    The rows carry each user's summary of days (rr.network.selectors' days_* columns,
-    days.SUMMARY_COLUMNS): the streak and strength come from it, and only a user it does
-    not decide (days.summary_users_stats) costs one more query.
-    """
-    now = now or timezone.now()
-    ids = sorted(set(user_ids))
-    params = {"nudge_sender": viewer.pk, "nudge_ids": ids, "nudge_since": days.today_at(0, now) - timedelta(days=1)}
-
-    def load(cursor):
-        nudged = set(cursor.fetchall())
-
-        def add(rows):
-            summaries = {row["user_id"]: tuple(row[key] for key in _SUMMARY_FIELDS) for row in rows}
-            stats = days.summary_users_stats(summaries, now=now)
-            for row in rows:
-                row["stats"] = stats[row["user_id"]]
-                row["nudged_today"] = (row["user_id"], row["stats"].today) in nudged
-            return rows
-
-        return add
-
-    return links.Read(_NUDGED_SQL, params, load)
-
-
-def entries_stats(*, viewer, rows, now=None):
-    """List entry rows (rr.network.selectors) with `stats` (rr.social.days.Stats) and `nudged_today` added.
-
-    One statement for the whole page whatever its length (the viewer's nudges to its
-    users, entries_stats_read): the streak fields come from the rows' summary columns.
-    Returns the rows (dicts, changed in place).
-    """
-    if not rows:
-        return rows
-    read = entries_stats_read(viewer=viewer, user_ids=[row["user_id"] for row in rows], now=now)
-    # As the list itself: a lag-tolerant read, on the replica when the router says so.
-    with connections[router.db_for_read(Nudge)].cursor() as cursor:
-        cursor.execute(read.sql, read.params)
-        return read.load(cursor)(rows)

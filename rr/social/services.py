@@ -1,4 +1,4 @@
-"""The social actions (docs/SOCIAL.md): nudges and the daily goal."""
+"""The social actions (docs/SOCIAL.md): nudges."""
 
 import logging
 from datetime import timedelta
@@ -6,13 +6,12 @@ from datetime import timedelta
 from django.db import connection, transaction
 from django.utils import timezone
 
-from rr.accounts.models import User
+from rr.checklists import days as day_stats
 from rr.common.db import advisory_xact_lock
 from rr.common.errors import Conflict, Forbidden, NotFound, ServiceError
 from rr.network import links
 from rr.network.models import Network
 from rr.notifications.services import nudge_payload, push_notify
-from rr.social import days as day_stats
 from rr.social.models import Nudge
 
 logger = logging.getLogger("rr.social")
@@ -24,12 +23,6 @@ NUDGES_PER_DAY = 20
 class TooManyNudges(ServiceError):
     status_code = 429
     default_code = "nudge_limit"
-
-
-def daily_goal_set(*, user, goal):
-    User.objects.filter(pk=user.pk).update(daily_goal=goal)
-    user.daily_goal = goal
-    return user
 
 
 def nudge_send(*, sender, recipient, now=None):

@@ -2,7 +2,7 @@
 
 The goal is stored as the API has it (`daily_goal`, the highest regret index that still
 keeps a day: 0 is "every regret done"); people choose it, and read it, as a share done.
-A day's verdict is the history's rule (rr.social.days.Day.kept): kept when it has a
+A day's verdict is the history's rule (rr.checklists.days.Day.kept): kept when it has a
 regret and its index is at or under the goal; today, not yet kept, is "not yet".
 """
 

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from rr.accounts import export as account_export
 from rr.accounts import services as account_services
+from rr.checklists import days as checklist_days
 from rr.checklists import selectors as checklist_selectors
 from rr.checklists import services as checklist_services
 from rr.common.errors import ServiceError, Unauthorized
@@ -28,7 +29,6 @@ from rr.network.serializers import NetworkUserSerializer
 from rr.notifications import push
 from rr.notifications import selectors as notification_selectors
 from rr.notifications import services as notification_services
-from rr.social import days as social_days
 from rr.social import selectors as social_selectors
 from rr.social import services as social_services
 from rr.web import chart, forms, glance
@@ -42,8 +42,8 @@ FRIENDS_PAGE_SIZE = 50
 
 
 def _streak(user):
-    """The streak at a glance (web/_glance.html): rr.social.days.user_stats, as the API's day answers it."""
-    stats = social_days.user_stats(user)
+    """The streak at a glance (web/_glance.html): rr.checklists.days.user_stats, as the API's day answers it."""
+    stats = checklist_days.user_stats(user)
     return {"current_streak": stats.current_streak, "kept_today": stats.kept_today}
 
 
@@ -297,10 +297,10 @@ HISTORY_WINDOWS = (30, 365)
 
 @signed_in
 def history(request):
-    """The last 30 or 365 local days (rr.social.days, as GET /api/checklists/history/) as a calendar."""
+    """The last 30 or 365 local days (rr.checklists.days, as GET /api/checklists/history/) as a calendar."""
     days = 365 if request.GET.get("days") == "365" else 30
     user = request.user
-    found = social_days.history(user=user, days=days)
+    found = checklist_days.history(user=user, days=days)
     goal = user.daily_goal
     rows = [
         {
@@ -340,7 +340,7 @@ def _page(request, user, kind):
     more = len(rows) > FRIENDS_PAGE_SIZE
     rows = rows[:FRIENDS_PAGE_SIZE]
     entries = []
-    rows = social_selectors.entries_stats(viewer=user, rows=rows)  # streak, strength, nudged today
+    rows = network_selectors.entries_stats(viewer=user, rows=rows)  # streak, strength, nudged today
     for entry in NetworkUserSerializer(rows, many=True).data:  # the API's entry: a hidden index never leaves
         index = entry["regret_index"]
         entry["index_text"] = (
@@ -575,7 +575,7 @@ def networking(request):
     if not form.is_valid():
         return _settings(request, networking_form=form, status=400)
     user, data = request.user, form.cleaned_data
-    social_services.daily_goal_set(user=user, goal=data["daily_goal"])
+    checklist_services.daily_goal_set(user=user, goal=data["daily_goal"])
     network_services.networking_set(user=user, allow=data["allow_networking"])
     accepted = network_services.follow_approval_set(user=user, on=data["follow_approval"])
     message = network_selectors.networking_described(user)

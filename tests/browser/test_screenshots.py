@@ -12,7 +12,6 @@ import pytest
 from playwright.sync_api import expect
 
 from rr.checklists import services as checklist_services
-from rr.social import services as social_services
 from tests.browser.conftest import PHONE
 
 SHOWCASE = os.environ.get("SHOWCASE_DIR")
@@ -35,7 +34,7 @@ def regular(person):
     user = person("sam")
     user.date_joined = datetime.now(UTC) - timedelta(days=240)
     user.save(update_fields=["date_joined"])
-    social_services.daily_goal_set(user=user, goal="0.25")
+    checklist_services.daily_goal_set(user=user, goal="0.25")
     chance = random.Random(2026)
     for days_ago in range(240, 0, -1):
         if days_ago == 10 or (days_ago > 10 and chance.random() < 0.18):

@@ -170,7 +170,7 @@ def test_lookup_cost_does_not_grow_with_the_users_history(make_user, client_of):
         assert status_few == status_many == expected_status
         # auth, advisory lock, the day-close sweep of the last days (an index range), look-up,
         # insert or its regrets; on creation at a new offset also the reminder following it (a primary-key look-up);
-        # the routine's copy (one INSERT ... SELECT, on creation only) and the streak (rr.social.days.user_stats)
+        # the routine's copy (one INSERT ... SELECT, on creation only) and the streak (rr.checklists.days.user_stats)
         assert len(sql_many) == len(sql_few) <= (8 if expected_status == 201 else 6), sql_many
 
 

@@ -18,5 +18,3 @@ def legacy_user(db):
 
     return make
 
-
-from tests.social.conftest import day  # noqa: E402, F401  (the requests' index test builds days)

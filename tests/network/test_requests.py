@@ -140,7 +140,7 @@ def test_turning_networking_off_rejects_everything_pending(make_user, locked):
 
 
 def test_a_user_with_approval_shows_the_index_only_to_followers(make_user, locked, follow, day):
-    from tests.social.conftest import days_ago
+    from tests.support.days import days_ago
 
     fan, other = make_user(), make_user()
     services.follow_approval_set(user=locked, on=False)

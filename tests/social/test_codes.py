@@ -38,7 +38,7 @@ def test_every_refusal_names_its_code(make_user, follow, day):
 
 
 def test_kept_today_and_the_daily_limit(make_user, follow, day, monkeypatch):
-    from tests.social.conftest import days_ago
+    from tests.support.days import days_ago
 
     me, done, other = make_user(), make_user(), make_user()
     follow(me, done)

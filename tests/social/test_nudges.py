@@ -9,8 +9,8 @@ from django.utils import timezone
 from rr.network.models import Block
 from rr.social import services
 from rr.social.models import Nudge
-from tests.social.conftest import days_ago, utc_today
 from tests.support.clients import client_for
+from tests.support.days import days_ago, utc_today
 
 pytestmark = pytest.mark.django_db
 

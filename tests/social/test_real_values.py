@@ -10,10 +10,11 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from rr.checklists import days
 from rr.checklists import services as checklist_services
-from rr.social import days, services
+from rr.social import services
 from rr.social.models import Nudge
-from tests.social.conftest import days_ago
+from tests.support.days import days_ago
 
 TODAY = date(2026, 6, 30)
 

@@ -5,8 +5,8 @@ kind of day the database holds."""
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+from rr.checklists import days
 from rr.checklists.models import Checklist, Regret
-from rr.social import days
 
 NOW = datetime(2026, 6, 30, 15, 0, tzinfo=UTC)
 

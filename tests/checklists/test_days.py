@@ -1,4 +1,4 @@
-"""Streaks and strength as pure functions (rr.social.days), on hand-made calendars."""
+"""Streaks and strength as pure functions (rr.checklists.days), on hand-made calendars."""
 
 import random
 from datetime import date, timedelta
@@ -7,7 +7,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rr.social import days
+from rr.checklists import days
 
 TODAY = date(2026, 6, 30)
 

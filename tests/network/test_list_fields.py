@@ -8,9 +8,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from rr.accounts.models import User
+from rr.checklists import days
 from rr.checklists.models import Checklist, Regret
 from rr.network.models import Network
-from rr.social import days, services
+from rr.social import services
 from tests.support.clients import client_for
 
 pytestmark = pytest.mark.django_db

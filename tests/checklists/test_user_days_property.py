@@ -18,8 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rr.accounts.models import User
+from rr.checklists import days
 from rr.checklists.models import Checklist, Regret
-from rr.social import days
 from tests.support.user_days import days_drift
 
 NOW = datetime(2026, 6, 30, 15, 0, tzinfo=UTC)

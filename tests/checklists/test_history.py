@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from rr.checklists.models import Checklist, Regret
-from tests.social.conftest import days_ago
+from tests.support.days import days_ago
 
 pytestmark = pytest.mark.django_db
 URL = "/api/checklists/history/"

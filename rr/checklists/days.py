@@ -28,7 +28,7 @@ checklist's date if it is later. Legacy duplicates of one day count once: the ea
 (then lowest id) checklist of the day, as checklist_for_day picks.
 
 The summary. The database keeps each user's days in one row of rr_user_days (migration
-0013's triggers, rr.social.models.UserDays): the first and latest day, the latest day's
+0013's triggers, rr.checklists.models.UserDays): the first and latest day, the latest day's
 offset, the latest kept day and the run ending there, the longest run and the strength's
 sum anchored at the latest kept day. The lists and the history read their streaks and
 strength from it in O(1) per user (summary_stats). The functions below that compute from
