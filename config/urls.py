@@ -8,7 +8,6 @@ from rr.common.openapi import DocsView, SchemaView
 from rr.common.routing import NOT_FOUND_NAME, json_not_found
 from rr.network import api as network_api
 from rr.notifications import api as notifications_api
-from rr.social import api as social_api
 
 register_converter(IdConverter, "id")
 
@@ -36,7 +35,7 @@ api_urls = [
     ),
     path("routine/", checklists_api.RoutineView.as_view(), name="routine"),
     path("routine/<id:item_id>/", checklists_api.RoutineItemView.as_view(), name="routine-item"),
-    path("inbox/", social_api.InboxView.as_view(), name="inbox"),
+    path("inbox/", notifications_api.InboxView.as_view(), name="inbox"),
     path("network/validate/<str:username>/", network_api.NetworkValidateView.as_view(), name="network-validate"),
     path("network/follow/<str:username>/", network_api.NetworkFollowView.as_view(), name="network-follow"),
     path("network/unfollow/<str:username>/", network_api.NetworkUnfollowView.as_view(), name="network-unfollow"),
@@ -47,7 +46,7 @@ api_urls = [
     ),
     path("network/list/<str:list_type>/", network_api.NetworkListView.as_view(), name="network-list"),
     path("network/settings/", network_api.NetworkSettingsView.as_view(), name="network-settings"),
-    path("network/nudges/<str:username>/", social_api.NudgeView.as_view(), name="nudge-send"),
+    path("network/nudges/<str:username>/", notifications_api.NudgeView.as_view(), name="nudge-send"),
     path("network/requests/<id:request_id>/", network_api.FollowRequestView.as_view(), name="follow-request"),
     path(
         "network/requests/<id:request_id>/accept/",
@@ -67,8 +66,8 @@ api_urls = [
     ),
     path("network/blocks/", network_api.BlockListView.as_view(), name="blocks"),
     path("network/blocks/<str:username>/", network_api.BlockView.as_view(), name="block"),
-    path("nudges/", social_api.NudgeInboxView.as_view(), name="nudge-inbox"),
-    path("nudges/read/", social_api.NudgeReadView.as_view(), name="nudge-read"),
+    path("nudges/", notifications_api.NudgeInboxView.as_view(), name="nudge-inbox"),
+    path("nudges/read/", notifications_api.NudgeReadView.as_view(), name="nudge-read"),
     path("reminders/", notifications_api.ReminderView.as_view(), name="reminders"),
     path("push/key/", notifications_api.PushKeyView.as_view(), name="push-key"),
     path("push/subscriptions/", notifications_api.PushSubscriptionsView.as_view(), name="push-subscriptions"),

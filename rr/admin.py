@@ -12,7 +12,7 @@ from rr.accounts.models import User
 from rr.checklists import services as checklist_services
 from rr.checklists.models import Checklist, Regret
 from rr.network.models import Block, FollowRequest, Network
-from rr.social.models import Nudge
+from rr.notifications.models import Nudge
 
 
 @admin.register(User)
@@ -21,7 +21,7 @@ class UserAdmin(BaseUserAdmin):
     list_filter = ["is_active", "is_staff", "allow_networking"]
     search_fields = ["username"]
     ordering = ["username"]
-    # The user's own social settings (docs/SOCIAL.md) change only through the API (switching
+    # The user's own social settings (docs/NETWORK.md) change only through the API (switching
     # follow_approval off must accept what is pending).
     readonly_fields = [
         "followers_count",

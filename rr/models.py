@@ -3,8 +3,7 @@
 from rr.accounts.models import RecoveryCode, Session, User
 from rr.checklists.models import Checklist, Regret, RoutineItem, UserDays
 from rr.network.models import Block, FollowRequest, Network
-from rr.notifications.models import PushMessage, PushSubscription, Reminder
-from rr.social.models import Nudge
+from rr.notifications.models import Nudge, PushMessage, PushSubscription, Reminder
 
 __all__ = [
     "User",

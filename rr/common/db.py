@@ -4,7 +4,7 @@ from django.db import connection, connections
 # Namespaces for pg_advisory_xact_lock(namespace, key).
 LOCK_USERNAME = 1
 LOCK_CHECKLIST_DAY = 2
-# 3 is rr.social.services.LOCK_NUDGE_SENDER.
+# 3 is rr.notifications.services.LOCK_NUDGE_SENDER.
 LOCK_ROUTINE = 4
 
 

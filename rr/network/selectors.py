@@ -159,7 +159,9 @@ def network_user_read(*, user, target_id, also=None):
 
 
 # The viewer's nudges of the last two UTC dates to the users of a page: enough to tell
-# whether each was nudged on their own current day (entries_stats_read).
+# whether each was nudged on their own current day (entries_stats_read). rr_nudge is
+# rr/notifications/models.py's Nudge, a layer above: the entry's nudged_today field reads
+# its table, never its module (the Nudge model and its writes build on this package).
 _NUDGED_SQL = """
     SELECT recipient_id, local_date FROM rr_nudge
     WHERE sender_id = %(nudge_sender)s AND recipient_id = ANY(%(nudge_ids)s) AND local_date >= %(nudge_since)s

@@ -1,4 +1,4 @@
-"""Push subscriptions, queued push messages and daily reminders.
+"""Nudges, push subscriptions, queued push messages and daily reminders.
 
 A push message is a row until a push service took it (rr/notifications/push.py): the
 reminder or nudge that queued it commits with it, and a sender that dies before sending
@@ -8,6 +8,36 @@ leaves it for the next `manage.py send_reminders`.
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+
+
+class Nudge(models.Model):
+    """`sender` nudged `recipient` on the recipient's local day `local_date`; once per pair and day."""
+
+    sender = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="nudges_sent", db_index=False
+    )
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="nudges_received", db_index=False
+    )
+    local_date = models.DateField()
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "rr_nudge"
+        constraints = [
+            models.UniqueConstraint(fields=["sender", "recipient", "local_date"], name="rr_nudge_once_a_day"),
+            models.CheckConstraint(condition=~models.Q(sender=models.F("recipient")), name="rr_nudge_no_self"),
+        ]
+        indexes = [
+            # The inbox (unread first, newest first) and the sender's daily limit.
+            models.Index(fields=["recipient", "id"], name="rr_nudge_recipient_idx"),
+            models.Index(fields=["sender", "created_at"], name="rr_nudge_sender_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.sender_id} nudged {self.recipient_id} on {self.local_date}"
+
 
 # The foreign keys of these tables are ON DELETE CASCADE in the database (migration 0016
 # adds them; db_constraint=False keeps Django from adding its own): the previous release

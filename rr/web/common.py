@@ -12,7 +12,7 @@ from django.utils.functional import SimpleLazyObject
 
 from rr.common.errors import ServiceError
 from rr.common.throttling import AtomicRateThrottle, guess_allowed
-from rr.social import selectors as social_selectors
+from rr.notifications import selectors as notification_selectors
 from rr.web import sessions
 
 # Set by static/web/app.js on every page load: minutes east of UTC (-new Date().getTimezoneOffset()).
@@ -63,7 +63,7 @@ def signed_in(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
                 messages.info(request, "This session has ended: log in again.")
             return redirect("web:login")
         # The navigation's Inbox badge (web/base.html): one query, only when a page shows it.
-        request.inbox = SimpleLazyObject(lambda: social_selectors.inbox(user=request.user, items=False))
+        request.inbox = SimpleLazyObject(lambda: notification_selectors.inbox(user=request.user, items=False))
         return view(request, *args, **kwargs)
 
     return wrapper

@@ -29,8 +29,6 @@ from rr.network.serializers import NetworkUserSerializer
 from rr.notifications import push
 from rr.notifications import selectors as notification_selectors
 from rr.notifications import services as notification_services
-from rr.social import selectors as social_selectors
-from rr.social import services as social_services
 from rr.web import chart, forms, glance
 from rr.web import sessions as web_sessions
 from rr.web.common import Refused, guess, local_now, rate_limit, report, signed_in
@@ -280,13 +278,13 @@ routine_from_today = _routine_action(
 
 @signed_in
 def inbox(request):
-    """Who nudged you and when, follow requests to accept or reject (rr.social.selectors.inbox).
+    """Who nudged you and when, follow requests to accept or reject (rr.notifications.selectors.inbox).
 
     Opening it marks the nudges read, as POST /api/nudges/read/ does.
     """
-    found = social_selectors.inbox(user=request.user)
+    found = notification_selectors.inbox(user=request.user)
     if found.unread_nudges:
-        social_services.nudges_read(user=request.user)
+        notification_services.nudges_read(user=request.user)
     return render(request, "web/inbox.html", {"inbox": found})
 
 
@@ -471,7 +469,7 @@ unblock = _user_button(
 )
 nudge = _user_button(
     network_selectors.user_get_active,
-    lambda user, recipient: social_services.nudge_send(sender=user, recipient=recipient),
+    lambda user, recipient: notification_services.nudge_send(sender=user, recipient=recipient),
     "You nudged {}.",
 )
 

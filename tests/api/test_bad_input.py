@@ -23,8 +23,7 @@ from rr.checklists import services as checklist_services
 from rr.checklists.models import Checklist, Regret, RoutineItem
 from rr.network import services as network_services
 from rr.network.models import Block, FollowRequest, Network
-from rr.notifications.models import PushSubscription, Reminder
-from rr.social.models import Nudge
+from rr.notifications.models import Nudge, PushSubscription, Reminder
 from tests.support.tokens import session_token
 
 from .endpoints import ENDPOINTS, assert_json_error

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from rr.checklists import services as checklist_services
 from rr.checklists.models import Checklist, Regret, RoutineItem
 from rr.network import services as network_services
-from rr.social import services as social_services
+from rr.notifications import services as notification_services
 from tests.browser.conftest import DESKTOP, PHONE, axe_violations, horizontal_overflow
 
 SIZES = pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
@@ -162,7 +162,7 @@ def test_the_streak_is_on_today_and_follows_the_ticks(signed_in, person):
 def test_the_inbox_badge_and_list(signed_in, person, viewport):
     me, nudger, asker = person("inboxer"), person("nudger"), person("asker")
     network_services.network_follow(follower=nudger, target=me)
-    social_services.nudge_send(sender=nudger, recipient=me)
+    notification_services.nudge_send(sender=nudger, recipient=me)
     network_services.follow_approval_set(user=me, on=True)
     network_services.network_follow(follower=asker, target=me)
     page = signed_in("inboxer", viewport=viewport)

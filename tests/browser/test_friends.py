@@ -173,7 +173,7 @@ def test_a_block_hides_both_ways(signed_in, person):
 
 def test_nudge_a_friend(signed_in, person):
     from rr.network import services as network_services
-    from rr.social.models import Nudge
+    from rr.notifications.models import Nudge
 
     kim, lou = person("kim"), person("lou")
     a_day_at_one_third(lou)  # 0.33 is above lou's goal (0): not kept, so a nudge makes sense

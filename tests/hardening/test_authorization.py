@@ -25,7 +25,7 @@ from rr.checklists import services as checklist_services
 from rr.checklists.models import Checklist, Regret, RoutineItem
 from rr.network import services as network_services
 from rr.network.models import Block, FollowRequest, Network
-from rr.social.models import Nudge
+from rr.notifications.models import Nudge
 from tests.api.endpoints import ENDPOINTS
 from tests.network.helpers import url
 from tests.support.clients import client_for

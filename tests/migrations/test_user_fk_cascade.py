@@ -24,7 +24,7 @@ from django.test.utils import CaptureQueriesContext
 from rr.accounts import services as account_services
 from rr.accounts.models import User
 from rr.network import services as network_services
-from rr.social import services as social_services
+from rr.notifications import services as notification_services
 from tests.support import pg
 from tests.support.counts import assert_counts_exact, counts
 from tests.support.locks import fill_users, migration_trials
@@ -85,8 +85,8 @@ def a_well_connected_user(make_user, follow, checklist):
     network_services.network_follow(follower=victim, target=f)
     network_services.follow_approval_set(user=victim, on=True)
     network_services.network_follow(follower=g, target=victim)
-    social_services.nudge_send(sender=victim, recipient=a)
-    social_services.nudge_send(sender=a, recipient=victim)
+    notification_services.nudge_send(sender=victim, recipient=a)
+    notification_services.nudge_send(sender=a, recipient=victim)
     checklist(victim, datetime.now(UTC), total=2, resolved=1)
     return victim, (a, b, c)
 

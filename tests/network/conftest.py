@@ -17,4 +17,3 @@ def legacy_user(db):
         return User.objects.create(username=username, password="!", **fields)
 
     return make
-

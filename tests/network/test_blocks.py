@@ -5,8 +5,8 @@ from urllib.parse import quote
 import pytest
 
 from rr.network.models import Block, FollowRequest, Network
-from rr.social import services
-from rr.social.models import Nudge
+from rr.notifications import services as notification_services
+from rr.notifications.models import Nudge
 from tests.support.clients import client_for
 from tests.support.counts import assert_counts_exact, counts
 
@@ -22,7 +22,7 @@ def test_blocking_ends_links_requests_and_nudges_both_ways(make_user, follow):
     follow(me, them)
     follow(them, me)
     follow(bystander, them)
-    services.nudge_send(sender=them, recipient=me)
+    notification_services.nudge_send(sender=them, recipient=me)
     locked = make_user(follow_approval=True)
     client_for(locked).patch("/api/network/settings/", {"follow_approval": True}, format="json")
     assert client_for(them).post(path("follow", locked.username)).status_code == 202

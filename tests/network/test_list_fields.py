@@ -11,7 +11,7 @@ from rr.accounts.models import User
 from rr.checklists import days
 from rr.checklists.models import Checklist, Regret
 from rr.network.models import Network
-from rr.social import services
+from rr.notifications import services as notification_services
 from tests.support.clients import client_for
 
 pytestmark = pytest.mark.django_db
@@ -75,7 +75,7 @@ def test_nudged_today_says_whether_you_nudged_them_on_their_local_day(make_user,
     me, a, b = make_user(), make_user(), make_user()
     follow(me, a)
     follow(me, b)
-    services.nudge_send(sender=me, recipient=a)
+    notification_services.nudge_send(sender=me, recipient=a)
 
     _, users = _list(me)
 

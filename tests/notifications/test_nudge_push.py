@@ -5,8 +5,7 @@ from datetime import timedelta
 
 import pytest
 
-from rr.notifications.models import PushMessage
-from rr.social.models import Nudge
+from rr.notifications.models import Nudge, PushMessage
 from tests.notifications.conftest import subscribe
 
 pytestmark = pytest.mark.django_db(transaction=True)

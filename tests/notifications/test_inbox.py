@@ -1,11 +1,11 @@
-"""rr.social.selectors.inbox and GET /api/inbox/: unread nudges and incoming follow requests."""
+"""rr.notifications.selectors.inbox and GET /api/inbox/: unread nudges and incoming follow requests."""
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from rr.network import services as network_services
-from rr.social import selectors, services
+from rr.notifications import selectors, services
 from tests.support.clients import client_for
 
 pytestmark = pytest.mark.django_db

@@ -6,8 +6,8 @@ from django.test import Client
 from rr.accounts.models import User
 from rr.network import services as network_services
 from rr.network.models import Block, FollowRequest, Network
-from rr.social import services
-from rr.social.models import Nudge
+from rr.notifications import services as notification_services
+from rr.notifications.models import Nudge
 
 pytestmark = pytest.mark.django_db
 
@@ -19,7 +19,7 @@ def browser(make_user, follow, plain_static_storage):
     client.force_login(admin)
     alice, bob, carol = make_user("alice"), make_user("bob"), make_user("carol", follow_approval=True)
     follow(alice, bob)
-    services.nudge_send(sender=alice, recipient=bob)
+    notification_services.nudge_send(sender=alice, recipient=bob)
     network_services.network_follow(follower=alice, target=carol)
     network_services.block_create(user=carol, target=bob)
     return client

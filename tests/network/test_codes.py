@@ -1,8 +1,7 @@
-"""Issue 12's refusals carry their stable `code` (docs/SOCIAL.md lists them)."""
+"""Refusals of the network, nudge and history endpoints carry their stable `code` (docs/NETWORK.md lists them)."""
 
 import pytest
 
-from rr.social import services
 from tests.api.endpoints import assert_json_error
 from tests.support.clients import client_for
 
@@ -35,15 +34,3 @@ def test_every_refusal_names_its_code(make_user, follow, day):
     assert_json_error(client.get(f"/api/network/validate/{stranger.username}/"), 404, "user_not_found")
     assert_json_error(client_for(stranger).post(f"/api/network/follow/{me.username}/"), 404, "user_not_found")
     assert_json_error(client.get("/api/checklists/history/?days=0"), 400, "invalid_field")
-
-
-def test_kept_today_and_the_daily_limit(make_user, follow, day, monkeypatch):
-    from tests.support.days import days_ago
-
-    me, done, other = make_user(), make_user(), make_user()
-    follow(me, done)
-    follow(me, other)
-    day(done, days_ago(0), total=1, resolved=1)
-    assert_json_error(client_for(me).post(f"/api/network/nudges/{done.username}/"), 409, "already_kept_today")
-    monkeypatch.setattr(services, "NUDGES_PER_DAY", 0)
-    assert_json_error(client_for(me).post(f"/api/network/nudges/{other.username}/"), 429, "nudge_limit")

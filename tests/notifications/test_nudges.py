@@ -7,8 +7,9 @@ import pytest
 from django.utils import timezone
 
 from rr.network.models import Block
-from rr.social import services
-from rr.social.models import Nudge
+from rr.notifications import services
+from rr.notifications.models import Nudge
+from tests.api.endpoints import assert_json_error
 from tests.support.clients import client_for
 from tests.support.days import days_ago, utc_today
 
@@ -115,3 +116,42 @@ def test_nudge_endpoints_need_a_token(api):
     assert api.get("/api/nudges/").status_code == 401
     assert api.post("/api/nudges/read/").status_code == 401
     assert api.post("/api/network/nudges/x/").status_code == 401
+
+
+# The limit at its real value -----------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "age, refused",
+    [(timedelta(hours=23, minutes=59), True), (timedelta(hours=24, minutes=1), False)],
+    ids=["a minute inside the window", "a minute outside"],
+)
+def test_the_nudge_limit_counts_exactly_the_last_24_hours(make_user, follow, age, refused):
+    me, friend = make_user(), make_user()
+    follow(me, friend)
+    now = timezone.now()
+    others = [make_user() for _ in range(services.NUDGES_PER_DAY)]
+    Nudge.objects.bulk_create(
+        Nudge(sender=me, recipient=other, local_date=days_ago(1), created_at=now - age) for other in others
+    )
+
+    if refused:
+        with pytest.raises(services.TooManyNudges):
+            services.nudge_send(sender=me, recipient=friend, now=now)
+    else:
+        assert services.nudge_send(sender=me, recipient=friend, now=now).recipient_id == friend.pk
+
+
+def test_the_limit_is_twenty():
+    assert services.NUDGES_PER_DAY == 20
+
+
+def test_kept_today_and_the_daily_limit_carry_their_codes(make_user, follow, day, monkeypatch, unthrottled):
+    me, done, other = make_user(), make_user(), make_user()
+    follow(me, done)
+    follow(me, other)
+    day(done, days_ago(0), total=1, resolved=1)
+    assert_json_error(client_for(me).post(f"/api/network/nudges/{done.username}/"), 409, "already_kept_today")
+    monkeypatch.setattr(services, "NUDGES_PER_DAY", 0)
+    assert_json_error(client_for(me).post(f"/api/network/nudges/{other.username}/"), 429, "nudge_limit")

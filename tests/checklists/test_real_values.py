@@ -1,6 +1,6 @@
-"""Limits and streaks at their real values: the nudge limit's 24-hour window to the minute, a
-one-day gap inside a longest streak, and current/longest streak against a plain day-by-day walk
-(hypothesis), on pure calendars and on histories stored through the services."""
+"""Streaks at their real values: a one-day gap inside a longest streak, and current/longest streak
+against a plain day-by-day walk (hypothesis), on pure calendars and on histories stored through the
+services. (The nudge limit's: tests/notifications/test_nudges.py.)"""
 
 from datetime import UTC, date, datetime, timedelta
 
@@ -12,8 +12,6 @@ from hypothesis import strategies as st
 
 from rr.checklists import days
 from rr.checklists import services as checklist_services
-from rr.social import services
-from rr.social.models import Nudge
 from tests.support.days import days_ago
 
 TODAY = date(2026, 6, 30)
@@ -33,35 +31,6 @@ def walk(kept_dates, today):
         day += timedelta(days=1)
     current = runs[today] if today in kept_dates else runs.get(today - timedelta(days=1), 0)
     return current, longest
-
-
-# Nudges -----------------------------------------------------------------------------------
-
-
-@pytest.mark.django_db
-@pytest.mark.parametrize(
-    "age, refused",
-    [(timedelta(hours=23, minutes=59), True), (timedelta(hours=24, minutes=1), False)],
-    ids=["a minute inside the window", "a minute outside"],
-)
-def test_the_nudge_limit_counts_exactly_the_last_24_hours(make_user, follow, age, refused):
-    me, friend = make_user(), make_user()
-    follow(me, friend)
-    now = timezone.now()
-    others = [make_user() for _ in range(services.NUDGES_PER_DAY)]
-    Nudge.objects.bulk_create(
-        Nudge(sender=me, recipient=other, local_date=days_ago(1), created_at=now - age) for other in others
-    )
-
-    if refused:
-        with pytest.raises(services.TooManyNudges):
-            services.nudge_send(sender=me, recipient=friend, now=now)
-    else:
-        assert services.nudge_send(sender=me, recipient=friend, now=now).recipient_id == friend.pk
-
-
-def test_the_limit_is_twenty():
-    assert services.NUDGES_PER_DAY == 20
 
 
 # Streaks ----------------------------------------------------------------------------------
