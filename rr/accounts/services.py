@@ -4,7 +4,6 @@ import hashlib
 import logging
 import re
 import secrets
-import unicodedata
 import uuid
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
@@ -23,6 +22,7 @@ from rr.accounts.models import RecoveryCode, Session, User
 from rr.common import locks
 from rr.common.db import LOCK_USERNAME, advisory_xact_lock
 from rr.common.errors import Conflict, NotFound, ServiceError, Unauthorized
+from rr.common.usernames import username_key
 
 logger = logging.getLogger("rr.accounts")
 
@@ -36,12 +36,6 @@ def username_check_new(username: object) -> None:
     """Raise unless `username` is acceptable for a new account (legacy names are exempt)."""
     if not isinstance(username, str) or not _USERNAME_RE.fullmatch(username):
         raise ServiceError(f"Invalid username: {USERNAME_RULES}.", field="username")
-
-
-def username_key(username: str) -> str:
-    """What two names must not share: the name trimmed, NFKC-normalised and case-folded."""
-    folded = unicodedata.normalize("NFKC", username.strip()).casefold()
-    return unicodedata.normalize("NFKC", folded)
 
 
 def username_taken(username: str) -> bool:

@@ -30,6 +30,8 @@ from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
 
+from rr.common.usernames import username_key
+
 logger = logging.getLogger("rr.throttling")
 
 # The guess limits count API requests (DRF's) and the web app's and the admin's (Django's).
@@ -216,8 +218,6 @@ def _address(request: AnyRequest) -> str | None:
 
 def _name(username: str) -> str:
     """A digest of the case-folded name: `Bob` and `bob ` share limits, any name fits a key."""
-    from rr.accounts.services import username_key  # accounts imports this module
-
     return hashlib.sha256(username_key(username).encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
