@@ -6,6 +6,7 @@ from rr.checklists import api as checklists_api
 from rr.common.converters import IdConverter
 from rr.common.openapi import DocsView, SchemaView
 from rr.common.routing import NOT_FOUND_NAME, json_not_found
+from rr.export import api as export_api
 from rr.network import api as network_api
 from rr.notifications import api as notifications_api
 
@@ -13,7 +14,7 @@ register_converter(IdConverter, "id")
 
 auth_urls = [
     path("user/", accounts_api.AccountView.as_view(), name="account"),
-    path("user/export/", accounts_api.AccountExportView.as_view(), name="account-export"),
+    path("user/export/", export_api.AccountExportView.as_view(), name="account-export"),
     path("password/", accounts_api.PasswordView.as_view(), name="password"),
     path("recover/", accounts_api.RecoverView.as_view(), name="recover"),
     path("sessions/", accounts_api.SessionsView.as_view(), name="sessions"),

@@ -8,8 +8,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 
-from rr.accounts import export, services
 from rr.accounts import schema as _schema  # noqa: F401 -- registers the OpenAPI scheme of our authentication
+from rr.accounts import services
 from rr.accounts.authentication import AuthenticatedRequest, SessionJWTAuthentication
 from rr.accounts.models import Session, User
 from rr.common.api import AuthenticatedAPIView, PublicAPIView, error_responses, validated
@@ -189,17 +189,6 @@ class AccountView(PublicAPIView):
         _guess(request, "password_guess", request.user.username)
         services.account_delete(user=request.user, password=data.get("password"), confirm=data.get("confirm"))
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-class AccountExportView(AuthenticatedAPIView):
-    @extend_schema(
-        operation_id="account_export",
-        summary="Everything stored about the account, as JSON (GDPR export)",
-        responses={200: inline_serializer("AccountExport", {"account": AccountSerializer()}), **error_responses(401)},
-        tags=["accounts"],
-    )
-    def get(self, request: AuthenticatedRequest) -> Response:
-        return Response(export.account_export(user=request.user))
 
 
 class PasswordView(AuthenticatedAPIView):

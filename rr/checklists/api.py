@@ -281,7 +281,7 @@ class ChecklistView(AuthenticatedAPIView):
         return Response(ChecklistSerializer(checklist).data)
 
 
-# The history (docs/SOCIAL.md): the user's days, streaks and strength (rr/checklists/days.py).
+# The history (docs/STREAKS.md): the user's days, streaks and strength (rr/checklists/days.py).
 HISTORY_DAYS_DEFAULT = 30
 HISTORY_DAYS_MAX = 366
 

@@ -1,4 +1,4 @@
-"""A user's days: history, streaks and strength (docs/SOCIAL.md), read in a fixed number of queries.
+"""A user's days: history, streaks and strength (docs/STREAKS.md), read in a fixed number of queries.
 
 A **local day** is the calendar day of the user's checklist in the user's own time
 zone. A day is **kept** when its checklist has at least one regret and its regret

@@ -1,4 +1,4 @@
-"""HTTP endpoints of nudges and the inbox (docs/SOCIAL.md), reminders and Web Push subscriptions
+"""HTTP endpoints of nudges and the inbox (docs/NETWORK.md), reminders and Web Push subscriptions
 (docs/API.md, "Reminders and push")."""
 
 import re

@@ -42,7 +42,7 @@ def nudge_payload(sender):
     return {"kind": "nudge", "title": f"{sender.username} nudged you", "body": "Keep today going.", "url": "/today/"}
 
 
-# Nudges (docs/SOCIAL.md).
+# Nudges (docs/NETWORK.md).
 
 LOCK_NUDGE_SENDER = 3  # advisory lock namespace (rr.common.db has 1 and 2)
 NUDGES_PER_DAY = 20

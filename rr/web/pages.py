@@ -14,13 +14,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from rr.accounts import export as account_export
 from rr.accounts import services as account_services
 from rr.checklists import days as checklist_days
 from rr.checklists import selectors as checklist_selectors
 from rr.checklists import services as checklist_services
 from rr.common.errors import ServiceError, Unauthorized
 from rr.common.throttling import FollowThrottle, NetworkListThrottle
+from rr.export import selectors as export_selectors
 from rr.network import selectors as network_selectors
 from rr.network import services as network_services
 from rr.network.models import FollowRequest
@@ -620,8 +620,8 @@ def sessions_end_others(request):
 
 @signed_in
 def export(request):
-    """Everything stored about the account, as the JSON GET /api/account/export/ answers."""
-    response = JsonResponse(account_export.account_export(user=request.user), json_dumps_params={"indent": 2})
+    """Everything stored about the account, as the JSON GET /auth/user/export/ answers."""
+    response = JsonResponse(export_selectors.account_export(user=request.user), json_dumps_params={"indent": 2})
     response["Content-Disposition"] = f'attachment; filename="regret-regret-{request.user.pk}.json"'
     response["Cache-Control"] = "no-store"
     return response

@@ -130,7 +130,7 @@ def test_signing_in_again_in_the_same_browser_ends_its_previous_session(root):
 
 # A web page's navigation also shows the Inbox badge (web/base.html, request.inbox in
 # rr/web/common.py): one statement of the page's own, the unread nudges and pending follow
-# requests counted together (tests/social/test_inbox.py pins it to one). The admin has none.
+# requests counted together (tests/notifications/test_inbox.py pins it to one). The admin has none.
 INBOX_BADGE = "rr_follow_request"
 
 

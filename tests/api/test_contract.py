@@ -112,7 +112,7 @@ def _json_schema(node, components):
 
 
 # Operations whose success answer has no example; every other 2xx JSON answer must show one.
-# The export's schema documents only its `account` (rr/accounts/export.py returns more), so
+# The export's schema documents only its `account` (rr/export/selectors.py returns more), so
 # no true example of it would pass the check below.
 SUCCESS_WITHOUT_EXAMPLE = {"account_export"}
 

@@ -1,4 +1,4 @@
-"""The GDPR export: everything stored about an account, as plain JSON-ready data."""
+"""The GDPR export: everything stored about an account, as plain JSON-ready data, read from each domain's tables."""
 
 from django.db.models import Prefetch
 
