@@ -3,8 +3,8 @@
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework.response import Response
 
-from rr.accounts.api import AccountSerializer
 from rr.accounts.authentication import AuthenticatedRequest
+from rr.accounts.serializers import AccountSerializer
 from rr.common.api import AuthenticatedAPIView, error_responses
 from rr.export import selectors
 

@@ -67,7 +67,7 @@ def _sign_in(request: HttpRequest, action: str, data: dict[str, Any]) -> User:
         try:
             return account_services.account_create(username=username, password=password)
         except ServiceError as exc:
-            field = "password" if exc.message.startswith("Invalid password") else "username"
+            field = "password" if exc.field == "password" else "username"
             raise Refused(exc.message, field=field, status_code=exc.status_code) from exc
     refuse_over(login_allowed(request, username), field="password")
     try:
@@ -112,7 +112,7 @@ def recover(request: HttpRequest) -> HttpResponse:
             form.add_error(refusal.field, refusal.message)
             status = refusal.status_code
         except ServiceError as exc:
-            form.add_error("password" if exc.message.startswith("Invalid password") else "code", exc.message)
+            form.add_error("password" if exc.field == "password" else "code", exc.message)
             status = exc.status_code
         else:
             login_succeeded(request, user.username)

@@ -18,7 +18,7 @@ from rr.accounts import services as account_services
 from rr.checklists import days as checklist_days
 from rr.checklists import selectors as checklist_selectors
 from rr.checklists import services as checklist_services
-from rr.common.errors import ServiceError, Unauthorized
+from rr.common.errors import ServiceError
 from rr.common.throttling import FollowThrottle, NetworkListThrottle
 from rr.export import selectors as export_selectors
 from rr.network import selectors as network_selectors
@@ -600,7 +600,8 @@ def password(request):
         form.add_error(exc.field, exc.message)
         return _settings(request, password_form=form, status=exc.status_code)
     except ServiceError as exc:
-        wrong_current = isinstance(exc, Unauthorized) or exc.message.startswith("current_password")
+        # account_password_set's codes: the current password missing or wrong, else the new one refused.
+        wrong_current = exc.code in ("current_password_required", "wrong_current_password")
         form.add_error("current_password" if wrong_current else "password", exc.message)
         return _settings(request, password_form=form, status=exc.status_code)
     # Every session of the account ended (API and browsers); this browser goes on as a new one.
