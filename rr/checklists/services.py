@@ -13,7 +13,6 @@ from rr.checklists.models import Checklist, Regret, RoutineItem
 from rr.checklists.selectors import LOCAL_DATE, checklist_closes_at, day_close_grace, last_offset_checklist
 from rr.common.db import LOCK_CHECKLIST_DAY, LOCK_ROUTINE, advisory_xact_lock
 from rr.common.errors import Conflict, NotFound, ServiceError
-from rr.notifications.services import reminder_follow_offset
 
 SCORE_PLACES = Decimal("0.0001")
 
@@ -81,7 +80,7 @@ def checklist_for_day(*, user, local_datetime):
         # The app asks for the day's checklist first thing: the first request after a
         # day closed is where that day's checklist completes (checklists_complete).
         checklists_complete(user=user)
-        existing, latest, before = _day_and_latest(user=user, local_date=local_date)
+        existing, before = _day_and_before(user=user, local_date=local_date)
         if existing is not None:
             return existing, False
         checklist = Checklist(
@@ -97,8 +96,6 @@ def checklist_for_day(*, user, local_datetime):
                 raise Conflict(DAY_CLOSED_ELSEWHERE, code="day_closed")
         checklist.save(force_insert=True)
         routine_copy(checklist=checklist)
-        if latest is None or (latest.utc_offset_minutes or 0) != offset_minutes:
-            reminder_follow_offset(user_id=user.pk, offset=offset_minutes)
         return checklist, True
 
 
@@ -107,13 +104,13 @@ DAY_CLOSED_ELSEWHERE = (
 )
 
 
-def _day_and_latest(*, user, local_date):
-    """(the user's checklist of `local_date`, their latest checklist, their latest checklist
-    before `local_date`), each None when there is none, in one statement.
+def _day_and_before(*, user, local_date):
+    """(the user's checklist of `local_date`, their latest checklist before `local_date`), each
+    None when there is none, in one statement.
 
     A checklist of that local date was made within [its start at +14:00, its end at
     -12:00) (MIN_OFFSET, MAX_OFFSET), legacy ones (their UTC date) too: a range of the
-    (user, created_at) index, filtered on LOCAL_DATE. The latest ones are
+    (user, created_at) index, filtered on LOCAL_DATE. The one before is
     selectors.last_offset_checklist's (tests/checklists/test_day_close.py: a missed day
     is judged by the offset before it, not by a later day made first).
     """
@@ -128,14 +125,13 @@ def _day_and_latest(*, user, local_date):
         )
         .order_by("created_at", "id")[:1]
     )
-    latest = last_offset_checklist(user=user).annotate(day=LOCAL_DATE, role=Value("latest"))[:1]
     before = (
         last_offset_checklist(user=user)
         .filter(local_date__lt=local_date)
         .annotate(day=LOCAL_DATE, role=Value("before"))[:1]
     )
-    found = {row.role: row for row in day.union(latest, before, all=True)}
-    return found.get("day"), found.get("latest"), found.get("before")
+    found = {row.role: row for row in day.union(before, all=True)}
+    return found.get("day"), found.get("before")
 
 
 # The routine into a new checklist, in routine order, in one statement whatever its length

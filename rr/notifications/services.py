@@ -255,26 +255,6 @@ def reminder_set(*, user, enabled=None, local_time=None, utc_offset_minutes=...,
     return reminder
 
 
-def reminder_follow_offset(*, user_id, offset, now=None):
-    """A new checklist at `offset`: a reminder that follows the checklists' offset moves with it.
-
-    Called in the checklist's transaction (rr/checklists/services.py checklist_for_day):
-    travelling east makes the reminder due earlier than the time stored for it.
-    """
-    reminder = (
-        Reminder.objects.select_for_update()
-        .filter(user_id=user_id, enabled=True, utc_offset_minutes__isnull=True)
-        .first()
-    )
-    if reminder is None:
-        return
-    due = reminder_next_due(
-        local_time=reminder.local_time, offset=offset, last_sent_on=reminder.last_sent_on, now=now or timezone.now()
-    )
-    if due != reminder.next_due_at:
-        Reminder.objects.filter(pk=reminder.pk).update(next_due_at=due)
-
-
 def _reminder_claim(*, now, batch):
     """One transaction: settle up to `batch` due reminders; {"sent", "kept", "moved"} counts.
 

@@ -17,7 +17,7 @@ from tests.support import pg
 # accounts (0007), the checklists' local day (0008), the social network (0009, 0010), JIT off (0011)
 # the covering index of a user's days (0012), the summary of their days (0013), the new tables'
 # cascading foreign keys (0014, 0015) reminders with Web Push (0016)
-# and the regrets' client_id (0017) and the routine (0018).
+# and the regrets' client_id (0017), the routine (0018) and the reminder's offset trigger (0019).
 NETWORKING_MIGRATIONS = {
     ("rr", "0004_networking"),
     ("rr", "0005_validate_user_count_constraints"),
@@ -34,6 +34,7 @@ NETWORKING_MIGRATIONS = {
     ("rr", "0016_notifications"),
     ("rr", "0017_regret_client_id"),
     ("rr", "0018_routine"),
+    ("rr", "0019_reminder_follows_offset"),
 }
 
 # Usernames today's rules reject but which must keep working (tests/legacy/snapshot/TABLES.md).
@@ -92,6 +93,7 @@ def test_migrate_applies_only_the_networking_migrations(takeover):
         "rr.0016_notifications...",
         "rr.0017_regret_client_id...",
         "rr.0018_routine...",
+        "rr.0019_reminder_follows_offset...",
     ]
     # token_blacklist 0009 is absent from the legacy table because simplejwt has none:
     # nothing to apply or fake.

@@ -59,6 +59,7 @@ LOCKS = {
     "0017_regret_client_id": (None, 0),  # rr_regret only
     # A new table: its foreign key holds SHARE ROW EXCLUSIVE on rr_user (writes wait, reads go on).
     "0018_routine": ("ShareRowExclusiveLock", 0),
+    "0019_reminder_follows_offset": (None, 0),  # a trigger on rr_checklist only
 }
 
 

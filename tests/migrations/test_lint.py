@@ -64,6 +64,6 @@ def test_real_migrations_pass_and_legacy_ones_are_left_out():
         " 0007_accounts_sessions, 0008_checklist_local_date, 0009_social, 0010_validate_user_daily_goal,"
         " 0011_database_jit_off, 0012_checklist_user_days_idx, 0013_user_days, 0014_user_fks_cascade,"
         " 0015_validate_user_fks_cascade, 0016_notifications,"
-        " 0017_regret_client_id, 0018_routine clean" in result.stdout
+        " 0017_regret_client_id, 0018_routine, 0019_reminder_follows_offset clean" in result.stdout
     )
     assert "0001_initial" not in result.stdout + result.stderr

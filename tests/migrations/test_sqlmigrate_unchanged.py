@@ -3,8 +3,8 @@
 tests/migrations/sqlmigrate/ holds `manage.py sqlmigrate rr <migration>` (and
 `--backwards`, the rollback) of 0001-0006 on PostgreSQL, as committed before the
 migrations were rewritten onto Django's own operations, and of 0013 (the summary of
-days and its triggers), 0014-0015 (the foreign keys' cascade) and 0018 (the routine) as
-written when they landed. Refactoring a migration file
+days and its triggers), 0014-0015 (the foreign keys' cascade), 0018 (the routine) and 0019 (the reminder's
+offset trigger) as written when they landed. Refactoring a migration file
 is fine; changing what it sends to the live database is not. Only sqlmigrate's
 `--` comment lines (the operations' descriptions, never sent) are left out.
 """
@@ -27,6 +27,7 @@ APPLIED = [
     "0014_user_fks_cascade",
     "0015_validate_user_fks_cascade",
     "0018_routine",
+    "0019_reminder_follows_offset",
 ]
 
 
