@@ -1,1 +1,2 @@
-"""Notifications: Web Push subscriptions, the daily reminder and the push sender (docs/API.md)."""
+"""Notifications: nudges and the inbox (docs/NETWORK.md), Web Push subscriptions, the daily reminder and
+the push sender (docs/API.md)."""
