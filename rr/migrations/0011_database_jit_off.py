@@ -2,7 +2,7 @@
 
 PostgreSQL compiles a statement to machine code when its *estimated* cost passes
 `jit_above_cost` (100,000 by default). The list entries' streak statement
-(rr/social/days.py, 30,000 checklists for a page of 1,000 users on the bench data) is
+(rr/checklists/days.py, 30,000 checklists for a page of 1,000 users on the bench data) is
 estimated at about 127,000, almost all of it the EXISTS that is evaluated only for a
 score of 1, so every list of 1,000 paid 13-18 ms of compilation for a statement that
 runs in about 35 ms (EXPLAIN ANALYZE, docs/BENCHMARKS.md). Nothing this service sends

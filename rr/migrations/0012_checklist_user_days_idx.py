@@ -2,7 +2,7 @@
 (local_date, utc_offset_minutes, score).
 
 The streak fields of a network list page read every checklist of the page's users in
-the last year (rr/social/days.py), the history every checklist of one user, and the
+the last year (rr/checklists/days.py), the history every checklist of one user, and the
 page its users' latest checklist: with these columns in the index they are index-only
 scans instead of one heap page per checklist (the rows of one user are spread over the
 table by day). Measured on 500 users with 120 days each (docs/BENCHMARKS.md): the streak

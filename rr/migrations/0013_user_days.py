@@ -1,13 +1,13 @@
-"""rr_user_days: each user's days in a few columns (rr.social.models.UserDays), kept exact by triggers.
+"""rr_user_days: each user's days in a few columns (rr.checklists.models.UserDays), kept exact by triggers.
 
 The network lists and the history read a user's current streak, longest streak and
-strength from one row instead of the user's whole history (rr/social/days.py). The
+strength from one row instead of the user's whole history (rr/checklists/days.py). The
 rule that makes the row lives in the database, in one function, so that every write
 keeps it whoever makes it: this release, the previous release during a rollback
 window (which knows nothing of this table), the admin, raw SQL.
 
 - rr_user_days_compute(users): the rows as the raw days say (the same definition as
-  rr/social/days.py; tests/social/test_user_days_property.py compares both over random
+  rr/checklists/days.py; tests/checklists/test_user_days_property.py compares both over random
   histories).
 - rr_user_days_lock(users): creates the row of each such user with a checklist (empty)
   and row-locks them in id order; rr_user_days_write(users), a later statement so that

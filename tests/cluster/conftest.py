@@ -27,7 +27,7 @@ from bench.cluster import REPO, Cluster
 POOL_SIZE = 4
 
 # The endpoint tests of every API domain (tests/api's bad-input table reaches every
-# endpoint; the domain folders drive each one's answers, the social ones' advisory lock
+# endpoint; the domain folders drive each one's answers, the nudges' advisory lock
 # and batched accepts included) and the storm. Left out: the admin and rate-limit tests
 # (Django admin pages; Redis, not the database), fuzz, legacy/migrations/ops (they run
 # against the direct server anyway), and the white-box lock tests bound to one server
@@ -39,8 +39,8 @@ ENDPOINT_TESTS = [
     "tests/network",
     "--ignore=tests/network/test_admin.py",
     "--ignore=tests/network/test_rate_limits.py",
-    "tests/social",
-    "--ignore=tests/social/test_admin.py",
+    "tests/notifications/test_nudges.py",
+    "tests/notifications/test_inbox.py",
     "tests/concurrency/test_network_storm.py",
 ]
 ENDPOINT_RUN_TIMEOUT = 600
