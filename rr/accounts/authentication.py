@@ -8,6 +8,7 @@ from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import InvalidToken
 
 from rr.accounts import tokens
+from rr.common import routers
 
 if TYPE_CHECKING:
     from rr.accounts.models import User
@@ -69,6 +70,7 @@ class SessionJWTAuthentication(JWTAuthentication):
             # Ended (logout, DELETE /auth/sessions/<id>/, logout-all, a password change, a
             # recovery) or expired and swept: its access token dies with it.
             raise AuthenticationFailed("This session has ended: log in again.", code="session_ended")
+        routers.acting_user(user.pk)  # the replica routing's requester: rr/common/routers.py
         return user
 
 

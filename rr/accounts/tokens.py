@@ -27,6 +27,8 @@ from django.db import connection
 from django.utils import timezone
 from rest_framework_simplejwt.settings import api_settings
 
+from rr.common import routers
+
 if TYPE_CHECKING:
     from rr.accounts.models import User
 
@@ -168,6 +170,7 @@ def mint(*, user: "User", session_id: int, jti: str, issued_at: datetime) -> tup
         "exp": iat + int(api_settings.ACCESS_TOKEN_LIFETIME.total_seconds()),
     }
     key = settings.JWT_SIGNING_KEY
+    routers.acting_user(user.pk)  # the request answering with them acts for the user: its write is theirs
     return jwt.encode(refresh, key, algorithm=ALGORITHM), jwt.encode(access, key, algorithm=ALGORITHM)
 
 

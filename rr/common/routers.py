@@ -48,7 +48,8 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
@@ -212,14 +213,24 @@ class ReplicaState:
 replica_state = ReplicaState()
 
 
-class _Route:
-    """One request's routing: eligible for the replica or not, whose, and the alias once decided."""
+# A request that carries a bearer token, before the authentication has said whose it is:
+# its reads go to the primary (rr.accounts.authentication names the user before the view reads).
+_PENDING = -1
 
-    __slots__ = ("eligible", "user_id", "alias")
+
+class _Route:
+    """One request's routing: eligible for the replica or not, whose, and the alias once decided.
+
+    `user_id` is the user whose last write a read must see (None: anonymous); `acting` the
+    users the request acts for (acting_user), pinned after a write.
+    """
+
+    __slots__ = ("eligible", "user_id", "acting", "alias")
 
     def __init__(self) -> None:
         self.eligible = False
         self.user_id: int | None = None
+        self.acting: set[int] = set()
         self.alias: str | None = None
 
     def read_alias(self) -> str:
@@ -230,7 +241,7 @@ class _Route:
             # test case): only the primary sees its uncommitted writes.
             return PRIMARY
         if self.alias is None:
-            if not replica_state.usable():
+            if not replica_state.usable() or self.user_id == _PENDING:
                 self.alias = PRIMARY
             elif self.user_id is not None and not _own_writes_replayed(self.user_id):
                 self.alias = PRIMARY
@@ -240,6 +251,30 @@ class _Route:
 
 
 _route: ContextVar[_Route | None] = ContextVar("rr_db_route", default=None)
+
+
+@contextmanager
+def request_route() -> Iterator[_Route]:
+    """The routing of one request, for the code it runs (ReplicaRoutingMiddleware opens it)."""
+    route = _Route()
+    token = _route.set(route)
+    try:
+        yield route
+    finally:
+        _route.reset(token)
+
+
+def acting_user(user_id: int) -> None:
+    """The request acts for this user: the one its bearer token authenticates
+    (rr.accounts.authentication), or one whose new tokens it answers with (rr.accounts.tokens.mint:
+    sign-up, login, refresh, recovery). That user's reads wait for their last write, and a
+    write pins them. Nothing outside a request."""
+    route = _route.get()
+    if route is None:
+        return
+    route.acting.add(user_id)
+    if route.user_id == _PENDING:
+        route.user_id = user_id
 
 
 class ReplicaRouter:
@@ -259,29 +294,6 @@ class ReplicaRouter:
         # The replica replays the primary; `direct` is the primary itself (migrate uses it
         # as `default`, see rr.common.db.use_direct_database).
         return db == PRIMARY
-
-
-def _token_user_id(raw: str) -> int | None:
-    """The user id of an access token the API would accept (rr.accounts.tokens.decode, the
-    one decoder: legacy tokens signed with LEGACY_JWT_SIGNING_KEY included), else None."""
-    from rr.accounts import tokens
-
-    try:
-        return int(tokens.decode(raw, token_type="access")["user_id"])
-    except (tokens.InvalidTokenText, TypeError, ValueError):
-        return None
-
-
-def request_user_id(request: HttpRequest) -> int | None:
-    """The requesting user's id: the session's, else the bearer token's (verified); None if anonymous."""
-    user = getattr(request, "user", None)
-    if user is not None and user.is_authenticated:
-        return user.pk
-    header = request.headers.get("Authorization", "")
-    scheme, _, raw = header.partition(" ")
-    if scheme in settings.SIMPLE_JWT.get("AUTH_HEADER_TYPES", ("Bearer",)) and raw:
-        return _token_user_id(raw.strip())
-    return None
 
 
 _UNKNOWN = "unknown"  # a write whose WAL position could not be read: the primary, until it expires
@@ -347,20 +359,17 @@ def users_pin(user_ids: Iterable[int]) -> None:
         _cache_failed()
 
 
-def _writers(request: HttpRequest, response: HttpResponse) -> set[int]:
-    """Who just wrote: the request's user, and the user whose tokens the answer carries."""
-    ids: set[int] = set()
+def _session_user_id(request: HttpRequest) -> int | None:
+    """The browser's signed-in user (AuthenticationMiddleware's), else None."""
     user = getattr(request, "user", None)
-    if user is not None and user.is_authenticated:
-        ids.add(user.pk)
-    data = getattr(response, "data", None)
-    if isinstance(data, dict):
-        tokens: dict[str, Any] = data["tokens"] if isinstance(data.get("tokens"), dict) else data
-        if isinstance(tokens.get("access"), str):
-            user_id = _token_user_id(tokens["access"])
-            if user_id is not None:
-                ids.add(user_id)
-    return ids
+    return user.pk if user is not None and user.is_authenticated else None
+
+
+def _writers(request: HttpRequest, route: _Route) -> set[int]:
+    """Who just wrote: the request's user (a browser's, or the one DRF authenticated), and
+    the users it acted for (acting_user)."""
+    user_id = _session_user_id(request)
+    return route.acting | ({user_id} if user_id is not None else set())
 
 
 class ReplicaRoutingMiddleware:
@@ -377,20 +386,16 @@ class ReplicaRoutingMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if not replica_configured():
             return self.get_response(request)
-        route = _Route()
-        token = _route.set(route)
-        try:
+        with request_route() as route:
             response = self.get_response(request)
             if route.alias == REPLICA and response.status_code == 503 and replica_state.current(force=True)[0] != "ok":
                 route.alias = PRIMARY
                 response = self.get_response(request)
             if request.method not in SAFE_METHODS:
-                users_pin(_writers(request, response))
+                users_pin(_writers(request, route))
             if route.eligible and settings.REPLICA_ROUTE_HEADER:
                 response[ROUTE_HEADER] = "replica" if route.alias == REPLICA else "primary"
             return response
-        finally:
-            _route.reset(token)
 
     def process_view(
         self,
@@ -405,7 +410,10 @@ class ReplicaRoutingMiddleware:
             if match is not None and match.view_name in REPLICA_READ_VIEWS:
                 # Who asks, found before the route is eligible, so that a web session and
                 # its user are read once, from the primary (the router would be re-entered
-                # if the decision itself loaded them, and they would be read again).
-                route.user_id = request_user_id(request)
+                # if the decision itself loaded them, and they would be read again). A
+                # bearer token's user is named by the authentication (acting_user).
+                route.user_id = _session_user_id(request)
+                if route.user_id is None and request.headers.get("Authorization"):
+                    route.user_id = _PENDING
                 route.eligible = True
         return None

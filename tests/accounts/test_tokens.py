@@ -1,5 +1,6 @@
 """Access and refresh tokens: token_refresh, token_revoke and the bearer authentication."""
 
+import contextlib
 import logging
 import time
 from datetime import UTC, datetime
@@ -165,25 +166,45 @@ def _legacy_access(user, *, key=LEGACY_KEY, issued=None):
 
 
 @pytest.mark.django_db
-def test_read_your_writes_recognises_the_tokens_authentication_accepts(settings, user):
-    # The router reads the requester from the same decoder as the authentication
-    # (rr.accounts.tokens.decode): a legacy token signed with LEGACY_JWT_SIGNING_KEY
-    # names its user for read-your-writes too.
+def test_read_your_writes_follows_the_user_the_authentication_accepts(settings, user):
+    # The replica routing's requester is whoever the bearer authentication accepts (it names
+    # them: rr.common.routers.acting_user), a legacy token signed with LEGACY_JWT_SIGNING_KEY
+    # included; a token it refuses names nobody, and the request's reads stay on the primary.
     from django.test import RequestFactory
+    from rest_framework.exceptions import AuthenticationFailed
+    from rest_framework.request import Request
+    from rest_framework_simplejwt.exceptions import InvalidToken
 
-    from rr.common.routers import request_user_id
+    from rr.accounts.authentication import SessionJWTAuthentication
+    from rr.common import routers
 
     settings.LEGACY_JWT_SIGNING_KEY = LEGACY_KEY
     legacy = _legacy_access(user)
     assert _bearer(legacy).get("/auth/user/").status_code == 200  # the authentication accepts it
 
     def requester(token):
-        return request_user_id(RequestFactory().get("/", HTTP_AUTHORIZATION=f"Bearer {token}"))
+        request = Request(RequestFactory().get("/", HTTP_AUTHORIZATION=f"Bearer {token}"))
+        with routers.request_route() as route:
+            with contextlib.suppress(AuthenticationFailed, InvalidToken):
+                SessionJWTAuthentication().authenticate(request)
+            return route.acting
 
-    assert requester(legacy) == user.pk
-    assert requester(services.tokens_for(user)["access"]) == user.pk
-    assert requester(_legacy_access(user, key="a-key-this-server-never-had-0123456789abcdef")) is None
-    assert requester(services.tokens_for(user)["refresh"]) is None
+    assert requester(legacy) == {user.pk}
+    assert requester(services.tokens_for(user)["access"]) == {user.pk}
+    assert requester(_legacy_access(user, key="a-key-this-server-never-had-0123456789abcdef")) == set()
+    assert requester(services.tokens_for(user)["refresh"]) == set()
+
+
+@pytest.mark.django_db
+def test_a_request_that_answers_with_new_tokens_acts_for_their_user(user):
+    # Sign-up, login, refresh, recovery: the user whose tokens the answer carries is pinned
+    # after the write, as the request's own user is (rr.common.routers, _writers).
+    from rr.common import routers
+
+    with routers.request_route() as route:
+        services.tokens_for(user)
+    assert route.acting == {user.pk}
+    services.tokens_for(user)  # outside a request: nothing to route, nothing raised
 
 
 # Tokens without `sid` (the previous release's) ------------------------------------------
