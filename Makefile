@@ -99,6 +99,7 @@ test: venv browser pgbouncer redis client
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	RR_ALLOW_INSECURE_KEY=1 DATABASE_URL=$(TEST_DATABASE_URL) $(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 	$(PY) -m tools.test_services make --no-print-directory test-checks VENV=$(VENV)
 
 # The checks that need the services; make test runs them with DATABASE_URL and REDIS_URL set

@@ -2,6 +2,7 @@
 embedded PostgreSQL wheel), not the development set."""
 
 import subprocess
+import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,3 +35,22 @@ def test_make_test_checks_types(tmp_path):
     steps = _dry_run("test", tmp_path)
     mypy = [line for line in steps.splitlines() if line.endswith("/bin/mypy")]
     assert mypy and "RR_ALLOW_INSECURE_KEY=1" in mypy[0] and "DATABASE_URL=" in mypy[0]
+
+
+def test_make_test_checks_the_layers_contract(tmp_path):
+    assert "/bin/lint-imports" in _dry_run("test", tmp_path)
+
+
+def test_the_layers_contract_places_every_package_of_rr():
+    # A package left out of [tool.importlinter]'s layers could import anything, and be imported by anything.
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
+    (layers,) = [contract["layers"] for contract in config["contracts"] if contract["type"] == "layers"]
+    placed = {name.strip(" ()") for layer in layers for name in layer.split("|")}
+    packages = {
+        f"rr.{path.stem}"
+        for path in (ROOT / "rr").iterdir()
+        if (path.suffix == ".py" and path.stem != "__init__") or (path / "__init__.py").exists()
+    }
+
+    assert packages - placed == set()
+    assert placed - packages <= {"config"}
