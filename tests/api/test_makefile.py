@@ -44,7 +44,7 @@ def test_make_test_checks_the_layers_contract(tmp_path):
 def test_the_layers_contract_places_every_package_of_rr():
     # A package left out of [tool.importlinter]'s layers could import anything, and be imported by anything.
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
-    (layers,) = [contract["layers"] for contract in config["contracts"] if contract["type"] == "layers"]
+    (layers,) = [contract["layers"] for contract in config["contracts"] if "containers" not in contract]
     placed = {name.strip(" ()") for layer in layers for name in layer.split("|")}
     packages = {
         f"rr.{path.stem}"
@@ -54,3 +54,12 @@ def test_the_layers_contract_places_every_package_of_rr():
 
     assert packages - placed == set()
     assert placed - packages <= {"config"}
+
+
+def test_the_domains_contract_holds_every_domain_with_views():
+    # Inside each domain package with an API: views over serializers, services, selectors, models.
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
+    (containers,) = [contract["containers"] for contract in config["contracts"] if "containers" in contract]
+    domains = {f"rr.{path.parent.name}" for path in (ROOT / "rr").glob("*/api.py")} - {"rr.common"}
+
+    assert domains <= set(containers)
