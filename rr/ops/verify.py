@@ -324,6 +324,27 @@ def check_network_triggers() -> str:
     return "count triggers present, as defined, and enabled"
 
 
+# Migration 0019's trigger: a reminder that follows the checklists' offset moves when a
+# checklist is made at a new one (rr/migrations/0019_reminder_follows_offset.py).
+REMINDER_TRIGGER = "rr_reminder_follow_offset"
+
+
+def check_reminder_trigger() -> str:
+    found = dict(
+        _rows(
+            "SELECT tgname, tgenabled FROM pg_trigger WHERE tgrelid = 'rr_checklist'::regclass AND tgname = %s",
+            [REMINDER_TRIGGER],
+        )
+    )
+    if REMINDER_TRIGGER not in found:
+        raise CheckFailed(f"{REMINDER_TRIGGER} on rr_checklist is missing (run migrate)")
+    if found[REMINDER_TRIGGER] == "D":
+        raise CheckFailed(
+            f"{REMINDER_TRIGGER} is disabled (ALTER TABLE rr_checklist ENABLE TRIGGER {REMINDER_TRIGGER})"
+        )
+    return f"{REMINDER_TRIGGER} present and enabled: a travelling user's reminder follows their checklists"
+
+
 # JIT compilation is off for this database (migration 0011, docs/BENCHMARKS.md). What a new
 # session gets is the most specific of pg_db_role_setting's entries for (this database,
 # this role), (any, this role), (this database, any), (any, any), then the server's file:
@@ -584,6 +605,7 @@ def deployment_verify(*, sample: int | None = None) -> list[CheckResult]:
         ("social tables", check_social_tables),
         ("indexes", check_indexes),
         ("network triggers", check_network_triggers),
+        ("reminder trigger", check_reminder_trigger),
         ("migrations", check_migrations),
         ("database settings", check_database_settings),
         ("counts", lambda: check_counts(sample)),

@@ -18,7 +18,7 @@ from tests.ops.helpers import follow, sql
 
 CHECKS = [
     "user columns", "user constraints", "network table", "user foreign keys", "social tables", "indexes",
-    "network triggers", "migrations", "database settings", "counts", "user days", "endpoints",
+    "network triggers", "reminder trigger", "migrations", "database settings", "counts", "user days", "endpoints",
 ]  # fmt: skip
 
 
@@ -120,6 +120,14 @@ BREAKAGES = {
     "column nullable": (
         "ALTER TABLE rr_user ALTER COLUMN following_count DROP NOT NULL",
         {"user columns": "following_count allows NULL"},
+    ),
+    "reminder trigger disabled": (
+        "ALTER TABLE rr_checklist DISABLE TRIGGER rr_reminder_follow_offset",
+        {"reminder trigger": "rr_reminder_follow_offset is disabled"},
+    ),
+    "reminder trigger dropped": (
+        "DROP TRIGGER rr_reminder_follow_offset ON rr_checklist",
+        {"reminder trigger": "rr_reminder_follow_offset on rr_checklist is missing"},
     ),
     "trigger disabled": (
         "ALTER TABLE rr_network DISABLE TRIGGER rr_network_counts",
