@@ -14,7 +14,6 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from rr.accounts.user_path import UserPathAPIView
-from rr.checklists import services as checklist_services
 from rr.common.api import AuthenticatedAPIView, error_example, error_responses, validated
 from rr.common.errors import ServiceError
 from rr.common.throttling import FollowThrottle, NetworkListThrottle
@@ -197,15 +196,8 @@ class NetworkSettingsView(AuthenticatedAPIView):
         tags=["network"],
     )
     def patch(self, request):
-        data = validated(SettingsInput, request.data)
-        user = request.user
-        if "daily_goal" in data:
-            checklist_services.daily_goal_set(user=user, goal=data["daily_goal"])
-        if "allow_networking" in data:
-            services.networking_set(user=user, allow=data["allow_networking"])
-        if "follow_approval" in data:
-            services.follow_approval_set(user=user, on=data["follow_approval"])
-        return Response(_settings_body(user))
+        services.settings_update(user=request.user, **validated(SettingsInput, request.data))
+        return Response(_settings_body(request.user))
 
 
 def _settings_body(user):

@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from rr.accounts.models import User
+from rr.checklists import services as checklist_services
 from rr.common import locks
 from rr.common.errors import Conflict, NotFound, ServiceError, Unauthorized
 from rr.network import links, rules, selectors
@@ -152,6 +153,22 @@ def networking_set(*, user, allow):
             pending_reject_all(user=user)
     user.allow_networking = allow
     return user
+
+
+def settings_update(*, user, allow_networking=None, follow_approval=None, daily_goal=None):
+    """Apply the settings given (None: unchanged), always in one order: the daily goal, then
+    networking, then follow approval; how many pending requests turning approval off accepted.
+
+    The order is the one PATCH /api/network/settings/ and the web app's settings page
+    share: networking off rejects what is pending before approval off could accept it.
+    """
+    if daily_goal is not None:
+        checklist_services.daily_goal_set(user=user, goal=daily_goal)
+    if allow_networking is not None:
+        networking_set(user=user, allow=allow_networking)
+    if follow_approval is None:
+        return 0
+    return follow_approval_set(user=user, on=follow_approval)
 
 
 # Follow requests and blocks: graph writes, so each runs in locks.write() under

@@ -568,14 +568,17 @@ def push_subscription(request):
 @signed_in
 @require_POST
 def networking(request):
-    """Networking, follow approval and the daily goal, applied in the API's order (PATCH settings)."""
+    """Networking, follow approval and the daily goal, applied as PATCH /api/network/settings/ applies them."""
     form = forms.NetworkingForm(request.POST)
     if not form.is_valid():
         return _settings(request, networking_form=form, status=400)
     user, data = request.user, form.cleaned_data
-    checklist_services.daily_goal_set(user=user, goal=data["daily_goal"])
-    network_services.networking_set(user=user, allow=data["allow_networking"])
-    accepted = network_services.follow_approval_set(user=user, on=data["follow_approval"])
+    accepted = network_services.settings_update(
+        user=user,
+        allow_networking=data["allow_networking"],
+        follow_approval=data["follow_approval"],
+        daily_goal=data["daily_goal"],
+    )
     message = network_selectors.networking_described(user)
     if accepted:
         message += f" {accepted} pending request{'s' if accepted > 1 else ''} accepted."

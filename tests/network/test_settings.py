@@ -1,10 +1,13 @@
-"""networking_set, through GET/PATCH /api/network/settings/."""
+"""networking_set and settings_update, through GET/PATCH /api/network/settings/ and directly."""
 
 import json
+from decimal import Decimal
 
 import pytest
 
 from rr.accounts.models import User
+from rr.network import services
+from rr.network.models import FollowRequest, Network
 from tests.network.helpers import SETTINGS_URL
 from tests.support.clients import client_for
 
@@ -66,3 +69,24 @@ def test_malformed_json_is_400(make_user):
     response = client_for(me).patch(SETTINGS_URL, '{"allow_networking": fal', content_type="application/json")
     assert response.status_code == 400
     assert "error" in response.json()
+
+
+def test_settings_update_turns_networking_off_before_approval_off(make_user):
+    """settings_update's one order (the API's PATCH and the web's settings page): networking
+    off rejects what is pending, so approval off in the same change accepts nothing."""
+    me, asker = make_user(password=None, follow_approval=True), make_user(password=None)
+    assert isinstance(services.network_follow(follower=asker, target=me), FollowRequest)
+    accepted = services.settings_update(
+        user=me, allow_networking=False, follow_approval=False, daily_goal=Decimal("0.5")
+    )
+    assert accepted == 0
+    assert not FollowRequest.objects.exists() and not Network.objects.exists()
+    me.refresh_from_db()
+    assert (me.allow_networking, me.follow_approval, me.daily_goal) == (False, False, Decimal("0.5"))
+
+
+def test_settings_update_leaves_what_is_not_given(make_user):
+    me = make_user(password=None, follow_approval=True, allow_networking=False)
+    assert services.settings_update(user=me, daily_goal=Decimal("0.25")) == 0
+    me.refresh_from_db()
+    assert (me.allow_networking, me.follow_approval, me.daily_goal) == (False, True, Decimal("0.25"))
