@@ -1,4 +1,4 @@
-"""The follow graph's rows: links, pending follow requests and blocks (docs/SOCIAL.md).
+"""The follow graph's rows: links, pending follow requests and blocks (docs/NETWORK.md).
 
 Only a link moves counts (migration 0004's trigger on `rr_network`): a pending request
 or a block never does.

@@ -1,4 +1,4 @@
-"""The follow graph's actions: follows, follow requests, blocks, networking settings (docs/SOCIAL.md).
+"""The follow graph's actions: follows, follow requests, blocks, networking settings (docs/NETWORK.md).
 
 Each service is one transaction of its own (rr.common.locks.write), its users locked
 first in id order (rr.common.locks.users_lock); the views call them and open none.
