@@ -1,4 +1,4 @@
-"""rr.network.links: a follow that lost a deadlock is run again; the ORM's deletion of links through the graph."""
+"""rr.network.links: a follow that lost a deadlock is run again; the ORM's deletion of links goes through links_delete."""
 
 import threading
 
