@@ -5,17 +5,22 @@ Cluster) and it is always torn down, also when a test fails. PgBouncer runs in
 transaction mode with a pool of POOL_SIZE server connections, fewer than the clients
 the tests open (8 storm threads, 6 gunicorn workers).
 
-The endpoint tests' run through the pooler (EndpointRun: a pytest of its own, 38-44 s
-alone) and collectstatic for the replica tests' servers start in the background before
-this folder's first test (STARTED_EARLY), and the others run meanwhile: the replica's,
-which mostly wait for a pin or a lag to pass, and the load run. The tests that read the
-endpoint run's outcome run last (docs/OPERATIONS.md has the folder's time before and after).
+The cluster, its migrated `rr`, the endpoint tests' run through the pooler (EndpointRun: a
+pytest of its own, 38-44 s alone) and collectstatic for the replica tests' servers start
+in a thread as the session begins (EarlyStart, for what the selected tests ask for), so
+they get ready while the session's other tests run; this folder's tests run meanwhile too:
+the replica's, which mostly wait for a pin or a lag to pass, and the load run. The tests
+that read the endpoint run's outcome run last in the folder (docs/OPERATIONS.md has the
+folder's time before and after).
 """
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -44,11 +49,10 @@ ENDPOINT_TESTS = [
     "tests/concurrency/test_network_storm.py",
 ]
 ENDPOINT_RUN_TIMEOUT = 600
-# What a test asks for -> the fixture that starts its work in the background, before this
-# folder's first test, when a selected test needs it (in this order: collectstatic needs no
-# cluster, so it runs while the cluster starts).
-STARTED_EARLY = {"static_root": "static_root_started", "endpoint_run": "endpoint_run_started"}
-TO_START = pytest.StashKey[list]()
+# The fixtures whose work starts as the session begins, when a selected test asks for them
+# (directly or through another fixture): EarlyStart.
+STARTED_EARLY = {"cluster", "cluster_db", "endpoint_run", "static_root"}
+EARLY = pytest.StashKey["EarlyStart"]()
 
 
 class Background:
@@ -112,6 +116,63 @@ class EndpointRun:
         self.command.stop()
 
 
+class EarlyStart:
+    """What this folder's selected tests need, started in a thread as the session begins.
+
+    The cluster comes up, `rr` is migrated, the endpoint run starts and collectstatic runs
+    while the session's other tests run (this folder's come late in it: pytest-django puts
+    the tests without a database last), so that they are ready, the endpoint run often
+    ended, when this folder's first test asks. The fixtures below wait for the thread and
+    re-raise what failed in it. Torn down with the session (config.add_cleanup), also when
+    a test failed or the run was interrupted.
+    """
+
+    def __init__(self, needed):
+        self.needed = needed
+        self.dir = Path(tempfile.mkdtemp(prefix="rr_cluster_tests_"))
+        self.cluster = self.cluster_db = self.endpoints = self.collectstatic = self.error = None
+        self.static_root = self.dir / "static"
+        self.thread = threading.Thread(target=self._start, name="cluster tests: early start", daemon=True)
+        self.thread.start()
+
+    def _start(self):
+        try:
+            if "static_root" in self.needed:  # needs no cluster: first, while the cluster starts
+                collect = self.dir / "collect"
+                collect.mkdir()
+                env = {**os.environ, "RR_ALLOW_INSECURE_KEY": "1", "STATIC_ROOT": str(self.static_root)}
+                self.collectstatic = Background(
+                    [sys.executable, REPO / "manage.py", "collectstatic", "--noinput"], env, collect, 300
+                )
+            if "cluster" in self.needed:
+                self.cluster = Cluster(pool_size=POOL_SIZE).__enter__()
+                if "endpoint_run" in self.needed:
+                    endpoints = self.dir / "endpoints"
+                    endpoints.mkdir()
+                    self.endpoints = EndpointRun(self.cluster, endpoints)
+                if "cluster_db" in self.needed:
+                    self.cluster_db = self.cluster.manage("rr", "migrate", "--noinput").stdout
+        except BaseException as exc:  # re-raised by ready(), in the fixture that asks
+            self.error = exc
+
+    def ready(self, what):
+        """Waits for the thread; `what` ("cluster", ...) must have been started."""
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+        assert what in self.needed, f"{what} was not among the fixtures this run's tests ask for"
+        return self
+
+    def stop(self):
+        self.thread.join()
+        for started in (self.endpoints, self.collectstatic):
+            if started is not None:
+                started.stop()
+        if self.cluster is not None:
+            self.cluster.__exit__(None, None, None)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
 def pytest_collection_modifyitems(config, items):
     # This folder's tests that read the endpoint run go after the folder's other tests.
     here = Path(__file__).parent
@@ -120,57 +181,42 @@ def pytest_collection_modifyitems(config, items):
     ours.sort(key=lambda item: "endpoint_run" in getattr(item, "fixturenames", ()))
     for index, item in zip(positions, ours, strict=True):
         items[index] = item
-    needed = {name for item in ours for name in getattr(item, "fixturenames", ())}
-    config.stash[TO_START] = [started for name, started in STARTED_EARLY.items() if name in needed]
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _background_work_starts_first(request):
-    for started in request.config.stash.get(TO_START, []):
-        request.getfixturevalue(started)
-
-
-@pytest.fixture(scope="session")
-def cluster():
-    with Cluster(pool_size=POOL_SIZE) as started:
-        yield started
+    # The work they need starts now, before the session's first test (not under --collect-only).
+    needed = {name for item in ours for name in getattr(item, "fixturenames", ())} & STARTED_EARLY
+    if needed and not config.option.collectonly:
+        early = EarlyStart(needed)
+        config.stash[EARLY] = early
+        config.add_cleanup(early.stop)
 
 
 @pytest.fixture(scope="session")
-def cluster_db(cluster):
+def _early(request):
+    early = request.config.stash.get(EARLY, None)
+    assert early is not None, "the cluster tests' early start did not run (pytest_collection_modifyitems)"
+    return early
+
+
+@pytest.fixture(scope="session")
+def cluster(_early):
+    return _early.ready("cluster").cluster
+
+
+@pytest.fixture(scope="session")
+def cluster_db(_early):
     """The cluster's `rr` database, migrated the way the runbook says (DIRECT_DATABASE_URL)."""
-    return cluster.manage("rr", "migrate", "--noinput").stdout
+    return _early.ready("cluster_db").cluster_db
 
 
 @pytest.fixture(scope="session")
-def endpoint_run_started(cluster, tmp_path_factory):
-    run = EndpointRun(cluster, tmp_path_factory.mktemp("endpoints"))
-    yield run
-    run.stop()
-
-
-@pytest.fixture(scope="session")
-def endpoint_run(endpoint_run_started):
+def endpoint_run(_early):
     """(CompletedProcess, JUnit root) of the endpoint tests' run through the pooler, once ended."""
-    return endpoint_run_started.result()
+    return _early.ready("endpoint_run").endpoints.result()
 
 
 @pytest.fixture(scope="session")
-def static_root_started(tmp_path_factory):
-    root = tmp_path_factory.mktemp("static")
-    env = {**os.environ, "RR_ALLOW_INSECURE_KEY": "1", "STATIC_ROOT": str(root)}
-    command = Background(
-        [sys.executable, REPO / "manage.py", "collectstatic", "--noinput"], env, tmp_path_factory.mktemp("collect"), 300
-    )
-    yield root, command
-    command.stop()
-
-
-@pytest.fixture(scope="session")
-def static_root(static_root_started):
+def static_root(_early):
     """A STATIC_ROOT filled by collectstatic: with DEBUG off, as in production, the web pages
     need its manifest (4.4 s here, so it runs while the cluster starts)."""
-    root, command = static_root_started
-    result = command.result()
+    result = _early.ready("static_root").collectstatic.result()
     assert result.returncode == 0, result.stdout + result.stderr
-    return str(root)
+    return str(_early.static_root)
