@@ -53,8 +53,8 @@ def test_the_runbook_on_the_legacy_snapshot(tmp_path):
 
         # 6. Verify.
         verified = pg.manage(live, "verify_deployment")
-        assert len([line for line in verified.stdout.splitlines() if line.startswith("OK  ")]) == 12
-        assert "All 12 checks passed." in verified.stdout
+        assert len([line for line in verified.stdout.splitlines() if line.startswith("OK  ")]) == 13
+        assert "All 13 checks passed." in verified.stdout
         assert pg.fingerprint(live) == pg.LEGACY_FINGERPRINT
 
         # Rollback of the schema: every legacy row intact, verify now fails as it should.
