@@ -1,3 +1,4 @@
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -7,8 +8,13 @@ from django.db import models
 from django.db.models.functions import Now, Upper
 from django.utils import timezone
 
-from rr.accounts import tokens
 from rr.common import locks
+
+
+def next_whole_second(now: datetime | None = None) -> datetime:
+    """A cut-off instant strictly after every token issued so far (tokens' `iat` is in whole seconds)."""
+    now = now or timezone.now()
+    return now.replace(microsecond=0) + timedelta(seconds=1)
 
 
 class UserQuerySet(models.QuerySet):
@@ -93,7 +99,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         changed = self._password is not None or getattr(self, "_password_unusable_set", False)  # type: ignore[attr-defined]
         ends_sessions = changed and not self._state.adding
         if ends_sessions:
-            self.tokens_valid_after = tokens.next_whole_second()
+            self.tokens_valid_after = next_whole_second()
             if kwargs.get("update_fields") is not None:
                 kwargs["update_fields"] = {*kwargs["update_fields"], "tokens_valid_after"}
         super().save(*args, **kwargs)

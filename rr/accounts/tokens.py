@@ -19,7 +19,7 @@ comparison on the user row each request loads anyway.
 import hashlib
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import jwt
 from django.conf import settings
@@ -27,10 +27,8 @@ from django.db import connection
 from django.utils import timezone
 from rest_framework_simplejwt.settings import api_settings
 
+from rr.accounts.models import User
 from rr.common import routers
-
-if TYPE_CHECKING:
-    from rr.accounts.models import User
 
 CUTOVER_MIGRATION = ("rr", "0004_networking")
 ALGORITHM = "HS256"
@@ -76,7 +74,7 @@ def legacy_grace_open(now: datetime | None = None) -> bool:
 
 def _decode(raw: str, key: str) -> dict[str, Any]:
     # `iat` is not checked against the clock: a token issued right after a cut-off
-    # carries the cut-off, up to a second ahead (see next_whole_second).
+    # carries the cut-off, up to a second ahead (see rr.accounts.models.next_whole_second).
     return jwt.decode(raw, key, algorithms=[ALGORITHM], options={"require": ["exp", "token_type"], "verify_iat": False})
 
 
@@ -135,7 +133,7 @@ def is_legacy(payload: dict[str, Any]) -> bool:
     return "sid" not in payload
 
 
-def issued_in_time(payload: dict[str, Any], user: "User") -> bool:
+def issued_in_time(payload: dict[str, Any], user: User) -> bool:
     """False when the token was issued before the user's `tokens_valid_after`, and for
     every legacy token (no `sid`) once that is set: a claimed account has sessions only."""
     cutoff = user.tokens_valid_after
@@ -147,13 +145,7 @@ def issued_in_time(payload: dict[str, Any], user: "User") -> bool:
     return isinstance(iat, int | float) and iat >= cutoff.timestamp()
 
 
-def next_whole_second(now: datetime | None = None) -> datetime:
-    """A cut-off instant strictly after every token issued so far (tokens' `iat` is in whole seconds)."""
-    now = now or timezone.now()
-    return now.replace(microsecond=0) + timedelta(seconds=1)
-
-
-def mint(*, user: "User", session_id: int, jti: str, issued_at: datetime) -> tuple[str, str]:
+def mint(*, user: User, session_id: int, jti: str, issued_at: datetime) -> tuple[str, str]:
     """The (refresh, access) texts of a session; `issued_at` is a whole-second aware datetime."""
     iat = int(issued_at.timestamp())
     common = {"user_id": str(user.pk), "sid": session_id, "iat": iat}
@@ -174,7 +166,7 @@ def mint(*, user: "User", session_id: int, jti: str, issued_at: datetime) -> tup
     return jwt.encode(refresh, key, algorithm=ALGORITHM), jwt.encode(access, key, algorithm=ALGORITHM)
 
 
-def issue_instant(user: "User", now: datetime | None = None) -> datetime:
+def issue_instant(user: User, now: datetime | None = None) -> datetime:
     """When a token issued now counts as issued: never before the user's cut-off."""
     instant = (now or timezone.now()).replace(microsecond=0)
     if user.tokens_valid_after is not None and instant < user.tokens_valid_after:
