@@ -5,8 +5,12 @@ rr/network/links.py) because the models' delete() and their querysets' delete() 
 scores are never typed in, they are recomputed from the regrets after every edit (checklists_score_refresh).
 """
 
+from typing import Any, ClassVar, cast
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
 from rr.accounts.models import User
 from rr.checklists import services as checklist_services
@@ -60,7 +64,7 @@ class ChecklistAdmin(admin.ModelAdmin):
     readonly_fields = ["score", "completed"]
     inlines = [RegretInline]
 
-    def save_related(self, request, form, formsets, change):
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         super().save_related(request, form, formsets, change)
         checklist_services.checklists_score_refresh(checklist_ids=[form.instance.pk])
 
@@ -74,17 +78,17 @@ class RegretAdmin(admin.ModelAdmin):
     search_fields = ["description", "checklist__user__username"]
     raw_id_fields = ["checklist"]
 
-    def save_model(self, request, obj, form, change):
+    def save_model(self, request: HttpRequest, obj: Regret, form: Any, change: bool) -> None:
         before = Regret.objects.filter(pk=obj.pk).values_list("checklist_id", flat=True).first() if change else None
         super().save_model(request, obj, form, change)
-        checklist_services.checklists_score_refresh(checklist_ids={before, obj.checklist_id} - {None})
+        checklist_services.checklists_score_refresh(checklist_ids=cast(set[int], {before, obj.checklist_id} - {None}))
 
-    def delete_model(self, request, obj):
+    def delete_model(self, request: HttpRequest, obj: Regret) -> None:
         checklist_id = obj.checklist_id
         super().delete_model(request, obj)
         checklist_services.checklists_score_refresh(checklist_ids=[checklist_id])
 
-    def delete_queryset(self, request, queryset):
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Regret]) -> None:
         checklist_ids = set(queryset.values_list("checklist_id", flat=True))
         super().delete_queryset(request, queryset)
         checklist_services.checklists_score_refresh(checklist_ids=checklist_ids)
@@ -103,10 +107,10 @@ class NetworkAdmin(admin.ModelAdmin):
     list_select_related = ["follower", "following"]
     raw_id_fields = ["follower", "following"]
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: Network | None = None) -> bool:
         return False
 
 
@@ -117,12 +121,12 @@ class BrowseAndDeleteAdmin(admin.ModelAdmin):
     neither is a link, so no count moves.
     """
 
-    list_select_related = True
+    list_select_related: ClassVar[bool | list[str] | tuple[str, ...]] = True
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 

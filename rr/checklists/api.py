@@ -1,6 +1,9 @@
 import re
 from datetime import date
+from decimal import Decimal
+from typing import Any
 
+from django.http import QueryDict
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -12,6 +15,7 @@ from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from rr.accounts.authentication import AuthenticatedRequest
 from rr.checklists import selectors, services
 from rr.checklists.days import history, user_stats
 from rr.checklists.serializers import (
@@ -31,7 +35,7 @@ from rr.checklists.serializers import (
 )
 from rr.common.api import AuthenticatedAPIView, error_example, error_responses, validated
 
-CHECKLIST_EXAMPLE = {
+CHECKLIST_EXAMPLE: dict[str, Any] = {
     "id": 4512,
     "created_at": "2025-06-18T17:00:00Z",
     "score": 0.5,
@@ -62,8 +66,11 @@ CHECKLIST_LIST_LIMIT_MAX = 1000
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
-def _list_window(params):
+def _list_window(params: QueryDict) -> tuple[date | None, int | None]:
     """(since, limit) of GET /api/checklists/: each None when absent; a bad one is a 400."""
+    errors: dict[str, list[str]]
+    since: date | None
+    limit: int | None
     errors, since, limit = {}, None, None
     raw = params.get("since")
     if raw is not None:
@@ -113,7 +120,7 @@ class ChecklistsView(AuthenticatedAPIView):
         ],
         tags=["checklists"],
     )
-    def get(self, request):
+    def get(self, request: AuthenticatedRequest) -> Response:
         since, limit = _list_window(request.query_params)
         checklists = selectors.checklist_list(user=request.user, since=since, limit=limit)
         return Response(ChecklistSerializer(checklists, many=True).data)
@@ -167,7 +174,7 @@ class ChecklistsView(AuthenticatedAPIView):
         ],
         tags=["checklists"],
     )
-    def post(self, request):
+    def post(self, request: AuthenticatedRequest) -> Response:
         data = validated(ChecklistForDayInput, request.data)
         checklist, created = services.checklist_for_day(user=request.user, local_datetime=data["local_datetime"])
         # A new checklist's regrets (its routine) came back from their INSERT: no query for them.
@@ -189,7 +196,7 @@ class ChecklistView(AuthenticatedAPIView):
         examples=[OpenApiExample("a checklist", value=CHECKLIST_EXAMPLE, response_only=True), CHECKLIST_NOT_FOUND],
         tags=["checklists"],
     )
-    def get(self, request, checklist_id):
+    def get(self, request: AuthenticatedRequest, checklist_id: int) -> Response:
         checklist = selectors.checklist_get(user=request.user, checklist_id=checklist_id, with_regrets=True)
         return Response(ChecklistSerializer(checklist).data)
 
@@ -214,7 +221,7 @@ HISTORY_EXAMPLE = {
 }
 
 
-def _score(value):
+def _score(value: Decimal | None) -> float | None:
     return None if value is None else float(value)
 
 
@@ -241,7 +248,7 @@ class ChecklistHistoryView(AuthenticatedAPIView):
         ],
         tags=["checklists"],
     )
-    def get(self, request):
+    def get(self, request: AuthenticatedRequest) -> Response:
         raw = request.query_params.get("days")
         days = HISTORY_DAYS_DEFAULT
         if raw is not None:
@@ -282,7 +289,7 @@ class RegretsView(AuthenticatedAPIView):
         ],
         tags=["checklists"],
     )
-    def get(self, request, checklist_id):
+    def get(self, request: AuthenticatedRequest, checklist_id: int) -> Response:
         checklist = selectors.checklist_get(user=request.user, checklist_id=checklist_id)
         return Response(RegretSerializer(selectors.regret_list(checklist=checklist), many=True).data)
 
@@ -299,7 +306,7 @@ class RegretsView(AuthenticatedAPIView):
         ],
         tags=["checklists"],
     )
-    def post(self, request, checklist_id):
+    def post(self, request: AuthenticatedRequest, checklist_id: int) -> Response:
         data = validated(RegretInput, request.data)
         regret, _ = services.regret_add(
             user=request.user,
@@ -311,7 +318,7 @@ class RegretsView(AuthenticatedAPIView):
 
 
 REGRET_NOT_FOUND = error_example("regret_not_found", 404, "Regret not found.")
-UPDATE_SCHEMA = {
+UPDATE_SCHEMA: dict[str, Any] = {
     "request": RegretUpdateInput,
     "responses": {200: RegretResolvedSerializer, **error_responses(400, 401, 404, 409)},
     "examples": [
@@ -345,7 +352,7 @@ class RegretView(AuthenticatedAPIView):
         " open; answers with the checklist's new score. Safe to repeat.",
         **UPDATE_SCHEMA,
     )
-    def patch(self, request, checklist_id, regret_id):
+    def patch(self, request: AuthenticatedRequest, checklist_id: int, regret_id: int) -> Response:
         data = validated(RegretUpdateInput, request.data)
         regret, checklist = services.regret_update(
             user=request.user,
@@ -354,11 +361,11 @@ class RegretView(AuthenticatedAPIView):
             success=data.get("success"),
             description=data.get("description"),
         )
-        regret.score = checklist.score
+        regret.score = checklist.score  # type: ignore[attr-defined]  # read by RegretResolvedSerializer
         return Response(RegretResolvedSerializer(regret).data)
 
     @extend_schema(operation_id="regret_resolve_put", summary="Same as PATCH", **UPDATE_SCHEMA)
-    def put(self, request, checklist_id, regret_id):
+    def put(self, request: AuthenticatedRequest, checklist_id: int, regret_id: int) -> Response:
         return self.patch(request, checklist_id, regret_id)
 
     @extend_schema(
@@ -382,7 +389,7 @@ class RegretView(AuthenticatedAPIView):
         examples=[DAY_CLOSED, REGRET_NOT_FOUND],
         tags=["checklists"],
     )
-    def delete(self, request, checklist_id, regret_id):
+    def delete(self, request: AuthenticatedRequest, checklist_id: int, regret_id: int) -> Response:
         checklist = services.regret_delete(user=request.user, checklist_id=checklist_id, regret_id=regret_id)
         return Response(status=status.HTTP_204_NO_CONTENT, headers={SCORE_HEADER: str(float(checklist.score))})
 
@@ -406,7 +413,7 @@ class RoutineView(AuthenticatedAPIView):
         examples=[OpenApiExample("a routine", value=ROUTINE_EXAMPLE[0], response_only=True)],
         tags=["checklists"],
     )
-    def get(self, request):
+    def get(self, request: AuthenticatedRequest) -> Response:
         return Response(RoutineItemSerializer(selectors.routine_list(user=request.user), many=True).data)
 
     @extend_schema(
@@ -424,7 +431,7 @@ class RoutineView(AuthenticatedAPIView):
         ],
         tags=["checklists"],
     )
-    def post(self, request):
+    def post(self, request: AuthenticatedRequest) -> Response:
         data = validated(RoutineAddInput, request.data)
         item = services.routine_add(
             user=request.user, description=data.get("description"), from_regret=data.get("from_regret")
@@ -443,7 +450,7 @@ class RoutineView(AuthenticatedAPIView):
         ],
         tags=["checklists"],
     )
-    def put(self, request):
+    def put(self, request: AuthenticatedRequest) -> Response:
         data = validated(RoutineReplaceInput, request.data)
         items = services.routine_replace(user=request.user, checklist_id=data["from_checklist"])
         return Response(RoutineItemSerializer(items, many=True).data)
@@ -470,7 +477,7 @@ class RoutineItemView(AuthenticatedAPIView):
         ],
         tags=["checklists"],
     )
-    def patch(self, request, item_id):
+    def patch(self, request: AuthenticatedRequest, item_id: int) -> Response:
         data = validated(RoutineItemInput, request.data)
         item = services.routine_update(
             user=request.user, item_id=item_id, description=data.get("description"), position=data.get("position")
@@ -485,6 +492,6 @@ class RoutineItemView(AuthenticatedAPIView):
         examples=[ROUTINE_ITEM_NOT_FOUND],
         tags=["checklists"],
     )
-    def delete(self, request, item_id):
+    def delete(self, request: AuthenticatedRequest, item_id: int) -> Response:
         services.routine_delete(user=request.user, item_id=item_id)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -39,13 +39,16 @@ initialize_user_days` has filled it) or whose strength lies within float error o
 """
 
 import math
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from django.db import connections, router
 from django.utils import timezone
 
+from rr.accounts.models import User
 from rr.checklists.models import Checklist
 
 STRENGTH_MULTIPLIER = 0.5 ** (1 / 13)
@@ -68,17 +71,17 @@ class Day:
     regrets: int
     resolved: int
 
-    def kept(self, goal):
+    def kept(self, goal: Decimal) -> bool:
         return self.score is not None and self.regrets > 0 and self.score <= goal
 
 
-def today_at(offset_minutes, now=None):
+def today_at(offset_minutes: int | None, now: datetime | None = None) -> date:
     """The current date at a UTC offset of `offset_minutes`."""
     now = now or timezone.now()
     return (now.astimezone(UTC) + timedelta(minutes=offset_minutes or 0)).date()
 
 
-def streaks(kept_dates, today):
+def streaks(kept_dates: set[date], today: date) -> tuple[int, int]:
     """(current_streak, longest_streak) of a set of kept dates, as of `today`."""
     day = today if today in kept_dates else today - timedelta(days=1)
     current = 0
@@ -94,7 +97,7 @@ def streaks(kept_dates, today):
     return current, longest
 
 
-def strength(kept_dates, first_date, today):
+def strength(kept_dates: set[date], first_date: date | None, today: date) -> Decimal:
     """Loop's habit score of the kept dates from `first_date` to `today` (see the module docstring)."""
     if first_date is None or first_date > today:
         return Decimal("0")
@@ -136,7 +139,7 @@ _DAYS_SQL = f"""
 @dataclass(frozen=True)
 class History:
     today: date
-    days: list  # of Day, newest first, one per local day of the window
+    days: list[Day]  # newest first, one per local day of the window
     current_streak: int
     longest_streak: int
     strength: Decimal
@@ -196,7 +199,7 @@ SUMMARY_KEYS = ("known", "last_date", "last_offset", "kept_last", "kept_run", "l
 _TIE_MARGIN = 1e-6
 
 
-def summary_stats(summary, now):
+def summary_stats(summary: Sequence[Any], now: datetime) -> "Stats | None":
     """Stats from a user's summary columns (SUMMARY_KEYS order), or None when the raw days
     must decide: no trusted row, or a strength too close to a 4-place tie."""
     known, last_date, last_offset, kept_last, kept_run, longest, total = summary
@@ -217,36 +220,42 @@ def summary_stats(summary, now):
     return Stats(today, current, Decimal(math.floor(scaled + 0.5)).scaleb(-4), longest, kept_today=kept_last == today)
 
 
-def _kept_rows(rows):
+def _kept_rows(rows: Iterable[Sequence[Any]]) -> dict[int, dict[str, Any]]:
     return {
         user_id: {"kept": set(kept or ()), "first": first, "last": (last, offset)}
         for user_id, first, last, offset, kept in rows
     }
 
 
-def _kept_since(user_ids, since):
+def _kept_since(user_ids: Iterable[int], since: datetime) -> dict[int, dict[str, Any]]:
     # As history(): the network list reading these may be on the replica.
     with connections[router.db_for_read(Checklist)].cursor() as cursor:
         cursor.execute(_KEPT_SQL, {"kept_ids": list(user_ids), "kept_since": since})
         return _kept_rows(cursor.fetchall())
 
 
-def _window_since(now):
+def _window_since(now: datetime) -> datetime:
     return now - timedelta(days=WINDOW_DAYS + 1)
 
 
-def users_stats_statement(user_ids, *, now):
+def users_stats_statement(user_ids: Iterable[int], *, now: datetime) -> tuple[str, dict[str, Any]]:
     """(sql, named params) of users_stats's first query, for a caller that sends it with
     others in one round trip and hands its rows to users_stats(rows=...)."""
     return _KEPT_SQL, {"kept_ids": sorted(set(user_ids)), "kept_since": _window_since(now)}
 
 
-def user_stats(user, *, now=None):
+def user_stats(user: User, *, now: datetime | None = None) -> "Stats":
     """users_stats of one user: their current streak and whether today keeps it (Today, the API's day)."""
     return users_stats([user.pk], now=now)[user.pk]
 
 
-def users_stats(user_ids, *, now=None, rows=None, full=False):
+def users_stats(
+    user_ids: Iterable[int],
+    *,
+    now: datetime | None = None,
+    rows: Iterable[Sequence[Any]] | None = None,
+    full: bool = False,
+) -> dict[int, "Stats"]:
     """{user id: Stats} for many users at once: at most two queries whatever their number.
 
     The first reads the last WINDOW_DAYS (+1 for time zones) of every user (or `rows`
@@ -268,13 +277,15 @@ def users_stats(user_ids, *, now=None, rows=None, full=False):
     since = _window_since(now)
     per_user = _kept_since(user_ids, since) if rows is None else _kept_rows(rows)
 
-    def stats_of(entry, start):
+    def stats_of(entry: dict[str, Any], start: date | None) -> tuple[date, int, Decimal, bool]:
         last_date, offset = entry["last"]
         today = max(today_at(offset, now), last_date)
         first = max(entry["first"], start) if start is not None else entry["first"]
         current, _ = streaks(entry["kept"], today)
         return today, current, strength(entry["kept"], first, today), today in entry["kept"]
 
+    result: dict[int, Stats]
+    longer: list[int]
     result, longer = {}, []
     window_start = (since + timedelta(days=1)).date()
     for user_id in user_ids:
@@ -293,10 +304,10 @@ def users_stats(user_ids, *, now=None, rows=None, full=False):
     return result
 
 
-def _full_stats(user_ids, now):
+def _full_stats(user_ids: list[int], now: datetime) -> dict[int, tuple[date, int, Decimal, bool]]:
     """{user id: (today, current streak, strength, today kept)} from the whole raw history; one query."""
     per_user = _kept_since(user_ids, datetime(1, 1, 2, tzinfo=UTC))
-    result = {}
+    result: dict[int, tuple[date, int, Decimal, bool]] = {}
     for user_id in user_ids:
         entry = per_user.get(user_id)
         if entry is None:
@@ -309,9 +320,11 @@ def _full_stats(user_ids, now):
     return result
 
 
-def summary_users_stats(summaries, *, now):
+def summary_users_stats(summaries: Mapping[int, Sequence[Any]], *, now: datetime) -> dict[int, "Stats"]:
     """{user id: Stats} from {user id: summary columns (SUMMARY_KEYS order)}: the summary where
     it decides, the raw days (users_stats(full=True), one more query) for the others."""
+    result: dict[int, Stats]
+    missing: list[int]
     result, missing = {}, []
     for user_id, summary in summaries.items():
         stats = summary_stats(summary, now)
@@ -324,7 +337,7 @@ def summary_users_stats(summaries, *, now):
     return result
 
 
-def _raw_history(user, now):
+def _raw_history(user: User, now: datetime) -> tuple[date, dict[date, Day], int, int, Decimal]:
     """(today, {date: Day}, current, longest, strength) from every day of the user: one query."""
     # Raw SQL bypasses the database router: ask it (the history may read from the replica).
     with connections[router.db_for_read(Checklist)].cursor() as cursor:
@@ -369,7 +382,7 @@ _WINDOW_SQL = f"""
 """
 
 
-def history(*, user, days, now=None):
+def history(*, user: User, days: int, now: datetime | None = None) -> History:
     """The user's last `days` local days (newest first) with their streaks and strength.
 
     One query: the streaks and strength from the user's summary row (summary_stats), the

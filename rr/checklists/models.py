@@ -37,7 +37,7 @@ class Checklist(models.Model):
             ),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.user_id} @ {self.created_at:%Y-%m-%d %H:%M}"
 
 
@@ -53,7 +53,7 @@ class Regret(models.Model):
     class Meta:
         db_table = "rr_regret"
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.description
 
 
@@ -82,7 +82,7 @@ class RoutineItem(models.Model):
         indexes = [models.Index(fields=["user", "position", "id"], name="rr_routine_item_user_idx")]
         constraints = [models.CheckConstraint(condition=models.Q(position__gte=1), name="rr_routine_item_position")]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.description
 
 
@@ -121,5 +121,5 @@ class UserDays(models.Model):
     class Meta:
         db_table = "rr_user_days"
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.user_id}: days {self.first_date}..{self.last_date}"

@@ -1,9 +1,10 @@
-from datetime import UTC, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 
 from django.conf import settings
-from django.db.models import Prefetch
+from django.db.models import Prefetch, QuerySet
 from django.db.models.functions import Coalesce, TruncDate
 
+from rr.accounts.models import User
 from rr.checklists.models import Checklist, Regret, RoutineItem
 from rr.common.errors import NotFound
 
@@ -14,16 +15,16 @@ from rr.common.errors import NotFound
 LOCAL_DATE = Coalesce("local_date", TruncDate("created_at", tzinfo=UTC))
 
 
-def checklist_local_date(checklist):
+def checklist_local_date(checklist: Checklist) -> date:
     """LOCAL_DATE for one loaded checklist."""
     return checklist.local_date or checklist.created_at.astimezone(UTC).date()
 
 
-def day_close_grace():
+def day_close_grace() -> timedelta:
     return timedelta(hours=settings.DAY_CLOSE_GRACE_HOURS)
 
 
-def checklist_closes_at(checklist):
+def checklist_closes_at(checklist: Checklist) -> datetime:
     """When the checklist's day closes: the end of its local day, plus the grace period.
 
     The local day ends at midnight at the UTC offset the client sent (a later change of
@@ -35,12 +36,12 @@ def checklist_closes_at(checklist):
     return datetime.combine(day_after, time.min, tzinfo=offset) + day_close_grace()
 
 
-def checklist_is_completed(checklist, *, at):
+def checklist_is_completed(checklist: Checklist, *, at: datetime) -> bool:
     """Completed as the client sees it: marked so, or its day closed by `at` (not yet marked)."""
     return checklist.completed or checklist_closes_at(checklist) <= at
 
 
-def last_offset_checklist(*, user):
+def last_offset_checklist(*, user: User) -> QuerySet[Checklist]:
     """The user's checklists with a known offset, the latest local date first.
 
     The first one's `utc_offset_minutes` is the user's last known offset (checklist_for_day's
@@ -54,7 +55,7 @@ def last_offset_checklist(*, user):
     )
 
 
-def last_known_offset(*, user):
+def last_known_offset(*, user: User) -> tzinfo:
     """The user's last known UTC offset as a tzinfo (UTC when none is known)."""
     minutes = last_offset_checklist(user=user).values_list("utc_offset_minutes", flat=True).first()
     return timezone(timedelta(minutes=minutes or 0))
@@ -64,7 +65,7 @@ def last_known_offset(*, user):
 _EARLIEST_OFFSET = timedelta(hours=14)
 
 
-def checklist_list(*, user, since=None, limit=None):
+def checklist_list(*, user: User, since: date | None = None, limit: int | None = None) -> QuerySet[Checklist]:
     """The user's checklists, newest first, with their regrets (two queries).
 
     `since` (a date): only those of that local day or later (LOCAL_DATE), read as a range of
@@ -80,7 +81,7 @@ def checklist_list(*, user, since=None, limit=None):
     return checklists[:limit] if limit is not None else checklists
 
 
-def checklist_get(*, user, checklist_id, with_regrets=False):
+def checklist_get(*, user: User, checklist_id: int, with_regrets: bool = False) -> Checklist:
     """One of the user's own checklists; anybody else's is indistinguishable from none.
 
     `with_regrets` prefetches them, ordered as checklist_list does (one more query).
@@ -94,21 +95,21 @@ def checklist_get(*, user, checklist_id, with_regrets=False):
     return checklist
 
 
-def regret_list(*, checklist):
+def regret_list(*, checklist: Checklist) -> QuerySet[Regret]:
     return Regret.objects.filter(checklist=checklist).order_by("id")
 
 
-def regrets_before(*, user, checklist):
+def regrets_before(*, user: User, checklist: Checklist) -> bool:
     """Whether the user listed any regret on a checklist older than `checklist` (a first day has none)."""
     return Regret.objects.filter(checklist__user=user, checklist__created_at__lt=checklist.created_at).exists()
 
 
-def routine_list(*, user):
+def routine_list(*, user: User) -> QuerySet[RoutineItem]:
     """The user's routine, in order."""
     return RoutineItem.objects.filter(user=user).order_by("position", "id")
 
 
-def checklist_of_day(*, user, local_date):
+def checklist_of_day(*, user: User, local_date: date) -> Checklist | None:
     """The user's checklist of a local date (the earliest, as checklist_for_day picks), or None."""
     # A local date's checklists were made within a day and a half of its UTC midnight
     # (offsets -12:00..+14:00): that range of the (user, created_at) index, then the date.

@@ -1,5 +1,8 @@
 """Checklists', regrets', the routine's and the history's request and response shapes, for rr/checklists/api.py."""
 
+from typing import Any
+from uuid import UUID
+
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -45,11 +48,11 @@ class ChecklistFieldsSerializer(serializers.ModelSerializer):
         fields = ["id", "created_at", "score", "completed", "local_date"]
 
     @extend_schema_field(OpenApiTypes.BOOL)
-    def get_completed(self, checklist):
+    def get_completed(self, checklist: Checklist) -> bool:
         return selectors.checklist_is_completed(checklist, at=self.context.get("now") or timezone.now())
 
     @extend_schema_field(OpenApiTypes.DATE)
-    def get_local_date(self, checklist):
+    def get_local_date(self, checklist: Checklist) -> str:
         return selectors.checklist_local_date(checklist).isoformat()
 
 
@@ -68,7 +71,7 @@ class ChecklistForDayInput(serializers.Serializer):
 
 class StrictUUIDField(serializers.UUIDField):
     # A JSON string only: DRF's UUIDField would also take the integer 5 as UUID(int=5).
-    def to_internal_value(self, data):
+    def to_internal_value(self, data: Any) -> UUID:
         if not isinstance(data, str):
             self.fail("invalid", value=data)
         return super().to_internal_value(data)
@@ -91,7 +94,7 @@ class RegretUpdateInput(serializers.Serializer):
         min_length=1, max_length=255, required=False, help_text="A new wording (while its day is open)."
     )
 
-    def validate(self, data):
+    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
         if not data:
             raise serializers.ValidationError("Send success, description or both.")
         return data
@@ -136,7 +139,7 @@ class RoutineAddInput(serializers.Serializer):
         min_value=1, max_value=ID_MAX, required=False, help_text="Or: the id of one of your regrets to repeat daily."
     )
 
-    def validate(self, data):
+    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
         if ("description" in data) == ("from_regret" in data):
             raise serializers.ValidationError("Send either description or from_regret.")
         return data
@@ -156,7 +159,7 @@ class RoutineItemInput(serializers.Serializer):
         min_value=1, max_value=services.ROUTINE_LIMIT, required=False, help_text="1 is first; the others shift."
     )
 
-    def validate(self, data):
+    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
         if not data:
             raise serializers.ValidationError("Send description, position or both.")
         return data

@@ -1,8 +1,11 @@
 """Checklist actions: the checklist of a local day, the routine it starts with, adding, resolving,
 editing and deleting regrets, closing days."""
 
-from datetime import UTC, datetime, time, timedelta
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, cast
+from uuid import UUID
 
 from django.db import connection, transaction
 from django.db.models import Count, F, Q, Value
@@ -23,19 +26,19 @@ FUTURE_TOLERANCE = timedelta(minutes=10)
 MIN_OFFSET, MAX_OFFSET = timedelta(hours=-12), timedelta(hours=14)
 
 
-def daily_goal_set(*, user, goal):
+def daily_goal_set(*, user: User, goal: Decimal) -> User:
     """Set the highest regret index that still keeps a day (days.Day.kept); the database bounds it to 0..1."""
     User.objects.filter(pk=user.pk).update(daily_goal=goal)
     user.daily_goal = goal
     return user
 
 
-def checklist_latest_bound():
+def checklist_latest_bound() -> datetime:
     """The latest `created_at` a checklist may have now (server clock + FUTURE_TOLERANCE)."""
     return timezone.now() + FUTURE_TOLERANCE
 
 
-def checklist_for_day(*, user, local_datetime):
+def checklist_for_day(*, user: User, local_datetime: datetime) -> tuple[Checklist, bool]:
     """Return (checklist, created) for the user's local date of `local_datetime`.
 
     At most one checklist per user and local date (selectors.LOCAL_DATE), whatever
@@ -61,7 +64,7 @@ def checklist_for_day(*, user, local_datetime):
         raise ServiceError(
             "local_datetime must include a UTC offset, e.g. 2025-06-19T01:00:00+08:00.", field="local_datetime"
         )
-    if not MIN_OFFSET <= local_datetime.utcoffset() <= MAX_OFFSET:
+    if not MIN_OFFSET <= cast(timedelta, local_datetime.utcoffset()) <= MAX_OFFSET:  # not None: checked above
         raise ServiceError(
             "local_datetime: the UTC offset must be between -12:00 and +14:00.",
             code="offset_out_of_range",
@@ -74,7 +77,7 @@ def checklist_for_day(*, user, local_datetime):
             field="local_datetime",
         )
     local_date = local_datetime.date()
-    offset_minutes = int(local_datetime.utcoffset().total_seconds() // 60)
+    offset_minutes = int(cast(timedelta, local_datetime.utcoffset()).total_seconds() // 60)
     with transaction.atomic():
         advisory_xact_lock(LOCK_CHECKLIST_DAY, user.pk)
         # The app asks for the day's checklist first thing: the first request after a
@@ -104,7 +107,7 @@ DAY_CLOSED_ELSEWHERE = (
 )
 
 
-def _day_and_before(*, user, local_date):
+def _day_and_before(*, user: User, local_date: date) -> tuple[Checklist | None, Checklist | None]:
     """(the user's checklist of `local_date`, their latest checklist before `local_date`), each
     None when there is none, in one statement.
 
@@ -148,7 +151,7 @@ _ROUTINE_COPY_SQL = """
 """
 
 
-def routine_copy(*, checklist):
+def routine_copy(*, checklist: Checklist) -> list[Regret]:
     """Add the user's routine, unticked, to a checklist just created; the regrets are prefetched on it."""
     with connection.cursor() as cursor:
         cursor.execute(
@@ -162,8 +165,8 @@ def routine_copy(*, checklist):
     # As Django's prefetch_related leaves it: a queryset whose results are already in hand.
     prefetched = checklist.regrets.all()
     prefetched._result_cache = regrets
-    prefetched._prefetch_done = True
-    checklist._prefetched_objects_cache = {"regrets": prefetched}
+    prefetched._prefetch_done = True  # type: ignore[attr-defined]
+    checklist._prefetched_objects_cache = {"regrets": prefetched}  # type: ignore[attr-defined]
     return regrets
 
 
@@ -174,7 +177,7 @@ USER_SWEEP = timedelta(days=2)
 DAY_CLOSED = "This checklist is completed: its day is over, its regrets and score are frozen."
 
 
-def _checklist_lock(*, user, checklist_id, at):
+def _checklist_lock(*, user: User, checklist_id: int, at: datetime) -> tuple[Checklist, bool]:
     """The user's own checklist, row-locked for the rest of the transaction (404 otherwise).
 
     Returns (checklist, open): `open` is False when its day closed by `at`; the caller
@@ -192,7 +195,7 @@ def _checklist_lock(*, user, checklist_id, at):
     return checklist, True
 
 
-def checklists_complete(*, user=None, at=None, batch_size=1000):
+def checklists_complete(*, user: User | None = None, at: datetime | None = None, batch_size: int = 1000) -> int:
     """Mark completed every checklist whose local day closed by `at` (default now): frozen.
 
     A day closes when it is over where the user was, plus DAY_CLOSE_GRACE_HOURS
@@ -223,7 +226,7 @@ def checklists_complete(*, user=None, at=None, batch_size=1000):
         last_id = page[-1].pk
 
 
-def regret_index(*, unresolved, total):
+def regret_index(*, unresolved: int, total: int) -> Decimal:
     """The regret index of a day with `total` regrets, `unresolved` of them left: the share
     left undone to 4 places (half up), 1 with no regrets."""
     if not total:
@@ -231,7 +234,7 @@ def regret_index(*, unresolved, total):
     return (Decimal(unresolved) / Decimal(total)).quantize(SCORE_PLACES, rounding=ROUND_HALF_UP)
 
 
-def checklist_score_refresh(*, checklist):
+def checklist_score_refresh(*, checklist: Checklist) -> Decimal:
     """Recompute the score from the regrets: the share unresolved, 1 with no regrets.
 
     Callers hold the checklist's row lock, so concurrent ticks are applied one
@@ -246,7 +249,9 @@ def checklist_score_refresh(*, checklist):
     return score
 
 
-def regret_add(*, user, checklist_id, description, at=None, client_id=None):
+def regret_add(
+    *, user: User, checklist_id: int, description: str, at: datetime | None = None, client_id: UUID | None = None
+) -> tuple[Regret, Checklist]:
     """Add an unresolved regret to one of the user's checklists; the score follows.
 
     `at` is when the user acts (default now; the demo data replays past days).
@@ -269,7 +274,9 @@ def regret_add(*, user, checklist_id, description, at=None, client_id=None):
     return regret, checklist
 
 
-def regret_resolve(*, user, checklist_id, regret_id, success, at=None):
+def regret_resolve(
+    *, user: User, checklist_id: int, regret_id: int, success: bool, at: datetime | None = None
+) -> tuple[Regret, Checklist]:
     """Tick (true) or untick (false) a regret; returns (regret, checklist) with the new score.
 
     Idempotent: setting the state it already has (a retry on a bad connection) changes
@@ -278,7 +285,15 @@ def regret_resolve(*, user, checklist_id, regret_id, success, at=None):
     return regret_update(user=user, checklist_id=checklist_id, regret_id=regret_id, success=success, at=at)
 
 
-def regret_update(*, user, checklist_id, regret_id, success=None, description=None, at=None):
+def regret_update(
+    *,
+    user: User,
+    checklist_id: int,
+    regret_id: int,
+    success: bool | None = None,
+    description: str | None = None,
+    at: datetime | None = None,
+) -> tuple[Regret, Checklist]:
     """Change a regret while its day is open: tick or untick it (`success`), reword it (`description`).
 
     Returns (regret, checklist) with the checklist's score, recomputed in the same
@@ -292,7 +307,7 @@ def regret_update(*, user, checklist_id, regret_id, success=None, description=No
         checklist, open_ = _checklist_lock(user=user, checklist_id=checklist_id, at=at or timezone.now())
         if open_:
             regret = _regret_of(checklist, regret_id)
-            changes = {}
+            changes: dict[str, Any] = {}
             if success is not None and regret.success != success:
                 changes["success"] = success
             if description is not None and regret.description != description:
@@ -308,7 +323,7 @@ def regret_update(*, user, checklist_id, regret_id, success=None, description=No
     return regret, checklist
 
 
-def regret_delete(*, user, checklist_id, regret_id, at=None):
+def regret_delete(*, user: User, checklist_id: int, regret_id: int, at: datetime | None = None) -> Checklist:
     """Remove a regret while its day is open; returns the checklist with its new score.
 
     Under the checklist's row lock, the score recomputed in the same transaction (as a
@@ -325,14 +340,14 @@ def regret_delete(*, user, checklist_id, regret_id, at=None):
     return checklist
 
 
-def _regret_of(checklist, regret_id):
+def _regret_of(checklist: Checklist, regret_id: int) -> Regret:
     regret = Regret.objects.filter(pk=regret_id, checklist=checklist).first()
     if regret is None:
         raise NotFound("Regret not found.", code="regret_not_found")
     return regret
 
 
-def checklists_score_refresh(*, checklist_ids):
+def checklists_score_refresh(*, checklist_ids: Iterable[int]) -> None:
     """Recompute the scores of these checklists (after an edit of their regrets in the admin).
 
     Each checklist is row-locked first, in id order, as regret_add and regret_resolve
@@ -350,20 +365,20 @@ def checklists_score_refresh(*, checklist_ids):
 ROUTINE_LIMIT = 50
 
 
-def _routine_locked(user):
+def _routine_locked(user: User) -> list[RoutineItem]:
     """Serialise the user's routine writes (positions stay 1..n without gaps); the items, in order."""
     advisory_xact_lock(LOCK_ROUTINE, user.pk)
     return list(RoutineItem.objects.filter(user=user).order_by("position", "id"))
 
 
-def _routine_item_of(items, item_id):
+def _routine_item_of(items: list[RoutineItem], item_id: int) -> RoutineItem:
     for item in items:
         if item.pk == item_id:
             return item
     raise NotFound("Routine item not found.", code="routine_item_not_found")
 
 
-def routine_add(*, user, description=None, from_regret=None):
+def routine_add(*, user: User, description: str | None = None, from_regret: int | None = None) -> RoutineItem:
     """Add a standing regret at the end of the user's routine: `description`, or the
     description of one of the user's regrets (`from_regret`, an id).
 
@@ -385,10 +400,13 @@ def routine_add(*, user, description=None, from_regret=None):
             raise Conflict(f"“{description}” is already in your routine.", code="already_in_routine")
         if len(items) >= ROUTINE_LIMIT:
             raise Conflict(f"A routine holds at most {ROUTINE_LIMIT} regrets.", code="routine_full")
-        return RoutineItem.objects.create(user=user, description=description, position=len(items) + 1)
+        # description is a str by now: given, or the regret's.
+        return RoutineItem.objects.create(user=user, description=cast(str, description), position=len(items) + 1)
 
 
-def routine_update(*, user, item_id, description=None, position=None):
+def routine_update(
+    *, user: User, item_id: int, description: str | None = None, position: int | None = None
+) -> RoutineItem:
     """Rename an item of the user's routine and/or move it to `position` (1..n; the others shift)."""
     with transaction.atomic():
         items = _routine_locked(user)
@@ -412,7 +430,7 @@ def routine_update(*, user, item_id, description=None, position=None):
         return item
 
 
-def routine_delete(*, user, item_id):
+def routine_delete(*, user: User, item_id: int) -> None:
     """Remove an item of the user's routine (the ones after it move up). Checklists keep their regrets."""
     with transaction.atomic():
         item = _routine_item_of(_routine_locked(user), item_id)
@@ -420,7 +438,7 @@ def routine_delete(*, user, item_id):
         RoutineItem.objects.filter(user=user, position__gt=item.position).update(position=F("position") - 1)
 
 
-def routine_replace(*, user, checklist_id):
+def routine_replace(*, user: User, checklist_id: int) -> list[RoutineItem]:
     """Make one of the user's checklists (say yesterday's) the whole routine: its regrets in
     their order, a repeated description once, the first ROUTINE_LIMIT. Returns the new routine.
     """

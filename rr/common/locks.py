@@ -25,13 +25,19 @@ tests/concurrency/test_network_storm.py, tests/concurrency/test_orm_delete_storm
 """
 
 import logging
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from django.db import OperationalError, connection, transaction
+from django.db.models import QuerySet
 from django.db.models.deletion import Collector
 from psycopg.errors import DeadlockDetected, LockNotAvailable, SerializationFailure
 
 logger = logging.getLogger("rr.network")
+
+T = TypeVar("T")
+QuerySetT = TypeVar("QuerySetT", bound=QuerySet[Any])
 
 # Runs in all of a write that lost a deadlock or a serialization failure. With every
 # writer keeping the lock order neither should happen; the retry makes sure a client
@@ -65,14 +71,14 @@ class UserState:
     follow_approval: bool = False  # follows of this user are requests (rr_follow_request)
 
 
-def lock_sql(strength, nowait=False):
+def lock_sql(strength: str, nowait: bool = False) -> str:
     """USERS_LOCK_SQL with its lock strength, for writers that send it inside a longer query string."""
     if strength not in (NO_KEY_UPDATE, UPDATE):
         raise ValueError(strength)
     return USERS_LOCK_SQL.format(strength=strength, nowait=" NOWAIT" if nowait else "")
 
 
-def users_lock(ids, *, strength=NO_KEY_UPDATE, nowait=False):
+def users_lock(ids: Iterable[int], *, strength: str = NO_KEY_UPDATE, nowait: bool = False) -> dict[int, UserState]:
     """Row-lock the users `ids` in ascending id order until the transaction ends; their state.
 
     Returns {id: UserState} of the users that exist. With `nowait`, raises
@@ -87,12 +93,12 @@ def users_lock(ids, *, strength=NO_KEY_UPDATE, nowait=False):
         return {row[0]: UserState(*row[1:]) for row in cursor.fetchall()}
 
 
-def _lost_race(exc):
+def _lost_race(exc: BaseException) -> bool:
     """Whether a failed transaction only lost to another one and may simply run again."""
     return isinstance(exc.__cause__, DeadlockDetected | SerializationFailure)
 
 
-def write(action, *, attempts=WRITE_ATTEMPTS, own_transaction=True):
+def write(action: Callable[[], T], *, attempts: int = WRITE_ATTEMPTS, own_transaction: bool = True) -> T:
     """Run `action()` as one transaction and return what it returns.
 
     Outermost (nothing encloses it): `transaction.atomic(durable=True)`; inside a
@@ -105,7 +111,7 @@ def write(action, *, attempts=WRITE_ATTEMPTS, own_transaction=True):
     """
     outermost = not connection.in_atomic_block
 
-    def once():
+    def once() -> T:
         if outermost and not own_transaction:
             return action()
         with transaction.atomic(durable=outermost):
@@ -121,18 +127,18 @@ def write(action, *, attempts=WRITE_ATTEMPTS, own_transaction=True):
     return once()
 
 
-def deletable(queryset):
+def deletable(queryset: QuerySetT) -> QuerySetT:
     """`queryset`, if QuerySet.delete() would accept it (the models' delete() call this first)."""
     if queryset.query.is_sliced:
         raise TypeError("Cannot use 'limit' or 'offset' with delete().")
     if queryset.query.distinct or queryset.query.distinct_fields:
         raise TypeError("Cannot call delete() after .distinct().")
-    if queryset._fields is not None:
+    if queryset._fields is not None:  # type: ignore[attr-defined]  # Django's own check, as QuerySet.delete's
         raise TypeError("Cannot call delete() after .values() or .values_list()")
     return queryset
 
 
-def collector_delete(queryset):
+def collector_delete(queryset: QuerySet[Any]) -> tuple[int, dict[str, int]]:
     """Django's own deletion of `queryset` with its cascades; (count, {label: count})."""
     collector = Collector(using=queryset.db, origin=queryset)
     collector.collect(queryset)
@@ -149,13 +155,13 @@ _NEIGHBOURS_SQL = """
 """
 
 
-def _neighbour_ids(user_ids):
+def _neighbour_ids(user_ids: Iterable[int]) -> set[int]:
     with connection.cursor() as cursor:
         cursor.execute(_NEIGHBOURS_SQL, {"ids": sorted(user_ids)})
         return {row[0] for row in cursor.fetchall()}
 
 
-def users_delete(queryset):
+def users_delete(queryset: QuerySet[Any]) -> tuple[int, dict[str, int]]:
     """Delete the users of `queryset` with Django's cascade (checklists, links, tokens).
 
     Every neighbour's count moves (trigger) in the same transaction. The users and all
@@ -173,7 +179,7 @@ def users_delete(queryset):
     known = set(user_ids)
     users = queryset.model._base_manager.filter(pk__in=user_ids)
 
-    def locked_delete():
+    def locked_delete() -> tuple[int, dict[str, int]]:
         known.update(_neighbour_ids(user_ids))
         users_lock(known, strength=UPDATE)
         late = _neighbour_ids(user_ids) - known

@@ -1,16 +1,20 @@
 """The GDPR export: everything stored about an account, as plain JSON-ready data, read from each domain's tables."""
 
+from datetime import datetime
+from typing import Any
+
 from django.db.models import Prefetch
 
+from rr.accounts.models import User
 from rr.checklists.models import Checklist, Regret
 from rr.network.models import Network
 
 
-def _when(value):
+def _when(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def account_export(*, user):
+def account_export(*, user: User) -> dict[str, Any]:
     """The account's fields, its checklists with their regrets, and both sides of its network.
 
     Four queries whatever the size: checklists, their regrets, following, followers.

@@ -1,6 +1,7 @@
 """HTTP endpoints of the follow graph (docs/NETWORK.md): follows, lists, settings, requests, blocks."""
 
 import re
+from typing import Any, TypeVar
 
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import (
@@ -11,8 +12,11 @@ from drf_spectacular.utils import (
 )
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
 from rest_framework.response import Response
 
+from rr.accounts.authentication import AuthenticatedRequest
+from rr.accounts.models import User
 from rr.accounts.user_path import UserPathAPIView
 from rr.common.api import AuthenticatedAPIView, error_example, error_responses, validated
 from rr.common.errors import ServiceError
@@ -41,7 +45,10 @@ CURSOR_MAX = 10**18 - 1
 _DIGITS = re.compile("[0-9]{1,18}")
 
 
-def _positive_int(request, name, default, maximum):
+_Default = TypeVar("_Default", int, None)
+
+
+def _positive_int(request: Request, name: str, default: _Default, maximum: int) -> int | _Default:
     raw = request.query_params.get(name)
     if raw is None:
         return default
@@ -58,7 +65,7 @@ class NetworkValidateView(UserPathAPIView):
         responses={200: ValidateSerializer, **error_responses(400, 401, 403, 404, 409)},
         tags=["network"],
     )
-    def get(self, request, username):
+    def get(self, request: AuthenticatedRequest, username: str) -> Response:
         target = self.named_user
         error = services.network_target_check(user=request.user, target=target)
         if error is not None:
@@ -87,7 +94,7 @@ class NetworkFollowView(UserPathAPIView):
         },
         tags=["network"],
     )
-    def post(self, request, username):
+    def post(self, request: AuthenticatedRequest, username: str) -> Response:
         target = self.named_user
         made, shown = services.network_follow_shown(follower=request.user, target=target)
         if isinstance(made, FollowRequest):
@@ -117,7 +124,7 @@ class NetworkUnfollowView(UserPathAPIView):
         responses={200: MessageSerializer, **error_responses(400, 401, 404, 429)},
         tags=["network"],
     )
-    def delete(self, request, username):
+    def delete(self, request: AuthenticatedRequest, username: str) -> Response:
         target = self.named_user
         services.network_unfollow(follower=request.user, target=target)
         return Response({"message": f"You no longer follow {target.username}."})
@@ -132,7 +139,7 @@ class NetworkFollowerRemoveView(UserPathAPIView):
         responses={200: MessageSerializer, **error_responses(400, 401, 404, 429)},
         tags=["network"],
     )
-    def delete(self, request, username):
+    def delete(self, request: AuthenticatedRequest, username: str) -> Response:
         follower = self.named_user
         services.network_follower_remove(user=request.user, follower=follower)
         return Response({"message": f"{follower.username} no longer follows you."})
@@ -159,7 +166,7 @@ class NetworkListView(AuthenticatedAPIView):
         responses={200: NetworkListSerializer, **error_responses(400, 401, 429)},
         tags=["network"],
     )
-    def get(self, request, list_type):
+    def get(self, request: AuthenticatedRequest, list_type: str) -> Response:
         if list_type not in LIST_KINDS:
             raise ServiceError("list_type must be 'following' or 'followers'.", field="list_type")
         page_size = _positive_int(request, "page_size", PAGE_SIZE, MAX_PAGE_SIZE)
@@ -185,7 +192,7 @@ class NetworkSettingsView(AuthenticatedAPIView):
         responses={200: SettingsSerializer, **error_responses(401)},
         tags=["network"],
     )
-    def get(self, request):
+    def get(self, request: AuthenticatedRequest) -> Response:
         return Response(_settings_body(request.user))
 
     @extend_schema(
@@ -195,12 +202,12 @@ class NetworkSettingsView(AuthenticatedAPIView):
         responses={200: SettingsSerializer, **error_responses(400, 401)},
         tags=["network"],
     )
-    def patch(self, request):
+    def patch(self, request: AuthenticatedRequest) -> Response:
         services.settings_update(user=request.user, **validated(SettingsInput, request.data))
         return Response(_settings_body(request.user))
 
 
-def _settings_body(user):
+def _settings_body(user: User) -> dict[str, Any]:
     return {
         "allow_networking": user.allow_networking,
         "follow_approval": user.follow_approval,
@@ -237,15 +244,15 @@ REQUEST_LIST_EXAMPLES = {
 
 class _FollowRequestListSchema(AutoSchema):
     # One view serves both directions (config/urls.py): each gets an operation id of its own.
-    def get_operation_id(self):
-        return f"follow_request_list_{self.view.direction}"
+    def get_operation_id(self) -> str:
+        return f"follow_request_list_{self.view.direction}"  # type: ignore[attr-defined]
 
-    def get_examples(self):
-        return [REQUEST_LIST_EXAMPLES[self.view.direction]]
+    def get_examples(self) -> list[OpenApiExample]:
+        return [REQUEST_LIST_EXAMPLES[self.view.direction]]  # type: ignore[attr-defined]
 
 
 class FollowRequestListView(AuthenticatedAPIView):
-    direction = None  # "incoming" or "outgoing", set in the URL conf
+    direction: str = None  # type: ignore[assignment]  # "incoming" or "outgoing", set in the URL conf
     schema = _FollowRequestListSchema()
 
     @extend_schema(
@@ -253,7 +260,7 @@ class FollowRequestListView(AuthenticatedAPIView):
         responses={200: FollowRequestListSerializer, **error_responses(401)},
         tags=["network"],
     )
-    def get(self, request):
+    def get(self, request: AuthenticatedRequest) -> Response:
         direction = self.direction
         rows = selectors.follow_requests(user=request.user, direction=direction)
         return Response(
@@ -285,7 +292,7 @@ class FollowRequestView(AuthenticatedAPIView):
         ],
         tags=["network"],
     )
-    def delete(self, request, request_id):
+    def delete(self, request: AuthenticatedRequest, request_id: int) -> Response:
         outcome, other = services.follow_request_delete(user=request.user, request_id=request_id)
         if outcome == "cancelled":
             return Response({"message": f"You no longer ask to follow {other}."})
@@ -306,7 +313,7 @@ class FollowRequestAcceptView(AuthenticatedAPIView):
         ],
         tags=["network"],
     )
-    def post(self, request, request_id):
+    def post(self, request: AuthenticatedRequest, request_id: int) -> Response:
         requester = services.follow_request_accept(user=request.user, request_id=request_id)
         return Response({"message": f"{requester} now follows you."})
 
@@ -328,7 +335,7 @@ class BlockListView(AuthenticatedAPIView):
         ],
         tags=["network"],
     )
-    def get(self, request):
+    def get(self, request: AuthenticatedRequest) -> Response:
         rows = selectors.blocks(user=request.user)
         return Response({"blocks": [{"username": r["username"], "since": timestamp(r["created_at"])} for r in rows]})
 
@@ -349,7 +356,7 @@ class BlockView(UserPathAPIView):
         ],
         tags=["network"],
     )
-    def post(self, request, username):
+    def post(self, request: AuthenticatedRequest, username: str) -> Response:
         target = self.named_user
         services.block_create(user=request.user, target=target)
         return Response({"message": f"You block {target.username}."}, status=status.HTTP_201_CREATED)
@@ -364,7 +371,7 @@ class BlockView(UserPathAPIView):
         ],
         tags=["network"],
     )
-    def delete(self, request, username):
+    def delete(self, request: AuthenticatedRequest, username: str) -> Response:
         target = self.named_user
         services.block_delete(user=request.user, target=target)
         return Response({"message": f"You no longer block {target.username}."})

@@ -20,8 +20,12 @@ deletions through the plain ORM mid-storm), tests/network/test_user_delete.py.
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from django.db import connection
+from django.db.backends.utils import CursorWrapper
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from rr.common import locks
@@ -37,11 +41,11 @@ class Read:
     positioned at the first, and returns what the follow hands back with the link."""
 
     sql: str
-    params: dict
-    load: Callable
+    params: dict[str, Any]
+    load: Callable[[CursorWrapper], Any]
 
 
-def _read_run(cursor, read):
+def _read_run(cursor: CursorWrapper, read: Read | None) -> Any:
     if read is None:
         return None
     cursor.execute(read.sql, read.params)
@@ -54,8 +58,8 @@ class FollowTrip:
     loaded), or, when none was, the state the ladder decides on."""
 
     link_id: int | None
-    read: object = None
-    users: dict | None = None  # {id: rr.common.locks.UserState}
+    read: Any = None
+    users: dict[int, locks.UserState] | None = None
     blocked: bool = False
     linked: bool = False
 
@@ -81,7 +85,9 @@ _FOLLOW_SQL = f"""
 """
 
 
-def follow_round_trip(*, follower_id, following_id, created_at, read=None):
+def follow_round_trip(
+    *, follower_id: int, following_id: int, created_at: datetime, read: Read | None = None
+) -> FollowTrip:
     """Lock both users and insert the link if the ladder lets it go straight in; a FollowTrip.
 
     One query string, run as its own transaction (rr.common.locks.write with
@@ -108,7 +114,7 @@ def follow_round_trip(*, follower_id, following_id, created_at, read=None):
     return FollowTrip(None, users=users, blocked=blocked, linked=linked)
 
 
-def pair_state(follower_id, following_id):
+def pair_state(follower_id: int, following_id: int) -> tuple[bool, bool]:
     """(blocked, linked) of the pair, as follow_round_trip reads them: either user blocks the
     other, the link exists. Read under both users' lock, they stay so until the transaction
     ends: every writer of blocks and links takes the same lock."""
@@ -117,7 +123,7 @@ def pair_state(follower_id, following_id):
         return cursor.fetchone()
 
 
-def block_between(a_id, b_id):
+def block_between(a_id: int, b_id: int) -> bool:
     """Whether either user blocks the other (rules.BLOCKED_SQL)."""
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {rules.BLOCKED_SQL}", {"follower": a_id, "following": b_id})
@@ -133,7 +139,9 @@ _LINK_INSERT_SQL = f"""
 """
 
 
-def link_insert(*, follower_id, following_id, created_at, read=None):
+def link_insert(
+    *, follower_id: int, following_id: int, created_at: datetime, read: Read | None = None
+) -> tuple[int, Any] | None:
     """Insert the link under the users' lock the caller holds; (id, what `read` loaded), or None if it exists."""
     with connection.cursor() as cursor:
         cursor.execute(_LINK_INSERT_SQL, {"follower": follower_id, "following": following_id, "at": created_at})
@@ -143,7 +151,7 @@ def link_insert(*, follower_id, following_id, created_at, read=None):
         return row[0], _read_run(cursor, read)
 
 
-def request_insert(*, requester_id, target_id, created_at):
+def request_insert(*, requester_id: int, target_id: int, created_at: datetime) -> int | None:
     """Record a pending follow request under the users' lock the caller holds; its id, or None if one is pending."""
     with connection.cursor() as cursor:
         cursor.execute(
@@ -163,7 +171,7 @@ _LINKS_INSERT_SQL = """
 """
 
 
-def links_insert(pairs, *, created_at=None):
+def links_insert(pairs: list[tuple[int, int]], *, created_at: datetime | None = None) -> int:
     """Insert the links (follower id, following id) that do not exist yet, in one statement; how many.
 
     For writers that already hold users_lock on every user of `pairs` inside write()
@@ -179,7 +187,7 @@ def links_insert(pairs, *, created_at=None):
         return cursor.rowcount
 
 
-def pair_unlink(a_id, b_id):
+def pair_unlink(a_id: int, b_id: int) -> int:
     """Delete the links between two users in both directions; how many. Callers hold users_lock on both."""
     with connection.cursor() as cursor:
         cursor.execute(
@@ -204,10 +212,10 @@ _LINK_DELETE_SQL = (
 )
 
 
-def link_delete(*, follower_id, following_id):
+def link_delete(*, follower_id: int, following_id: int) -> bool:
     """Delete the link follower -> following, its users locked first; whether there was one."""
 
-    def attempt():
+    def attempt() -> bool:
         with connection.cursor() as cursor:
             cursor.execute(_LINK_DELETE_SQL, [sorted({follower_id, following_id}), follower_id, following_id])
             cursor.nextset()
@@ -216,7 +224,7 @@ def link_delete(*, follower_id, following_id):
     return locks.write(attempt, own_transaction=False)
 
 
-def links_delete(queryset):
+def links_delete(queryset: QuerySet[Any]) -> tuple[int, dict[str, int]]:
     """Delete any set of links (admin, bulk cleanup, `Network.objects....delete()`) in lock order.
 
     A plain queryset delete would lock the rows first and let the trigger lock their
@@ -224,7 +232,7 @@ def links_delete(queryset):
     ascending id order first. Returns what QuerySet.delete() returns.
     """
 
-    def attempt():
+    def attempt() -> tuple[int, dict[str, int]]:
         pairs = list(queryset.values_list("pk", "follower_id", "following_id"))
         locks.users_lock({user_id for _, *ids in pairs for user_id in ids})
         # The rows as they are now: a link deleted while we waited is no longer counted.

@@ -13,12 +13,12 @@ from rr.network import links
 
 
 class NetworkQuerySet(models.QuerySet):
-    def delete(self):
+    def delete(self) -> tuple[int, dict[str, int]]:
         """Delete in the follow graph's lock order (rr/network/links.py); counts move by the trigger."""
         return links.links_delete(locks.deletable(self))
 
-    delete.alters_data = True
-    delete.queryset_only = True
+    delete.alters_data = True  # type: ignore[attr-defined]
+    delete.queryset_only = True  # type: ignore[attr-defined]
 
 
 class Network(models.Model):
@@ -59,10 +59,10 @@ class Network(models.Model):
             models.Index(fields=["following", "id"], name="rr_network_following_idx"),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.follower_id} -> {self.following_id}"
 
-    def delete(self, using=None, keep_parents=False):
+    def delete(self, using: str | None = None, keep_parents: bool = False) -> tuple[int, dict[str, int]]:
         """Delete in the follow graph's lock order, like the queryset's delete()."""
         if self.pk is None:
             raise ValueError(f"{self._meta.object_name} object can't be deleted because its id is None.")
@@ -70,7 +70,7 @@ class Network(models.Model):
         self.pk = None
         return deleted
 
-    delete.alters_data = True
+    delete.alters_data = True  # type: ignore[attr-defined]
 
 
 class FollowRequest(models.Model):
@@ -97,7 +97,7 @@ class FollowRequest(models.Model):
         # The unique pair serves "outgoing" (requester first); this one serves "incoming".
         indexes = [models.Index(fields=["target", "id"], name="rr_follow_request_target_idx")]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.requester_id} -> {self.target_id} (pending)"
 
 
@@ -120,5 +120,5 @@ class Block(models.Model):
         ]
         indexes = [models.Index(fields=["blocked", "blocker"], name="rr_block_blocked_idx")]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.blocker_id} blocks {self.blocked_id}"

@@ -12,7 +12,9 @@ following. A target with follow_approval on then gets a request instead of a lin
 Tests: tests/network/test_follow.py, tests/network/test_requests.py, tests/network/test_blocks.py.
 """
 
-from rr.common.errors import Conflict, Forbidden, NotFound, Unauthorized
+from rr.accounts.models import User
+from rr.common import locks
+from rr.common.errors import Conflict, Forbidden, NotFound, ServiceError, Unauthorized
 
 FOLLOW = "follow"
 REQUEST = "request"
@@ -39,7 +41,9 @@ DIRECT_FOLLOW_SQL = f"""
 """
 
 
-def follow_refusal(*, follower, target, users, linked=False, blocked=False):
+def follow_refusal(
+    *, follower: User, target: User, users: dict[int, locks.UserState], linked: bool = False, blocked: bool = False
+) -> ServiceError | None:
     """The refusal of `follower` following `target`, first rung first; None if the follow may go on.
 
     `users` is {id: rr.common.locks.UserState} as read (under the users' lock when
@@ -61,7 +65,9 @@ def follow_refusal(*, follower, target, users, linked=False, blocked=False):
     return None
 
 
-def follow_decision(*, follower, target, users, linked, blocked):
+def follow_decision(
+    *, follower: User, target: User, users: dict[int, locks.UserState], linked: bool, blocked: bool
+) -> str:
     """FOLLOW or REQUEST (the target approves their followers); the ladder's refusal raised."""
     error = follow_refusal(follower=follower, target=target, users=users, linked=linked, blocked=blocked)
     if error is not None:

@@ -1,11 +1,15 @@
 """Reads of the follow graph: the lists (in a fixed number of queries whatever their length), requests, blocks."""
 
-from datetime import timedelta
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import connection, connections, router
-from django.db.models import F
+from django.db.backends.utils import CursorWrapper
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
+from rr.accounts.models import User
 from rr.accounts.selectors import user_by_username
 from rr.checklists import days
 from rr.checklists.services import checklist_latest_bound
@@ -16,12 +20,12 @@ from rr.network.models import Block, FollowRequest, Network
 LIST_KINDS = ("following", "followers")
 
 
-def user_get_active(*, username):
+def user_get_active(*, username: str) -> User:
     """An active user by username (exact, else a unique case-insensitive match), else 404."""
     return user_by_username(username=username, active_only=True)
 
 
-def user_get_any(*, username):
+def user_get_any(*, username: str) -> User:
     """A user by username whether active or not (for unfollowing), else 404."""
     return user_by_username(username=username)
 
@@ -103,7 +107,7 @@ _COUNT_SQLS = {kind: _COUNT_SQL.format(mine=mine, other=other) for kind, (mine, 
 NO_CURSOR = 2**63 - 1
 
 
-def network_page(*, user, kind, cursor=None, limit):
+def network_page(*, user: User, kind: str, cursor: int | None = None, limit: int) -> tuple[list[dict[str, Any]], int]:
     """(rows, count): `user`'s links on one side of the graph to active users, newest first,
     at most `limit` of those with a link id below `cursor`; `count` is the whole list's size.
 
@@ -116,7 +120,12 @@ def network_page(*, user, kind, cursor=None, limit):
     if kind not in LIST_KINDS:
         raise ValueError(kind)
     alias = router.db_for_read(Network)
-    params = {"viewer": user.pk, "cursor": cursor or NO_CURSOR, "limit": limit, "bound": checklist_latest_bound()}
+    params: dict[str, Any] = {
+        "viewer": user.pk,
+        "cursor": cursor or NO_CURSOR,
+        "limit": limit,
+        "bound": checklist_latest_bound(),
+    }
     with connections[alias].cursor() as db:
         db.execute(_PAGE_SQLS[kind], params)
         rows = db.fetchall()
@@ -134,7 +143,7 @@ _USER_ENTRY_SQL = f"""
 """
 
 
-def network_user_read(*, user, target_id, also=None):
+def network_user_read(*, user: User, target_id: int, also: links.Read | None = None) -> links.Read:
     """One user as a row of network_page (without `link_id`), as `user` sees them, as a
     links.Read: the follow runs it under its locks (rr.network.links.follow_round_trip).
 
@@ -142,7 +151,7 @@ def network_user_read(*, user, target_id, also=None):
     with it and applied to the row.
     """
 
-    def load(cursor):
+    def load(cursor: CursorWrapper) -> dict[str, Any]:
         row = cursor.fetchone()
         if row is None:  # deleted since the caller looked it up
             raise NotFound("No such user.", code="user_not_found")
@@ -168,7 +177,7 @@ _NUDGED_SQL = """
 """
 
 
-def entries_stats_read(*, viewer, user_ids, now=None):
+def entries_stats_read(*, viewer: User, user_ids: Iterable[int], now: datetime | None = None) -> links.Read:
     """The viewer's nudges to these users as one links.Read (sendable with others): its load
     returns the function that adds `stats` and `nudged_today` to rows of these users.
 
@@ -180,10 +189,10 @@ def entries_stats_read(*, viewer, user_ids, now=None):
     ids = sorted(set(user_ids))
     params = {"nudge_sender": viewer.pk, "nudge_ids": ids, "nudge_since": days.today_at(0, now) - timedelta(days=1)}
 
-    def load(cursor):
+    def load(cursor: CursorWrapper) -> Callable[[list[dict[str, Any]]], list[dict[str, Any]]]:
         nudged = set(cursor.fetchall())
 
-        def add(rows):
+        def add(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             summaries = {row["user_id"]: tuple(row[f"days_{key}"] for key in days.SUMMARY_KEYS) for row in rows}
             stats = days.summary_users_stats(summaries, now=now)
             for row in rows:
@@ -196,7 +205,7 @@ def entries_stats_read(*, viewer, user_ids, now=None):
     return links.Read(_NUDGED_SQL, params, load)
 
 
-def entries_stats(*, viewer, rows, now=None):
+def entries_stats(*, viewer: User, rows: list[dict[str, Any]], now: datetime | None = None) -> list[dict[str, Any]]:
     """List entry rows (network_page) with `stats` (rr.checklists.days.Stats) and `nudged_today` added.
 
     One statement for the whole page whatever its length (the viewer's nudges to its
@@ -212,7 +221,7 @@ def entries_stats(*, viewer, rows, now=None):
         return read.load(cursor)(rows)
 
 
-def networking_described(user):
+def networking_described(user: User) -> str:
     """The user's networking settings in words, as the API's settings and the web app show them."""
     if not user.allow_networking:
         return "Networking is off: nobody can start following you and your regret index is hidden."
@@ -221,7 +230,7 @@ def networking_described(user):
     return "Networking is on: others can follow you and see your regret index."
 
 
-def follow_requests(*, user, direction):
+def follow_requests(*, user: User, direction: str) -> "QuerySet[FollowRequest, Any]":
     """The user's pending requests, newest first: rows of id, username (the other user), since."""
     if direction == "incoming":
         rows = FollowRequest.objects.filter(target=user, requester__is_active=True).annotate(
@@ -236,7 +245,7 @@ def follow_requests(*, user, direction):
     return rows.order_by("-id").values("id", "username", "created_at")
 
 
-def blocks(*, user):
+def blocks(*, user: User) -> "QuerySet[Block, Any]":
     """Whom the user blocks, newest first."""
     return (
         Block.objects.filter(blocker=user)
@@ -256,7 +265,7 @@ _ACROSS_BLOCK_SQL = """
 """
 
 
-def across_blocks():
+def across_blocks() -> dict[str, int]:
     """{"links": n, "pending requests": n} between two users while either blocks the other (0 and 0 when sound).
 
     For verify_deployment and initialize_network_counts: block_create removes both in the

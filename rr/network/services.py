@@ -7,9 +7,12 @@ rr/network/rules.py's. Counts move by migration 0004's trigger, in the same tran
 """
 
 import logging
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from rr.accounts.models import User
@@ -22,7 +25,7 @@ from rr.network.models import Block, FollowRequest, Network
 logger = logging.getLogger("rr.network")
 
 
-def network_target_check(*, user, target):
+def network_target_check(*, user: User, target: User) -> ServiceError | None:
     """Why `user` may not start following `target`, as the error to raise (None if they may).
 
     A preview of network_follow: the same ladder (rules.follow_refusal), on the users
@@ -37,7 +40,7 @@ def network_target_check(*, user, target):
     return rules.follow_refusal(follower=user, target=target, users=users, linked=linked, blocked=blocked)
 
 
-def network_follow(*, follower, target):
+def network_follow(*, follower: User, target: User) -> Network | FollowRequest:
     """Follow `target`, or ask to: the one decision of a follow (Mastodon's FollowService).
 
     Returns the Network link made (both users' counts move, by the trigger, in the same
@@ -51,7 +54,7 @@ def network_follow(*, follower, target):
     return made
 
 
-def network_follow_shown(*, follower, target):
+def network_follow_shown(*, follower: User, target: User) -> tuple[Network | FollowRequest, Any]:
     """network_follow, and with a link `target` as a list entry row as `follower` now sees it
     ((FollowRequest, None) for a request).
 
@@ -61,13 +64,13 @@ def network_follow_shown(*, follower, target):
     return _follow(follower=follower, target=target, read=_shown(follower=follower, target=target))
 
 
-def _shown(*, follower, target):
+def _shown(*, follower: User, target: User) -> links.Read:
     """The followed user as a list entry (streak fields included), read in the follow's round trip."""
     also = selectors.entries_stats_read(viewer=follower, user_ids=[target.pk])
     return selectors.network_user_read(user=follower, target_id=target.pk, also=also)
 
 
-def _follow(*, follower, target, read):
+def _follow(*, follower: User, target: User, read: links.Read | None) -> tuple[Network | FollowRequest, Any]:
     """(Network, what `read` loaded) or (FollowRequest, None); the ladder's refusal raised.
 
     One round trip (links.follow_round_trip) makes every direct follow and refuses
@@ -83,13 +86,19 @@ def _follow(*, follower, target, read):
     )
     if trip.link_id is None:
         rules.follow_decision(
-            follower=follower, target=target, users=trip.users, linked=trip.linked, blocked=trip.blocked
+            follower=follower,
+            target=target,
+            users=trip.users,  # type: ignore[arg-type]  # set when no link was inserted
+            linked=trip.linked,
+            blocked=trip.blocked,
         )
         return locks.write(lambda: _follow_under_lock(follower=follower, target=target, at=created_at, read=read))
     return _link_made(follower=follower, target=target, link_id=trip.link_id, created_at=created_at), trip.read
 
 
-def _follow_under_lock(*, follower, target, at, read):
+def _follow_under_lock(
+    *, follower: User, target: User, at: datetime, read: links.Read | None
+) -> tuple[Network | FollowRequest, Any]:
     users = locks.users_lock([follower.pk, target.pk])
     blocked, linked = links.pair_state(follower.pk, target.pk)
     decision = rules.follow_decision(follower=follower, target=target, users=users, linked=linked, blocked=blocked)
@@ -103,33 +112,33 @@ def _follow_under_lock(*, follower, target, at, read):
         return FollowRequest(id=request_id, requester=follower, target=target, created_at=at), None
     inserted = links.link_insert(follower_id=follower.pk, following_id=target.pk, created_at=at, read=read)
     if inserted is None:
-        raise rules.follow_refusal(follower=follower, target=target, users=users, linked=True)
+        raise rules.follow_refusal(follower=follower, target=target, users=users, linked=True)  # type: ignore[misc]  # linked: never None
     link_id, shown = inserted
     return _link_made(follower=follower, target=target, link_id=link_id, created_at=at), shown
 
 
-def _link_made(*, follower, target, link_id, created_at):
+def _link_made(*, follower: User, target: User, link_id: int, created_at: datetime) -> Network:
     logger.info("follow", extra={"follower_id": follower.pk, "following_id": target.pk})
     link = Network(id=link_id, follower=follower, following=target, created_at=created_at)
     link._state.adding, link._state.db = False, connection.alias
     return link
 
 
-def network_unfollow(*, follower, target):
+def network_unfollow(*, follower: User, target: User) -> None:
     """Stop following `target`. Unknown pairs are a 404, so a repeated unfollow is harmless."""
     if not links.link_delete(follower_id=follower.pk, following_id=target.pk):
         raise NotFound(f"You do not follow {target.username}.", code="not_following")
     logger.info("unfollow", extra={"follower_id": follower.pk, "following_id": target.pk})
 
 
-def network_follower_remove(*, user, follower):
+def network_follower_remove(*, user: User, follower: User) -> None:
     """Remove `follower` from the user's followers."""
     if not links.link_delete(follower_id=follower.pk, following_id=user.pk):
         raise NotFound(f"{follower.username} does not follow you.", code="not_a_follower")
     logger.info("follower removed", extra={"follower_id": follower.pk, "following_id": user.pk})
 
 
-def network_links_delete(*, links):
+def network_links_delete(*, links: QuerySet[Network]) -> int:
     """Delete any set of follow rows (bulk cleanup) under the graph's lock order; the rows deleted.
 
     `links` is a Network queryset: its delete() is rr.network.links.links_delete.
@@ -138,7 +147,7 @@ def network_links_delete(*, links):
     return deleted
 
 
-def networking_set(*, user, allow):
+def networking_set(*, user: User, allow: bool) -> User:
     """Switch networking on or off. Existing links stay; the index is hidden while off.
 
     The UPDATE row-locks the user like locks.users_lock, so a follow reads the
@@ -155,7 +164,13 @@ def networking_set(*, user, allow):
     return user
 
 
-def settings_update(*, user, allow_networking=None, follow_approval=None, daily_goal=None):
+def settings_update(
+    *,
+    user: User,
+    allow_networking: bool | None = None,
+    follow_approval: bool | None = None,
+    daily_goal: Decimal | None = None,
+) -> int:
     """Apply the settings given (None: unchanged), always in one order: the daily goal, then
     networking, then follow approval; how many pending requests turning approval off accepted.
 
@@ -177,7 +192,7 @@ def settings_update(*, user, allow_networking=None, follow_approval=None, daily_
 ACCEPT_BATCH = 500
 
 
-def follow_request_accept(*, user, request_id):
+def follow_request_accept(*, user: User, request_id: int) -> str | None:
     """Accept a request made to `user`: the link goes in and the request goes, in one transaction.
 
     Counts move by the trigger in the same transaction. Only the target may accept;
@@ -189,7 +204,7 @@ def follow_request_accept(*, user, request_id):
     if requester_id is None:
         raise NotFound("No such follow request.", code="request_not_found")
 
-    def attempt():
+    def attempt() -> int:
         users = locks.users_lock([requester_id, user.pk])
         if user.pk not in users or not users[user.pk].is_active:
             raise Unauthorized("Your account is inactive or deleted.", code="account_inactive")
@@ -208,7 +223,7 @@ def follow_request_accept(*, user, request_id):
     return User.objects.filter(pk=requester_id).values_list("username", flat=True).first()
 
 
-def follow_request_delete(*, user, request_id):
+def follow_request_delete(*, user: User, request_id: int) -> tuple[str, str | None]:
     """Reject (the target) or cancel (the requester) a pending request; which it was, and the other's name."""
     found = (
         FollowRequest.objects.filter(Q(target=user) | Q(requester=user), pk=request_id)
@@ -223,7 +238,7 @@ def follow_request_delete(*, user, request_id):
     return "rejected", requester_name
 
 
-def _pending_accept_batch(user_id):
+def _pending_accept_batch(user_id: int) -> tuple[int, bool]:
     """Accept up to ACCEPT_BATCH requests pending for `user_id`; (accepted, whether to go on)."""
     requester_ids = list(
         FollowRequest.objects.filter(target_id=user_id)
@@ -246,7 +261,7 @@ def _pending_accept_batch(user_id):
     return len(accepted), True
 
 
-def follow_approval_set(*, user, on):
+def follow_approval_set(*, user: User, on: bool) -> int:
     """Switch follow approval. Off accepts every pending request, in batches of ACCEPT_BATCH.
 
     The switch commits first, so a follow from then on makes a link directly; each
@@ -267,21 +282,21 @@ def follow_approval_set(*, user, on):
     return accepted
 
 
-def pending_reject_all(*, user):
+def pending_reject_all(*, user: User) -> int:
     """Reject every request pending for the user (networking switched off); how many."""
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM rr_follow_request WHERE target_id = %s", [user.pk])
         return cursor.rowcount
 
 
-def block_create(*, user, target):
+def block_create(*, user: User, target: User) -> int:
     """Block `target`: in one transaction, under both users' lock, the block goes in and every
     link, pending request and nudge between them, in both directions, goes (counts by the trigger).
     """
     if target.pk == user.pk:
         raise ServiceError("You cannot block yourself.", code="cannot_block_self")
 
-    def attempt():
+    def attempt() -> tuple[int, int]:
         users = locks.users_lock([user.pk, target.pk])
         if user.pk not in users or not users[user.pk].is_active:
             raise Unauthorized("Your account is inactive or deleted.", code="account_inactive")
@@ -316,7 +331,7 @@ def block_create(*, user, target):
     return block_id
 
 
-def block_delete(*, user, target):
+def block_delete(*, user: User, target: User) -> None:
     """Unblock `target`; 404 if the user does not block them. Links do not come back."""
     if not Block.objects.filter(blocker=user, blocked=target)._raw_delete(connection.alias):
         raise NotFound(f"You do not block {target.username}.", code="not_blocking")

@@ -1,15 +1,19 @@
 """HTTP endpoints of nudges and the inbox (docs/NETWORK.md), reminders and Web Push subscriptions
 (docs/API.md, "Reminders and push")."""
 
+from typing import Any
+
 from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
+from rr.accounts.authentication import AuthenticatedRequest
 from rr.accounts.user_path import UserPathAPIView
 from rr.common.api import AuthenticatedAPIView, error_example, error_responses, validated
 from rr.common.throttling import FollowThrottle
 from rr.network.serializers import timestamp
 from rr.notifications import push, selectors, services
+from rr.notifications.models import Reminder
 from rr.notifications.serializers import (
     EndpointInput,
     InboxSerializer,
@@ -70,7 +74,7 @@ class NudgeView(UserPathAPIView):
         ],
         tags=["network"],
     )
-    def post(self, request, username):
+    def post(self, request: AuthenticatedRequest, username: str) -> Response:
         recipient = self.named_user
         nudge = services.nudge_send(sender=request.user, recipient=recipient)
         return Response(
@@ -115,7 +119,7 @@ class NudgeInboxView(AuthenticatedAPIView):
         ],
         tags=["network"],
     )
-    def get(self, request):
+    def get(self, request: AuthenticatedRequest) -> Response:
         rows = list(selectors.nudge_inbox(user=request.user))
         nudges = [
             {
@@ -146,7 +150,7 @@ class NudgeReadView(AuthenticatedAPIView):
         ],
         tags=["network"],
     )
-    def post(self, request):
+    def post(self, request: AuthenticatedRequest) -> Response:
         marked = services.nudges_read(user=request.user)
         return Response({"message": f"{marked} nudge(s) marked read.", "marked": marked})
 
@@ -178,7 +182,7 @@ class InboxView(AuthenticatedAPIView):
         ],
         tags=["network"],
     )
-    def get(self, request):
+    def get(self, request: AuthenticatedRequest) -> Response:
         found = selectors.inbox(user=request.user)
         return Response(
             {
@@ -202,7 +206,7 @@ class InboxView(AuthenticatedAPIView):
         )
 
 
-def _reminder_body(reminder):
+def _reminder_body(reminder: Reminder) -> dict[str, Any]:
     return {
         "enabled": reminder.enabled,
         "local_time": reminder.local_time.strftime("%H:%M"),
@@ -221,7 +225,7 @@ class ReminderView(AuthenticatedAPIView):
         ],
         tags=["reminders"],
     )
-    def get(self, request):
+    def get(self, request: AuthenticatedRequest) -> Response:
         return Response(_reminder_body(selectors.reminder_get(user=request.user)))
 
     @extend_schema(
@@ -241,7 +245,7 @@ class ReminderView(AuthenticatedAPIView):
         ],
         tags=["reminders"],
     )
-    def patch(self, request):
+    def patch(self, request: AuthenticatedRequest) -> Response:
         data = validated(ReminderInput, request.data)
         reminder = services.reminder_set(
             user=request.user,
@@ -276,7 +280,7 @@ class PushKeyView(AuthenticatedAPIView):
         ],
         tags=["reminders"],
     )
-    def get(self, request):
+    def get(self, request: AuthenticatedRequest) -> Response:
         return Response({"public_key": push.vapid_public_key()})
 
 
@@ -306,7 +310,7 @@ class PushSubscriptionsView(AuthenticatedAPIView):
         ],
         tags=["reminders"],
     )
-    def post(self, request):
+    def post(self, request: AuthenticatedRequest) -> Response:
         data = validated(SubscriptionInput, request.data)
         services.push_subscribe(
             user=request.user, endpoint=data["endpoint"], p256dh=data["keys"]["p256dh"], auth=data["keys"]["auth"]
@@ -320,7 +324,7 @@ class PushSubscriptionsView(AuthenticatedAPIView):
         responses={204: None, **error_responses(400, 401)},
         tags=["reminders"],
     )
-    def delete(self, request):
+    def delete(self, request: AuthenticatedRequest) -> Response:
         data = validated(EndpointInput, request.data)
         services.push_unsubscribe(user=request.user, endpoint=data["endpoint"])
         return Response(status=status.HTTP_204_NO_CONTENT)

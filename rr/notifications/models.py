@@ -35,7 +35,7 @@ class Nudge(models.Model):
             models.Index(fields=["sender", "created_at"], name="rr_nudge_sender_idx"),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.sender_id} nudged {self.recipient_id} on {self.local_date}"
 
 
@@ -60,7 +60,7 @@ class PushSubscription(models.Model):
     class Meta:
         db_table = "rr_push_subscription"
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.user_id}: {self.endpoint[:60]}"
 
 
@@ -79,7 +79,7 @@ class PushMessage(models.Model):
         db_table = "rr_push_message"
         indexes = [models.Index(fields=["next_attempt_at"], name="rr_push_message_next_idx")]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.subscription_id} @ {self.next_attempt_at:%Y-%m-%d %H:%M}"
 
 
@@ -125,5 +125,5 @@ class Reminder(models.Model):
             ),
         ]
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"{self.user_id} at {self.local_time} ({'on' if self.enabled else 'off'})"

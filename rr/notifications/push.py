@@ -22,8 +22,9 @@ import ipaddress
 import json
 import logging
 import socket
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 import requests
@@ -66,7 +67,7 @@ class UnsafeEndpoint(ValueError):
     """An endpoint the server will not send to (see the module docstring)."""
 
 
-def vapid():
+def vapid() -> Vapid:
     """The server's VAPID key (VAPID_PRIVATE_KEY); PushNotConfigured without one."""
     raw = settings.VAPID_PRIVATE_KEY
     if not raw:
@@ -83,12 +84,12 @@ def vapid():
         ) from exc
 
 
-def vapid_public_key():
+def vapid_public_key() -> str:
     """The application server key a browser subscribes with: base64url, uncompressed P-256 point."""
     return b64urlencode(vapid().public_key.public_bytes(encoding=Encoding.X962, format=PublicFormat.UncompressedPoint))
 
 
-def vapid_new_pair():
+def vapid_new_pair() -> tuple[str, str]:
     """A new (private, public) key pair, both base64url, as VAPID_PRIVATE_KEY takes them."""
     key = Vapid()
     key.generate_keys()
@@ -101,7 +102,7 @@ def vapid_new_pair():
 # Where an endpoint may point.
 
 
-def _test_origin():
+def _test_origin() -> tuple[str, str | None, int | None] | None:
     origin = settings.WEBPUSH_TEST_ORIGIN
     if not origin:
         return None
@@ -109,19 +110,19 @@ def _test_origin():
     return parts.scheme, parts.hostname, parts.port
 
 
-def _is_test_peer(scheme, host, port):
+def _is_test_peer(scheme: str, host: str | None, port: int | None) -> bool:
     test = _test_origin()
     return test is not None and (scheme, host, port) == test
 
 
-def _public(address):
+def _public(address: str | int) -> bool:
     ip = ipaddress.ip_address(address)
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
     return ip.is_global and not ip.is_multicast
 
 
-def _resolve(host, port):
+def _resolve(host: str, port: int | None) -> list[Any]:  # addresses as getaddrinfo gives them
     """Every address `host` resolves to, each public; UnsafeEndpoint otherwise."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
@@ -133,7 +134,7 @@ def _resolve(host, port):
     return addresses
 
 
-def endpoint_check(endpoint):
+def endpoint_check(endpoint: str) -> str:
     """The endpoint if the server may send to it; ServiceError (400 `endpoint_not_allowed`) if not."""
     try:
         parts = urlsplit(endpoint)
@@ -160,10 +161,16 @@ class _VettedConnection:
     # Resolves the host itself and connects only to a vetted address. The Host header,
     # SNI and certificate check keep the name (urllib3 takes them from self.host).
     scheme = "https"
+    # HTTPConnection's, which this class is always mixed into.
+    host: str
+    port: int
+    timeout: Any
+    source_address: tuple[str, int] | None
+    socket_options: Any
 
-    def _new_conn(self):
+    def _new_conn(self) -> socket.socket:
         if _is_test_peer(self.scheme, self.host, self.port):
-            addresses = [self.host]
+            addresses: list[Any] = [self.host]
         elif self.scheme != "https":
             raise UnsafeEndpoint("Push requests go over https only.")
         else:
@@ -178,7 +185,7 @@ class _VettedConnection:
         except TimeoutError as exc:
             raise ConnectTimeoutError(self, f"Connection to {self.host} timed out.") from exc
         except OSError as exc:
-            raise NewConnectionError(self, f"Failed to establish a new connection: {exc}") from exc
+            raise NewConnectionError(self, f"Failed to establish a new connection: {exc}") from exc  # type: ignore[arg-type]  # an HTTPConnection
 
 
 class _VettedHTTPSConnection(_VettedConnection, HTTPSConnection):
@@ -198,7 +205,7 @@ class _VettedHTTPPool(urllib3.HTTPConnectionPool):
 
 
 class _VettedAdapter(HTTPAdapter):
-    def init_poolmanager(self, *args, **kwargs):
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, **kwargs)
         self.poolmanager.pool_classes_by_scheme = {"http": _VettedHTTPPool, "https": _VettedHTTPSPool}
 
@@ -206,13 +213,13 @@ class _VettedAdapter(HTTPAdapter):
 class _PushSession(requests.Session):
     # pywebpush posts through this session: no redirect is followed (a 3xx is an answer),
     # no proxy or .netrc from the environment.
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__()
         self.trust_env = False
         self.mount("https://", _VettedAdapter())
         self.mount("http://", _VettedAdapter())
 
-    def request(self, *args, **kwargs):
+    def request(self, *args: Any, **kwargs: Any) -> requests.Response:
         kwargs["allow_redirects"] = False
         return super().request(*args, **kwargs)
 
@@ -220,12 +227,12 @@ class _PushSession(requests.Session):
 # Sending.
 
 
-def _status_of(exc):
+def _status_of(exc: Exception) -> int | None:
     response = getattr(exc, "response", None)
     return None if response is None else response.status_code
 
 
-def _retry_after(exc, now):
+def _retry_after(exc: Exception | None, now: datetime) -> timedelta | None:
     response = getattr(exc, "response", None)
     value = response is not None and response.headers.get("Retry-After")
     if not value:
@@ -238,7 +245,9 @@ def _retry_after(exc, now):
         return None
 
 
-def send_one(subscription, payload, *, key, session):
+def send_one(
+    subscription: PushSubscription, payload: dict[str, Any], *, key: Vapid, session: requests.Session
+) -> tuple[int | None, Exception | None]:
     """POST one encrypted notification; the push service's status (None: no answer)."""
     claims = {"sub": settings.VAPID_SUBJECT}
     try:
@@ -261,7 +270,7 @@ def send_one(subscription, payload, *, key, session):
         return None, exc
 
 
-def _claim(now, ids=None):
+def _claim(now: datetime, ids: list[int] | None = None) -> list[tuple[int, int, dict[str, Any], int]]:
     """Up to BATCH messages due by `now` (or among `ids`), leased to this sender (SKIP LOCKED)."""
     only = "AND id = ANY(%(ids)s)" if ids is not None else ""
     with transaction.atomic(), connection.cursor() as cursor:
@@ -280,7 +289,7 @@ def _claim(now, ids=None):
         return [(id_, sub, json.loads(payload), attempts) for id_, sub, payload, attempts in cursor.fetchall()]
 
 
-def push_deliver(*, now=None, ids=None):
+def push_deliver(*, now: datetime | None = None, ids: list[int] | None = None) -> dict[str, int]:
     """Send the queued messages due by `now` (default: now), or only those of `ids`.
 
     Returns {"sent", "retry", "gone", "dropped"} counts. Several senders at once each
@@ -310,7 +319,15 @@ def push_deliver(*, now=None, ids=None):
                 return outcome
 
 
-def _settle(message_id, subscription, payload, attempts, key, session, now):
+def _settle(
+    message_id: int,
+    subscription: PushSubscription,
+    payload: dict[str, Any],
+    attempts: int,
+    key: Vapid,
+    session: requests.Session,
+    now: datetime,
+) -> str:
     try:
         status, error = send_one(subscription, payload, key=key, session=session)
     except UnsafeEndpoint as exc:

@@ -1,12 +1,16 @@
 """Reads of the notifications domain: the nudges and the inbox, a user's reminder, the due reminders,
 a day's kept state."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
 
 from django.db import connection
-from django.db.models import F
+from django.db.models import F, QuerySet
 
+from rr.accounts.models import User
 from rr.checklists import days as day_stats
 from rr.network.selectors import follow_requests
 from rr.notifications.models import Nudge, Reminder
@@ -15,7 +19,7 @@ DEFAULT_LOCAL_TIME = time(20, 0)
 INBOX_LIMIT = 200
 
 
-def nudge_inbox(*, user, limit=INBOX_LIMIT, unread_only=False):
+def nudge_inbox(*, user: User, limit: int = INBOX_LIMIT, unread_only: bool = False) -> "QuerySet[Nudge, Any]":
     """The nudges the user received from active users: unread first, then newest first."""
     nudges = Nudge.objects.filter(recipient=user, sender__is_active=True)
     if unread_only:
@@ -43,20 +47,22 @@ _INBOX_COUNTS_SQL = """
 class Inbox:
     unread_nudges: int
     pending_requests: int
-    nudges: list  # unread, newest first: rows of nudge_inbox
-    requests: list  # incoming, newest first: rows of follow_requests
+    nudges: list[dict[str, Any]]  # unread, newest first: rows of nudge_inbox
+    requests: list[dict[str, Any]]  # incoming, newest first: rows of follow_requests
 
     @property
-    def count(self):
+    def count(self) -> int:
         return self.unread_nudges + self.pending_requests
 
 
-def inbox(*, user, items=True, limit=INBOX_LIMIT):
+def inbox(*, user: User, items: bool = True, limit: int = INBOX_LIMIT) -> Inbox:
     """What waits for the user: unread nudges and incoming follow requests (GET /api/inbox/, the
     web app's Inbox). Without `items`, the counts alone (one query: the navigation's badge)."""
     with connection.cursor() as cursor:
         cursor.execute(_INBOX_COUNTS_SQL, {"user": user.pk})
         unread, pending = cursor.fetchone()
+    nudges: list[dict[str, Any]]
+    requests: list[dict[str, Any]]
     nudges = requests = []
     if items and unread:
         nudges = list(nudge_inbox(user=user, limit=limit, unread_only=True))
@@ -100,21 +106,21 @@ _DAY_SQL = f"""
 """
 
 
-def reminders_due(*, now, batch):
+def reminders_due(*, now: datetime, batch: int) -> list[tuple[Any, ...]]:
     """Up to `batch` reminders due by `now`, row-locked (call inside a transaction)."""
     with connection.cursor() as cursor:
         cursor.execute(DUE_SQL, {"now": now, "batch": batch})
         return cursor.fetchall()
 
 
-def latest_offsets(user_ids):
+def latest_offsets(user_ids: Iterable[int]) -> dict[int, int]:
     """{user_id: UTC offset in minutes of the user's latest checklist, 0 without one}."""
     with connection.cursor() as cursor:
         cursor.execute(_LATEST_OFFSETS_SQL, [list(user_ids)])
         return {user_id: offset or 0 for user_id, offset in cursor.fetchall()}
 
 
-def day_kept(*, user_id, goal, day):
+def day_kept(*, user_id: int, goal: Decimal, day: date) -> bool:
     """Whether the user kept local day `day` (rr/checklists/days.py Day.kept: regrets, index <= goal)."""
     midnight = datetime.combine(day, time.min, tzinfo=UTC)
     with connection.cursor() as cursor:
@@ -133,14 +139,14 @@ def day_kept(*, user_id, goal, day):
     return day_stats.Day(day, row[0], row[1], 0).kept(goal)
 
 
-def reminder_get(*, user):
+def reminder_get(*, user: User) -> Reminder:
     """The user's reminder; an unsaved, disabled one at DEFAULT_LOCAL_TIME if none was set."""
     return Reminder.objects.filter(user=user).first() or Reminder(
         user=user, enabled=False, local_time=DEFAULT_LOCAL_TIME
     )
 
 
-def reminder_offset(*, reminder):
+def reminder_offset(*, reminder: Reminder) -> int:
     """The offset the reminder follows: its own, else the latest checklist's."""
     if reminder.utc_offset_minutes is not None:
         return reminder.utc_offset_minutes

@@ -2,6 +2,7 @@
 
 import re
 from datetime import time
+from typing import Any
 
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
@@ -61,7 +62,7 @@ class ReminderSerializer(serializers.Serializer):
 class LocalTimeField(StrictCharField):
     default_error_messages = {"format": "Must be a time of day as HH:MM (00:00 to 23:59)."}
 
-    def to_internal_value(self, data):
+    def to_internal_value(self, data: Any) -> time:  # type: ignore[override]  # the text read as a time
         value = super().to_internal_value(data)
         match = LOCAL_TIME.match(value)
         if match is None:
@@ -72,7 +73,7 @@ class LocalTimeField(StrictCharField):
 class OffsetField(serializers.IntegerField):
     default_error_messages = {"invalid": "Must be a JSON integer (minutes east of UTC) or null."}
 
-    def to_internal_value(self, data):
+    def to_internal_value(self, data: Any) -> int:
         if isinstance(data, bool) or not isinstance(data, int):
             self.fail("invalid")
         return super().to_internal_value(data)
@@ -89,7 +90,7 @@ class ReminderInput(serializers.Serializer):
         help_text="Minutes east of UTC (-720..840), or null to follow your latest checklist's.",
     )
 
-    def validate(self, attrs):
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if not attrs:
             raise ValidationError("Send at least one of enabled, local_time, utc_offset_minutes.")
         return attrs

@@ -11,7 +11,9 @@ import binascii
 import json
 import logging
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from types import EllipsisType
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec
 from django.db import connection, connections, transaction
@@ -38,7 +40,7 @@ MIN_OFFSET, MAX_OFFSET = -12 * 60, 14 * 60
 BATCH = 500
 
 
-def nudge_payload(sender):
+def nudge_payload(sender: User) -> dict[str, str]:
     return {"kind": "nudge", "title": f"{sender.username} nudged you", "body": "Keep today going.", "url": "/today/"}
 
 
@@ -53,7 +55,7 @@ class TooManyNudges(ServiceError):
     default_code = "nudge_limit"
 
 
-def nudge_send(*, sender, recipient, now=None):
+def nudge_send(*, sender: User, recipient: User, now: datetime | None = None) -> Nudge:
     """Nudge `recipient`, whom `sender` follows and who has not kept their local day yet.
 
     Refusals: a block either way or an unknown user is a 404 (a block is not
@@ -79,7 +81,7 @@ def nudge_send(*, sender, recipient, now=None):
     today = stats.days[0]
     if today.kept(recipient.daily_goal):
         raise Conflict(f"{recipient.username} has already kept today.", code="already_kept_today")
-    error = None
+    error: ServiceError | None = None
     with transaction.atomic():
         advisory_xact_lock(LOCK_NUDGE_SENDER, sender.pk)
         # KEY SHARE on both users: a deletion (FOR UPDATE) waits for this nudge, or this
@@ -114,7 +116,7 @@ def nudge_send(*, sender, recipient, now=None):
     return Nudge(id=row[0], sender=sender, recipient=recipient, local_date=stats.today, created_at=now)
 
 
-def nudges_read(*, user):
+def nudges_read(*, user: User) -> int:
     """Mark every unread nudge of the user read; how many were."""
     return Nudge.objects.filter(recipient=user, read_at__isnull=True).update(read_at=timezone.now())
 
@@ -122,7 +124,7 @@ def nudges_read(*, user):
 # Subscriptions.
 
 
-def _b64url(value, field, length):
+def _b64url(value: str, field: str, length: int) -> bytes:
     try:
         raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
     except (binascii.Error, ValueError) as exc:
@@ -132,7 +134,7 @@ def _b64url(value, field, length):
     return raw
 
 
-def push_subscribe(*, user, endpoint, p256dh, auth):
+def push_subscribe(*, user: User, endpoint: str, p256dh: str, auth: str) -> int:
     """Store the browser's subscription for `user`: one row per endpoint, whoever had it before.
 
     Idempotent: the same endpoint again updates its keys (a browser re-subscribing after
@@ -155,7 +157,7 @@ def push_subscribe(*, user, endpoint, p256dh, auth):
         return cursor.fetchone()[0]
 
 
-def push_unsubscribe(*, user, endpoint):
+def push_unsubscribe(*, user: User, endpoint: str) -> int:
     """Forget the user's subscription at `endpoint` (and its queued messages); how many went (0 or 1)."""
     deleted, _ = PushSubscription.objects.filter(user=user, endpoint=endpoint).delete()
     return min(deleted, 1)
@@ -166,8 +168,8 @@ def push_unsubscribe(*, user, endpoint):
 _sender = ThreadPoolExecutor(max_workers=2, thread_name_prefix="push")
 
 
-def _deliver_in_background(ids):
-    def run():
+def _deliver_in_background(ids: list[int]) -> None:
+    def run() -> None:
         try:
             push.push_deliver(ids=ids)
         finally:
@@ -176,7 +178,9 @@ def _deliver_in_background(ids):
     _sender.submit(run)
 
 
-def push_notify(*, user_id, payload, now=None, after_commit=True):
+def push_notify(
+    *, user_id: int, payload: dict[str, Any], now: datetime | None = None, after_commit: bool = True
+) -> list[int]:
     """Queue `payload` for each of the user's subscriptions, due at `now`; the message ids.
 
     With `after_commit`, they are posted once the transaction commits, from a background
@@ -200,12 +204,12 @@ def push_notify(*, user_id, payload, now=None, after_commit=True):
 # The daily reminder.
 
 
-def _at(day, local_time, offset):
+def _at(day: date, local_time: time, offset: int) -> datetime:
     """The UTC instant of `local_time` on local date `day` at `offset` minutes."""
     return datetime.combine(day, local_time, tzinfo=UTC) - timedelta(minutes=offset)
 
 
-def reminder_next_due(*, local_time, offset, last_sent_on, now):
+def reminder_next_due(*, local_time: time, offset: int, last_sent_on: date | None, now: datetime) -> datetime:
     """When the reminder is next due: `local_time` of today, or of the day after the last one sent.
 
     Today's time may have passed already: the reminder is then due now (sent when that
@@ -217,7 +221,14 @@ def reminder_next_due(*, local_time, offset, last_sent_on, now):
     return _at(day, local_time, offset)
 
 
-def reminder_set(*, user, enabled=None, local_time=None, utc_offset_minutes=..., now=None):
+def reminder_set(
+    *,
+    user: User,
+    enabled: bool | None = None,
+    local_time: time | None = None,
+    utc_offset_minutes: int | None | EllipsisType = ...,
+    now: datetime | None = None,
+) -> Reminder:
     """Turn the user's reminder on or off, or move it; `...` leaves a field as it was.
 
     `utc_offset_minutes=None` makes the reminder follow the offset of the user's latest
@@ -255,7 +266,7 @@ def reminder_set(*, user, enabled=None, local_time=None, utc_offset_minutes=...,
     return reminder
 
 
-def _reminder_claim(*, now, batch):
+def _reminder_claim(*, now: datetime, batch: int) -> dict[str, int]:
     """One transaction: settle up to `batch` due reminders; {"sent", "kept", "moved"} counts.
 
     For each: its local today at its offset (its own, or the latest checklist's). Today's
@@ -299,7 +310,7 @@ def _reminder_claim(*, now, batch):
     return counts
 
 
-def reminders_send(*, now=None, batch=BATCH):
+def reminders_send(*, now: datetime | None = None, batch: int = BATCH) -> dict[str, dict[str, int]]:
     """Send every reminder due by `now`, then every push message due (`manage.py send_reminders`).
 
     Safe to run as several copies at once: each reminder is sent at most once per local

@@ -9,7 +9,9 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.functional import SimpleLazyObject
+from django_htmx.middleware import HtmxDetails
 
+from rr.accounts.models import User
 from rr.common.errors import ServiceError
 from rr.common.throttling import AtomicRateThrottle, guess_allowed
 from rr.notifications import selectors as notification_selectors
@@ -18,6 +20,15 @@ from rr.web import sessions
 # Set by static/web/app.js on every page load: minutes east of UTC (-new Date().getTimezoneOffset()).
 TZ_COOKIE = "rr_tz"
 TZ_LIMIT_MINUTES = 14 * 60
+
+
+class SignedInRequest(HttpRequest):
+    """A page's request as the views behind @signed_in see it (for annotations only: Django
+    builds plain HttpRequests): the signed-in user, django-htmx's details, the Inbox badge."""
+
+    user: User
+    htmx: HtmxDetails
+    inbox: Any
 
 
 class Refused(Exception):

@@ -5,19 +5,24 @@ post and redirect (they work without JavaScript); with htmx the Today page swaps
 only its checklist, and every other page is swapped in place (hx-boost).
 """
 
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import date, timedelta
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import logout, update_session_auth_hash
-from django.http import JsonResponse
+from django.forms import Form
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from rr.accounts import services as account_services
+from rr.accounts.models import User
 from rr.checklists import days as checklist_days
 from rr.checklists import selectors as checklist_selectors
 from rr.checklists import services as checklist_services
+from rr.checklists.models import Checklist
 from rr.common.errors import ServiceError
 from rr.common.throttling import FollowThrottle, NetworkListThrottle
 from rr.export import selectors as export_selectors
@@ -31,7 +36,7 @@ from rr.notifications import selectors as notification_selectors
 from rr.notifications import services as notification_services
 from rr.web import chart, forms, glance
 from rr.web import sessions as web_sessions
-from rr.web.common import Refused, guess, local_now, rate_limit, report, signed_in
+from rr.web.common import Refused, SignedInRequest, guess, local_now, rate_limit, report, signed_in
 
 FRIENDS_PAGE_SIZE = 50
 
@@ -39,13 +44,21 @@ FRIENDS_PAGE_SIZE = 50
 # Today -------------------------------------------------------------------------------
 
 
-def _streak(user):
+def _streak(user: User) -> dict[str, Any]:
     """The streak at a glance (web/_glance.html): rr.checklists.days.user_stats, as the API's day answers it."""
     stats = checklist_days.user_stats(user)
     return {"current_streak": stats.current_streak, "kept_today": stats.kept_today}
 
 
-def _day(request, checklist, *, error=None, notice=None, editing=None, confirming=None):
+def _day(
+    request: SignedInRequest,
+    checklist: Checklist,
+    *,
+    error: str | None = None,
+    notice: str | None = None,
+    editing: int | None = None,
+    confirming: int | None = None,
+) -> dict[str, Any]:
     """The day's list and its index at a glance (rr.web.glance), for today.html and _day.html.
 
     `editing`: the regret whose inline edit form shows; `confirming`: the one whose removal
@@ -71,7 +84,7 @@ def _day(request, checklist, *, error=None, notice=None, editing=None, confirmin
     }
 
 
-def _routine(user, day):
+def _routine(user: User, day: date) -> dict[str, Any]:
     """The routine editor's context: the routine, and yesterday's list when it has regrets."""
     yesterday = checklist_selectors.checklist_of_day(user=user, local_date=day - timedelta(days=1))
     if yesterday is not None and not checklist_selectors.regret_list(checklist=yesterday).exists():
@@ -79,13 +92,13 @@ def _routine(user, day):
     return {"routine": list(checklist_selectors.routine_list(user=user)), "yesterday": yesterday}
 
 
-def _shown_id(request, name):
+def _shown_id(request: HttpRequest, name: str) -> int | None:
     raw = request.GET.get(name, "")
     return int(raw) if raw.isascii() and raw.isdigit() and 0 < len(raw) <= 18 else None
 
 
 @signed_in
-def today(request):
+def today(request: SignedInRequest) -> HttpResponse:
     """Today's checklist for the browser's local date (found or created, like the app's POST).
 
     `?edit=<regret id>` shows that regret's inline edit form, `?delete=<regret id>` the
@@ -108,7 +121,9 @@ def today(request):
     return render(request, "web/today.html", {**context, **_routine(request.user, day), "day": day})
 
 
-def _day_answer(request, checklist_id, error=None, status=200, notice=None):
+def _day_answer(
+    request: SignedInRequest, checklist_id: int, error: str | None = None, status: int = 200, notice: str | None = None
+) -> HttpResponse:
     """After an action on the day: the checklist part for htmx, else (a plain or boosted form) back to the page."""
     if not request.htmx or request.htmx.boosted:
         if error:
@@ -125,7 +140,7 @@ def _day_answer(request, checklist_id, error=None, status=200, notice=None):
 
 @signed_in
 @require_POST
-def regret_add(request):
+def regret_add(request: SignedInRequest) -> HttpResponse:
     form = forms.RegretForm(request.POST)
     if not form.is_valid():
         error = "Write the regret (at most 255 characters)."
@@ -145,7 +160,7 @@ def regret_add(request):
 
 @signed_in
 @require_POST
-def regrets_tick(request):
+def regrets_tick(request: SignedInRequest) -> HttpResponse:
     """Resolve the regrets ticked on the form (false -> true only: resolved ones are not sent)."""
     form = forms.TickForm(request.POST)
     if not form.is_valid():
@@ -161,17 +176,21 @@ def regrets_tick(request):
     return _day_answer(request, checklist_id)
 
 
-def _regret_action(form_class, run, done=None):
+def _regret_action(
+    form_class: type[Form],
+    run: Callable[[SignedInRequest, dict[str, Any]], object],
+    done: Callable[[dict[str, Any]], str] | None = None,
+) -> Callable[..., HttpResponse]:
     """A button on one regret of the day (hidden `checklist` and `regret`): `run(request, data)` calls
     the checklist service the API calls; `done(data)` is what to say after (None: nothing)."""
 
     @signed_in
     @require_POST
-    def view(request):
+    def view(request: SignedInRequest) -> HttpResponse:
         form = form_class(request.POST)
         if not form.is_valid():
             error = next(iter(form.errors.values()))[0]
-            return _day_answer(request, _posted_checklist(form), error, status=400)
+            return _day_answer(request, _posted_checklist(form), error, status=400)  # type: ignore[arg-type]  # a message
         data = form.cleaned_data
         try:
             run(request, data)
@@ -208,7 +227,7 @@ regret_to_routine = _regret_action(
 )
 
 
-def _posted_checklist(form):
+def _posted_checklist(form: Form) -> int:
     try:
         return int(form.data.get("checklist", ""))
     except ValueError:
@@ -218,17 +237,19 @@ def _posted_checklist(form):
 # The routine (on Today) ----------------------------------------------------------------
 
 
-def _routine_action(form_class, run, done):
+def _routine_action(
+    form_class: type[Form], run: Callable[[User, dict[str, Any]], object], done: str
+) -> Callable[..., HttpResponse]:
     """A routine editor's form: `run(user, data)` calls the routine service the API calls; back to Today."""
 
     @signed_in
     @require_POST
-    def view(request):
+    def view(request: SignedInRequest) -> HttpResponse:
         form = form_class(request.POST)
 
-        def act():
+        def act() -> str:
             if not form.is_valid():
-                raise Refused(next(iter(form.errors.values()))[0])
+                raise Refused(next(iter(form.errors.values()))[0])  # type: ignore[arg-type]  # a message
             run(request.user, form.cleaned_data)
             return done
 
@@ -277,7 +298,7 @@ routine_from_today = _routine_action(
 
 
 @signed_in
-def inbox(request):
+def inbox(request: SignedInRequest) -> HttpResponse:
     """Who nudged you and when, follow requests to accept or reject (rr.notifications.selectors.inbox).
 
     Opening it marks the nudges read, as POST /api/nudges/read/ does.
@@ -294,7 +315,7 @@ HISTORY_WINDOWS = (30, 365)
 
 
 @signed_in
-def history(request):
+def history(request: SignedInRequest) -> HttpResponse:
     """The last 30 or 365 local days (rr.checklists.days, as GET /api/checklists/history/) as a calendar."""
     days = 365 if request.GET.get("days") == "365" else 30
     user = request.user
@@ -330,7 +351,7 @@ def history(request):
 # Friends -----------------------------------------------------------------------------
 
 
-def _page(request, user, kind):
+def _page(request: HttpRequest, user: User, kind: str) -> dict[str, Any]:
     """One page of a list, keyset-paginated by link id like GET /api/network/list/."""
     raw = request.GET.get(kind, "")
     cursor = int(raw) if raw.isascii() and raw.isdigit() and 0 < len(raw) <= 18 else None
@@ -355,7 +376,7 @@ def _page(request, user, kind):
 
 
 @signed_in
-def friends(request):
+def friends(request: SignedInRequest) -> HttpResponse:
     status = 200
     try:
         rate_limit(request, NetworkListThrottle)
@@ -374,24 +395,24 @@ def friends(request):
     return render(request, "web/friends.html", context, status=status)
 
 
-def _back_to_friends(request):
-    return redirect(request.POST.get("next") if _safe_next(request) else "web:friends")
+def _back_to_friends(request: HttpRequest) -> HttpResponse:
+    return redirect(request.POST.get("next") if _safe_next(request) else "web:friends")  # type: ignore[arg-type]
 
 
-def _safe_next(request):
+def _safe_next(request: HttpRequest) -> bool:
     value = request.POST.get("next", "")
     return value.startswith(("/friends/", "/inbox/")) and "//" not in value and "\\" not in value
 
 
 @signed_in
 @require_POST
-def follow(request):
+def follow(request: SignedInRequest) -> HttpResponse:
     form = forms.FollowForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Type the username to follow (at most 255 characters).")
         return _back_to_friends(request)
 
-    def act():
+    def act() -> str:
         rate_limit(request, FollowThrottle)
         target = network_selectors.user_get_active(username=form.cleaned_data["username"])
         made = network_services.network_follow(follower=request.user, target=target)
@@ -403,7 +424,12 @@ def follow(request):
     return _back_to_friends(request)
 
 
-def _user_button(lookup, run, done, confirm=None):
+def _user_button(
+    lookup: Callable[..., User],
+    run: Callable[[User, User], object],
+    done: str,
+    confirm: tuple[str, str] | None = None,
+) -> Callable[..., HttpResponse]:
     """A Friends button about one user (hidden field `username`).
 
     `lookup` finds the user (a network selector), `run(user, other)` calls the service the
@@ -415,7 +441,7 @@ def _user_button(lookup, run, done, confirm=None):
 
     @signed_in
     @require_POST
-    def view(request):
+    def view(request: SignedInRequest) -> HttpResponse:
         form = forms.UsernameForm(request.POST)
         if confirm and request.POST.get("confirm") != "yes" and form.is_valid():
             username = form.cleaned_data["username"]
@@ -431,7 +457,7 @@ def _user_button(lookup, run, done, confirm=None):
                 },
             )
 
-        def act():
+        def act() -> str:
             if not form.is_valid():
                 raise Refused("Unknown user.")
             rate_limit(request, FollowThrottle)
@@ -476,14 +502,14 @@ nudge = _user_button(
 
 @signed_in
 @require_POST
-def follow_request(request):
+def follow_request(request: SignedInRequest) -> HttpResponse:
     """Accept, reject (incoming) or cancel (outgoing) a pending follow request."""
     try:
         request_id = int(request.POST.get("request", ""))
     except ValueError:
         request_id = 0
 
-    def act():
+    def act() -> str:
         if not 0 < request_id < 10**18:
             raise Refused("No such follow request.")
         if request.POST.get("action") == "accept":
@@ -499,7 +525,14 @@ def follow_request(request):
 # Settings ----------------------------------------------------------------------------
 
 
-def _settings(request, *, networking_form=None, password_form=None, delete_form=None, status=200):
+def _settings(
+    request: SignedInRequest,
+    *,
+    networking_form: forms.NetworkingForm | None = None,
+    password_form: forms.PasswordForm | None = None,
+    delete_form: forms.DeleteForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
     user = request.user
     current = web_sessions.current_id(request)
     context = {
@@ -522,11 +555,11 @@ def _settings(request, *, networking_form=None, password_form=None, delete_form=
 
 
 @signed_in
-def settings_page(request):
+def settings_page(request: SignedInRequest) -> HttpResponse:
     return _settings(request)
 
 
-def _vapid_public_key():
+def _vapid_public_key() -> str:
     try:
         return push.vapid_public_key()
     except push.PushNotConfigured:
@@ -535,7 +568,7 @@ def _vapid_public_key():
 
 @signed_in
 @require_POST
-def reminders(request):
+def reminders(request: SignedInRequest) -> HttpResponse:
     """The daily reminder on or off and its time (as PATCH /api/reminders/); the offset follows the checklists."""
     form = forms.ReminderForm(request.POST)
     if not form.is_valid():
@@ -553,7 +586,7 @@ def reminders(request):
 
 @signed_in
 @require_POST
-def push_subscription(request):
+def push_subscription(request: SignedInRequest) -> HttpResponse:
     """This browser's push subscription (as POST /api/push/subscriptions/): 201, or 400 with the reason."""
     form = forms.PushSubscriptionForm(request.POST)
     if not form.is_valid():
@@ -567,7 +600,7 @@ def push_subscription(request):
 
 @signed_in
 @require_POST
-def networking(request):
+def networking(request: SignedInRequest) -> HttpResponse:
     """Networking, follow approval and the daily goal, applied as PATCH /api/network/settings/ applies them."""
     form = forms.NetworkingForm(request.POST)
     if not form.is_valid():
@@ -588,7 +621,7 @@ def networking(request):
 
 @signed_in
 @require_POST
-def password(request):
+def password(request: SignedInRequest) -> HttpResponse:
     form = forms.PasswordForm(request.POST)
     if not form.is_valid():
         return _settings(request, password_form=form, status=400)
@@ -616,14 +649,14 @@ def password(request):
 
 @signed_in
 @require_POST
-def sessions_end_others(request):
+def sessions_end_others(request: SignedInRequest) -> HttpResponse:
     ended = account_services.sessions_end_others(user=request.user, current_session_id=web_sessions.current_id(request))
     messages.success(request, f"Logged out everywhere else ({ended} session{'s' if ended != 1 else ''} ended).")
     return redirect("web:settings")
 
 
 @signed_in
-def export(request):
+def export(request: SignedInRequest) -> HttpResponse:
     """Everything stored about the account, as the JSON GET /auth/user/export/ answers."""
     response = JsonResponse(export_selectors.account_export(user=request.user), json_dumps_params={"indent": 2})
     response["Content-Disposition"] = f'attachment; filename="regret-regret-{request.user.pk}.json"'
@@ -633,7 +666,7 @@ def export(request):
 
 @signed_in
 @require_POST
-def delete_account(request):
+def delete_account(request: SignedInRequest) -> HttpResponse:
     """Delete the account after the accounts rule's proof: the password, or without one the username."""
     form = forms.DeleteForm(request.POST, prefix="delete")
     form.is_valid()
