@@ -15,11 +15,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def admin_browser(client_of, make_user, plain_static_storage):
-    admin = User.objects.create_superuser("root", "root passphrase 42")
-    browser = Client()
-    browser.force_login(admin)
-
+def admin_browser(superuser_browser, client_of, make_user):
+    browser = superuser_browser
     alice, bob = make_user("alice"), make_user("bob")
     User.objects.create(username="o'neil with spaces", password="!")  # a legacy name
     network_services.network_follow(follower=alice, target=bob)

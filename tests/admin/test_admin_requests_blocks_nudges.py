@@ -1,7 +1,6 @@
 """The admin shows follow requests, blocks and nudges; they are browsed and deleted, never typed in."""
 
 import pytest
-from django.test import Client
 
 from rr.accounts.models import User
 from rr.network import services as network_services
@@ -13,16 +12,13 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def browser(make_user, follow, plain_static_storage):
-    admin = User.objects.create_superuser("root", "root passphrase 42")
-    client = Client()
-    client.force_login(admin)
+def browser(superuser_browser, make_user, follow):
     alice, bob, carol = make_user("alice"), make_user("bob"), make_user("carol", follow_approval=True)
     follow(alice, bob)
     notification_services.nudge_send(sender=alice, recipient=bob)
     network_services.network_follow(follower=alice, target=carol)
     network_services.block_create(user=carol, target=bob)
-    return client
+    return superuser_browser
 
 
 @pytest.mark.parametrize("model", ["followrequest", "block", "nudge"])

@@ -10,9 +10,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
-from django.test import Client
 
-from rr.accounts.models import User
 from rr.checklists import services as checklist_services
 from rr.checklists.models import Checklist, Regret
 
@@ -37,10 +35,8 @@ def assert_scores_exact():
 
 
 @pytest.fixture
-def setup(make_user):
-    admin = User.objects.create_superuser("root", "root passphrase 42")
-    browser = Client()
-    browser.force_login(admin)
+def setup(superuser_browser, make_user):
+    browser = superuser_browser
     alice = make_user("alice")
     days = []
     for day in (18, 19):
