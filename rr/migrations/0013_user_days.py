@@ -19,11 +19,9 @@ window (which knows nothing of this table), the admin, raw SQL.
   or removed from a checklist whose score meets the goal (per statement), the daily
   goal changed, TRUNCATE (the rows go: a user without a row is read from the raw days).
 
-Concurrency: two writes for one user serialise on the user's row lock; the computation
-is a later statement than the lock, so under READ COMMITTED it sees the other write
-committed (tests/concurrency/test_user_days_races.py). The score trigger decides whether
-the score crossed the goal only after taking that lock, so a goal change running at the
-same time is either seen or sees it.
+Concurrency (two writes of one user, a goal change during a score change):
+docs/ARCHITECTURE.md, "Why the concurrent writes are right";
+tests/concurrency/test_user_days_races.py.
 
 A new table, created empty: no scan of anything. The table (its foreign key) and the
 triggers reach PostgreSQL as one batch after the functions (RunInOneRoundTrip): they take

@@ -10,9 +10,8 @@ trigger does it instead, so the checklists know nothing of reminders, and every 
 of a checklist (not only checklist_for_day's) keeps the reminder in step.
 
 Its cost is the lookup of the user's last known offset, which checklist_for_day no longer
-makes itself (rr/checklists/services.py _day_and_before): inserting 200 checklists at a new
-offset for users with 1,000 days each took 150-195 ms with the trigger and 112-142 ms
-without it, alternating, in one session (about 0.4 ms a checklist, once a user a day).
+makes itself (rr/checklists/services.py _day_and_before): a fraction of a millisecond a
+checklist insert, once a user a day (docs/OPERATIONS.md, step 2).
 
 The rule is rr/notifications/services.py reminder_next_due's, written in SQL:
 `local_time` of the user's today at the new offset, or of the day after the last one sent.

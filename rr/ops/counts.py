@@ -4,47 +4,15 @@ A run walks the users by keyset over id in two steps per window of `scan_size` u
 
 1. **Find** the window's drifting users without taking any lock: one read-only
    statement compares the stored counts with two range aggregates over `rr_network`
-   (`GROUP BY following_id` / `follower_id` restricted to the window's id range, read
-   in order from the (following_id, id) and (follower_id, id) indexes).
-2. **Repair** only those users, in batches of at most `batch_size`: lock, recount in a
-   later statement, write the rows that still differ, commit.
+   (read in order from the (following_id, id) and (follower_id, id) indexes).
+2. **Repair** only those users, in batches of at most `batch_size`: lock them
+   (rr.common.locks.users_lock, the trigger's lock order), recount in a *later*
+   statement, write the rows that still differ, commit.
 
-Why a lock-free scan misses no drift
-------------------------------------
-Every write to `rr_network` moves the counts through migration 0004's trigger in the
-same transaction, so any snapshot sees a follow and its +1 together or neither. In
-one statement's snapshot a user without drift therefore shows stored == true, and a
-drifted user (a persistent offset left by something that bypassed the triggers) shows
-stored != true whatever follows are in flight. The stored and true counts must come
-from one statement for this to hold (under READ COMMITTED each statement has its own
-snapshot). A user the scan flags wrongly (its drift repaired meanwhile) is recounted
-under lock and left alone.
-
-Why the repair is right while users follow and unfollow
---------------------------------------------------------
-The trigger first row-locks both users (ascending id, FOR NO KEY UPDATE) and commits
-with the row. A repair batch takes that same lock on its users, in the same order
-(rr.common.locks.users_lock), and only then, in a *later* statement, counts their
-links and writes the difference:
-
-- a follow whose trigger already held one of the batch's users is waited for; under
-  READ COMMITTED the counting statement starts after the wait, so it sees that
-  follow committed and counts it;
-- a follow that inserted its row but has not locked yet waits for the batch at its
-  trigger; the batch does not see the uncommitted row, writes the count without it,
-  commits, and the trigger then adds its +1 to the corrected value.
-
-So no follow can commit between the count and the write of the users it touches.
-Locking and counting must stay two statements: a single statement would take its
-snapshot before waiting for the locks and miss what it waited for. A follow that
-commits between the scan and the repair is counted the same way: the scan only
-chose whom to lock.
-
-Each scan and each repair batch is one short transaction (ids are walked by keyset,
-never listed whole; a window's drifting ids are the only list kept). A batch waits
-at most LOCK_TIMEOUT for a row held elsewhere and is then retried, and writes only
-rows that differ, so a second run changes nothing and an interrupted run can simply
-be started again.
+Why the scan misses no drift and the repair no concurrent follow (the scan is one
+statement; the lock and the recount are two): docs/ARCHITECTURE.md, "Why the concurrent
+writes are right". A batch waits at most LOCK_TIMEOUT for a row, then is retried, and
+writes only rows that differ: a second run changes nothing, an interrupted one restarts.
 """
 
 import logging
@@ -61,10 +29,8 @@ from rr.ops.batches import locked_batch
 
 logger = logging.getLogger("rr.ops.counts")
 
-# Measured on 1,000,000 users and 10,000,000 follows (docs/BENCHMARKS.md, benchmark 4):
-# a scan of 20,000 users takes 30-50 ms and locks nothing; the whole walk costs the
-# same from 5,000 to 50,000 users a scan. A repair batch held its locks 14-20 ms with
-# 1 % of users drifted (a few hundred per batch), 34-73 ms with all of them (1,000).
+# Sizes chosen on 1,000,000 users and 10,000,000 follows: a scan locks nothing and a repair
+# batch holds its locks for milliseconds (docs/BENCHMARKS.md, "4. Count repair").
 DEFAULT_SCAN_SIZE = 20_000
 DEFAULT_BATCH_SIZE = 1000
 LOCK_TIMEOUT = "2s"

@@ -4,20 +4,15 @@ migration, drift repair and monitoring. `manage.py initialize_user_days` runs it
 A run walks the users by keyset over id, a window of `scan_size` users at a time:
 
 1. **Find** the window's users whose row differs from what rr_user_days_compute() says
-   (a missing row for a user with days included) in one read-only statement, without
-   any lock. The triggers write a user's row in the transaction of the write that
-   changed their days, so one statement's snapshot sees both or neither: a user without
-   drift shows stored == computed whatever writes are in flight.
-2. **Repair** only those users, at most `batch_size` per transaction:
-   rr_user_days_refresh() row-locks their rows (as the triggers do) and recomputes them
-   in a later statement, which sees every write it waited for; a write that has not yet
-   reached its trigger waits for the batch and then recomputes its user itself.
+   (a missing row included), in one read-only statement, without any lock.
+2. **Repair** only those users, at most `batch_size` per transaction, with
+   rr_user_days_refresh(): the triggers' own row lock, then the recomputation in a later
+   statement.
 
-No lock on rr_checklist, rr_regret or rr_user beyond what any read takes (ACCESS SHARE;
-the rows' foreign key takes KEY SHARE on the users it inserts): writers of other users
-never wait, writers of a batch's users wait at most its length (LOCK_TIMEOUT bounds a
-batch's own wait). A second run changes nothing; an interrupted run can be started again,
-or resumed with `after_id` (the last id each window reports).
+Why neither step misses a concurrent write: docs/ARCHITECTURE.md, "Why the concurrent
+writes are right". Writers of other users never wait; writers of a batch's users wait at
+most its length (LOCK_TIMEOUT bounds the batch's own wait). A second run changes nothing;
+an interrupted run can be started again, or resumed with `after_id`.
 """
 
 import logging
@@ -33,9 +28,8 @@ from rr.ops.batches import locked_batch
 
 logger = logging.getLogger("rr.ops.user_days")
 
-# Measured on 1,000,000 users and 10,000,000 checklists (docs/BENCHMARKS.md, "Filling
-# rr_user_days", `python -m bench.ops user_days`): scans of 2,000 users read without locks; a batch
-# of 200 held its users' rows under 200 ms on the busy 2-core machine.
+# Sizes chosen on 1,000,000 users and 10,000,000 checklists: docs/BENCHMARKS.md, "Filling
+# rr_user_days" (`python -m bench.ops user_days`).
 DEFAULT_SCAN_SIZE = 2000
 DEFAULT_BATCH_SIZE = 200
 LOCK_TIMEOUT = "2s"
