@@ -1,41 +1,16 @@
-"""A user's days: history, streaks and strength (docs/STREAKS.md), read in a fixed number of queries.
+"""A user's days: history, streaks and strength, read in a fixed number of queries.
 
-A **local day** is the calendar day of the user's checklist in the user's own time
-zone. A day is **kept** when its checklist has at least one regret and its regret
-index (the share left undone) is at or below the user's `daily_goal`. A day without
-a checklist is not kept.
+The definitions (kept day, current and longest streak, strength, local day and today,
+legacy rows) are docs/STREAKS.md's; this module is their code. Strength is
+`s = s * m + (1 - m) * kept(d)` from the first day, `m = 0.5 ** (1 / 13)`, rounded half-up
+to 4 places. A checklist's local date is LOCAL_DATE_SQL (rr.checklists.selectors.LOCAL_DATE
+in SQL: `local_date`, else the UTC date of a legacy row's `created_at`).
 
-- `current_streak`: consecutive kept days ending today, or yesterday while today is
-  not yet kept (today does not break a streak until it is over).
-- `longest_streak`: the longest run of consecutive kept days ever.
-- `strength` (0..1): Loop Habit Tracker's habit score for a daily habit, an
-  exponential moving average of kept days. From the user's first checklist day
-  s = 0, then for every day d up to today
-
-      s = s * m + (1 - m) * kept(d),    m = 0.5 ** (1 / 13)  (≈ 0.9481)
-
-  so a day's weight halves every 13 days. Today enters only once it is kept (it is
-  not over yet). Rounded half-up to 4 places. One missed day after a long run of
-  kept ones costs 1 - m ≈ 5.2 % of the score; 13 missed days halve it.
-
-Local dates. A checklist's local date is `rr_checklist.local_date`, recorded from the
-client's `local_datetime` since migration 0008 (with `utc_offset_minutes`). The previous
-release stored no offset, so for its rows the date is derived at read time as the UTC
-date of `created_at`: the derivation of rr.checklists.selectors.LOCAL_DATE, written
-here in SQL (LOCAL_DATE_SQL). A user's **today** is the current date at the UTC offset
-of their latest checklist (UTC when it has none or it is a legacy row), or that
-checklist's date if it is later. Legacy duplicates of one day count once: the earliest
-(then lowest id) checklist of the day, as checklist_for_day picks.
-
-The summary. The database keeps each user's days in one row of rr_user_days (migration
-0013's triggers, rr.checklists.models.UserDays): the first and latest day, the latest day's
-offset, the latest kept day and the run ending there, the longest run and the strength's
-sum anchored at the latest kept day. The lists and the history read their streaks and
-strength from it in O(1) per user (summary_stats). The functions below that compute from
-the raw days (streaks, strength, the users_stats fallback) stay the definition: the tests
-compare the summary with them, and a user without a row (before `manage.py
-initialize_user_days` has filled it) or whose strength lies within float error of a
-4-place tie is read from the raw days.
+The lists and the history read streaks and strength from each user's rr_user_days row
+(migration 0013's triggers; summary_stats). The functions computing from the raw days
+(streaks, strength, users_stats) stay the definition: the tests compare the summary with
+them, and a user without a row, or whose strength lies within float error of a 4-place
+tie, is read from the raw days.
 """
 
 import math
@@ -153,8 +128,8 @@ class History:
 # goal 1 needs the EXISTS). Per user (LATERAL), so each user's days are one range of
 # the covering index rr_checklist_user_days_idx (index-only) and sorted on their own in
 # memory; one DISTINCT ON over the whole page sorted 60,000 rows at once and spilled to
-# disk. Measured on 500 users with 120 days each (docs/BENCHMARKS.md): 71 ms before,
-# 56 ms user by user, 31 ms with the index.
+# disk. Going user by user, then the index, each cut the statement's time on 500 users
+# with 120 days each (docs/BENCHMARKS.md, "Earlier runs": the list's streak fields).
 _KEPT_SQL = f"""
     SELECT u.id, s.first, s.last, s.offset_minutes, s.kept
     FROM rr_user u

@@ -41,24 +41,19 @@ def checklist_latest_bound() -> datetime:
 def checklist_for_day(*, user: User, local_datetime: datetime) -> tuple[Checklist, bool]:
     """Return (checklist, created) for the user's local date of `local_datetime`.
 
-    At most one checklist per user and local date (selectors.LOCAL_DATE), whatever
-    the offset sent, even under concurrent requests: the look-up and the insert run
-    under a per-user advisory lock. Legacy data may hold two for one day; the
-    earliest (then lowest id) is the one returned.
+    At most one checklist per user and local date (selectors.LOCAL_DATE), whatever the
+    offset sent, even under concurrent requests: the look-up and the insert run under a
+    per-user advisory lock. Of legacy duplicates, the earliest (then lowest id) is returned.
 
-    A new checklist for a local date that has already closed at the offset of the user's
-    last checklist before that date (selectors.last_offset_checklist) but would still be
-    open at the offset sent is refused with 409 `day_closed`: a missed day cannot be
-    revived by moving west, nor by first making the next day at a western offset (the
-    offset a day is judged by is never one chosen after it).
-    A day closed at both is made, frozen from birth, as before (a past day replayed).
+    A date already closed at the offset of the user's last checklist before it
+    (selectors.last_offset_checklist) but still open at the offset sent is refused, 409
+    `day_closed` (docs/HARDENING.md: a missed day is not revived by moving west); closed at
+    both, it is made frozen from birth. The look-up and the last offsets are one statement
+    of index range scans, whatever the user's history.
 
-    The look-up and the last offsets are one statement: index range scans of
-    (user, created_at) and (user, local_date), whatever the user's history.
-
-    A new checklist starts with the user's routine (routine_copy), in the same
-    transaction, so it is copied exactly once; its regrets are then prefetched
-    (`checklist.regrets.all()` costs no query). An existing checklist is returned as it is.
+    A new checklist starts with the user's routine (routine_copy) in the same transaction,
+    so it is copied exactly once, with its regrets prefetched. An existing one is returned
+    as it is.
     """
     if local_datetime.tzinfo is None or local_datetime.utcoffset() is None:
         raise ServiceError(

@@ -7,20 +7,16 @@ from `rr_network` by SQL (_NEIGHBOURS_SQL).
 
 The rules kept here, each in one place:
 
-- **Lock order** (`users_lock`): a transaction that writes the graph or deletes users
-  first locks every user row it will touch, in ascending id order, with one statement
-  (USERS_LOCK_SQL). Migration 0004's count trigger takes the same locks in the same
-  order, so it never waits on a row once the writer holds them, and no two writers
-  wait on each other crosswise.
-- **Transactions** (`write`): each graph write is one transaction of its own,
-  `durable=True` when nothing encloses it (the API), a savepoint inside a caller's
-  (the admin's delete view, verify_deployment's rolled-back check). A write that loses
-  a deadlock or a serialization failure is run again, at most WRITE_ATTEMPTS times in
-  all, so that a request never answers 5xx for it.
+- **Lock order** (`users_lock`): every user row a transaction will touch, in ascending
+  id order, in one statement (USERS_LOCK_SQL), as migration 0004's count trigger does.
+- **Transactions** (`write`): one of its own (`durable=True`) when nothing encloses it, a
+  savepoint inside a caller's; a deadlock or serialization failure runs it again, at
+  most WRITE_ATTEMPTS times in all.
 - **Deleting users** (`users_delete`): the users and all their neighbours locked FOR
   UPDATE first, then Django's own cascade (`collector_delete`).
 
-Tests: tests/common/test_locks.py, tests/network/test_user_delete.py,
+Why this order admits no deadlock and the deletion misses no link: docs/ARCHITECTURE.md,
+"Why the concurrent writes are right". Tests: tests/common/test_locks.py, tests/network/test_user_delete.py,
 tests/concurrency/test_network_storm.py, tests/concurrency/test_orm_delete_storm.py.
 """
 
@@ -54,8 +50,8 @@ UPDATE = "UPDATE"  # deletion of users: also blocks the foreign-key checks of ne
 # order. In READ COMMITTED a locked row is re-read once its lock is granted, so the
 # state returned is the latest committed one: the follow's refusal ladder decides on it.
 # Hand-written: the same lock through `select_for_update(no_key=True)...values_list()`
-# cost 0.94-1.00 ms of client CPU a transaction against 0.42-0.56 ms (in process, 3
-# alternating rounds of 1,000), and every follow takes it.
+# cost about twice the client CPU a transaction (measured in process), and every follow
+# takes it.
 USERS_LOCK_SQL = (
     "SELECT id, is_active, allow_networking, follow_approval FROM rr_user"
     " WHERE id = ANY(%s) ORDER BY id FOR {strength}{nowait}"
@@ -165,15 +161,11 @@ def users_delete(queryset: QuerySet[Any]) -> tuple[int, dict[str, int]]:
     """Delete the users of `queryset` with Django's cascade (checklists, links, tokens).
 
     Every neighbour's count moves (trigger) in the same transaction. The users and all
-    their neighbours are locked FOR UPDATE in id order before anything is deleted: a
-    follow locks its users first (FOR NO KEY UPDATE, which FOR UPDATE excludes), and
-    any other insert's foreign-key check (deferred to its COMMIT) waits for the lock
-    too, so no link to them can commit from then on and the cascade collects every
-    link there is. A neighbour that appeared while we queued for those locks is
-    locked NOWAIT (waiting for it out of order could close a cycle); if that fails the
-    attempt rolls back and the next one locks it in order with the rest. The lock set
-    only grows, so an attempt fails only when yet another user linked to them while
-    we queued. Returns what QuerySet.delete() returns; users already gone are not an error.
+    their neighbours are locked FOR UPDATE in id order first, so no link to them can
+    commit from then on; a neighbour that appeared meanwhile is locked NOWAIT, and on
+    failure the next attempt locks it in order with the rest (docs/ARCHITECTURE.md,
+    "Deleting users"). Returns what QuerySet.delete() returns; users already gone are
+    not an error.
     """
     user_ids = set(queryset.values_list("pk", flat=True))
     known = set(user_ids)

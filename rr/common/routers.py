@@ -1,47 +1,20 @@
 """Reads that tolerate a little lag go to the streaming replica; everything else to the primary.
 
-Only when DATABASE_REPLICA_URL is set (the `replica` alias, config/databases.py). A read
-goes to the replica when all of these hold, and to the primary otherwise:
+Only when DATABASE_REPLICA_URL is set (the `replica` alias, config/databases.py). The
+rules, with their reasons, are docs/SCALING.md's "Which reads go to the replica". A read
+goes to the replica only when all of these hold:
 
-1. The request is a GET or HEAD of a view named in REPLICA_READ_VIEWS (what may be a few
-   seconds old: the network lists, validate, the history, the account), and no
-   transaction is open on the primary. Anything else, every write and every read outside a request (commands, the
-   admin, migrations) stays on the primary.
-2. The replica has replayed its user's last write. After any POST, PUT, PATCH or DELETE,
-   ReplicaRoutingMiddleware asks the primary for its WAL position (primary_wal_position(),
-   past every commit acknowledged so far, the request's included) and keeps it in the
-   shared cache for the user (and the user whose tokens the answer carries: sign-up,
-   login) for READ_YOUR_WRITES_SECONDS. A read of that user goes to the replica once
-   pg_last_wal_replay_lsn() there has reached it, waiting up to REPLICA_CATCH_UP_MS for it
-   (ReplicaState.replayed: no statement when this process already knows the replica is
-   past it, else one that polls on the replica), so a follow followed at once by the list
-   shows the link, from whichever app server. GitLab's database load balancer keeps its
-   sticky sessions the same way (its Host#caught_up?).
-3. The replica answers and lags at most REPLICA_MAX_LAG_SECONDS (checked at most once a
-   second per process; a WARNING is logged while it does not).
+1. it is a GET or HEAD of a view in REPLICA_READ_VIEWS, with no transaction open on the
+   primary (writes, commands, the admin and migrations stay on the primary);
+2. the replica has replayed the user's last write: the primary's WAL position
+   (primary_wal_position()) that ReplicaRoutingMiddleware keeps in the shared cache for
+   READ_YOUR_WRITES_SECONDS after any write, waited for up to REPLICA_CATCH_UP_MS; with
+   the cache unreachable, the primary's current position stands for it;
+3. the replica answers and lags at most REPLICA_MAX_LAG_SECONDS.
 
-The remembered position expires after READ_YOUR_WRITES_SECONDS (default
-REPLICA_MAX_LAG_SECONDS + 2): by then a replica within the lag limit has the write anyway.
-Other users may see a write up to REPLICA_MAX_LAG_SECONDS late.
-
-When the cache cannot be read (Redis down), the primary's position now stands for the
-user's last write: it is past every commit acknowledged so far, whichever app server made
-it. The read asks for it (one statement on the primary) and goes to the replica once it
-has replayed that far, waiting up to REPLICA_CATCH_UP_MS as above: under constant writes
-the replica is always a little behind the primary but passes a given position within a
-few milliseconds. This process's own memory of its users' writes would not do: it misses
-other servers'. After it failed to reach the cache (a read or a write's position), a
-process keeps to this rule without asking the cache for READ_YOUR_WRITES_SECONDS: a
-write meanwhile may be missing from the cache once it is back (not stored, or Redis
-restarted empty), and a cache that does not answer is not waited for on every read.
-
-The position is the primary's flush position when commits wait for their flush
-(synchronous_commit on, the default): the replica receives only flushed WAL, and the
-insert position would also wait for transactions still open. With synchronous_commit off a
-commit returns before its flush, so the position is the insert position, which the replica
-reaches only once the WAL writer has flushed it (up to 3 x wal_writer_delay): reads then
-mostly stay on the primary, never stale. The setting is read on the app's own connection,
-so it must hold for every write of the app: no transaction may turn it off alone (SET LOCAL).
+The position is the flush position when commits wait for their flush, else the insert
+position. The setting is read on the app's own connection, so it must hold for every
+write of the app: no transaction may turn synchronous_commit off alone (SET LOCAL).
 """
 
 import logging

@@ -204,9 +204,8 @@ def pair_unlink(a_id: int, b_id: int) -> int:
 # and each statement takes its own snapshot, so the DELETE sees whatever committed while
 # the lock was awaited. Needs Django's default client-side binding (no
 # `server_side_binding`), which sends such a string as one simple query. Measured in
-# process (3 alternating rounds of 1,000 link + unlink): client CPU
-# 0.54-0.70 ms a round against 0.90-0.99 ms for BEGIN, lock, DELETE, COMMIT; see also
-# docs/BENCHMARKS.md, benchmark 3 (the unfollow's 1.5-1.6 ms).
+# process, it costs the client about two thirds of the CPU of BEGIN, lock, DELETE,
+# COMMIT; the unfollow's round trips are in docs/BENCHMARKS.md.
 _LINK_DELETE_SQL = (
     f"{locks.lock_sql(locks.NO_KEY_UPDATE)}; DELETE FROM rr_network WHERE follower_id = %s AND following_id = %s"
 )

@@ -131,13 +131,13 @@ class NetworkUserSerializer(serializers.Serializer):
 
     def to_representation(self, row: dict[str, Any]) -> dict[str, Any]:
         # The fields above, their sources and conversions, in a plain loop: DRF's own
-        # (get_attribute, SkipField, every value through its field) cost 7.5 times the
-        # hand-built dicts it replaced, 24 ms of CPU on a page of 1,000 entries. A value
+        # (get_attribute, SkipField, every value through its field) cost several times the
+        # hand-built dicts it replaced on a page of 1,000 entries. A value
         # the selector already returns as the field's JSON type (bool, int, str) is
         # taken as it is (docs/BENCHMARKS.md, benchmark 1).
         # The plan is the class's, built once from the first instance's bound fields (they
         # hold no per-request state): binding them again for every follow's response (a
-        # deep copy of ten fields) cost 0.13 ms, 6 % of a follow.
+        # deep copy of ten fields) cost a visible share of a follow's CPU.
         plan = type(self).__dict__.get("_plan")
         if plan is None:
             plan = type(self)._plan = [  # type: ignore[attr-defined]

@@ -1,18 +1,16 @@
 """The push sender: every Web Push request leaves through here, to vetted addresses only.
 
 pywebpush does the protocol (RFC 8030 delivery, RFC 8291 aes128gcm encryption, RFC 8292
-VAPID); this module decides where it may go and what a push service's answer means:
+VAPID); this module decides where it may go and what a push service's answer means
+(docs/OPERATIONS.md, "Reminders and Web Push", items 3 and 4):
 
-- An endpoint is `https://` on a host whose every address is public (no private,
-  loopback, link-local, multicast or reserved range), checked when it is stored
-  (endpoint_check: a 400) and again when the connection opens (_VettedConnection), so a
-  name re-pointed at an inside address later (DNS rebinding) gets nothing. Redirects are
-  never followed and environment proxies are ignored. WEBPUSH_TEST_ORIGIN (off by
-  default) lets the tests' loopback push service in: that one origin, nothing else.
-- 2xx: delivered, the message row goes. 404/410: the subscription is gone for good, its
-  row goes (and its messages with it). 429, 5xx or no answer: another attempt later,
-  after Retry-After or BACKOFF (whichever is longer), up to MAX_ATTEMPTS. Anything else
-  (a 400, a 403 from a key mismatch, a redirect): the message is dropped, logged.
+- An endpoint is `https://` on a host whose every address is public, checked when it is
+  stored (endpoint_check: a 400) and again when the connection opens (_VettedConnection:
+  no DNS rebinding). No redirects, no environment proxies. WEBPUSH_TEST_ORIGIN (off by
+  default) lets the tests' loopback push service in, nothing else.
+- 2xx: the message row goes. 404/410: the subscription's row goes, its messages with it.
+  429, 5xx or no answer: retried after Retry-After or BACKOFF, up to MAX_ATTEMPTS.
+  Anything else: dropped, logged.
 
 Nothing here raises to a caller because of a push service's answer: a nudge or a
 reminder has committed before its messages are sent (rr/notifications/services.py).

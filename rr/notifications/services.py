@@ -46,7 +46,7 @@ def nudge_payload(sender: User) -> dict[str, str]:
 
 # Nudges (docs/NETWORK.md).
 
-LOCK_NUDGE_SENDER = 3  # advisory lock namespace (rr.common.db has 1 and 2)
+LOCK_NUDGE_SENDER = 3  # advisory lock namespace (rr/common/db.py lists them all)
 NUDGES_PER_DAY = 20
 
 

@@ -46,7 +46,7 @@ def test_follow_creates_the_link_and_moves_both_counts(make_user):
 
 @pytest.mark.parametrize("allow_networking", [True, False])
 def test_the_entry_read_back_is_the_lists_row(make_user, follow, checklist, allow_networking):
-    """network_user_annotated (the follow's read-back) agrees with network_page (the list's statement)."""
+    """network_user_read (the follow's read-back) agrees with network_page (the list's statement)."""
     me, them, fan = make_user(password=None), make_user(password=None), make_user(password=None)
     checklist(them, datetime(2025, 6, 17, 9, 0, tzinfo=PLUS_8), total=2, resolved=1)
     checklist(them, datetime(2025, 6, 19, 1, 0, 7, 250000, tzinfo=PLUS_8), total=4, resolved=1)
