@@ -30,7 +30,7 @@ from rr.ops.batches import locked_batch
 logger = logging.getLogger("rr.ops.counts")
 
 # Sizes chosen on 1,000,000 users and 10,000,000 follows: a scan locks nothing and a repair
-# batch holds its locks for milliseconds (docs/BENCHMARKS.md, "4. Count repair").
+# batch holds its locks for milliseconds (docs/BENCHMARKS.md, benchmark 4).
 DEFAULT_SCAN_SIZE = 20_000
 DEFAULT_BATCH_SIZE = 1000
 LOCK_TIMEOUT = "2s"
