@@ -1,4 +1,4 @@
-"""The account lifecycle (issue 9): the current account, claim and password change ending
+"""The account lifecycle: the current account, claim and password change ending
 every other session, sessions, recovery codes, guessing limits, sign-up name folding."""
 
 import io

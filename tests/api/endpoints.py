@@ -30,7 +30,7 @@ ENDPOINTS = {
     ("GET", "/api/network/list/{list_type}/"): {"token": True, "body": False},
     ("GET", "/api/network/settings/"): {"token": True, "body": False},
     ("PATCH", "/api/network/settings/"): {"token": True, "body": True},
-    # Issue 12
+    # History, nudges, follow requests and blocks (docs/NETWORK.md, docs/STREAKS.md)
     ("GET", "/api/checklists/history/"): {"token": True, "body": False},
     ("POST", "/api/network/nudges/{username}/"): {"token": True, "body": False},
     ("GET", "/api/nudges/"): {"token": True, "body": False},

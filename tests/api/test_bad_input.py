@@ -326,7 +326,7 @@ CASES = [
         Case("PATCH", SETTINGS, {"allow_networking": None}),
         Case("PATCH", SETTINGS, {"allow_networking": [False]}),
     ),
-    # Issue 12
+    # History, follow requests, blocks, nudges (docs/NETWORK.md, docs/STREAKS.md)
     Case("GET", HISTORY + "?days=0"),
     Case("GET", HISTORY + "?days=367"),
     Case("GET", HISTORY + "?days=%C2%B2"),

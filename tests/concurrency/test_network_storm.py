@@ -4,7 +4,7 @@
 on 12 users, so that operations collide: random follows (requests when the target
 approves followers), unfollows, follower removals, accepting, rejecting and
 cancelling requests, blocks and unblocks, nudges, networking and approval toggles
-and list reads (issue 12); rounds where every thread follows the same pair, then
+and list reads; rounds where every thread follows the same pair, then
 unfollows it; rounds where half follow A->B and half B->A, then undo it crosswise;
 rounds where half follow A->B and B->A while the other half block the pair. Meanwhile users are deactivated and deleted (users_delete) while
 the other threads act on them. Everything but the deactivations and deletions goes
@@ -256,7 +256,7 @@ def test_network_storm(unthrottled):
         assert cursor.fetchone()[0] == 0, "a pending request crosses a block"
     assert not FollowRequest.objects.exclude(target__follow_approval=True, target__allow_networking=True).exists()
     print(f"blocks left: {Block.objects.count()}, pending requests left: {FollowRequest.objects.count()}")
-    # Issue 12's operations happened and collided too.
+    # Requests, blocks, nudges and the toggles happened and collided too.
     for kind, status in [
         ("follow", 202),
         ("accept", 200),

@@ -1,4 +1,4 @@
-"""Tokens the previous release issued, on the upgraded legacy snapshot (issue 9).
+"""Tokens the previous release issued, on the upgraded legacy snapshot (docs/OPERATIONS.md, "Legacy tokens").
 
 Tokens are minted exactly as that release did (simplejwt's RefreshToken.for_user with its
 settings: 15-minute access, 36,500-day refresh, rotation + blacklist, signed with its

@@ -1,4 +1,4 @@
-"""`manage.py migrate` takes over the live legacy database in place (issue 2, SPEC 2).
+"""`manage.py migrate` takes over the live legacy database in place (SPEC 2).
 
 The snapshot is migrated in a subprocess, exactly as an operator would, and compared
 with what it was before and with a fresh install.

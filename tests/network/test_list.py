@@ -192,7 +192,7 @@ def test_lists_take_a_fixed_number_of_queries(make_user, kind):
     assert len(small_body["users"]) == small_body["count"] == 10
     assert len(large_body["users"]) == large_body["count"] == 1000
     assert small_queries == large_queries
-    # the user behind the token, the count, the page; issue 12: the page's recent days, the viewer's nudges
+    # the user behind the token, the count, the page; the page's recent days, the viewer's nudges
     assert large_queries <= 5
     print(f"\n{kind} list: {small_queries} queries for 10 entries, {large_queries} for 1,000")
 

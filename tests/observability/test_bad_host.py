@@ -1,4 +1,4 @@
-"""A request with a Host header that is not allowed: one WARNING line, no trace (issue 9)."""
+"""A request with a Host header that is not allowed: one WARNING line, no trace."""
 
 from django.test import Client
 
