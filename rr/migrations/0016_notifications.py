@@ -20,7 +20,7 @@ collector knows none of these tables) takes the user's reminder, subscriptions a
 queued messages with it instead of failing at COMMIT.
 
 Rollback (`migrate rr 0015_validate_user_fks_cascade`): drops the three tables; tested in
-tests/notifications/test_migration.py.
+tests/migrations/test_notifications_migration.py.
 """
 
 import django.db.models.deletion
