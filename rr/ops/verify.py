@@ -40,7 +40,7 @@ USER_CHECKS = {
     "rr_user_daily_goal_0_1": "CHECK (((daily_goal >= (0)::numeric) AND (daily_goal <= (1)::numeric)))",
 }
 # The request, block and nudge tables (docs/NETWORK.md): table -> {constraint: (contype, definition)}.
-SOCIAL_CONSTRAINTS = {
+REQUEST_BLOCK_NUDGE_CONSTRAINTS = {
     "rr_follow_request": {
         "rr_follow_request_unique_pair": ("u", "UNIQUE (requester_id, target_id)"),
         "rr_follow_request_no_self": ("c", "CHECK ((NOT (requester_id = target_id)))"),
@@ -237,11 +237,11 @@ def check_user_foreign_keys() -> str:
     )
 
 
-def check_social_tables() -> str:
+def check_request_block_nudge_tables() -> str:
     """The request, block and nudge tables (docs/NETWORK.md) with their constraints, and no link or
     pending request between two users while either blocks the other."""
     problems = []
-    for table, expected in SOCIAL_CONSTRAINTS.items():
+    for table, expected in REQUEST_BLOCK_NUDGE_CONSTRAINTS.items():
         if not _table_exists(table):
             problems.append(f"table {table} is missing")
         else:
@@ -602,7 +602,7 @@ def deployment_verify(*, sample: int | None = None) -> list[CheckResult]:
         ("user constraints", check_user_constraints),
         ("network table", check_network_table),
         ("user foreign keys", check_user_foreign_keys),
-        ("social tables", check_social_tables),
+        ("requests, blocks, nudges", check_request_block_nudge_tables),
         ("indexes", check_indexes),
         ("network triggers", check_network_triggers),
         ("reminder trigger", check_reminder_trigger),

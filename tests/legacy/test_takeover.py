@@ -14,7 +14,7 @@ from rest_framework_simplejwt.token_blacklist import migrations as token_blackli
 from tests.support import pg
 
 # Everything after the legacy 0003: networking (0004, 0005), the username index (0006),
-# accounts (0007), the checklists' local day (0008), the social network (0009, 0010), JIT off (0011)
+# accounts (0007), the checklists' local day (0008), follow requests, blocks and nudges (0009, 0010), JIT off (0011)
 # the covering index of a user's days (0012), the summary of their days (0013), the new tables'
 # cascading foreign keys (0014, 0015) reminders with Web Push (0016)
 # and the regrets' client_id (0017), the routine (0018) and the reminder's offset trigger (0019).

@@ -17,7 +17,7 @@ from rr.ops.verify import deployment_verify
 from tests.ops.helpers import follow, sql
 
 CHECKS = [
-    "user columns", "user constraints", "network table", "user foreign keys", "social tables", "indexes",
+    "user columns", "user constraints", "network table", "user foreign keys", "requests, blocks, nudges", "indexes",
     "network triggers", "reminder trigger", "migrations", "database settings", "counts", "user days", "endpoints",
 ]  # fmt: skip
 
@@ -194,17 +194,17 @@ BREAKAGES = {
     "link across a block": (
         "INSERT INTO rr_block (blocker_id, blocked_id, created_at)"
         " SELECT following_id, follower_id, now() FROM rr_network ORDER BY id LIMIT 1",
-        {"social tables": "1 links cross a block"},
+        {"requests, blocks, nudges": "1 links cross a block"},
     ),
     "pending request across a block": (
         "INSERT INTO rr_follow_request (requester_id, target_id, created_at)"
         " SELECT min(id), max(id), now() FROM rr_user;"
         "INSERT INTO rr_block (blocker_id, blocked_id, created_at) SELECT max(id), min(id), now() FROM rr_user",
-        {"social tables": "1 pending requests cross a block"},
+        {"requests, blocks, nudges": "1 pending requests cross a block"},
     ),
     "block pair not unique": (
         "ALTER TABLE rr_block DROP CONSTRAINT rr_block_unique_pair",
-        {"social tables": "rr_block_unique_pair is missing"},
+        {"requests, blocks, nudges": "rr_block_unique_pair is missing"},
     ),
     "daily goal check NOT VALID": (
         "ALTER TABLE rr_user DROP CONSTRAINT rr_user_daily_goal_0_1;"
