@@ -6,7 +6,8 @@ goes to the replica only when all of these hold:
 
 1. it is a GET or HEAD of a view in REPLICA_READ_VIEWS, with no transaction open on the
    primary (writes, commands, the admin and migrations stay on the primary);
-2. the replica has replayed the user's last write: the primary's WAL position
+2. the replica has replayed the user's last write (the user: the browser's, or the one the
+   bearer authentication names through acting_user): the primary's WAL position
    (primary_wal_position()) that ReplicaRoutingMiddleware keeps in the shared cache for
    READ_YOUR_WRITES_SECONDS after any write, waited for up to REPLICA_CATCH_UP_MS; with
    the cache unreachable, the primary's current position stands for it;
