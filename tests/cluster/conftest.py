@@ -41,6 +41,7 @@ ENDPOINT_TESTS = [
     "tests/api",
     "tests/accounts",
     "tests/checklists",
+    "tests/export",
     "tests/network",
     "--ignore=tests/network/test_admin.py",
     "--ignore=tests/network/test_rate_limits.py",
