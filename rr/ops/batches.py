@@ -25,8 +25,9 @@ def locked_batch(
     attempts: int,
     logger: logging.Logger,
     what: str,
-) -> tuple[T, float] | None:
-    """`(work(cursor), ms its transaction held its locks)`, or None when every attempt met a lock.
+    stalled: Exception,
+) -> tuple[T, float]:
+    """`(work(cursor), ms its transaction held its locks)`; `stalled` is raised when every attempt met a lock.
 
     `work(cursor)` runs inside the batch's transaction after `SET LOCAL lock_timeout`; only a
     lock timeout is retried (logged at WARNING on `logger`), any other error is raised.
@@ -44,4 +45,4 @@ def locked_batch(
             time.sleep(0.2 * attempt)
             continue
         return result, (time.perf_counter() - started) * 1000
-    return None
+    raise stalled

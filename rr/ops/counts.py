@@ -155,15 +155,19 @@ def _repair(ids: list[int]) -> Callable[[CursorWrapper], list[tuple[Any, ...]]]:
 
 def _repair_batch_retrying(ids: list[int]) -> tuple[list[tuple[Any, ...]], float]:
     """The batch's rows written, and how long its successful transaction held its locks (ms)."""
-    done = locked_batch(
-        _repair(ids), ids, lock_timeout=LOCK_TIMEOUT, attempts=BATCH_ATTEMPTS, logger=logger, what="count repair"
+    stalled = CountRepairStalled(
+        f"Drifting users from id {ids[0]} stayed locked by other transactions: no user from id {ids[0]} "
+        f"on was repaired, every user before it was. Run the command again."
     )
-    if done is None:
-        raise CountRepairStalled(
-            f"Drifting users from id {ids[0]} stayed locked by other transactions: no user from id {ids[0]} "
-            f"on was repaired, every user before it was. Run the command again."
-        )
-    return done
+    return locked_batch(
+        _repair(ids),
+        ids,
+        lock_timeout=LOCK_TIMEOUT,
+        attempts=BATCH_ATTEMPTS,
+        logger=logger,
+        what="count repair",
+        stalled=stalled,
+    )
 
 
 def network_counts_repair(

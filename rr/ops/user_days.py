@@ -106,15 +106,19 @@ def _refresh(ids: list[int]) -> Callable[[CursorWrapper], int]:
 
 
 def _repair_batch(ids: list[int]) -> tuple[int, float]:
-    done = locked_batch(
-        _refresh(ids), ids, lock_timeout=LOCK_TIMEOUT, attempts=BATCH_ATTEMPTS, logger=logger, what="user days"
+    stalled = UserDaysRepairStalled(
+        f"The rows of users from id {ids[0]} stayed locked by other transactions: no user from id {ids[0]} on "
+        f"was repaired, every user before it was. Run the command again with --after-id {ids[0] - 1}."
     )
-    if done is None:
-        raise UserDaysRepairStalled(
-            f"The rows of users from id {ids[0]} stayed locked by other transactions: no user from id {ids[0]} on "
-            f"was repaired, every user before it was. Run the command again with --after-id {ids[0] - 1}."
-        )
-    return done
+    return locked_batch(
+        _refresh(ids),
+        ids,
+        lock_timeout=LOCK_TIMEOUT,
+        attempts=BATCH_ATTEMPTS,
+        logger=logger,
+        what="user days",
+        stalled=stalled,
+    )
 
 
 def user_days_repair(
