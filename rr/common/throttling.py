@@ -2,8 +2,9 @@
 
 DRF's stock throttles read, modify and write a history list, so two processes
 can both let a request through; an atomic increment cannot. On Redis the window's
-counter is created and incremented in one MULTI/EXEC round trip (SET NX EX, INCR);
-on other caches (local memory in `make run`) with `cache.add` + `cache.incr`.
+counter is incremented, and given its expiry when this made it, by one script
+(_COUNT_SCRIPT: one command, one round trip); on other caches (local memory in
+`make run`) with `cache.add` + `cache.incr`.
 If the cache is down, the follow, list, sign-up and login-per-address limits fail
 open: rate limiting must never turn a healthy request into an error. The guess
 limits (attempts at a password or a recovery code) do not: they go on counting in
@@ -99,17 +100,27 @@ def _redis_client(backend: RedisCache, key: str) -> Redis:
     return client
 
 
+# The window's counter, incremented and, when this created it, given its expiry, as one
+# command: Redis runs a script atomically, so no request sees the counter without its
+# expiry. The key, value and expiry that SET NX EX + INCR in a MULTI/EXEC pipeline wrote,
+# for less client CPU (one command packed and one reply parsed, not four);
+# sent whole (EVAL, not EVALSHA), so a Redis that forgot its scripts (a restart) costs no
+# second round trip.
+_COUNT_SCRIPT = (
+    "local count = redis.call('INCR', KEYS[1]) "
+    "if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end "
+    "return count"
+)
+
+
 def _count(key: str, *, timeout: int) -> int:
-    """Increment the counter `key` (created at 0 for `timeout` seconds if absent); its new value."""
+    """Increment the counter `key` (created for `timeout` seconds if absent); its new value."""
     backend = caches[DEFAULT_CACHE_ALIAS]
     if isinstance(backend, RedisCache):
         # Django's add + incr would be three round trips (SET NX; EXISTS, INCRBY). Same
         # key and integer encoding as theirs, so processes of either kind share counters.
         redis_key = backend.make_and_validate_key(key)
-        with _redis_client(backend, redis_key).pipeline(transaction=True) as pipe:
-            pipe.set(redis_key, 0, ex=timeout, nx=True)
-            pipe.incr(redis_key)
-            return pipe.execute()[1]
+        return cast(int, _redis_client(backend, redis_key).eval(_COUNT_SCRIPT, 1, redis_key, timeout))
     try:
         backend.add(key, 0, timeout=timeout)
         return backend.incr(key)

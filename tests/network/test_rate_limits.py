@@ -110,6 +110,26 @@ def test_on_redis_each_request_costs_the_limiter_one_round_trip(make_user, monke
     assert 0 < redis.ttl(key) <= 61
 
 
+def test_on_redis_a_window_expires_from_its_first_request_only():
+    # The counter gets its expiry when a request creates it; later ones leave the expiry be,
+    # and read the value Django's own cache.incr would have (processes of either kind share it).
+    key = f"throttle:test:{os.getpid()}:{id(object())}"
+    redis_key = cache.make_and_validate_key(key)
+    redis = cache._cache.get_client(redis_key, write=True)
+    try:
+        assert throttling._count(key, timeout=61) == 1
+        assert 0 < redis.ttl(redis_key) <= 61
+        redis.expire(redis_key, 5)
+        assert throttling._count(key, timeout=61) == 2
+        assert 0 < redis.ttl(redis_key) <= 5
+        assert cache.incr(key) == 3
+        redis.persist(redis_key)  # a counter without expiry (written by anything else) keeps none
+        assert throttling._count(key, timeout=61) == 4
+        assert redis.ttl(redis_key) == -1
+    finally:
+        redis.delete(redis_key)
+
+
 def test_without_redis_the_limiter_counts_with_add_and_incr(settings, make_user, clock):
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     me = make_user(password=None)
@@ -184,7 +204,7 @@ def test_the_limit_holds_across_two_processes(make_user, tmp_path):
     assert all(report["results"] for report in reports)
     assert statuses.count(201) == 10
     assert statuses.count(429) == 6
-    # Each process counted through the one-round-trip path (MULTI/EXEC), not add + incr.
+    # Each process counted through the one-round-trip path (one script), not add + incr.
     assert [report["redis_round_trips"] for report in reports] == [len(report["results"]) for report in reports]
     assert all(
         result["retry_after"] and 1 <= int(result["retry_after"]) <= 60
