@@ -3,7 +3,9 @@
 As Sentry's endpoints convert their path arguments before the handler runs
 (Endpoint.convert_args), the views of rr/network/api.py and the nudge's take the user
 from `self.named_user`, looked up here by the accounts' one selector
-(rr.accounts.selectors.user_by_username), after authentication and throttling.
+(rr.accounts.selectors.user_by_username), after authentication and throttling. A view
+whose write finds the user in its own round trip (the unfollow: `finds_named_user = False`)
+has the name checked here and looks it up by the same rule in SQL (USERNAME_ID_SQL).
 """
 
 from typing import Any, cast
@@ -33,12 +35,15 @@ class UserPathAPIView(AuthenticatedAPIView):
     # finds inactive users too; every other method finds active users only. (A comment, not
     # a docstring: drf-spectacular would copy it into every endpoint's description.)
     named_user: User
+    # False: the handler finds the user itself, by the name in the path (checked here all the
+    # same), in the round trip of its write (the unfollow: rr.network.links.link_delete_named).
+    finds_named_user = True
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
         method = cast(str, request.method).lower()  # a request being served has its method
         if method == "options" or method not in self.http_method_names or not hasattr(self, method):
             return  # answered without the user (OPTIONS, 405), as before the look-up moved here
-        self.named_user = user_by_username(
-            username=username_checked(kwargs["username"]), active_only=request.method != "DELETE"
-        )
+        username = username_checked(kwargs["username"])
+        if self.finds_named_user:
+            self.named_user = user_by_username(username=username, active_only=request.method != "DELETE")

@@ -117,6 +117,7 @@ class NetworkFollowView(UserPathAPIView):
 
 class NetworkUnfollowView(UserPathAPIView):
     throttle_classes = [FollowThrottle]
+    finds_named_user = False  # the unfollow's one round trip finds the user (services.network_unfollow_named)
 
     @extend_schema(
         operation_id="network_unfollow",
@@ -125,9 +126,8 @@ class NetworkUnfollowView(UserPathAPIView):
         tags=["network"],
     )
     def delete(self, request: AuthenticatedRequest, username: str) -> Response:
-        target = self.named_user
-        services.network_unfollow(follower=request.user, target=target)
-        return Response({"message": f"You no longer follow {target.username}."})
+        name = services.network_unfollow_named(follower=request.user, username=username)
+        return Response({"message": f"You no longer follow {name}."})
 
 
 class NetworkFollowerRemoveView(UserPathAPIView):

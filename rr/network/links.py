@@ -28,6 +28,7 @@ from django.db.backends.utils import CursorWrapper
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from rr.accounts.selectors import USERNAME_ID_SQL
 from rr.common import locks
 from rr.network import rules
 
@@ -219,6 +220,42 @@ def link_delete(*, follower_id: int, following_id: int) -> bool:
             cursor.execute(_LINK_DELETE_SQL, [sorted({follower_id, following_id}), follower_id, following_id])
             cursor.nextset()
             return cursor.rowcount > 0
+
+    return locks.write(attempt, own_transaction=False)
+
+
+# The unfollow of a user named by the path, in one round trip too: the lock statement finds
+# them itself (rr.accounts.selectors.USERNAME_ID_SQL, once, before locking) and hands their id
+# to the DELETE as a setting of this transaction only (set_config(..., true), which a
+# multi-statement query string keeps to its end, or to the end of a caller's transaction),
+# so the link deleted is the one to the user locked, and the name costs no round trip of its
+# own. The setting is written by every run, NULL ('') when no user has the name, so none
+# is ever left over from an earlier one in the same transaction. The last statement answers
+# the user's id, their name as stored and whether a link went; no row when there is no such user.
+_NAMED_USER = "NULLIF(current_setting('rr.named_user'), '')::bigint"
+_NAMED_USER_FOUND = (
+    f"(SELECT NULLIF(set_config('rr.named_user', COALESCE({USERNAME_ID_SQL}::text, ''), true), '')::bigint)"
+)
+_LINK_DELETE_NAMED_SQL = f"""
+    {locks.lock_sql(locks.NO_KEY_UPDATE).replace("%s", f"ARRAY[%(follower)s, {_NAMED_USER_FOUND}]")};
+    WITH gone AS (
+        DELETE FROM rr_network WHERE follower_id = %(follower)s AND following_id = {_NAMED_USER} RETURNING 1
+    )
+    SELECT id, username, EXISTS (SELECT 1 FROM gone) FROM rr_user WHERE id = {_NAMED_USER}
+"""
+
+
+def link_delete_named(*, follower_id: int, username: str) -> tuple[int, str, bool] | None:
+    """Delete the link from `follower_id` to the user called `username` (found as
+    rr.accounts.selectors.user_by_username finds them, active or not), both users locked
+    first; (their id, their name as stored, whether there was a link), or None if no user
+    has that name."""
+
+    def attempt() -> tuple[int, str, bool] | None:
+        with connection.cursor() as cursor:
+            cursor.execute(_LINK_DELETE_NAMED_SQL, {"follower": follower_id, "username": username})
+            cursor.nextset()
+            return cursor.fetchone()
 
     return locks.write(attempt, own_transaction=False)
 

@@ -131,6 +131,20 @@ def network_unfollow(*, follower: User, target: User) -> None:
     logger.info("unfollow", extra={"follower_id": follower.pk, "following_id": target.pk})
 
 
+def network_unfollow_named(*, follower: User, username: str) -> str:
+    """network_unfollow of the user called `username`, found (as rr.accounts.selectors.
+    user_by_username finds them, inactive users too) in the unfollow's own round trip
+    (links.link_delete_named); their name as stored. No such user is a 404 (user_not_found)."""
+    found = links.link_delete_named(follower_id=follower.pk, username=username)
+    if found is None:
+        raise NotFound("No such user.", code="user_not_found")
+    target_id, name, unfollowed = found
+    if not unfollowed:
+        raise NotFound(f"You do not follow {name}.", code="not_following")
+    logger.info("unfollow", extra={"follower_id": follower.pk, "following_id": target_id})
+    return name
+
+
 def network_follower_remove(*, user: User, follower: User) -> None:
     """Remove `follower` from the user's followers."""
     if not links.link_delete(follower_id=follower.pk, following_id=user.pk):

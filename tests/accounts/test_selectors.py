@@ -5,7 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from rr.accounts.models import User
-from rr.accounts.selectors import user_by_username
+from rr.accounts.selectors import USERNAME_ID_SQL, user_by_username
 from rr.common.errors import NotFound
 
 pytestmark = pytest.mark.django_db
@@ -57,3 +57,36 @@ def test_the_loaded_user_carries_what_callers_read():
     user = user_by_username(username="ERIN")
 
     assert (user.username, user.is_active, user.allow_networking) == ("erin", True, False)
+
+
+def _id_in_sql(name):
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {USERNAME_ID_SQL}", {"username": name})
+        return cursor.fetchone()[0]
+
+
+def test_the_sql_form_finds_whom_user_by_username_finds():
+    # USERNAME_ID_SQL (a write's own look-up: rr.network.links.link_delete_named) and
+    # user_by_username apply one rule: exact first, else a unique case-insensitive match.
+    _legacy("bob"), _legacy("Bob"), _legacy("alice"), _legacy("Dave", is_active=False), _legacy("dave")
+    _legacy("100% real?#&"), _legacy("o'neil")
+
+    for name in (
+        "bob",
+        "Bob",
+        "BOB",
+        "bOb",
+        "alice",
+        "ALICE",
+        "Dave",
+        "dave",
+        "DAVE",
+        "carol",
+        "100% real?#&",
+        "O'NEIL",
+    ):
+        try:
+            expected = user_by_username(username=name).pk
+        except NotFound:
+            expected = None
+        assert _id_in_sql(name) == expected, name

@@ -1,6 +1,8 @@
 """network_unfollow, through DELETE /api/network/unfollow/<username>/."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from rr.accounts import services as account_services
 from rr.network import services
@@ -67,3 +69,53 @@ def test_legacy_names_can_be_unfollowed(make_user, legacy_user, follow, name):
     follow(me, them)
     assert client_for(me).delete(url("unfollow", name)).status_code == 200
     assert counts(them) == (0, 0)
+
+
+def _sent(captured):
+    return [query["sql"] for query in captured.captured_queries if "SAVEPOINT" not in query["sql"]]
+
+
+def test_an_unfollow_is_one_round_trip_after_the_authentication(make_user, follow):
+    # The user the path names is found by the unfollow's own query string
+    # (rr.network.links.link_delete_named), not by a look-up of its own.
+    me, them = make_user(password=None), make_user(password=None)
+    follow(me, them)
+    client = client_for(me)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.delete(url("unfollow", them.username.upper()))
+    assert response.status_code == 200
+    assert response.json() == {"message": f"You no longer follow {them.username}."}
+    assert len(_sent(captured)) == 2  # the token's user and session; the unfollow
+    assert counts(them) == (0, 0)
+
+
+def test_the_refusals_name_the_user_as_stored(make_user, legacy_user, follow):
+    me = make_user(password=None)
+    legacy_user("Bob"), legacy_user("bob")
+    alice = legacy_user("alice")
+    client = client_for(me)
+    for name in ("BOB", "nobody_here"):
+        response = client.delete(url("unfollow", name))
+        assert response.status_code == 404
+        assert (response.json()["code"], response.json()["error"]) == ("user_not_found", "No such user.")
+    response = client.delete(url("unfollow", "ALICE"))
+    assert response.status_code == 404
+    assert (response.json()["code"], response.json()["error"]) == ("not_following", "You do not follow alice.")
+    follow(me, alice)
+    assert client.delete(url("unfollow", "ALICE")).json() == {"message": "You no longer follow alice."}
+
+
+def test_an_unknown_name_after_an_unfollow_in_the_same_transaction_is_still_unknown(make_user, follow):
+    # The found user is handed from the lock to the DELETE as a setting of the transaction
+    # (set_config(..., true)): here every request runs in the test's one transaction, and
+    # the setting one unfollow wrote must not stand for the next one's unknown name.
+    me, them, other = make_user(password=None), make_user(password=None), make_user(password=None)
+    follow(me, them)
+    follow(me, other)
+    client = client_for(me)
+    assert connection.in_atomic_block
+    assert client.delete(url("unfollow", them.username)).status_code == 200
+    response = client.delete(url("unfollow", "nobody_here"))
+    assert (response.status_code, response.json()["code"]) == (404, "user_not_found")
+    assert Network.objects.filter(follower=me, following=other).exists()
+    assert_counts_exact()
