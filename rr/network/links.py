@@ -68,21 +68,26 @@ class FollowTrip:
 _PAIR_STATE_SQL = f"SELECT {rules.BLOCKED_SQL}, {rules.LINKED_SQL}"
 
 # The follow in one round trip: the users' lock, then the insert if rules.DIRECT_FOLLOW_SQL
-# holds, then what the ladder needs when it did not go in, then the caller's read, sent
+# holds, with what the ladder needs when it did not go in, then the caller's read, sent
 # as one query string like _LINK_DELETE_SQL. Each statement takes its own snapshot once
 # the lock is granted, so the insert's conditions and the ladder see every block, link
-# and user change committed before (their writers take the same lock). ON CONFLICT
-# covers a writer that does not keep the lock order, through the unique constraint; no
+# and user change committed before (their writers take the same lock). The ladder's state
+# (_PAIR_STATE_SQL) comes in the insert's statement, from the insert's snapshot: the pair
+# as the insert found it, never the row it made. ON CONFLICT covers a writer that does not
+# keep the lock order, through the unique constraint (its row is not in that snapshot:
+# the ladder lets the follow go on, and _follow_under_lock reads the pair again); no
 # conflict target: a database that lost the constraint (which verify_deployment
 # reports) still serves follows, one row a pair. Measured in process: BEGIN, lock,
 # block check, insert, read, COMMIT were six round trips.
 _FOLLOW_SQL = f"""
     {locks.lock_sql(locks.NO_KEY_UPDATE).replace("%s", "%(follow_ids)s")};
-    INSERT INTO rr_network (follower_id, following_id, created_at)
-    SELECT %(follower)s, %(following)s, %(follow_at)s
-    WHERE {rules.DIRECT_FOLLOW_SQL}
-    ON CONFLICT DO NOTHING RETURNING id;
-    {_PAIR_STATE_SQL}
+    WITH made AS (
+        INSERT INTO rr_network (follower_id, following_id, created_at)
+        SELECT %(follower)s, %(following)s, %(follow_at)s
+        WHERE {rules.DIRECT_FOLLOW_SQL}
+        ON CONFLICT DO NOTHING RETURNING id
+    )
+    SELECT (SELECT id FROM made), {rules.BLOCKED_SQL}, {rules.LINKED_SQL}
 """
 
 
@@ -106,12 +111,10 @@ def follow_round_trip(
         cursor.execute(_FOLLOW_SQL + (f"; {read.sql}" if read is not None else ""), params)
         users = {row[0]: locks.UserState(*row[1:]) for row in cursor.fetchall()}
         cursor.nextset()
-        inserted = cursor.fetchone()
-        cursor.nextset()
-        blocked, linked = cursor.fetchone()
-        if inserted is not None:
+        link_id, blocked, linked = cursor.fetchone()
+        if link_id is not None:
             cursor.nextset()
-            return FollowTrip(inserted[0], read.load(cursor) if read is not None else None)
+            return FollowTrip(link_id, read.load(cursor) if read is not None else None)
     return FollowTrip(None, users=users, blocked=blocked, linked=linked)
 
 

@@ -1,0 +1,47 @@
+"""What a follow and an unfollow send PostgreSQL: their statements and round trips (bench.wrk
+counts the same with pg_stat_statements; docs/BENCHMARKS.md). Neither may grow unnoticed."""
+
+import pytest
+import sqlparse
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tests.network.helpers import url
+from tests.support.clients import client_for
+from tests.support.counts import assert_counts_exact
+
+pytestmark = pytest.mark.django_db
+
+
+def _sent(captured):
+    """The query strings sent, but for the savepoints of the test's own transaction."""
+    return [query["sql"] for query in captured.captured_queries if "SAVEPOINT" not in query["sql"]]
+
+
+def _statements(sent):
+    return sum(len(sqlparse.split(sql)) for sql in sent)
+
+
+def test_a_follow_is_six_statements_in_three_round_trips(make_user):
+    # The token's user and session; the named user; the follow's query string: the users'
+    # lock, the insert with the ladder's state, the entry and the nudges read back.
+    me, them = make_user(password=None), make_user(password=None)
+    client = client_for(me)
+    with CaptureQueriesContext(connection) as captured:
+        assert client.post(url("follow", them.username)).status_code == 201
+    sent = _sent(captured)
+    assert (len(sent), _statements(sent)) == (3, 6)
+    assert_counts_exact()
+
+
+def test_an_unfollow_is_three_statements_in_two_round_trips(make_user, follow):
+    # The token's user and session; the unfollow's query string: the users' lock (which
+    # finds the named user), the DELETE.
+    me, them = make_user(password=None), make_user(password=None)
+    follow(me, them)
+    client = client_for(me)
+    with CaptureQueriesContext(connection) as captured:
+        assert client.delete(url("unfollow", them.username)).status_code == 200
+    sent = _sent(captured)
+    assert (len(sent), _statements(sent)) == (2, 3)
+    assert_counts_exact()
