@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import connections, router
 from django.utils import timezone
@@ -29,7 +29,7 @@ from rr.checklists.models import Checklist
 STRENGTH_MULTIPLIER = 0.5 ** (1 / 13)
 STRENGTH_PLACES = Decimal("0.0001")
 # How far back the list entries read (a year and a day); a streak reaching further
-# is completed by one more query (entries_stats), and strength's error from
+# is completed by one more query (users_stats), and strength's error from
 # starting there is below m ** 366 < 1e-8.
 WINDOW_DAYS = 366
 
@@ -151,8 +151,9 @@ _KEPT_SQL = f"""
 """
 
 
-@dataclass(frozen=True)
-class Stats:
+class Stats(NamedTuple):
+    # A named tuple, not a frozen dataclass: a list of 1,000 makes 1,000 of them, and a
+    # frozen dataclass's __init__ costs twice a tuple's (docs/BENCHMARKS.md).
     today: date
     current_streak: int
     strength: Decimal
@@ -174,15 +175,26 @@ SUMMARY_KEYS = ("known", "last_date", "last_offset", "kept_last", "kept_run", "l
 _TIE_MARGIN = 1e-6
 
 
-def summary_stats(summary: Sequence[Any], now: datetime) -> "Stats | None":
+def summary_stats(
+    summary: Sequence[Any], now: datetime, today_at_offset: dict[int, date] | None = None
+) -> "Stats | None":
     """Stats from a user's summary columns (SUMMARY_KEYS order), or None when the raw days
-    must decide: no trusted row, or a strength too close to a 4-place tie."""
+    must decide: no trusted row, or a strength too close to a 4-place tie.
+
+    `today_at_offset`: {offset: today_at(offset, now)}, filled as it goes, for a caller
+    that asks for many users at the same `now` (summary_users_stats)."""
     known, last_date, last_offset, kept_last, kept_run, longest, total = summary
     if not known:
         return None
+    if today_at_offset is None:
+        today_at_offset = {}
+    offset = 0 if last_date is None else last_offset or 0  # no day yet: UTC's date
+    local_today = today_at_offset.get(offset)
+    if local_today is None:
+        local_today = today_at_offset[offset] = today_at(offset, now)
     if last_date is None:
-        return Stats(today_at(0, now), 0, Decimal("0"), 0)
-    today = max(today_at(last_offset, now), last_date)
+        return Stats(local_today, 0, Decimal("0"), 0)
+    today = max(local_today, last_date)
     if kept_last is None:
         return Stats(today, 0, Decimal("0"), 0)
     current = kept_run if kept_last >= today - timedelta(days=1) else 0
@@ -301,8 +313,9 @@ def summary_users_stats(summaries: Mapping[int, Sequence[Any]], *, now: datetime
     result: dict[int, Stats]
     missing: list[int]
     result, missing = {}, []
+    today_at_offset: dict[int, date] = {}
     for user_id, summary in summaries.items():
-        stats = summary_stats(summary, now)
+        stats = summary_stats(summary, now, today_at_offset)
         if stats is None:
             missing.append(user_id)
         else:
