@@ -120,7 +120,7 @@ class NetworkUserSerializer(serializers.Serializer):
     date_joined = TimestampField()
     you_follow = serializers.BooleanField()
     follows_you = serializers.BooleanField()
-    # The streak fields (docs/NETWORK.md): rows passed through rr.network.selectors.entries_stats.
+    # The streak fields (docs/NETWORK.md): the rows' `stats` (rr.network.selectors.entries_stats_read).
     current_streak = CurrentStreakField(help_text="Consecutive kept days; null where regret_index is.")
     strength = StrengthField(help_text="0..1 habit strength (docs/API.md); null where regret_index is.")
     nudged_today = serializers.BooleanField(help_text="You nudged them on their current local day.")
@@ -130,31 +130,38 @@ class NetworkUserSerializer(serializers.Serializer):
     )
 
     def to_representation(self, row: dict[str, Any]) -> dict[str, Any]:
-        # The fields above, their sources and conversions, in a plain loop: DRF's own
-        # (get_attribute, SkipField, every value through its field) cost several times the
-        # hand-built dicts it replaced on a page of 1,000 entries. A value
-        # the selector already returns as the field's JSON type (bool, int, str) is
-        # taken as it is (docs/BENCHMARKS.md, benchmark 1).
-        # The plan is the class's, built once from the first instance's bound fields (they
-        # hold no per-request state): binding them again for every follow's response (a
-        # deep copy of ten fields) cost a visible share of a follow's CPU.
-        plan = type(self).__dict__.get("_plan")
-        if plan is None:
-            plan = type(self)._plan = [  # type: ignore[attr-defined]
-                (f.field_name, f.source_attrs, f.to_representation, _JSON_TYPES.get(type(f)))
-                for f in self._readable_fields
-            ]
-        entry: dict[str, Any] = {}
-        for name, source, convert, json_type in plan:
-            if not source:  # source="*": the field reads the whole row
-                entry[name] = convert(row)
-                continue
-            value = row[source[0]]
-            entry[name] = value if value is None or type(value) is json_type else convert(value)
-        return entry
+        return list_entry(row)
 
 
-_JSON_TYPES = {serializers.BooleanField: bool, serializers.IntegerField: int, serializers.CharField: str}
+def list_entry(row: dict[str, Any]) -> dict[str, Any]:
+    """A list entry from a row of the network selectors: NetworkUserSerializer's fields, in
+    their order, each as its field above writes it (tests/network/test_serializers.py holds
+    the two together).
+
+    Built by hand: on a page of 1,000 entries, DRF's per-field machinery (and then a
+    generic loop over the fields) cost several times this (docs/BENCHMARKS.md). The
+    withheld test runs once an entry; timestamps come from the selectors as text already.
+    """
+    withheld = index_withheld(row)
+    latest = row["latest_created_at"]
+    stats = None if withheld else row["stats"]
+    joined = row["date_joined"]
+    return {
+        "id": row["user_id"],
+        "username": row["username"],
+        "regret_index": None if withheld else -1 if latest is None else float(row["latest_score"]),
+        "checklist_created_at": None if withheld or latest is None else _TIMESTAMP.to_representation(latest),
+        "allow_networking": row["allow_networking"],
+        "followers_count": row["followers_count"],
+        "following_count": row["following_count"],
+        "date_joined": joined if type(joined) is str else _TIMESTAMP.to_representation(joined),
+        "you_follow": row["you_follow"],
+        "follows_you": row["follows_you"],
+        "current_streak": None if stats is None else stats.current_streak,
+        "strength": None if stats is None else float(stats.strength),
+        "nudged_today": row["nudged_today"],
+        "kept_today": None if stats is None else stats.kept_today,
+    }
 
 
 # Every field of a list entry, for rr.ops.verify and the tests.
