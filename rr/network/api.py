@@ -174,7 +174,7 @@ class NetworkListView(AuthenticatedAPIView):
         page, count = selectors.network_page(user=request.user, kind=list_type, cursor=cursor, limit=page_size + 1)
         has_more = len(page) > page_size
         page = page[:page_size]
-        users = NetworkUserSerializer(selectors.entries_stats(viewer=request.user, rows=page), many=True).data
+        users = NetworkUserSerializer(page, many=True).data
         return Response(
             {
                 "list_type": list_type,

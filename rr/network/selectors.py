@@ -1,7 +1,8 @@
 """Reads of the follow graph: the lists (in a fixed number of queries whatever their length), requests, blocks."""
 
-from collections.abc import Callable, Iterable
-from datetime import datetime, timedelta
+from collections.abc import Callable
+from datetime import UTC, datetime, time, timedelta
+from operator import itemgetter
 from typing import Any
 
 from django.db import connection, connections, router
@@ -38,14 +39,16 @@ def user_get_any(*, username: str) -> User:
 # them, so no datetime is built or formatted in Python (2,000 per page of 1,000).
 # Measured alone on the bench data, the statement is faster this way than with the latest
 # checklist as two correlated subqueries and datetimes sent, and the request no longer
-# runs 2,000 datetimes through Django's Python loader and strftime.
+# runs 2,000 datetimes through Django's Python loader and strftime. The score comes as
+# float8, the float the entry shows (the same double as float() of the numeric): no
+# Decimal is built for it.
 TIMESTAMP_SQL = """to_char({} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')"""
 # The user's summary of days (rr_user_days, days.SUMMARY_COLUMNS) comes with the row:
 # the streak fields are computed from it (entries_stats_read) without
 # reading the user's history.
 _ENTRY_COLUMNS = f"""
     u.id, u.username, u.allow_networking, u.follow_approval, u.followers_count, u.following_count,
-    {TIMESTAMP_SQL.format("u.date_joined")}, latest.score, {TIMESTAMP_SQL.format("latest.created_at")},
+    {TIMESTAMP_SQL.format("u.date_joined")}, latest.score::float8, {TIMESTAMP_SQL.format("latest.created_at")},
     {days.SUMMARY_COLUMNS}
 """
 _LATEST_JOIN = f"""
@@ -70,6 +73,10 @@ _ENTRY_KEYS = (
     "you_follow",
     "follows_you",
 )
+# A page's row: the link's id and the entry (then the whole list's size).
+_PAGE_KEYS = ("link_id", *_ENTRY_KEYS)
+# A row's summary of days, in days.SUMMARY_KEYS order.
+_SUMMARY_OF_ROW = itemgetter(*(f"days_{key}" for key in days.SUMMARY_KEYS))
 # Whether the viewer follows `u` / is followed by `u`; on a list, one side is the link itself.
 _YOU_FOLLOW = "EXISTS (SELECT 1 FROM rr_network y WHERE y.follower_id = %(viewer)s AND y.following_id = u.id)"
 _FOLLOWS_YOU = "EXISTS (SELECT 1 FROM rr_network y WHERE y.following_id = %(viewer)s AND y.follower_id = u.id)"
@@ -106,15 +113,19 @@ _COUNT_SQLS = {kind: _COUNT_SQL.format(mine=mine, other=other) for kind, (mine, 
 NO_CURSOR = 2**63 - 1
 
 
-def network_page(*, user: User, kind: str, cursor: int | None = None, limit: int) -> tuple[list[dict[str, Any]], int]:
+def network_page(
+    *, user: User, kind: str, cursor: int | None = None, limit: int, now: datetime | None = None
+) -> tuple[list[dict[str, Any]], int]:
     """(rows, count): `user`'s links on one side of the graph to active users, newest first,
     at most `limit` of those with a link id below `cursor`; `count` is the whole list's size.
 
-    One statement whatever the length (two for a page past the end). Rows are dicts:
+    One round trip whatever the length (two for a page past the end): the page's statement
+    and the viewer's recent nudges (entries_stats_read), sent together. Rows are dicts:
     `link_id` (the keyset), `user_id`, `username`, `allow_networking`, `follow_approval`,
-    `followers_count`, `following_count`, `date_joined`, `latest_score`,
+    `followers_count`, `following_count`, `date_joined`, `latest_score` (a float),
     `latest_created_at` (timestamps as YYYY-MM-DDTHH:MM:SSZ text, None without a
-    checklist), `you_follow`, `follows_you`.
+    checklist), `you_follow`, `follows_you`, the summary of days (`days_*`), and `stats`
+    (rr.checklists.days.Stats) and `nudged_today` (entries_stats_read).
     """
     if kind not in LIST_KINDS:
         raise ValueError(kind)
@@ -125,13 +136,18 @@ def network_page(*, user: User, kind: str, cursor: int | None = None, limit: int
         "limit": limit,
         "bound": checklist_latest_bound(),
     }
+    also = entries_stats_read(viewer=user, now=now)
     with connections[alias].cursor() as db:
-        db.execute(_PAGE_SQLS[kind], params)
+        db.execute(f"{_PAGE_SQLS[kind]}; {also.sql}", {**params, **also.params})
         rows = db.fetchall()
         if not rows:
             db.execute(_COUNT_SQLS[kind], params)
             return [], db.fetchone()[0]
-    return [{"link_id": row[0], **dict(zip(_ENTRY_KEYS, row[1:-1], strict=True))} for row in rows], rows[0][-1]
+        db.nextset()
+        add = also.load(db)
+    # One dict a row (zip stops before the trailing count): half the cost of a dict of the
+    # entry's keys merged into one with link_id, on a page of 1,000.
+    return add([dict(zip(_PAGE_KEYS, row)) for row in rows]), rows[0][-1]
 
 
 _USER_ENTRY_SQL = f"""
@@ -166,33 +182,41 @@ def network_user_read(*, user: User, target_id: int, also: links.Read | None = N
     return links.Read(f"{_USER_ENTRY_SQL}; {also.sql}", {**params, **also.params}, load)
 
 
-# The viewer's nudges of the last two UTC dates to the users of a page: enough to tell
-# whether each was nudged on their own current day (entries_stats_read). rr_nudge is
+# The viewer's nudges of the last two UTC dates: enough to tell whether each user of a page
+# was nudged on their own current day (entries_stats_read). Read by the sender's index
+# (sender, created_at), not by the page's ids: a few days of one sender's nudges are at most
+# rr.notifications.services.NUDGES_PER_DAY a day, whatever the page's length, and a nudge's
+# local_date (the recipient's day when sent) is never two days past its created_at's UTC
+# date (offsets reach +14 h; rr/notifications/services.py). rr_nudge is
 # rr/notifications/models.py's Nudge, a layer above: the entry's nudged_today field reads
 # its table, never its module (the Nudge model and its writes build on this package).
 _NUDGED_SQL = """
     SELECT recipient_id, local_date FROM rr_nudge
-    WHERE sender_id = %(nudge_sender)s AND recipient_id = ANY(%(nudge_ids)s) AND local_date >= %(nudge_since)s
+    WHERE sender_id = %(nudge_sender)s AND created_at >= %(nudge_sent_since)s AND local_date >= %(nudge_since)s
 """
 
 
-def entries_stats_read(*, viewer: User, user_ids: Iterable[int], now: datetime | None = None) -> links.Read:
-    """The viewer's nudges to these users as one links.Read (sendable with others): its load
-    returns the function that adds `stats` and `nudged_today` to rows of these users.
+def entries_stats_read(*, viewer: User, now: datetime | None = None) -> links.Read:
+    """The viewer's recent nudges as one links.Read (sent with the rows' own statement): its
+    load returns the function that adds `stats` and `nudged_today` to entry rows.
 
     The rows carry each user's summary of days (the days_* columns of _ENTRY_COLUMNS,
     days.SUMMARY_COLUMNS): the streak and strength come from it, and only a user it does
     not decide (days.summary_users_stats) costs one more query.
     """
     now = now or timezone.now()
-    ids = sorted(set(user_ids))
-    params = {"nudge_sender": viewer.pk, "nudge_ids": ids, "nudge_since": days.today_at(0, now) - timedelta(days=1)}
+    since = days.today_at(0, now) - timedelta(days=1)
+    params = {
+        "nudge_sender": viewer.pk,
+        "nudge_since": since,
+        "nudge_sent_since": datetime.combine(since - timedelta(days=2), time(), tzinfo=UTC),
+    }
 
     def load(cursor: CursorWrapper) -> Callable[[list[dict[str, Any]]], list[dict[str, Any]]]:
         nudged = set(cursor.fetchall())
 
         def add(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-            summaries = {row["user_id"]: tuple(row[f"days_{key}"] for key in days.SUMMARY_KEYS) for row in rows}
+            summaries = {row["user_id"]: _SUMMARY_OF_ROW(row) for row in rows}
             stats = days.summary_users_stats(summaries, now=now)
             for row in rows:
                 row["stats"] = stats[row["user_id"]]
@@ -202,22 +226,6 @@ def entries_stats_read(*, viewer: User, user_ids: Iterable[int], now: datetime |
         return add
 
     return links.Read(_NUDGED_SQL, params, load)
-
-
-def entries_stats(*, viewer: User, rows: list[dict[str, Any]], now: datetime | None = None) -> list[dict[str, Any]]:
-    """List entry rows (network_page) with `stats` (rr.checklists.days.Stats) and `nudged_today` added.
-
-    One statement for the whole page whatever its length (the viewer's nudges to its
-    users, entries_stats_read): the streak fields come from the rows' summary columns.
-    Returns the rows (dicts, changed in place).
-    """
-    if not rows:
-        return rows
-    read = entries_stats_read(viewer=viewer, user_ids=[row["user_id"] for row in rows], now=now)
-    # As the list itself: a lag-tolerant read, on the replica when the router says so.
-    with connections[router.db_for_read(Network)].cursor() as cursor:
-        cursor.execute(read.sql, read.params)
-        return read.load(cursor)(rows)
 
 
 def networking_described(user: User) -> str:

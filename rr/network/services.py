@@ -66,7 +66,7 @@ def network_follow_shown(*, follower: User, target: User) -> tuple[Network | Fol
 
 def _shown(*, follower: User, target: User) -> links.Read:
     """The followed user as a list entry (streak fields included), read in the follow's round trip."""
-    also = selectors.entries_stats_read(viewer=follower, user_ids=[target.pk])
+    also = selectors.entries_stats_read(viewer=follower)
     return selectors.network_user_read(user=follower, target_id=target.pk, also=also)
 
 

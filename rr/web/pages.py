@@ -359,7 +359,6 @@ def _page(request: HttpRequest, user: User, kind: str) -> dict[str, Any]:
     more = len(rows) > FRIENDS_PAGE_SIZE
     rows = rows[:FRIENDS_PAGE_SIZE]
     entries = []
-    rows = network_selectors.entries_stats(viewer=user, rows=rows)  # streak, strength, nudged today
     for entry in NetworkUserSerializer(rows, many=True).data:  # the API's entry: a hidden index never leaves
         index = entry["regret_index"]
         entry["index_text"] = (

@@ -1,7 +1,7 @@
 """network_follow, through POST /api/network/follow/<username>/."""
 
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import psycopg
 import pytest
@@ -56,10 +56,13 @@ def test_the_entry_read_back_is_the_lists_row(make_user, follow, checklist, allo
     assert (entry["regret_index"], entry["checklist_created_at"]) == (0.75, "2025-06-18T17:00:07Z")
     assert (entry["followers_count"], entry["following_count"], entry["follows_you"]) == (2, 1, True)
     User.objects.filter(pk=them.pk).update(allow_networking=allow_networking)
-    (listed,), count = selectors.network_page(user=me, kind="following", limit=10)
+    now = datetime.now(UTC)
+    (listed,), count = selectors.network_page(user=me, kind="following", limit=10, now=now)
     assert count == 1
     del listed["link_id"]
-    read = selectors.network_user_read(user=me, target_id=them.pk)
+    read = selectors.network_user_read(
+        user=me, target_id=them.pk, also=selectors.entries_stats_read(viewer=me, now=now)
+    )
     with connection.cursor() as cursor:
         cursor.execute(read.sql, read.params)
         assert read.load(cursor) == listed

@@ -1,6 +1,6 @@
 """The list entries' issue-12 fields: current_streak, strength, nudged_today, in a fixed number of queries."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
@@ -12,6 +12,7 @@ from rr.checklists import days
 from rr.checklists.models import Checklist, Regret
 from rr.network.models import Network
 from rr.notifications import services as notification_services
+from rr.notifications.models import Nudge
 from tests.support.clients import client_for
 
 pytestmark = pytest.mark.django_db
@@ -102,3 +103,24 @@ def test_kept_today_says_whether_a_nudge_would_be_refused(make_user, follow, day
     }
     refused = client_for(me).post(f"/api/network/nudges/{kept.username}/")
     assert refused.status_code == 409 and refused.json()["code"] == "already_kept_today"
+
+
+def test_nudged_today_holds_for_a_friend_a_day_ahead_of_utc_and_not_for_their_day_before(make_user, follow, checklist):
+    me, ahead, earlier = make_user(), make_user(), make_user()
+    follow(me, ahead)
+    follow(me, earlier)
+    plus_14 = timezone(timedelta(hours=14))
+    now_there = datetime.now(plus_14)
+    checklist(ahead, now_there, total=2, resolved=1)  # their local today, not kept: a nudge is allowed
+    notification_services.nudge_send(sender=me, recipient=ahead)
+    assert Nudge.objects.get(sender=me, recipient=ahead).local_date == now_there.date()
+    # A nudge of `earlier`'s day before today (sent yesterday) is not today's.
+    checklist(earlier, datetime.now(UTC), total=2, resolved=1)
+    Nudge.objects.create(
+        sender=me, recipient=earlier, local_date=datetime.now(UTC).date() - timedelta(days=1),
+        created_at=datetime.now(UTC) - timedelta(days=1),
+    )  # fmt: skip
+
+    _, users = _list(me)
+
+    assert {u["username"]: u["nudged_today"] for u in users} == {ahead.username: True, earlier.username: False}
