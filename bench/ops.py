@@ -1,8 +1,10 @@
-"""`python -m bench.ops counts|user_days|reminders [--users N] [--per-user K]`: what operations run, at scale.
+"""`python -m bench.ops counts|user_days|reminders|list [--users N] [--per-user K]`: what operations run, at scale.
 
 counts: `manage.py initialize_network_counts` on N users with K follows each, 1 % drifted, against
 one raw UPDATE; user_days: `manage.py initialize_user_days` on N users with K days each, as before
 migration 0013's rows; each beside a writer. reminders: the cron's DUE_SQL on N users, and its plan.
+list: the network list's page statement (network_page's, 1,001 rows) on N users with 10 days each, 10 follows
+each, and a viewer following 1,000 friends with K days each (their rr_user_days filled), and its plan.
 The method and the figures: docs/BENCHMARKS.md. Database `<DATABASE_URL's name>_ops_<job>`, dropped.
 """
 
@@ -62,6 +64,7 @@ JOBS = {  # command, tables watched for locks, the writer's statements (%(u)s a 
     "counts": ("initialize_network_counts", ("rr_user", "rr_network"), (
         "INSERT INTO rr_network (follower_id, following_id, created_at) VALUES (%(u)s, %(c)s, now()) ON CONFLICT DO NOTHING",
         "DELETE FROM rr_network WHERE follower_id = %(u)s AND following_id = %(c)s")),
+    "list": (None, (), ()),
     "reminders": (None, (), ()),
     "user_days": ("initialize_user_days", ("rr_user", "rr_checklist", "rr_regret"), (
         "UPDATE rr_checklist SET score = CASE WHEN score <= 0.5 THEN 1 ELSE 0 END WHERE id ="
@@ -102,8 +105,29 @@ def network_bulk_load(conn, insert):
     return inserted
 
 
+def triggers(conn, state):
+    for table in ("rr_checklist", "rr_regret", "rr_user"):
+        conn.execute(f"ALTER TABLE {table} {state} TRIGGER USER")
+
+
 def build(job, conn, users, per_user):
-    """The job's data; the celebrity's id (the writer's target) and the job's own figures."""
+    """The job's data; the celebrity's id (the writer's target; list: the viewer) and the job's own figures."""
+    if job == "list":  # users 1..1,000 the friends, 1,001 the viewer; rr_user_days of the friends only
+        triggers(conn, "DISABLE")
+        with conn.cursor() as cursor:
+            ids = data.users_insert(cursor, "l", users)
+            friends, viewer = ids[:1000], ids[1000]
+            data.checklists_insert(cursor, ids[1000:], 10)
+            data.checklists_insert(cursor, friends, per_user, regrets_each=1)
+            cursor.execute("INSERT INTO rr_user_days SELECT * FROM rr_user_days_compute(%s::bigint[])", [friends])
+        triggers(conn, "ENABLE")
+        follows = network_bulk_load(conn, lambda cursor: data.graph_insert(  # the others' graph
+            cursor, base=ids[1001], n=users - 1001, per_user=min(10, (users - 1002) // data.STRIDE)))  # fmt: skip
+        with conn.cursor() as cursor:
+            data.follows_insert(cursor, viewer, friends)  # the count triggers on
+        for table in ("rr_user", "rr_checklist", "rr_regret", "rr_network", "rr_user_days"):
+            conn.execute(f"VACUUM (ANALYZE) {table}")
+        return viewer, {"others_follows": follows}
     if job == "reminders":  # each user's next_due_at a second apart, over a day from 2026-01-01
         with conn.cursor() as cursor:
             data.users_insert(cursor, "r", users)
@@ -152,32 +176,52 @@ def timings(values):
     return {"n": len(values), **{f"{name}_ms": percentile(values, share) for name, share in (("median", 0.5), ("p99", 0.99), ("max", 1))}}  # fmt: skip
 
 
-def due_reminders(url, figures, rounds=21):
+def statement_timed(conn, sql, params, figures, rounds=21):
+    """`sql` run `rounds` times from the client, each rolled back, then once under EXPLAIN: its timings."""
+    times = []
+    for _ in range(rounds):
+        with conn.transaction(force_rollback=True):
+            started = time.perf_counter()
+            figures["returned"] = len(conn.execute(sql, params).fetchall())
+            times.append((time.perf_counter() - started) * 1000)
+    with conn.transaction(force_rollback=True):
+        figures["plan"] = [row for (row,) in conn.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)]
+    return timings(times)
+
+
+def due_reminders(url, figures):
     """DUE_SQL as send_reminders runs it, the first batch of 500 due 5 minutes into the day."""
-    os.environ.update(app_env(url))
-    django.setup()
     from rr.notifications.selectors import DUE_SQL
 
-    params, times = {"now": DUE_DAY + timedelta(minutes=5), "batch": 500}, []
+    params = {"now": DUE_DAY + timedelta(minutes=5), "batch": 500}
     with psycopg.connect(url, autocommit=True) as conn:
         figures["due"] = conn.execute(
             "SELECT count(*) FROM rr_reminder WHERE next_due_at <= %(now)s", params
         ).fetchone()[0]
-        for _ in range(rounds):
-            with conn.transaction(force_rollback=True):
-                started = time.perf_counter()
-                figures["returned"] = len(conn.execute(DUE_SQL, params).fetchall())
-                times.append((time.perf_counter() - started) * 1000)
-        with conn.transaction(force_rollback=True):
-            figures["plan"] = [row for (row,) in conn.execute("EXPLAIN (ANALYZE, BUFFERS) " + DUE_SQL, params)]
+        figures["due_sql"] = statement_timed(conn, DUE_SQL, params, figures)
         figures["index"] = conn.execute("SELECT pg_size_pretty(pg_relation_size('rr_reminder_due_idx'))").fetchone()[0]
-    figures.update(due_sql=timings(times), left=0)
-    return figures
+
+
+def network_list(url, viewer, figures):
+    """The viewer's "following" page as network_page sends it: 1,001 rows, bound client-side as Django does."""
+    from rr.checklists.services import checklist_latest_bound
+    from rr.network.selectors import _PAGE_SQLS, NO_CURSOR
+
+    params = {"viewer": viewer, "cursor": NO_CURSOR, "limit": 1001, "bound": checklist_latest_bound()}
+    with psycopg.connect(url, autocommit=True, cursor_factory=psycopg.ClientCursor) as conn:
+        figures["rows"] = dict(zip(("rr_user", "rr_checklist", "rr_network"), conn.execute(
+            "SELECT (SELECT count(*) FROM rr_user), (SELECT count(*) FROM rr_checklist), (SELECT count(*) FROM rr_network)"
+        ).fetchone()))  # fmt: skip
+        figures["page_sql"] = statement_timed(conn, _PAGE_SQLS["following"], params, figures)
 
 
 def measure(job, url, celebrity, figures):
-    if job == "reminders":
-        return due_reminders(url, figures)
+    if job in ("reminders", "list"):  # a statement of the app's, run by this process
+        os.environ.update(app_env(url))
+        django.setup()
+        network_list(url, celebrity, figures) if job == "list" else due_reminders(url, figures)
+        figures["left"] = 0
+        return figures
     name, tables, writes = JOBS[job]
     env = {**os.environ, **app_env(url), "PYTHONPYCACHEPREFIX": str(REPO / "bench" / "results" / "pycache")}
     env.pop("PYTHONDONTWRITEBYTECODE", None)
@@ -233,7 +277,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m bench.ops", description=__doc__.splitlines()[0])
     parser.add_argument("job", choices=sorted(JOBS))
     parser.add_argument("--users", type=int, default=1_000_000)
-    parser.add_argument("--per-user", type=int, default=10, help="follows (counts) or days (user_days) a user")
+    parser.add_argument("--per-user", type=int, default=10, help="follows (counts) or days (user_days, list) a user")
     args = parser.parse_args(argv)
     name, env = derived_name(f"ops_{args.job}"), app_env("")
     figures = {"job": args.job, "users": args.users, "per_user": args.per_user, "loadavg_start": os.getloadavg()}
@@ -243,7 +287,7 @@ def main(argv=None):
         with psycopg.connect(url, autocommit=True) as conn:
             celebrity, built = build(args.job, conn, args.users, args.per_user)
         figures.update(built, build_seconds=time.perf_counter() - started)
-        log("bench.ops", f"measuring {JOBS[args.job][0] or 'DUE_SQL'}")
+        log("bench.ops", f"measuring {JOBS[args.job][0] or args.job}")
         print(json.dumps(measure(args.job, url, celebrity, figures), indent=2, default=str))  # updates figures
     return 0 if figures["left"] == 0 else 1
 
