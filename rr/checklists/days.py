@@ -14,7 +14,7 @@ tie, is read from the raw days.
 """
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -307,14 +307,14 @@ def _full_stats(user_ids: list[int], now: datetime) -> dict[int, tuple[date, int
     return result
 
 
-def summary_users_stats(summaries: Mapping[int, Sequence[Any]], *, now: datetime) -> dict[int, "Stats"]:
-    """{user id: Stats} from {user id: summary columns (SUMMARY_KEYS order)}: the summary where
-    it decides, the raw days (users_stats(full=True), one more query) for the others."""
+def summary_users_stats(summaries: Iterable[tuple[int, Sequence[Any]]], *, now: datetime) -> dict[int, "Stats"]:
+    """{user id: Stats} from (user id, summary columns in SUMMARY_KEYS order) pairs: the summary
+    where it decides, the raw days (users_stats(full=True), one more query) for the others."""
     result: dict[int, Stats]
     missing: list[int]
     result, missing = {}, []
     today_at_offset: dict[int, date] = {}
-    for user_id, summary in summaries.items():
+    for user_id, summary in summaries:
         stats = summary_stats(summary, now, today_at_offset)
         if stats is None:
             missing.append(user_id)

@@ -31,7 +31,6 @@ from rr.network.serializers import (
     FollowSerializer,
     MessageSerializer,
     NetworkListSerializer,
-    NetworkUserSerializer,
     SettingsInput,
     SettingsSerializer,
     ValidateSerializer,
@@ -109,7 +108,7 @@ class NetworkFollowView(UserPathAPIView):
             {
                 "message": f"You now follow {target.username}.",
                 "network_id": made.pk,
-                "following": NetworkUserSerializer(shown).data,
+                "following": shown,
             },
             status=status.HTTP_201_CREATED,
         )
@@ -171,18 +170,10 @@ class NetworkListView(AuthenticatedAPIView):
             raise ServiceError("list_type must be 'following' or 'followers'.", field="list_type")
         page_size = _positive_int(request, "page_size", PAGE_SIZE, MAX_PAGE_SIZE)
         cursor = _positive_int(request, "cursor", None, CURSOR_MAX)
-        page, count = selectors.network_page(user=request.user, kind=list_type, cursor=cursor, limit=page_size + 1)
-        has_more = len(page) > page_size
-        page = page[:page_size]
-        users = NetworkUserSerializer(page, many=True).data
-        return Response(
-            {
-                "list_type": list_type,
-                "count": count,
-                "users": users,
-                "next_cursor": page[-1]["link_id"] if has_more else None,
-            }
+        users, count, next_cursor = selectors.network_page(
+            user=request.user, kind=list_type, cursor=cursor, page_size=page_size
         )
+        return Response({"list_type": list_type, "count": count, "users": users, "next_cursor": next_cursor})
 
 
 class NetworkSettingsView(AuthenticatedAPIView):

@@ -1,8 +1,7 @@
 """Reads of the follow graph: the lists (in a fixed number of queries whatever their length), requests, blocks."""
 
-from collections.abc import Callable
+from collections.abc import Sequence
 from datetime import UTC, datetime, time, timedelta
-from operator import itemgetter
 from typing import Any
 
 from django.db import connection, connections, router
@@ -32,7 +31,7 @@ def user_get_any(*, username: str) -> User:
 
 
 # A list entry's columns, as one hand-written statement serves them (network_page and
-# network_user_read share them): the other user `u`, their latest checklist
+# network_user_read share them, and _entries reads them): the other user `u`, their latest checklist
 # `latest` (a LATERAL join: once per row, served by the (user_id, created_at) index;
 # never one in the future: legacy rows may hold some, and the score would be forged),
 # and the timestamps already in the API's format (TIMESTAMP_SQL): PostgreSQL formats
@@ -44,8 +43,7 @@ def user_get_any(*, username: str) -> User:
 # Decimal is built for it.
 TIMESTAMP_SQL = """to_char({} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')"""
 # The user's summary of days (rr_user_days, days.SUMMARY_COLUMNS) comes with the row:
-# the streak fields are computed from it (entries_stats_read) without
-# reading the user's history.
+# the streak fields are computed from it (_entries) without reading the user's history.
 _ENTRY_COLUMNS = f"""
     u.id, u.username, u.allow_networking, u.follow_approval, u.followers_count, u.following_count,
     {TIMESTAMP_SQL.format("u.date_joined")}, latest.score::float8, {TIMESTAMP_SQL.format("latest.created_at")},
@@ -59,24 +57,9 @@ _LATEST_JOIN = f"""
     ) latest ON true
     {days.SUMMARY_JOIN}
 """
-_ENTRY_KEYS = (
-    "user_id",
-    "username",
-    "allow_networking",
-    "follow_approval",
-    "followers_count",
-    "following_count",
-    "date_joined",
-    "latest_score",
-    "latest_created_at",
-    *(f"days_{key}" for key in days.SUMMARY_KEYS),
-    "you_follow",
-    "follows_you",
-)
-# A page's row: the link's id and the entry (then the whole list's size).
-_PAGE_KEYS = ("link_id", *_ENTRY_KEYS)
-# A row's summary of days, in days.SUMMARY_KEYS order.
-_SUMMARY_OF_ROW = itemgetter(*(f"days_{key}" for key in days.SUMMARY_KEYS))
+# Where _entries finds each value in a row of _ENTRY_COLUMNS, you_follow, follows_you.
+_SUMMARY = slice(9, 9 + len(days.SUMMARY_KEYS))
+_YOU_FOLLOWS, _FOLLOWS_YOU_AT = _SUMMARY.stop, _SUMMARY.stop + 1
 # Whether the viewer follows `u` / is followed by `u`; on a list, one side is the link itself.
 _YOU_FOLLOW = "EXISTS (SELECT 1 FROM rr_network y WHERE y.follower_id = %(viewer)s AND y.following_id = u.id)"
 _FOLLOWS_YOU = "EXISTS (SELECT 1 FROM rr_network y WHERE y.following_id = %(viewer)s AND y.follower_id = u.id)"
@@ -88,7 +71,7 @@ _COUNT_SQL = """
     WHERE n.{mine}_id = %(viewer)s
 """
 _PAGE_SQL = """
-    SELECT n.id, {columns}, {you_follow}, {follows_you}, ({count})
+    SELECT {columns}, {you_follow}, {follows_you}, n.id, ({count})
     FROM rr_network n
     JOIN rr_user u ON u.id = n.{other}_id AND u.is_active
     {latest}
@@ -113,41 +96,85 @@ _COUNT_SQLS = {kind: _COUNT_SQL.format(mine=mine, other=other) for kind, (mine, 
 NO_CURSOR = 2**63 - 1
 
 
+def index_withheld(*, allow_networking: bool, follow_approval: bool, you_follow: bool) -> bool:
+    """Whether the viewer may not see a user's regret index, streak and strength.
+
+    The one rule: withheld when networking is off, and when the user approves their
+    followers (follow_approval) and the viewer does not follow them. Every follower of
+    such a user was accepted, or followed before approval was on, which counts alike.
+    """
+    return not allow_networking or (follow_approval and not you_follow)
+
+
+def _entries(rows: Sequence[Sequence[Any]], nudged: set[tuple[int, Any]], now: datetime) -> list[dict[str, Any]]:
+    """The API's list entries (rr.network.serializers.NetworkUserSerializer's fields, in its
+    order) from rows of _ENTRY_COLUMNS, you_follow, follows_you (and whatever follows).
+
+    Built straight from the rows, once: on a page of 1,000 a dict a row and then DRF's
+    fields cost twice this (docs/BENCHMARKS.md). The streak fields come from the summary
+    columns (days.summary_users_stats: one more query only for a user it does not decide);
+    `nudged`, the viewer's (user id, local date) nudges, tells nudged_today.
+    """
+    stats = days.summary_users_stats(((row[0], row[_SUMMARY]) for row in rows), now=now)
+    entries = []
+    for row in rows:
+        user_id, you_follow = row[0], row[_YOU_FOLLOWS]
+        mine = stats[user_id]
+        withheld = index_withheld(allow_networking=row[2], follow_approval=row[3], you_follow=you_follow)
+        entries.append(
+            {
+                "id": user_id,
+                "username": row[1],
+                "regret_index": None if withheld else -1 if row[8] is None else row[7],
+                "checklist_created_at": None if withheld else row[8],
+                "allow_networking": row[2],
+                "followers_count": row[4],
+                "following_count": row[5],
+                "date_joined": row[6],
+                "you_follow": you_follow,
+                "follows_you": row[_FOLLOWS_YOU_AT],
+                "current_streak": None if withheld else mine.current_streak,
+                "strength": None if withheld else float(mine.strength),
+                "nudged_today": (user_id, mine.today) in nudged,
+                "kept_today": None if withheld else mine.kept_today,
+            }
+        )
+    return entries
+
+
 def network_page(
-    *, user: User, kind: str, cursor: int | None = None, limit: int, now: datetime | None = None
-) -> tuple[list[dict[str, Any]], int]:
-    """(rows, count): `user`'s links on one side of the graph to active users, newest first,
-    at most `limit` of those with a link id below `cursor`; `count` is the whole list's size.
+    *, user: User, kind: str, cursor: int | None = None, page_size: int, now: datetime | None = None
+) -> tuple[list[dict[str, Any]], int, int | None]:
+    """(entries, count, next_cursor): `user`'s links on one side of the graph to active users,
+    newest first, at most `page_size` of those with a link id below `cursor`, as the API's
+    list entries (_entries); `count` is the whole list's size; `next_cursor` the last link's
+    id when more follow, else None.
 
     One round trip whatever the length (two for a page past the end): the page's statement
-    and the viewer's recent nudges (entries_stats_read), sent together. Rows are dicts:
-    `link_id` (the keyset), `user_id`, `username`, `allow_networking`, `follow_approval`,
-    `followers_count`, `following_count`, `date_joined`, `latest_score` (a float),
-    `latest_created_at` (timestamps as YYYY-MM-DDTHH:MM:SSZ text, None without a
-    checklist), `you_follow`, `follows_you`, the summary of days (`days_*`), and `stats`
-    (rr.checklists.days.Stats) and `nudged_today` (entries_stats_read).
+    and the viewer's recent nudges (_nudges_read), sent together.
     """
     if kind not in LIST_KINDS:
         raise ValueError(kind)
+    now = now or timezone.now()
     alias = router.db_for_read(Network)
     params: dict[str, Any] = {
         "viewer": user.pk,
         "cursor": cursor or NO_CURSOR,
-        "limit": limit,
+        "limit": page_size + 1,
         "bound": checklist_latest_bound(),
     }
-    also = entries_stats_read(viewer=user, now=now)
+    nudges = _nudges_read(viewer=user, now=now)
     with connections[alias].cursor() as db:
-        db.execute(f"{_PAGE_SQLS[kind]}; {also.sql}", {**params, **also.params})
+        db.execute(f"{_PAGE_SQLS[kind]}; {nudges.sql}", {**params, **nudges.params})
         rows = db.fetchall()
         if not rows:
             db.execute(_COUNT_SQLS[kind], params)
-            return [], db.fetchone()[0]
+            return [], db.fetchone()[0], None
         db.nextset()
-        add = also.load(db)
-    # One dict a row (zip stops before the trailing count): half the cost of a dict of the
-    # entry's keys merged into one with link_id, on a page of 1,000.
-    return add([dict(zip(_PAGE_KEYS, row)) for row in rows]), rows[0][-1]
+        nudged = nudges.load(db)
+    more = len(rows) > page_size
+    rows = rows[:page_size]
+    return _entries(rows, nudged, now), rows[0][-1], rows[-1][-2] if more else None
 
 
 _USER_ENTRY_SQL = f"""
@@ -158,32 +185,27 @@ _USER_ENTRY_SQL = f"""
 """
 
 
-def network_user_read(*, user: User, target_id: int, also: links.Read | None = None) -> links.Read:
-    """One user as a row of network_page (without `link_id`), as `user` sees them, as a
-    links.Read: the follow runs it under its locks (rr.network.links.follow_round_trip).
-
-    `also`, a Read whose load returns a function of the rows (entries_stats_read), is sent
-    with it and applied to the row.
+def network_user_read(*, user: User, target_id: int, now: datetime | None = None) -> links.Read:
+    """One user as an entry of network_page, as `user` sees them, as a links.Read (its
+    statement and the viewer's nudges): the follow runs it under its locks
+    (rr.network.links.follow_round_trip), the entry in the same round trip as the link.
     """
+    now = now or timezone.now()
+    nudges = _nudges_read(viewer=user, now=now)
 
     def load(cursor: CursorWrapper) -> dict[str, Any]:
         row = cursor.fetchone()
         if row is None:  # deleted since the caller looked it up
             raise NotFound("No such user.", code="user_not_found")
-        entry = dict(zip(_ENTRY_KEYS, row, strict=True))
-        if also is not None:
-            cursor.nextset()
-            also.load(cursor)([entry])
-        return entry
+        cursor.nextset()
+        return _entries([row], nudges.load(cursor), now)[0]
 
     params = {"viewer": user.pk, "target": target_id, "bound": checklist_latest_bound()}
-    if also is None:
-        return links.Read(_USER_ENTRY_SQL, params, load)
-    return links.Read(f"{_USER_ENTRY_SQL}; {also.sql}", {**params, **also.params}, load)
+    return links.Read(f"{_USER_ENTRY_SQL}; {nudges.sql}", {**params, **nudges.params}, load)
 
 
 # The viewer's nudges of the last two UTC dates: enough to tell whether each user of a page
-# was nudged on their own current day (entries_stats_read). Read by the sender's index
+# was nudged on their own current day (_entries). Read by the sender's index
 # (sender, created_at), not by the page's ids: a few days of one sender's nudges are at most
 # rr.notifications.services.NUDGES_PER_DAY a day, whatever the page's length, and a nudge's
 # local_date (the recipient's day when sent) is never two days past its created_at's UTC
@@ -196,36 +218,16 @@ _NUDGED_SQL = """
 """
 
 
-def entries_stats_read(*, viewer: User, now: datetime | None = None) -> links.Read:
-    """The viewer's recent nudges as one links.Read (sent with the rows' own statement): its
-    load returns the function that adds `stats` and `nudged_today` to entry rows.
-
-    The rows carry each user's summary of days (the days_* columns of _ENTRY_COLUMNS,
-    days.SUMMARY_COLUMNS): the streak and strength come from it, and only a user it does
-    not decide (days.summary_users_stats) costs one more query.
-    """
-    now = now or timezone.now()
+def _nudges_read(*, viewer: User, now: datetime) -> links.Read:
+    """The viewer's recent nudges as one links.Read, sent with the entries' own statement:
+    its load returns them as a set of (recipient id, local date)."""
     since = days.today_at(0, now) - timedelta(days=1)
     params = {
         "nudge_sender": viewer.pk,
         "nudge_since": since,
         "nudge_sent_since": datetime.combine(since - timedelta(days=2), time(), tzinfo=UTC),
     }
-
-    def load(cursor: CursorWrapper) -> Callable[[list[dict[str, Any]]], list[dict[str, Any]]]:
-        nudged = set(cursor.fetchall())
-
-        def add(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-            summaries = {row["user_id"]: _SUMMARY_OF_ROW(row) for row in rows}
-            stats = days.summary_users_stats(summaries, now=now)
-            for row in rows:
-                row["stats"] = stats[row["user_id"]]
-                row["nudged_today"] = (row["user_id"], row["stats"].today) in nudged
-            return rows
-
-        return add
-
-    return links.Read(_NUDGED_SQL, params, load)
+    return links.Read(_NUDGED_SQL, params, lambda cursor: set(cursor.fetchall()))
 
 
 def networking_described(user: User) -> str:

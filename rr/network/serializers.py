@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from drf_spectacular.utils import extend_schema_field, inline_serializer
+from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
@@ -36,132 +36,39 @@ class TimestampField(serializers.DateTimeField):
 _TIMESTAMP = TimestampField()
 
 
-def index_withheld(row: dict[str, Any]) -> bool:
-    """Whether the viewer may not see this entry's regret index, streak and strength.
-
-    The one rule: withheld when networking is off, and when the user approves their
-    followers (follow_approval) and the viewer does not follow them. Every follower of
-    such a user was accepted, or followed before approval was on, which counts alike.
-    """
-    return not row["allow_networking"] or (row["follow_approval"] and not row["you_follow"])
-
-
-@extend_schema_field(serializers.FloatField(allow_null=True))
-class RegretIndexField(serializers.Field):
-    """Score of the latest checklist, -1 without one, null when withheld (index_withheld).
-
-    The regret index of a user with networking off never leaves the server.
-    """
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(source="*", **kwargs)
-
-    def to_representation(self, row: dict[str, Any]) -> float | None:
-        if index_withheld(row):
-            return None
-        if row["latest_created_at"] is None:
-            return -1
-        return float(row["latest_score"])
-
-
-@extend_schema_field(serializers.CharField(allow_null=True))
-class ChecklistCreatedAtField(serializers.Field):
-    """When the latest checklist was made; null without one or when networking is off."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(source="*", **kwargs)
-
-    def to_representation(self, row: dict[str, Any]) -> str | None:
-        if index_withheld(row) or row["latest_created_at"] is None:
-            return None
-        return _TIMESTAMP.to_representation(row["latest_created_at"])
-
-
-@extend_schema_field(serializers.IntegerField(allow_null=True))
-class CurrentStreakField(serializers.Field):
-    """The entry's user's current streak (row["stats"], rr.checklists.days), withheld exactly where the index is."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(source="*", **kwargs)
-
-    def to_representation(self, row: dict[str, Any]) -> int | None:
-        return None if index_withheld(row) else row["stats"].current_streak
-
-
-@extend_schema_field(serializers.FloatField(allow_null=True))
-class StrengthField(CurrentStreakField):
-    """The entry's user's habit strength (row["stats"], rr.checklists.days), withheld exactly where the index is."""
-
-    def to_representation(self, row: dict[str, Any]) -> float | None:  # type: ignore[override]
-        return None if index_withheld(row) else float(row["stats"].strength)
-
-
-@extend_schema_field(serializers.BooleanField(allow_null=True))
-class KeptTodayField(CurrentStreakField):
-    """Whether the entry's user already kept their current local day (row["stats"]), withheld as the index."""
-
-    def to_representation(self, row: dict[str, Any]) -> bool | None:
-        return None if index_withheld(row) else row["stats"].kept_today
-
-
-# The one shape of a list entry, produced from a row of the network selectors; rr.ops.verify
-# and the tests take their field lists from it (ENTRY_FIELDS). (A comment, not a docstring:
+# The one shape of a list entry, as rr.network.selectors builds it (its _entries, from the
+# statement's rows, for the lists and the follow's answer alike): the schema and field list
+# of what it returns, in its order (tests/network/test_entry_shape.py). rr.ops.verify and the
+# tests take their field lists from it (ENTRY_FIELDS). (A comment, not a docstring:
 # drf-spectacular would publish a docstring as the schema's description.)
 class NetworkUserSerializer(serializers.Serializer):
-    id = serializers.IntegerField(source="user_id")
+    id = serializers.IntegerField()
     username = serializers.CharField()
-    regret_index = RegretIndexField(
+    # Null where the index is withheld (rr.network.selectors.index_withheld).
+    regret_index = serializers.FloatField(
+        allow_null=True,
         help_text="Score of the latest checklist; -1 with no checklist; null when networking is off.",
     )
-    checklist_created_at = ChecklistCreatedAtField(help_text="YYYY-MM-DDTHH:MM:SSZ")
+    checklist_created_at = serializers.CharField(allow_null=True, help_text="YYYY-MM-DDTHH:MM:SSZ")
     allow_networking = serializers.BooleanField()
     followers_count = serializers.IntegerField()
     following_count = serializers.IntegerField()
     date_joined = TimestampField()
     you_follow = serializers.BooleanField()
     follows_you = serializers.BooleanField()
-    # The streak fields (docs/NETWORK.md): the rows' `stats` (rr.network.selectors.entries_stats_read).
-    current_streak = CurrentStreakField(help_text="Consecutive kept days; null where regret_index is.")
-    strength = StrengthField(help_text="0..1 habit strength (docs/API.md); null where regret_index is.")
-    nudged_today = serializers.BooleanField(help_text="You nudged them on their current local day.")
-    kept_today = KeptTodayField(
-        help_text="They already kept their current local day (a nudge is then refused: 409 already_kept_today);"
-        " null where regret_index is."
+    # The streak fields (docs/NETWORK.md), from the user's summary of days (rr.checklists.days).
+    current_streak = serializers.IntegerField(
+        allow_null=True, help_text="Consecutive kept days; null where regret_index is."
     )
-
-    def to_representation(self, row: dict[str, Any]) -> dict[str, Any]:
-        return list_entry(row)
-
-
-def list_entry(row: dict[str, Any]) -> dict[str, Any]:
-    """A list entry from a row of the network selectors: NetworkUserSerializer's fields, in
-    their order, each as its field above writes it (tests/network/test_serializers.py holds
-    the two together).
-
-    Built by hand: on a page of 1,000 entries, DRF's per-field machinery (and then a
-    generic loop over the fields) cost several times this (docs/BENCHMARKS.md). The
-    withheld test runs once an entry; timestamps come from the selectors as text already.
-    """
-    withheld = index_withheld(row)
-    latest = row["latest_created_at"]
-    stats = None if withheld else row["stats"]
-    joined = row["date_joined"]
-    return {
-        "id": row["user_id"],
-        "username": row["username"],
-        "regret_index": None if withheld else -1 if latest is None else float(row["latest_score"]),
-        "checklist_created_at": None if withheld or latest is None else _TIMESTAMP.to_representation(latest),
-        "allow_networking": row["allow_networking"],
-        "followers_count": row["followers_count"],
-        "following_count": row["following_count"],
-        "date_joined": joined if type(joined) is str else _TIMESTAMP.to_representation(joined),
-        "you_follow": row["you_follow"],
-        "follows_you": row["follows_you"],
-        "current_streak": None if stats is None else stats.current_streak,
-        "strength": None if stats is None else float(stats.strength),
-        "nudged_today": row["nudged_today"],
-        "kept_today": None if stats is None else stats.kept_today,
-    }
+    strength = serializers.FloatField(
+        allow_null=True, help_text="0..1 habit strength (docs/API.md); null where regret_index is."
+    )
+    nudged_today = serializers.BooleanField(help_text="You nudged them on their current local day.")
+    kept_today = serializers.BooleanField(
+        allow_null=True,
+        help_text="They already kept their current local day (a nudge is then refused: 409 already_kept_today);"
+        " null where regret_index is.",
+    )
 
 
 # Every field of a list entry, for rr.ops.verify and the tests.

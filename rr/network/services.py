@@ -55,7 +55,7 @@ def network_follow(*, follower: User, target: User) -> Network | FollowRequest:
 
 
 def network_follow_shown(*, follower: User, target: User) -> tuple[Network | FollowRequest, Any]:
-    """network_follow, and with a link `target` as a list entry row as `follower` now sees it
+    """network_follow, and with a link `target` as a list entry as `follower` now sees it
     ((FollowRequest, None) for a request).
 
     The row is read in the follow's transaction, under its locks: a deletion of the
@@ -66,8 +66,7 @@ def network_follow_shown(*, follower: User, target: User) -> tuple[Network | Fol
 
 def _shown(*, follower: User, target: User) -> links.Read:
     """The followed user as a list entry (streak fields included), read in the follow's round trip."""
-    also = selectors.entries_stats_read(viewer=follower)
-    return selectors.network_user_read(user=follower, target_id=target.pk, also=also)
+    return selectors.network_user_read(user=follower, target_id=target.pk)
 
 
 def _follow(*, follower: User, target: User, read: links.Read | None) -> tuple[Network | FollowRequest, Any]:

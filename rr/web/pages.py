@@ -30,7 +30,6 @@ from rr.network import selectors as network_selectors
 from rr.network import services as network_services
 from rr.network.models import FollowRequest
 from rr.network.selectors import LIST_KINDS
-from rr.network.serializers import NetworkUserSerializer
 from rr.notifications import push
 from rr.notifications import selectors as notification_selectors
 from rr.notifications import services as notification_services
@@ -355,21 +354,19 @@ def _page(request: HttpRequest, user: User, kind: str) -> dict[str, Any]:
     """One page of a list, keyset-paginated by link id like GET /api/network/list/."""
     raw = request.GET.get(kind, "")
     cursor = int(raw) if raw.isascii() and raw.isdigit() and 0 < len(raw) <= 18 else None
-    rows, count = network_selectors.network_page(user=user, kind=kind, cursor=cursor, limit=FRIENDS_PAGE_SIZE + 1)
-    more = len(rows) > FRIENDS_PAGE_SIZE
-    rows = rows[:FRIENDS_PAGE_SIZE]
-    entries = []
-    for entry in NetworkUserSerializer(rows, many=True).data:  # the API's entry: a hidden index never leaves
+    entries, count, next_cursor = network_selectors.network_page(
+        user=user, kind=kind, cursor=cursor, page_size=FRIENDS_PAGE_SIZE
+    )
+    for entry in entries:  # the API's entry: a hidden index never leaves
         index = entry["regret_index"]
         entry["index_text"] = (
             "hidden" if index is None else "no checklist yet" if index == -1 else glance.index_text(index)
         )
-        entries.append(entry)
     return {
         "kind": kind,
         "count": count,
         "entries": entries,
-        "next_cursor": rows[-1]["link_id"] if more else None,
+        "next_cursor": next_cursor,
         "cursor": cursor,
     }
 
