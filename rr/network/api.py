@@ -107,7 +107,7 @@ class NetworkFollowView(UserPathAPIView):
         return Response(
             {
                 "message": f"You now follow {target.username}.",
-                "network_id": made.pk,
+                "network_id": made,
                 "following": shown,
             },
             status=status.HTTP_201_CREATED,

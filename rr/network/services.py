@@ -50,18 +50,25 @@ def network_follow(*, follower: User, target: User) -> Network | FollowRequest:
     (follower, following) constraint decides between concurrent duplicate follows: the
     loser gets "already following", never a second row.
     """
-    made, _ = _follow(follower=follower, target=target, read=None)
-    return made
+    created_at = timezone.now()
+    made, _ = _follow(follower=follower, target=target, at=created_at, read=None)
+    if isinstance(made, FollowRequest):
+        return made
+    link = Network(id=made, follower=follower, following=target, created_at=created_at)
+    link._state.adding, link._state.db = False, connection.alias
+    return link
 
 
-def network_follow_shown(*, follower: User, target: User) -> tuple[Network | FollowRequest, Any]:
-    """network_follow, and with a link `target` as a list entry as `follower` now sees it
-    ((FollowRequest, None) for a request).
+def network_follow_shown(*, follower: User, target: User) -> tuple[int | FollowRequest, Any]:
+    """network_follow, for the API's answer: (the link's id, `target` as a list entry as
+    `follower` now sees it), or (FollowRequest, None) for a request. No Network is built:
+    the answer names the link by its id.
 
     The row is read in the follow's transaction, under its locks: a deletion of the
     target waits until it is read, so the response never lacks the user it names.
     """
-    return _follow(follower=follower, target=target, read=_shown(follower=follower, target=target))
+    read = _shown(follower=follower, target=target)
+    return _follow(follower=follower, target=target, at=timezone.now(), read=read)
 
 
 def _shown(*, follower: User, target: User) -> links.Read:
@@ -69,18 +76,15 @@ def _shown(*, follower: User, target: User) -> links.Read:
     return selectors.network_user_read(user=follower, target_id=target.pk)
 
 
-def _follow(*, follower: User, target: User, read: links.Read | None) -> tuple[Network | FollowRequest, Any]:
-    """(Network, what `read` loaded) or (FollowRequest, None); the ladder's refusal raised.
+def _follow(*, follower: User, target: User, at: datetime, read: links.Read | None) -> tuple[int | FollowRequest, Any]:
+    """(the link's id, what `read` loaded) or (FollowRequest, None); the ladder's refusal raised.
 
     One round trip (links.follow_round_trip) makes every direct follow and refuses
     what the ladder refuses; only a request (or a race the unique constraint settled)
     takes a transaction of its own: lock, ladder, insert.
     """
-    created_at = timezone.now()
     trip = locks.write(
-        lambda: links.follow_round_trip(
-            follower_id=follower.pk, following_id=target.pk, created_at=created_at, read=read
-        ),
+        lambda: links.follow_round_trip(follower_id=follower.pk, following_id=target.pk, created_at=at, read=read),
         own_transaction=False,
     )
     if trip.link_id is None:
@@ -91,13 +95,14 @@ def _follow(*, follower: User, target: User, read: links.Read | None) -> tuple[N
             linked=trip.linked,
             blocked=trip.blocked,
         )
-        return locks.write(lambda: _follow_under_lock(follower=follower, target=target, at=created_at, read=read))
-    return _link_made(follower=follower, target=target, link_id=trip.link_id, created_at=created_at), trip.read
+        return locks.write(lambda: _follow_under_lock(follower=follower, target=target, at=at, read=read))
+    _link_made(follower=follower, target=target)
+    return trip.link_id, trip.read
 
 
 def _follow_under_lock(
     *, follower: User, target: User, at: datetime, read: links.Read | None
-) -> tuple[Network | FollowRequest, Any]:
+) -> tuple[int | FollowRequest, Any]:
     users = locks.users_lock([follower.pk, target.pk])
     blocked, linked = links.pair_state(follower.pk, target.pk)
     decision = rules.follow_decision(follower=follower, target=target, users=users, linked=linked, blocked=blocked)
@@ -113,14 +118,12 @@ def _follow_under_lock(
     if inserted is None:
         raise rules.follow_refusal(follower=follower, target=target, users=users, linked=True)  # type: ignore[misc]  # linked: never None
     link_id, shown = inserted
-    return _link_made(follower=follower, target=target, link_id=link_id, created_at=at), shown
+    _link_made(follower=follower, target=target)
+    return link_id, shown
 
 
-def _link_made(*, follower: User, target: User, link_id: int, created_at: datetime) -> Network:
+def _link_made(*, follower: User, target: User) -> None:
     logger.info("follow", extra={"follower_id": follower.pk, "following_id": target.pk})
-    link = Network(id=link_id, follower=follower, following=target, created_at=created_at)
-    link._state.adding, link._state.db = False, connection.alias
-    return link
 
 
 def network_unfollow(*, follower: User, target: User) -> None:
