@@ -25,7 +25,7 @@ _FOLDED_SQL = f"SELECT {_COLUMNS} FROM rr_user WHERE UPPER(username) = UPPER(%s)
 
 
 # user_by_username's rule (below) as one SQL expression, for a write that names its user by
-# the path's name and finds them in its own round trip (rr.network.links.link_delete_named):
+# the path's name and finds them in its own round trip (rr.network.links.NAMED_USER_SQL):
 # the id of the user called %(username)s, exactly, else of the one user with that name
 # case-insensitively; NULL when there is no such user or several. Active or not (the caller
 # decides). COALESCE runs the case-insensitive look-up only without an exact match; the

@@ -4,8 +4,9 @@ As Sentry's endpoints convert their path arguments before the handler runs
 (Endpoint.convert_args), the views of rr/network/api.py and the nudge's take the user
 from `self.named_user`, looked up here by the accounts' one selector
 (rr.accounts.selectors.user_by_username), after authentication and throttling. A view
-whose write finds the user in its own round trip (the unfollow: `finds_named_user = False`)
-has the name checked here and looks it up by the same rule in SQL (USERNAME_ID_SQL).
+whose write finds the user in its own round trip (the follow and the unfollow:
+`finds_named_user = False`) has the name checked here and looks it up by the same rule in
+SQL (USERNAME_ID_SQL).
 """
 
 from typing import Any, cast
@@ -36,7 +37,8 @@ class UserPathAPIView(AuthenticatedAPIView):
     # a docstring: drf-spectacular would copy it into every endpoint's description.)
     named_user: User
     # False: the handler finds the user itself, by the name in the path (checked here all the
-    # same), in the round trip of its write (the unfollow: rr.network.links.link_delete_named).
+    # same), in the round trip of its write (the follow and the unfollow: rr.network.links
+    # NAMED_USER_SQL).
     finds_named_user = True
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:

@@ -81,6 +81,7 @@ class NetworkValidateView(UserPathAPIView):
 
 class NetworkFollowView(UserPathAPIView):
     throttle_classes = [FollowThrottle]
+    finds_named_user = False  # the follow's one round trip finds the user (services.network_follow_named)
 
     @extend_schema(
         operation_id="network_follow",
@@ -94,19 +95,18 @@ class NetworkFollowView(UserPathAPIView):
         tags=["network"],
     )
     def post(self, request: AuthenticatedRequest, username: str) -> Response:
-        target = self.named_user
-        made, shown = services.network_follow_shown(follower=request.user, target=target)
+        name, made, shown = services.network_follow_named(follower=request.user, username=username)
         if isinstance(made, FollowRequest):
             return Response(
                 {
-                    "message": f"You asked to follow {target.username}; they will see your request.",
+                    "message": f"You asked to follow {name}; they will see your request.",
                     "request_id": made.pk,
                 },
                 status=status.HTTP_202_ACCEPTED,
             )
         return Response(
             {
-                "message": f"You now follow {target.username}.",
+                "message": f"You now follow {name}.",
                 "network_id": made,
                 "following": shown,
             },

@@ -56,16 +56,33 @@ def _read_run(cursor: CursorWrapper, read: Read | None) -> Any:
 @dataclass(frozen=True)
 class FollowTrip:
     """What follow_round_trip found: the link inserted (`link_id`, `read` what the read
-    loaded), or, when none was, the state the ladder decides on."""
+    loaded), or, when none was, the state the ladder decides on; and whom it followed."""
 
     link_id: int | None
     read: Any = None
     users: dict[int, locks.UserState] | None = None
     blocked: bool = False
     linked: bool = False
+    target_id: int | None = None  # the user followed (None: no user has the name asked for)
+    target_name: str | None = None  # their name as stored
 
 
 _PAIR_STATE_SQL = f"SELECT {rules.BLOCKED_SQL}, {rules.LINKED_SQL}"
+
+# A follow or an unfollow of the user a path names finds them in its own round trip: its
+# lock statement finds them (rr.accounts.selectors.USERNAME_ID_SQL: user_by_username's rule,
+# active or not), once, before locking them, and hands their id to the statements after it
+# as a setting of this transaction only (set_config(..., true), which a multi-statement
+# query string keeps to its end, or to the end of a caller's transaction): they read
+# NAMED_USER_SQL, the id of the very user locked, and the name costs no round trip of its
+# own. The setting is written by every run, '' (NULL) when no user has the name, so none
+# is ever left over from an earlier run in the same transaction.
+NAMED_USER_SQL = "NULLIF(current_setting('rr.named_user'), '')::bigint"
+_NAMED_USER_FOUND = (
+    f"(SELECT NULLIF(set_config('rr.named_user', COALESCE({USERNAME_ID_SQL}::text, ''), true), '')::bigint)"
+)
+_NAMED_USERS_LOCK_SQL = locks.lock_sql(locks.NO_KEY_UPDATE).replace("%s", f"ARRAY[%(follower)s, {_NAMED_USER_FOUND}]")
+
 
 # The follow in one round trip: the users' lock, then the insert if rules.DIRECT_FOLLOW_SQL
 # holds, with what the ladder needs when it did not go in, then the caller's read, sent
@@ -78,44 +95,64 @@ _PAIR_STATE_SQL = f"SELECT {rules.BLOCKED_SQL}, {rules.LINKED_SQL}"
 # the ladder lets the follow go on, and _follow_under_lock reads the pair again); no
 # conflict target: a database that lost the constraint (which verify_deployment
 # reports) still serves follows, one row a pair. Measured in process: BEGIN, lock,
-# block check, insert, read, COMMIT were six round trips.
-_FOLLOW_SQL = f"""
-    {locks.lock_sql(locks.NO_KEY_UPDATE).replace("%s", "%(follow_ids)s")};
+# block check, insert, read, COMMIT were six round trips. The target is a parameter
+# (`following_id`) or the user the path names (NAMED_USER_SQL), and the state statement also
+# answers their id and their name as stored.
+def _follow_sql(*, target: str, lock: str) -> str:
+    def pair(sql: str) -> str:
+        return sql.replace("%(following)s", target)
+
+    return f"""
+    {lock};
     WITH made AS (
         INSERT INTO rr_network (follower_id, following_id, created_at)
-        SELECT %(follower)s, %(following)s, %(follow_at)s
-        WHERE {rules.DIRECT_FOLLOW_SQL}
+        SELECT %(follower)s, {target}, %(follow_at)s
+        WHERE {pair(rules.DIRECT_FOLLOW_SQL)}
         ON CONFLICT DO NOTHING RETURNING id
     )
-    SELECT (SELECT id FROM made), {rules.BLOCKED_SQL}, {rules.LINKED_SQL}
+    SELECT (SELECT id FROM made), {pair(rules.BLOCKED_SQL)}, {pair(rules.LINKED_SQL)},
+        {target}, (SELECT username FROM rr_user WHERE id = {target})
 """
 
 
+_FOLLOW_SQL = _follow_sql(
+    target="%(following)s", lock=locks.lock_sql(locks.NO_KEY_UPDATE).replace("%s", "%(follow_ids)s")
+)
+_FOLLOW_NAMED_SQL = _follow_sql(target=NAMED_USER_SQL, lock=_NAMED_USERS_LOCK_SQL)
+
+
 def follow_round_trip(
-    *, follower_id: int, following_id: int, created_at: datetime, read: Read | None = None
+    *,
+    follower_id: int,
+    following_id: int | None = None,
+    username: str | None = None,
+    created_at: datetime,
+    read: Read | None = None,
 ) -> FollowTrip:
     """Lock both users and insert the link if the ladder lets it go straight in; a FollowTrip.
 
-    One query string, run as its own transaction (rr.common.locks.write with
-    own_transaction=False). `read` (a Read), if given, runs after the insert under the
-    same locks: a response that a deletion of either user must wait for.
+    The user followed is `following_id`, or the user called `username` (see NAMED_USER_SQL:
+    a `read` of them reads NAMED_USER_SQL too). One query string, run as its own transaction
+    (rr.common.locks.write with own_transaction=False). `read` (a Read), if given, runs
+    after the insert under the same locks: a response that a deletion of either user must
+    wait for.
     """
-    params = {
-        "follow_ids": sorted({follower_id, following_id}),
-        "follower": follower_id,
-        "following": following_id,
-        "follow_at": created_at,
-        **(read.params if read is not None else {}),
-    }
+    if following_id is not None:
+        sql = _FOLLOW_SQL
+        params: dict[str, Any] = {"follow_ids": sorted({follower_id, following_id}), "following": following_id}
+    else:
+        sql, params = _FOLLOW_NAMED_SQL, {"username": username}
+    params.update({"follower": follower_id, "follow_at": created_at, **(read.params if read is not None else {})})
     with connection.cursor() as cursor:
-        cursor.execute(_FOLLOW_SQL + (f"; {read.sql}" if read is not None else ""), params)
+        cursor.execute(sql + (f"; {read.sql}" if read is not None else ""), params)
         users = {row[0]: locks.UserState(*row[1:]) for row in cursor.fetchall()}
         cursor.nextset()
-        link_id, blocked, linked = cursor.fetchone()
+        link_id, blocked, linked, target_id, target_name = cursor.fetchone()
         if link_id is not None:
             cursor.nextset()
-            return FollowTrip(link_id, read.load(cursor) if read is not None else None)
-    return FollowTrip(None, users=users, blocked=blocked, linked=linked)
+            shown = read.load(cursor) if read is not None else None
+            return FollowTrip(link_id, shown, target_id=target_id, target_name=target_name)
+    return FollowTrip(None, users=users, blocked=blocked, linked=linked, target_id=target_id, target_name=target_name)
 
 
 def pair_state(follower_id: int, following_id: int) -> tuple[bool, bool]:
@@ -227,24 +264,15 @@ def link_delete(*, follower_id: int, following_id: int) -> bool:
     return locks.write(attempt, own_transaction=False)
 
 
-# The unfollow of a user named by the path, in one round trip too: the lock statement finds
-# them itself (rr.accounts.selectors.USERNAME_ID_SQL, once, before locking) and hands their id
-# to the DELETE as a setting of this transaction only (set_config(..., true), which a
-# multi-statement query string keeps to its end, or to the end of a caller's transaction),
-# so the link deleted is the one to the user locked, and the name costs no round trip of its
-# own. The setting is written by every run, NULL ('') when no user has the name, so none
-# is ever left over from an earlier one in the same transaction. The last statement answers
-# the user's id, their name as stored and whether a link went; no row when there is no such user.
-_NAMED_USER = "NULLIF(current_setting('rr.named_user'), '')::bigint"
-_NAMED_USER_FOUND = (
-    f"(SELECT NULLIF(set_config('rr.named_user', COALESCE({USERNAME_ID_SQL}::text, ''), true), '')::bigint)"
-)
+# The unfollow of a user named by the path, in one round trip too (NAMED_USER_SQL): the
+# users' lock, then the DELETE; the last statement answers the user's id, their name as
+# stored and whether a link went, no row when there is no such user.
 _LINK_DELETE_NAMED_SQL = f"""
-    {locks.lock_sql(locks.NO_KEY_UPDATE).replace("%s", f"ARRAY[%(follower)s, {_NAMED_USER_FOUND}]")};
+    {_NAMED_USERS_LOCK_SQL};
     WITH gone AS (
-        DELETE FROM rr_network WHERE follower_id = %(follower)s AND following_id = {_NAMED_USER} RETURNING 1
+        DELETE FROM rr_network WHERE follower_id = %(follower)s AND following_id = {NAMED_USER_SQL} RETURNING 1
     )
-    SELECT id, username, EXISTS (SELECT 1 FROM gone) FROM rr_user WHERE id = {_NAMED_USER}
+    SELECT id, username, EXISTS (SELECT 1 FROM gone) FROM rr_user WHERE id = {NAMED_USER_SQL}
 """
 
 

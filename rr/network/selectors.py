@@ -183,12 +183,14 @@ _USER_ENTRY_SQL = f"""
     {_LATEST_JOIN}
     WHERE u.id = %(target)s
 """
+_NAMED_USER_ENTRY_SQL = _USER_ENTRY_SQL.replace("%(target)s", links.NAMED_USER_SQL)
 
 
-def network_user_read(*, user: User, target_id: int, now: datetime | None = None) -> links.Read:
+def network_user_read(*, user: User, target_id: int | None, now: datetime | None = None) -> links.Read:
     """One user as an entry of network_page, as `user` sees them, as a links.Read (its
     statement and the viewer's nudges): the follow runs it under its locks
     (rr.network.links.follow_round_trip), the entry in the same round trip as the link.
+    `target_id` None: the user the follow's round trip found by name (links.NAMED_USER_SQL).
     """
     now = now or timezone.now()
     nudges = _nudges_read(viewer=user, now=now)
@@ -201,7 +203,8 @@ def network_user_read(*, user: User, target_id: int, now: datetime | None = None
         return _entries([row], nudges.load(cursor), now)[0]
 
     params = {"viewer": user.pk, "target": target_id, "bound": checklist_latest_bound()}
-    return links.Read(f"{_USER_ENTRY_SQL}; {nudges.sql}", {**params, **nudges.params}, load)
+    entry_sql = _USER_ENTRY_SQL if target_id is not None else _NAMED_USER_ENTRY_SQL
+    return links.Read(f"{entry_sql}; {nudges.sql}", {**params, **nudges.params}, load)
 
 
 # The viewer's nudges of the last two UTC dates: enough to tell whether each user of a page

@@ -9,7 +9,7 @@ rr/network/rules.py's. Counts move by migration 0004's trigger, in the same tran
 import logging
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.db import connection, transaction
 from django.db.models import Q, QuerySet
@@ -59,16 +59,40 @@ def network_follow(*, follower: User, target: User) -> Network | FollowRequest:
     return link
 
 
-def network_follow_shown(*, follower: User, target: User) -> tuple[int | FollowRequest, Any]:
-    """network_follow, for the API's answer: (the link's id, `target` as a list entry as
-    `follower` now sees it), or (FollowRequest, None) for a request. No Network is built:
-    the answer names the link by its id.
+def network_follow_named(*, follower: User, username: str) -> tuple[str, int | FollowRequest, Any]:
+    """network_follow of the active user called `username` (found as rr.accounts.selectors.
+    user_by_username finds them) in the follow's own round trip (links.NAMED_USER_SQL), for
+    the API's answer: (their name as stored, the link's id, them as a list entry as
+    `follower` now sees them), or (their name, the FollowRequest, None) for a request. No
+    such active user is a 404 (user_not_found) before any rung of the ladder, as when the
+    user was looked up first.
 
-    The row is read in the follow's transaction, under its locks: a deletion of the
+    The entry is read in the follow's transaction, under its locks: a deletion of the
     target waits until it is read, so the response never lacks the user it names.
     """
-    read = _shown(follower=follower, target=target)
-    return _follow(follower=follower, target=target, at=timezone.now(), read=read)
+    read = selectors.network_user_read(user=follower, target_id=None)
+    at = timezone.now()
+    trip = locks.write(
+        lambda: links.follow_round_trip(follower_id=follower.pk, username=username, created_at=at, read=read),
+        own_transaction=False,
+    )
+    target_id, name = trip.target_id, cast(str, trip.target_name)  # a link went to a user found
+    if trip.link_id is not None:
+        logger.info("follow", extra={"follower_id": follower.pk, "following_id": target_id})
+        return name, trip.link_id, trip.read
+    users = trip.users or {}
+    state = None if target_id is None else users.get(target_id)
+    if target_id is None or state is None or not state.is_active:
+        raise NotFound("No such user.", code="user_not_found")
+    # The rest of the ladder, and a request, on the user as the round trip found them.
+    target = User(id=target_id, username=name)
+    rules.follow_decision(follower=follower, target=target, users=users, linked=trip.linked, blocked=trip.blocked)
+    made, shown = locks.write(
+        lambda: _follow_under_lock(
+            follower=follower, target=target, at=at, read=_shown(follower=follower, target=target)
+        )
+    )
+    return name, made, shown
 
 
 def _shown(*, follower: User, target: User) -> links.Read:

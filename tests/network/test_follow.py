@@ -185,3 +185,50 @@ def _holds_row_exclusive_on(conn, pid, table):
         "SELECT 1 FROM pg_locks WHERE pid = %s AND relation = %s::regclass AND granted AND mode = 'RowExclusiveLock'",
         [pid, table],
     ).fetchone()
+
+
+def test_the_follow_finds_the_named_user_as_the_lookup_did(make_user, legacy_user, follow):
+    # The follow's round trip finds the user by name itself (rr.network.links.NAMED_USER_SQL):
+    # exactly, else by a unique case-insensitive match; the answers name them as stored.
+    me = make_user(password=None)
+    legacy_user("Bob"), legacy_user("bob")
+    alice = legacy_user("alice")
+    carol = legacy_user("carol", allow_networking=False)
+    dave = legacy_user("dave", follow_approval=True)
+    legacy_user("erin", is_active=False)
+    client = client_for(me)
+    for name in ("BOB", "ERIN", "nobody_here"):
+        response = client.post(url("follow", name))
+        assert (response.status_code, response.json()["code"], response.json()["error"]) == (
+            404,
+            "user_not_found",
+            "No such user.",
+        )
+    response = client.post(url("follow", "CAROL"))
+    assert (response.status_code, response.json()["error"]) == (403, "carol does not allow networking.")
+    response = client.post(url("follow", "ALICE"))
+    assert response.status_code == 201
+    assert response.json()["message"] == "You now follow alice."
+    assert response.json()["following"]["id"] == alice.pk
+    response = client.post(url("follow", "Alice"))
+    assert (response.status_code, response.json()["error"]) == (409, "You already follow alice.")
+    response = client.post(url("follow", "DAVE"))
+    assert response.status_code == 202
+    assert response.json()["message"] == "You asked to follow dave; they will see your request."
+    assert dave.follow_requests_received.get().requester_id == me.pk
+    assert Network.objects.filter(follower=me).count() == 1
+    assert counts(carol) == (0, 0)
+    assert_counts_exact()
+
+
+def test_an_unknown_name_after_a_follow_in_the_same_transaction_is_still_unknown(make_user):
+    # The found user is handed on as a setting of the transaction (set_config(..., true)):
+    # here every request runs in the test's one transaction, and the setting one follow wrote
+    # must not stand for the next one's unknown name.
+    me, them = make_user(password=None), make_user(password=None)
+    client = client_for(me)
+    assert connection.in_atomic_block
+    assert client.post(url("follow", them.username)).status_code == 201
+    response = client.post(url("follow", "nobody_here"))
+    assert (response.status_code, response.json()["code"]) == (404, "user_not_found")
+    assert_counts_exact()

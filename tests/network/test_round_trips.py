@@ -22,15 +22,15 @@ def _statements(sent):
     return sum(len(sqlparse.split(sql)) for sql in sent)
 
 
-def test_a_follow_is_six_statements_in_three_round_trips(make_user):
-    # The token's user and session; the named user; the follow's query string: the users'
-    # lock, the insert with the ladder's state, the entry and the nudges read back.
+def test_a_follow_is_five_statements_in_two_round_trips(make_user):
+    # The token's user and session; the follow's query string: the users' lock (which finds
+    # the named user), the insert with the ladder's state, the entry and the nudges read back.
     me, them = make_user(password=None), make_user(password=None)
     client = client_for(me)
     with CaptureQueriesContext(connection) as captured:
         assert client.post(url("follow", them.username)).status_code == 201
     sent = _sent(captured)
-    assert (len(sent), _statements(sent)) == (3, 6)
+    assert (len(sent), _statements(sent)) == (2, 5)
     assert_counts_exact()
 
 
