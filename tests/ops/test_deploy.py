@@ -152,3 +152,24 @@ def test_gunicorn_serves_the_app_and_whitenoise_the_static_files(tmp_path):
         output, _ = server.communicate(timeout=30)
     assert '"logger": "gunicorn.error", "event": "Booting worker' in output
     assert '"event": "request"' in output
+
+
+# A worker as gunicorn.conf.py's post_worker_init leaves it: run in a process of its own, as
+# gunicorn would, so the freeze does not reach this one.
+_WORKER_INIT = """
+import gc, runpy, sys
+import django
+django.setup()
+before = len(gc.get_objects())
+runpy.run_path("gunicorn.conf.py")["post_worker_init"](None)
+print(gc.get_freeze_count() >= before, len(gc.get_objects()) < before // 10, "rr.network.api" in sys.modules)
+"""
+
+
+def test_a_worker_imports_every_view_then_freezes_what_it_loaded_out_of_the_collectors_sight():
+    done = subprocess.run(
+        [sys.executable, "-c", _WORKER_INIT], cwd=REPO, env=production_env(), capture_output=True, text=True, timeout=60
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["True", "True", "True"]
