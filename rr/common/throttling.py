@@ -15,6 +15,7 @@ max_requests): docs/HARDENING.md, "Redis unreachable", states the bound exactly.
 
 import hashlib
 import logging
+import os
 import threading
 import time
 import weakref
@@ -25,7 +26,7 @@ from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from django.core.cache.backends.redis import RedisCache
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
-from redis import Redis
+from redis import Connection
 from redis.exceptions import RedisError
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
@@ -87,17 +88,27 @@ class AtomicRateThrottle(SimpleRateThrottle):
         return getattr(self, "_wait", self.duration)
 
 
-# One redis-py client per cache backend: Django builds a new one for every call, which
-# costs a third of what the limiter does. A client is thread-safe and only wraps the
-# backend's connection pool; writes all go to its first server, whatever the key.
-_redis_clients: weakref.WeakKeyDictionary[RedisCache, Redis] = weakref.WeakKeyDictionary()
+# One connection of its own per cache backend and thread, made by the backend's pool (its
+# address, database, password and timeouts) and kept out of it: the limiter's one command
+# goes out and its reply comes back on it without redis-py's client around them (its pool's
+# check-out and return, with a readiness poll, its retry wrapper, its deprecation
+# wrappers), which cost most of a limited request's work beyond the ceiling's
+# (docs/BENCHMARKS.md). A connection that failed is closed: the next command reconnects, so
+# the limits hold again as soon as Redis is back (tests/hardening/test_redis_faults.py).
+_connections: weakref.WeakKeyDictionary[RedisCache, threading.local] = weakref.WeakKeyDictionary()
 
 
-def _redis_client(backend: RedisCache, key: str) -> Redis:
-    client = _redis_clients.get(backend)
-    if client is None:
-        client = _redis_clients[backend] = backend._cache.get_client(key, write=True)
-    return client
+def _redis_connection(backend: RedisCache, key: str) -> Connection:
+    mine = _connections.get(backend)
+    if mine is None:
+        mine = _connections[backend] = threading.local()
+    connection: Connection | None = getattr(mine, "connection", None)
+    if connection is None or mine.pid != os.getpid():  # none yet, or inherited over a fork
+        client = backend._cache.get_client(key, write=True)
+        # The pool's connection class is Connection (redis:// URLs); typed as its interface.
+        connection = mine.connection = cast(Connection, client.connection_pool.make_connection())
+        mine.pid = os.getpid()
+    return connection
 
 
 # The window's counter, incremented and, when this created it, given its expiry, as one
@@ -120,7 +131,13 @@ def _count(key: str, *, timeout: int) -> int:
         # Django's add + incr would be three round trips (SET NX; EXISTS, INCRBY). Same
         # key and integer encoding as theirs, so processes of either kind share counters.
         redis_key = backend.make_and_validate_key(key)
-        return cast(int, _redis_client(backend, redis_key).eval(_COUNT_SCRIPT, 1, redis_key, timeout))
+        connection = _redis_connection(backend, redis_key)
+        try:
+            connection.send_command("EVAL", _COUNT_SCRIPT, 1, redis_key, timeout)
+            return int(connection.read_response())
+        except BaseException:
+            connection.disconnect()  # sent or read in part: never reused mid-reply
+            raise
     try:
         backend.add(key, 0, timeout=timeout)
         return backend.incr(key)

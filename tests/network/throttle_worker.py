@@ -26,6 +26,7 @@ from django.core.cache import cache  # noqa: E402
 from redis.connection import AbstractConnection  # noqa: E402
 
 from rr.accounts.models import User  # noqa: E402
+from rr.common import throttling  # noqa: E402
 from tests.support.clients import client_for  # noqa: E402
 
 
@@ -45,7 +46,8 @@ def count_round_trips():
 def main(user_id, targets):
     user = User.objects.get(pk=user_id)
     client = client_for(user)
-    cache.get("throttle_worker_warm_up")  # connects now: its handshake is not the limiter's
+    cache.get("throttle_worker_warm_up")  # both connect now: their handshakes are not the limiter's
+    throttling._count(f"throttle_worker_warm_up:{os.getpid()}", timeout=5)
     sent = count_round_trips()
     print("ready", flush=True)
     sys.stdin.readline()
