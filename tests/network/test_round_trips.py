@@ -18,8 +18,12 @@ def _sent(captured):
     return [query["sql"] for query in captured.captured_queries if "SAVEPOINT" not in query["sql"]]
 
 
-def _statements(sent):
-    return sum(len(sqlparse.split(sql)) for sql in sent)
+def _trips(request, status):
+    """(round trips, statements) of `request()`, which must answer `status`."""
+    with CaptureQueriesContext(connection) as captured:
+        assert request().status_code == status
+    sent = _sent(captured)
+    return len(sent), sum(len(sqlparse.split(sql)) for sql in sent)
 
 
 def test_a_follow_is_five_statements_in_two_round_trips(make_user):
@@ -27,10 +31,7 @@ def test_a_follow_is_five_statements_in_two_round_trips(make_user):
     # the named user), the insert with the ladder's state, the entry and the nudges read back.
     me, them = make_user(password=None), make_user(password=None)
     client = client_for(me)
-    with CaptureQueriesContext(connection) as captured:
-        assert client.post(url("follow", them.username)).status_code == 201
-    sent = _sent(captured)
-    assert (len(sent), _statements(sent)) == (2, 5)
+    assert _trips(lambda: client.post(url("follow", them.username)), 201) == (2, 5)
     assert_counts_exact()
 
 
@@ -40,8 +41,5 @@ def test_an_unfollow_is_three_statements_in_two_round_trips(make_user, follow):
     me, them = make_user(password=None), make_user(password=None)
     follow(me, them)
     client = client_for(me)
-    with CaptureQueriesContext(connection) as captured:
-        assert client.delete(url("unfollow", them.username)).status_code == 200
-    sent = _sent(captured)
-    assert (len(sent), _statements(sent)) == (2, 3)
+    assert _trips(lambda: client.delete(url("unfollow", them.username)), 200) == (2, 3)
     assert_counts_exact()
