@@ -42,9 +42,6 @@ SELECT count(*) FROM rr_user AS u JOIN ({TRUE_COUNTS_SQL}) AS t ON t.id = u.id
 WHERE (u.followers_count, u.following_count) IS DISTINCT FROM (t.followers, t.following)
 """
 USER_DAYS_BUILD = """
-ALTER TABLE rr_checklist DISABLE TRIGGER USER;
-ALTER TABLE rr_regret DISABLE TRIGGER USER;
-ALTER TABLE rr_user DISABLE TRIGGER USER;
 INSERT INTO rr_user (password, is_superuser, username, is_active, is_staff, date_joined, daily_goal)
 SELECT '!', false, 'fill' || g, true, false, now(), 0.5 FROM generate_series(1, {users}) AS g;
 INSERT INTO rr_checklist (user_id, created_at, score, completed, local_date, utc_offset_minutes)
@@ -53,10 +50,7 @@ SELECT u.id, now() - d * interval '1 day', ((u.id * 7919 + d * 104729) % 3) / 2.
        CASE WHEN u.id % 2 = 0 THEN 120 END
 FROM rr_user u, generate_series(0, {per_user} - 1) AS d;
 INSERT INTO rr_regret (checklist_id, description, created_at, success)
-SELECT c.id, 'regret', c.created_at, c.score < 1 FROM rr_checklist c;
-ALTER TABLE rr_checklist ENABLE TRIGGER USER;
-ALTER TABLE rr_regret ENABLE TRIGGER USER;
-ALTER TABLE rr_user ENABLE TRIGGER USER
+SELECT c.id, 'regret', c.created_at, c.score < 1 FROM rr_checklist c
 """
 USER_DAYS_DIFFERING_SQL = """SELECT count(*) FROM rr_user u FULL JOIN rr_user_days d ON d.user_id = u.id
 LEFT JOIN rr_user_days_compute(ARRAY(SELECT id FROM rr_user)) f ON f.user_id = u.id WHERE row(d.*)::text IS DISTINCT FROM row(f.*)::text"""
@@ -110,6 +104,11 @@ def triggers(conn, state):
         conn.execute(f"ALTER TABLE {table} {state} TRIGGER USER")
 
 
+def vacuum_analyze(conn, *tables):
+    for table in tables:
+        conn.execute(f"VACUUM (ANALYZE) {table}")
+
+
 def build(job, conn, users, per_user):
     """The job's data; the celebrity's id (the writer's target; list: the viewer) and the job's own figures."""
     if job == "list":  # users 1..1,000 the friends, 1,001 the viewer; rr_user_days of the friends only
@@ -125,8 +124,7 @@ def build(job, conn, users, per_user):
             cursor, base=ids[1001], n=users - 1001, per_user=min(10, (users - 1002) // data.STRIDE)))  # fmt: skip
         with conn.cursor() as cursor:
             data.follows_insert(cursor, viewer, friends)  # the count triggers on
-        for table in ("rr_user", "rr_checklist", "rr_regret", "rr_network", "rr_user_days"):
-            conn.execute(f"VACUUM (ANALYZE) {table}")
+        vacuum_analyze(conn, "rr_user", "rr_checklist", "rr_regret", "rr_network", "rr_user_days")
         return viewer, {"others_follows": follows}
     if job == "reminders":  # each user's next_due_at a second apart, over a day from 2026-01-01
         with conn.cursor() as cursor:
@@ -135,20 +133,20 @@ def build(job, conn, users, per_user):
             "INSERT INTO rr_reminder (user_id, enabled, local_time, next_due_at, updated_at) SELECT id, true, '20:00',"
             " %s + (id %% 86400) * interval '1 second', now() FROM rr_user", [DUE_DAY]
         )  # fmt: skip
-        conn.execute("VACUUM (ANALYZE) rr_reminder")
+        vacuum_analyze(conn, "rr_reminder")
         return None, {}
     if job == "user_days":
+        triggers(conn, "DISABLE")
         for statement in USER_DAYS_BUILD.format(users=users, per_user=per_user).split(";"):  # each its own transaction
             conn.execute(statement)
-        for table in ("rr_user", "rr_checklist", "rr_regret"):
-            conn.execute(f"VACUUM (ANALYZE) {table}")
+        triggers(conn, "ENABLE")
+        vacuum_analyze(conn, "rr_user", "rr_checklist", "rr_regret")
         return conn.execute("SELECT min(id) FROM rr_user").fetchone()[0], {}
     with conn.cursor() as cursor:
         base = data.users_insert(cursor, "u", users)[0]
     follows = network_bulk_load(conn, lambda cursor: data.graph_insert(cursor, base=base, n=users, per_user=per_user))
     conn.execute(RAW_REPAIR_SQL)  # true counts to start from
-    for table in ("rr_user", "rr_network"):
-        conn.execute(f"VACUUM (ANALYZE) {table}")
+    vacuum_analyze(conn, "rr_user", "rr_network")
     conn.execute(DRIFTING_SQL)  # caches warmed alike for both contenders
     with conn.cursor() as cursor:
         data.drift_introduce(cursor, celebrity=base)
@@ -219,7 +217,10 @@ def measure(job, url, celebrity, figures):
     if job in ("reminders", "list"):  # a statement of the app's, run by this process
         os.environ.update(app_env(url))
         django.setup()
-        network_list(url, celebrity, figures) if job == "list" else due_reminders(url, figures)
+        if job == "list":
+            network_list(url, celebrity, figures)
+        else:
+            due_reminders(url, figures)
         figures["left"] = 0
         return figures
     name, tables, writes = JOBS[job]

@@ -76,23 +76,14 @@ def network_follow_named(*, follower: User, username: str) -> tuple[str, int | F
         lambda: links.follow_round_trip(follower_id=follower.pk, username=username, created_at=at, read=read),
         own_transaction=False,
     )
-    target_id, name = trip.target_id, cast(str, trip.target_name)  # a link went to a user found
-    if trip.link_id is not None:
-        logger.info("follow", extra={"follower_id": follower.pk, "following_id": target_id})
-        return name, trip.link_id, trip.read
-    users = trip.users or {}
-    state = None if target_id is None else users.get(target_id)
-    if target_id is None or state is None or not state.is_active:
-        raise NotFound("No such user.", code="user_not_found")
-    # The rest of the ladder, and a request, on the user as the round trip found them.
-    target = User(id=target_id, username=name)
-    rules.follow_decision(follower=follower, target=target, users=users, linked=trip.linked, blocked=trip.blocked)
-    made, shown = locks.write(
-        lambda: _follow_under_lock(
-            follower=follower, target=target, at=at, read=_shown(follower=follower, target=target)
-        )
-    )
-    return name, made, shown
+    if trip.link_id is None:
+        state = None if trip.target_id is None else (trip.users or {}).get(trip.target_id)
+        if state is None or not state.is_active:
+            raise NotFound("No such user.", code="user_not_found")
+    target = User(id=trip.target_id, username=cast(str, trip.target_name))  # the user found (a link went to them)
+    # Past its round trip the name's setting is gone: a transaction of its own reads them by id.
+    again = None if trip.link_id is not None else _shown(follower=follower, target=target)
+    return target.username, *_settled(follower=follower, target=target, trip=trip, at=at, read=again)
 
 
 def _shown(*, follower: User, target: User) -> links.Read:
@@ -111,17 +102,26 @@ def _follow(*, follower: User, target: User, at: datetime, read: links.Read | No
         lambda: links.follow_round_trip(follower_id=follower.pk, following_id=target.pk, created_at=at, read=read),
         own_transaction=False,
     )
-    if trip.link_id is None:
-        rules.follow_decision(
-            follower=follower,
-            target=target,
-            users=trip.users,  # type: ignore[arg-type]  # set when no link was inserted
-            linked=trip.linked,
-            blocked=trip.blocked,
-        )
-        return locks.write(lambda: _follow_under_lock(follower=follower, target=target, at=at, read=read))
-    _link_made(follower=follower, target=target)
-    return trip.link_id, trip.read
+    return _settled(follower=follower, target=target, trip=trip, at=at, read=read)
+
+
+def _settled(
+    *, follower: User, target: User, trip: links.FollowTrip, at: datetime, read: links.Read | None
+) -> tuple[int | FollowRequest, Any]:
+    """What a follow's round trip left: the link it made, or the ladder on the state it read
+    (its refusal raised), then a request (or a race the unique constraint settled) in a
+    transaction of its own, `read` read there."""
+    if trip.link_id is not None:
+        _link_made(follower=follower, target=target)
+        return trip.link_id, trip.read
+    rules.follow_decision(
+        follower=follower,
+        target=target,
+        users=trip.users,  # type: ignore[arg-type]  # set when no link was inserted
+        linked=trip.linked,
+        blocked=trip.blocked,
+    )
+    return locks.write(lambda: _follow_under_lock(follower=follower, target=target, at=at, read=read))
 
 
 def _follow_under_lock(
