@@ -189,7 +189,11 @@ def test_a_missed_day_cannot_be_revived_by_making_the_next_day_first_at_a_wester
     # The day before at +14:00, then D missed. D is refused at -12:00 (closed at +14:00);
     # the next day D+1, made at an offset where D would still be open, must not become the
     # offset D is judged by: D is judged by the last checklist before it.
-    settings.DAY_CLOSE_GRACE_HOURS = 1  # D closed at +14:00 by now (now is D at -12:00, so >= D 12:00Z)
+    # Now is D at -12:00: within [D 12:00Z, D+1 12:00Z). A grace of 2 hours closes D at +14:00
+    # (D 12:00Z) by then, and leaves D+1 at +14:00 open (until D+1 12:00Z), so the only day
+    # refused is D, whatever the test's clock. (With 1 hour, D+1 closed at +14:00 from
+    # D+1 11:00Z, and from then D+1 was rightly refused too.)
+    settings.DAY_CLOSE_GRACE_HOURS = 2
     west_now = _at(-12)
     day = west_now.date()
     _checklist(user, _at_date(day - timedelta(days=1), 14).isoformat())
