@@ -3,6 +3,7 @@
 from datetime import UTC, date, datetime, time, timedelta, timezone
 
 import pytest
+import time_machine
 from django.core.management import call_command
 
 from rr.checklists import selectors, services
@@ -134,6 +135,21 @@ def _at_date(local_date, offset_hours, hour=12):
     return datetime.combine(local_date, time(hour), tzinfo=timezone(timedelta(hours=offset_hours)))
 
 
+@pytest.fixture(params=[None, "00:30", "10:30", "11:30", "12:30", "23:30"], ids=lambda hour: hour or "now")
+def clock(request):
+    """The tests below read the clock (_at), and CI starts at any hour: each runs at the real
+    time and at fixed UTC times, around UTC midnight and where a day at +14:00 or -12:00
+    turns over with a grace of up to 2 hours (10:00 to 14:00 UTC). Today's date, as sessions
+    expire by the database's clock (rr.accounts.models.SessionQuerySet.live), which does not
+    travel. Requested first, so the user is made on the same clock."""
+    if request.param is None:
+        yield
+        return
+    hour = time.fromisoformat(request.param)
+    with time_machine.travel(datetime.combine(datetime.now(UTC).date(), hour, tzinfo=UTC), tick=True):
+        yield
+
+
 @pytest.fixture
 def no_grace(settings):
     # A day then closes at its local midnight: at -12:00 it is still the day that closed at
@@ -141,7 +157,7 @@ def no_grace(settings):
     settings.DAY_CLOSE_GRACE_HOURS = 0
 
 
-def test_a_closed_day_is_returned_not_reopened_through_another_offset(client, user, no_grace):
+def test_a_closed_day_is_returned_not_reopened_through_another_offset(clock, client, user, no_grace):
     west_now = _at(-12)
     day = west_now.date()
     closed = _checklist(user, _at_date(day, 14, hour=0).isoformat())  # closed at +14:00 since 10:00Z
@@ -153,7 +169,7 @@ def test_a_closed_day_is_returned_not_reopened_through_another_offset(client, us
     assert Checklist.objects.filter(user=user).count() == 1
 
 
-def test_a_missed_day_closed_at_the_last_offset_cannot_be_opened_at_another(client, user, no_grace):
+def test_a_missed_day_closed_at_the_last_offset_cannot_be_opened_at_another(clock, client, user, no_grace):
     west_now = _at(-12)
     day = west_now.date()
     _checklist(user, _at_date(day - timedelta(days=1), 14).isoformat())  # the day before, at +14:00
@@ -167,7 +183,7 @@ def test_a_missed_day_closed_at_the_last_offset_cannot_be_opened_at_another(clie
     assert client.post(URL, {"local_datetime": _at(14).isoformat()}, format="json").status_code == 201
 
 
-def test_a_closed_day_is_still_made_at_the_last_offset_itself(user, no_grace):
+def test_a_closed_day_is_still_made_at_the_last_offset_itself(clock, user, no_grace):
     day = _at(-12).date()
     _checklist(user, _at_date(day - timedelta(days=1), 14).isoformat())
 
@@ -177,7 +193,7 @@ def test_a_closed_day_is_still_made_at_the_last_offset_itself(user, no_grace):
     assert created and selectors.checklist_is_completed(made, at=datetime.now(UTC))
 
 
-def test_a_legacy_latest_checklist_tells_no_offset_and_refuses_nothing(client, user, no_grace):
+def test_a_legacy_latest_checklist_tells_no_offset_and_refuses_nothing(clock, client, user, no_grace):
     west_now = _at(-12)
     day = west_now.date()
     Checklist.objects.create(user=user, created_at=_at_date(day - timedelta(days=1), 0))  # no offset stored
@@ -185,7 +201,7 @@ def test_a_legacy_latest_checklist_tells_no_offset_and_refuses_nothing(client, u
     assert client.post(URL, {"local_datetime": west_now.isoformat()}, format="json").status_code == 201
 
 
-def test_a_missed_day_cannot_be_revived_by_making_the_next_day_first_at_a_western_offset(client, user, settings):
+def test_a_missed_day_cannot_be_revived_by_making_the_next_day_first_at_a_western_offset(clock, client, user, settings):
     # The day before at +14:00, then D missed. D is refused at -12:00 (closed at +14:00);
     # the next day D+1, made at an offset where D would still be open, must not become the
     # offset D is judged by: D is judged by the last checklist before it.
