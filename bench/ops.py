@@ -156,7 +156,7 @@ def build(job, conn, users, per_user):
     raw = time.perf_counter() - started
     with conn.cursor() as cursor:
         data.drift_introduce(cursor, celebrity=base)
-    conn.execute("VACUUM (ANALYZE) rr_user")
+    vacuum_analyze(conn, "rr_user")
     return base, {"follows": follows, "drifting": drifting, "raw_seconds": raw}
 
 
@@ -201,7 +201,8 @@ def due_reminders(url, figures):
 
 
 def network_list(url, viewer, figures):
-    """The viewer's "following" page as network_page sends it: 1,001 rows, bound client-side as Django does."""
+    """The statement of the viewer's "following" page that network_page sends (1,001 rows, bound
+    client-side as Django does), without the viewer's nudges it sends in the same round trip."""
     from rr.checklists.services import checklist_latest_bound
     from rr.network.selectors import _PAGE_SQLS, NO_CURSOR
 

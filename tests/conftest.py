@@ -1,9 +1,10 @@
 """Fixtures build data the way users do: through the services."""
 
 import itertools
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 
 import pytest
+import time_machine
 from rest_framework.test import APIClient
 
 from rr.accounts import services as account_services
@@ -38,6 +39,22 @@ def _fast_password_hashing(settings):
     # PBKDF2's default rounds cost a fifth of a second per password and the suite hashes
     # hundreds. The slow hashers stay listed so stored hashes (the legacy admin's) still verify.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *settings.PASSWORD_HASHERS]
+
+
+@pytest.fixture(params=[None, "00:30", "10:30", "11:30", "12:30", "23:30"], ids=lambda hour: hour or "now")
+def clock(request):
+    """For a test that reads the clock, as CI starts at any hour: it runs at the real time and
+    at fixed UTC times, around UTC midnight and where a day at +14:00 or -12:00 turns over
+    with a grace of up to 2 hours (10:00 to 14:00 UTC; tests/checklists/test_day_close.py).
+    Today's date, as sessions expire by the database's clock
+    (rr.accounts.models.SessionQuerySet.live), which does not travel. Requested first, so
+    the test's users are made on the same clock."""
+    if request.param is None:
+        yield
+        return
+    hour = time.fromisoformat(request.param)
+    with time_machine.travel(datetime.combine(datetime.now(UTC).date(), hour, tzinfo=UTC), tick=True):
+        yield
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ them, and a user without a row, or whose strength lies within float error of a 4
 tie, is read from the raw days.
 """
 
+import functools
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -175,23 +176,18 @@ SUMMARY_KEYS = ("known", "last_date", "last_offset", "kept_last", "kept_run", "l
 _TIE_MARGIN = 1e-6
 
 
-def summary_stats(
-    summary: Sequence[Any], now: datetime, today_at_offset: dict[int, date] | None = None
-) -> "Stats | None":
-    """Stats from a user's summary columns (SUMMARY_KEYS order), or None when the raw days
-    must decide: no trusted row, or a strength too close to a 4-place tie.
+# today_at for a page of users at one `now` (summary_users_stats): a few UTC offsets among
+# them, each date computed once, not once an entry.
+_today_at_cached = functools.lru_cache(maxsize=64)(today_at)
 
-    `today_at_offset`: {offset: today_at(offset, now)}, filled as it goes, for a caller
-    that asks for many users at the same `now` (summary_users_stats)."""
+
+def summary_stats(summary: Sequence[Any], now: datetime) -> "Stats | None":
+    """Stats from a user's summary columns (SUMMARY_KEYS order), or None when the raw days
+    must decide: no trusted row, or a strength too close to a 4-place tie."""
     known, last_date, last_offset, kept_last, kept_run, longest, total = summary
     if not known:
         return None
-    if today_at_offset is None:
-        today_at_offset = {}
-    offset = 0 if last_date is None else last_offset or 0  # no day yet: UTC's date
-    local_today = today_at_offset.get(offset)
-    if local_today is None:
-        local_today = today_at_offset[offset] = today_at(offset, now)
+    local_today = _today_at_cached(0 if last_date is None else last_offset, now)  # no day yet: UTC's date
     if last_date is None:
         return Stats(local_today, 0, Decimal("0"), 0)
     today = max(local_today, last_date)
@@ -313,9 +309,8 @@ def summary_users_stats(summaries: Iterable[tuple[int, Sequence[Any]]], *, now: 
     result: dict[int, Stats]
     missing: list[int]
     result, missing = {}, []
-    today_at_offset: dict[int, date] = {}
     for user_id, summary in summaries:
-        stats = summary_stats(summary, now, today_at_offset)
+        stats = summary_stats(summary, now)
         if stats is None:
             missing.append(user_id)
         else:

@@ -51,7 +51,11 @@ def network_follow(*, follower: User, target: User) -> Network | FollowRequest:
     loser gets "already following", never a second row.
     """
     created_at = timezone.now()
-    made, _ = _follow(follower=follower, target=target, at=created_at, read=None)
+    trip = locks.write(
+        lambda: links.follow_round_trip(follower_id=follower.pk, following_id=target.pk, created_at=created_at),
+        own_transaction=False,
+    )
+    made, _ = _settled(follower=follower, target=target, trip=trip, at=created_at, read=None)
     if isinstance(made, FollowRequest):
         return made
     link = Network(id=made, follower=follower, following=target, created_at=created_at)
@@ -82,35 +86,19 @@ def network_follow_named(*, follower: User, username: str) -> tuple[str, int | F
             raise NotFound("No such user.", code="user_not_found")
     target = User(id=trip.target_id, username=cast(str, trip.target_name))  # the user found (a link went to them)
     # Past its round trip the name's setting is gone: a transaction of its own reads them by id.
-    again = None if trip.link_id is not None else _shown(follower=follower, target=target)
+    again = None if trip.link_id is not None else selectors.network_user_read(user=follower, target_id=target.pk)
     return target.username, *_settled(follower=follower, target=target, trip=trip, at=at, read=again)
-
-
-def _shown(*, follower: User, target: User) -> links.Read:
-    """The followed user as a list entry (streak fields included), read in the follow's round trip."""
-    return selectors.network_user_read(user=follower, target_id=target.pk)
-
-
-def _follow(*, follower: User, target: User, at: datetime, read: links.Read | None) -> tuple[int | FollowRequest, Any]:
-    """(the link's id, what `read` loaded) or (FollowRequest, None); the ladder's refusal raised.
-
-    One round trip (links.follow_round_trip) makes every direct follow and refuses
-    what the ladder refuses; only a request (or a race the unique constraint settled)
-    takes a transaction of its own: lock, ladder, insert.
-    """
-    trip = locks.write(
-        lambda: links.follow_round_trip(follower_id=follower.pk, following_id=target.pk, created_at=at, read=read),
-        own_transaction=False,
-    )
-    return _settled(follower=follower, target=target, trip=trip, at=at, read=read)
 
 
 def _settled(
     *, follower: User, target: User, trip: links.FollowTrip, at: datetime, read: links.Read | None
 ) -> tuple[int | FollowRequest, Any]:
-    """What a follow's round trip left: the link it made, or the ladder on the state it read
-    (its refusal raised), then a request (or a race the unique constraint settled) in a
-    transaction of its own, `read` read there."""
+    """(the link's id, what the read loaded) or (FollowRequest, None) from what a follow's
+    round trip (links.follow_round_trip) left; the ladder's refusal raised.
+
+    The round trip makes every direct follow and refuses what the ladder refuses; only a
+    request (or a race the unique constraint settled) takes a transaction of its own: lock,
+    ladder, insert, `read` read there."""
     if trip.link_id is not None:
         _link_made(follower=follower, target=target)
         return trip.link_id, trip.read
@@ -152,9 +140,8 @@ def _link_made(*, follower: User, target: User) -> None:
 
 def network_unfollow(*, follower: User, target: User) -> None:
     """Stop following `target`. Unknown pairs are a 404, so a repeated unfollow is harmless."""
-    if not links.link_delete(follower_id=follower.pk, following_id=target.pk):
-        raise NotFound(f"You do not follow {target.username}.", code="not_following")
-    logger.info("unfollow", extra={"follower_id": follower.pk, "following_id": target.pk})
+    gone = links.link_delete(follower_id=follower.pk, following_id=target.pk)
+    _unfollowed(follower=follower, target_id=target.pk, name=target.username, gone=gone)
 
 
 def network_unfollow_named(*, follower: User, username: str) -> str:
@@ -164,11 +151,16 @@ def network_unfollow_named(*, follower: User, username: str) -> str:
     found = links.link_delete_named(follower_id=follower.pk, username=username)
     if found is None:
         raise NotFound("No such user.", code="user_not_found")
-    target_id, name, unfollowed = found
-    if not unfollowed:
+    target_id, name, gone = found
+    _unfollowed(follower=follower, target_id=target_id, name=name, gone=gone)
+    return name
+
+
+def _unfollowed(*, follower: User, target_id: int, name: str, gone: bool) -> None:
+    """An unfollow's outcome: 404 not_following when no link went, else its log line."""
+    if not gone:
         raise NotFound(f"You do not follow {name}.", code="not_following")
     logger.info("unfollow", extra={"follower_id": follower.pk, "following_id": target_id})
-    return name
 
 
 def network_follower_remove(*, user: User, follower: User) -> None:

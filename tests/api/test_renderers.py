@@ -71,8 +71,10 @@ def test_a_float_may_be_spelled_otherwise_but_is_the_same_number():
 def test_an_indented_answer_and_no_answer_are_drfs():
     data = {"a": [1, {"b": None}]}
 
-    assert _both(data, "application/json; indent=4")[0] == _both(data, "application/json; indent=4")[1]
-    assert b"\n    " in _both(data, "application/json; indent=4")[0]
+    ours, theirs = _both(data, "application/json; indent=4")
+
+    assert ours == theirs
+    assert b"\n    " in ours
     assert JSONRenderer().render(None) == b""
 
 

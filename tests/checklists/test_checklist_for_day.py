@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from rr.checklists import selectors, services
 from rr.checklists.models import Checklist
+from tests.support import queries
 
 pytestmark = pytest.mark.django_db
 
@@ -147,15 +148,10 @@ def _past_checklists(user, count):
     Checklist.objects.bulk_create(Checklist(user=user, created_at=start + timedelta(days=day)) for day in range(count))
 
 
-def _statements(captured):
-    # Savepoints stand in for BEGIN/COMMIT inside the test's own transaction.
-    return [q["sql"] for q in captured.captured_queries if "SAVEPOINT" not in q["sql"]]
-
-
 def _queries(client, local_datetime):
     with CaptureQueriesContext(connection) as captured:
         response = _for_day(client, local_datetime)
-    return response.status_code, _statements(captured)
+    return response.status_code, queries.sent(captured)
 
 
 def test_lookup_cost_does_not_grow_with_the_users_history(make_user, client_of):
@@ -195,7 +191,7 @@ def test_listing_costs_a_fixed_number_of_queries(client, user):
         response = client.get(URL)
 
     assert response.status_code == 200 and len(response.json()) == 50
-    assert len(_statements(captured)) == 3  # the user, the checklists, their regrets
+    assert len(queries.sent(captured)) == 3  # the user, the checklists, their regrets
 
 
 def test_a_new_checklist_records_its_local_day_and_offset(user):

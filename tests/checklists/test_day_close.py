@@ -3,7 +3,6 @@
 from datetime import UTC, date, datetime, time, timedelta, timezone
 
 import pytest
-import time_machine
 from django.core.management import call_command
 
 from rr.checklists import selectors, services
@@ -133,21 +132,6 @@ def _at(offset_hours, *, days=0):
 
 def _at_date(local_date, offset_hours, hour=12):
     return datetime.combine(local_date, time(hour), tzinfo=timezone(timedelta(hours=offset_hours)))
-
-
-@pytest.fixture(params=[None, "00:30", "10:30", "11:30", "12:30", "23:30"], ids=lambda hour: hour or "now")
-def clock(request):
-    """The tests below read the clock (_at), and CI starts at any hour: each runs at the real
-    time and at fixed UTC times, around UTC midnight and where a day at +14:00 or -12:00
-    turns over with a grace of up to 2 hours (10:00 to 14:00 UTC). Today's date, as sessions
-    expire by the database's clock (rr.accounts.models.SessionQuerySet.live), which does not
-    travel. Requested first, so the user is made on the same clock."""
-    if request.param is None:
-        yield
-        return
-    hour = time.fromisoformat(request.param)
-    with time_machine.travel(datetime.combine(datetime.now(UTC).date(), hour, tzinfo=UTC), tick=True):
-        yield
 
 
 @pytest.fixture

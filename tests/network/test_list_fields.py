@@ -105,7 +105,9 @@ def test_kept_today_says_whether_a_nudge_would_be_refused(make_user, follow, day
     assert refused.status_code == 409 and refused.json()["code"] == "already_kept_today"
 
 
-def test_nudged_today_holds_for_a_friend_a_day_ahead_of_utc_and_not_for_their_day_before(make_user, follow, checklist):
+def test_nudged_today_holds_for_a_friend_a_day_ahead_of_utc_and_not_for_their_day_before(
+    clock, make_user, follow, checklist
+):
     me, ahead, earlier = make_user(), make_user(), make_user()
     follow(me, ahead)
     follow(me, earlier)

@@ -7,22 +7,18 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tests.network.helpers import url
+from tests.support import queries
 from tests.support.clients import client_for
 from tests.support.counts import assert_counts_exact
 
 pytestmark = pytest.mark.django_db
 
 
-def _sent(captured):
-    """The query strings sent, but for the savepoints of the test's own transaction."""
-    return [query["sql"] for query in captured.captured_queries if "SAVEPOINT" not in query["sql"]]
-
-
 def _trips(request, status):
     """(round trips, statements) of `request()`, which must answer `status`."""
     with CaptureQueriesContext(connection) as captured:
         assert request().status_code == status
-    sent = _sent(captured)
+    sent = queries.sent(captured)
     return len(sent), sum(len(sqlparse.split(sql)) for sql in sent)
 
 

@@ -8,6 +8,7 @@ from rr.accounts import services as account_services
 from rr.network import services
 from rr.network.models import Network
 from tests.network.helpers import LEGACY_NAMES, url
+from tests.support import queries
 from tests.support.clients import client_for
 from tests.support.counts import assert_counts_exact, counts
 
@@ -71,10 +72,6 @@ def test_legacy_names_can_be_unfollowed(make_user, legacy_user, follow, name):
     assert counts(them) == (0, 0)
 
 
-def _sent(captured):
-    return [query["sql"] for query in captured.captured_queries if "SAVEPOINT" not in query["sql"]]
-
-
 def test_an_unfollow_is_one_round_trip_after_the_authentication(make_user, follow):
     # The user the path names is found by the unfollow's own query string
     # (rr.network.links.link_delete_named), not by a look-up of its own.
@@ -85,7 +82,7 @@ def test_an_unfollow_is_one_round_trip_after_the_authentication(make_user, follo
         response = client.delete(url("unfollow", them.username.upper()))
     assert response.status_code == 200
     assert response.json() == {"message": f"You no longer follow {them.username}."}
-    assert len(_sent(captured)) == 2  # the token's user and session; the unfollow
+    assert len(queries.sent(captured)) == 2  # the token's user and session; the unfollow
     assert counts(them) == (0, 0)
 
 
